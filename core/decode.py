@@ -1,0 +1,149 @@
+"""Decode: one step generates one token for each of B sequences of a KV pool.
+
+Formulas: shared/design/physics.md, "Decode" and "Roofline". Times are for the busiest GPU of a
+replica; pipeline stages run one after another, so a step is ``pipeline`` stage passes.
+The step is kept as a few coefficients (``StepModel``) so that searching over B costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil, floor
+
+from napkinmath.core.specs import ModelSpec
+
+ACTIVATION_BYTES = 2  # bf16 hidden states cross the interconnect in TP all-reduces
+
+
+def moe_fraction_touched(tokens: float, experts: int, experts_per_token: int) -> float:
+    """Share of an MoE layer's experts read when ``tokens`` route uniformly: 1 - (1 - k/E)^tokens.
+
+    physics.md, "Decode": tokens share expert reads, so bytes per token fall as B grows.
+    """
+    if experts == 0:
+        return 0.0
+    return 1.0 - (1.0 - experts_per_token / experts) ** tokens
+
+
+def attention_flops_per_token_decode(model: ModelSpec, context_tokens: float) -> float:
+    """Attention FLOPs to decode one token at this context, whole model (physics.md, "Decode").
+
+    GQA/MHA: 4 * q_heads * head_dim per attended token per layer (QK^T and AV); sliding layers
+    attend to min(context, window). MLA decodes in the absorbed form: QK over kv_lora_rank +
+    qk_rope_head_dim and AV over kv_lora_rank, per head.
+    """
+    if model.attention == "mla":
+        per_position = 2 * model.attention_heads * (2 * model.kv_lora_rank + model.qk_rope_head_dim)
+        return per_position * model.layers * context_tokens
+    window = context_tokens if model.sliding_window is None else min(context_tokens, model.sliding_window)
+    attended = model.full_attention_layers * context_tokens + model.sliding_window_layers * window
+    return 4 * model.attention_heads * model.head_dim_or_default * attended
+
+
+def weight_flops_per_token(model: ModelSpec) -> float:
+    """2 FLOPs per active parameter per token (one multiply-add)."""
+    return 2 * model.active_params
+
+
+def all_reduce_bytes_per_step(batch: float, hidden_size: int, tensor: int, layers: int) -> float:
+    """Bytes each GPU sends per decode step: 2 ring all-reduces per layer of batch x hidden values.
+
+    A ring all-reduce moves 2 (tp - 1) / tp of the message per GPU (physics.md, "Parallelism").
+    """
+    if tensor == 1:
+        return 0.0
+    message = batch * hidden_size * ACTIVATION_BYTES
+    return 2 * layers * 2 * (tensor - 1) / tensor * message
+
+
+@dataclass(frozen=True, slots=True)
+class StepModel:
+    """Decode step time of one KV pool as a function of its batch B (sequences).
+
+    memory(B)  = dense + experts * touched(B * tokens_per_pool_sequence) + kv * B
+    compute(B) = compute_per_sequence * B
+    step(B)    = max(memory, compute) + collectives_per_sequence * B
+    """
+
+    dense_read_s: float
+    expert_read_s: float
+    experts: int
+    experts_per_token: int
+    tokens_per_pool_sequence: int
+    kv_read_s_per_sequence: float
+    compute_s_per_sequence: float
+    weight_compute_s_per_sequence: float
+    collective_s_per_sequence: float
+
+    def memory_time_s(self, batch: float) -> float:
+        touched = moe_fraction_touched(batch * self.tokens_per_pool_sequence, self.experts, self.experts_per_token)
+        return self.dense_read_s + self.expert_read_s * touched + self.kv_read_s_per_sequence * batch
+
+    def compute_time_s(self, batch: float) -> float:
+        return self.compute_s_per_sequence * batch
+
+    def collective_time_s(self, batch: float) -> float:
+        return self.collective_s_per_sequence * batch
+
+    def step_time_s(self, batch: float) -> float:
+        return max(self.memory_time_s(batch), self.compute_time_s(batch)) + self.collective_time_s(batch)
+
+    def weights_only_memory_time_s(self, batch: float) -> float:
+        touched = moe_fraction_touched(batch * self.tokens_per_pool_sequence, self.experts, self.experts_per_token)
+        return self.dense_read_s + self.expert_read_s * touched
+
+
+def critical_batch(memory_time, compute_time, closed_form: bool = False, upper: float = 1e9) -> float | None:
+    """Smallest real B with compute_time(B) >= memory_time(B), or None if decode never turns compute-bound.
+
+    physics.md, "Roofline". Compute is linear in B and memory concave, so they cross at most once.
+    With no MoE term memory is linear too and B = memory(0) / (compute slope - memory slope);
+    otherwise the crossing is found by doubling, then bisection to 1e-6 relative.
+    """
+    if closed_form:
+        fixed = memory_time(0.0)
+        slope = compute_time(1.0) - (memory_time(1.0) - fixed)
+        return fixed / slope if slope > 0 and fixed / slope <= upper else None
+    if compute_time(upper) < memory_time(upper):
+        return None
+    low, high = 0.0, 1.0
+    while compute_time(high) < memory_time(high):
+        low, high = high, high * 2
+    while high - low > 1e-6 * high:
+        middle = (low + high) / 2
+        if compute_time(middle) < memory_time(middle):
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def largest_batch_meeting(step: StepModel, target_tokens_per_s: float, max_batch: int) -> int:
+    """Largest integer B <= max_batch whose per-sequence speed 1/step(B) still meets the target.
+
+    0 when even one sequence is too slow. step(B) only grows with B, so bisection finds it.
+    """
+    if max_batch < 1 or step.step_time_s(1) * target_tokens_per_s > 1.0:
+        return 0
+    if step.step_time_s(max_batch) * target_tokens_per_s <= 1.0:
+        return max_batch
+    low, high = 1, max_batch
+    while high - low > 1:
+        middle = (low + high) // 2
+        if step.step_time_s(middle) * target_tokens_per_s <= 1.0:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def ridge_flops_per_byte(peak_flops_per_s: float, bandwidth_bytes_per_s: float) -> float:
+    """The roofline's ridge point: peak FLOP/s over bandwidth (physics.md, "Roofline")."""
+    return peak_flops_per_s / bandwidth_bytes_per_s
+
+
+def round_batch(batch: float | None) -> int | None:
+    """A crossing batch shown as whole sequences (281.25 -> 281, as the seed reads it)."""
+    if batch is None:
+        return None
+    return max(1, floor(batch + 0.5)) if batch >= 1 else ceil(batch)

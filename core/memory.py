@@ -1,0 +1,135 @@
+"""Memory per GPU: usable pool, weights, activations, overhead, and KV cache bytes per token.
+
+Every formula here is from shared/design/physics.md, "Memory per GPU" and "KV cache bytes per
+token (per GPU)". All results are bytes for the busiest GPU of a replica.
+"""
+
+from __future__ import annotations
+
+from math import ceil
+
+from napkinmath.core.precisions import bytes_per_value
+from napkinmath.core.specs import GIB, ModelSpec
+
+# Empirical anchors (physics.md, "Anchors for the defaults"): vLLM's profiled activation peak on
+# H100 is about 4.8-5.6 GiB for dense models and about 8 GiB for MoE models of hidden size ~8192,
+# roughly independent of context length and of TP (vLLM PR #10511 logs 1.26 GiB for Llama-3-8B,
+# hidden 4096, at both TP=1 and TP=2). We take the midpoints and scale linearly with hidden size,
+# which over-estimates small models (2.6 GiB vs the 1.26 GiB logged): conservative on purpose.
+DENSE_ACTIVATION_ANCHOR_GIB = 5.2
+MOE_ACTIVATION_ANCHOR_GIB = 8.0
+ACTIVATION_ANCHOR_HIDDEN = 8192
+ACTIVATION_FLOOR_GIB = 0.5
+# Non-torch memory (CUDA context, allocator) about 0.15 GiB at TP=1, 0.6 GiB at TP>=2; NCCL
+# buffers about 0.35-0.4 GB at TP 2-8 (physics.md).
+OVERHEAD_SINGLE_GPU_GIB = 0.15
+OVERHEAD_MULTI_GPU_NON_TORCH_GIB = 0.6
+OVERHEAD_NCCL_BYTES = 0.4e9
+
+
+def usable_bytes(memory_gib: float, gpu_memory_utilization: float) -> float:
+    """Bytes the engine may use on one GPU: memory_gib * 2^30 * utilization (physics.md)."""
+    return memory_gib * GIB * gpu_memory_utilization
+
+
+def expert_params_split(model: ModelSpec) -> tuple[float, float]:
+    """(dense, routed-expert) parameter counts.
+
+    Uses ``expert_params_b`` when the model states it. Otherwise, for MoE, solves
+    active = dense + experts * k/E and total = dense + experts (uniform routing); for a dense
+    model everything is dense.
+    """
+    if not model.is_moe:
+        return model.params, 0.0
+    if model.expert_params_b is not None:
+        experts = model.expert_params_b * 1e9
+        return model.params - experts, experts
+    share = model.experts_per_token / model.experts
+    if share >= 1.0:
+        return model.params, 0.0
+    experts = max(0.0, (model.params - model.active_params) / (1.0 - share))
+    experts = min(experts, model.params)
+    return model.params - experts, experts
+
+
+def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int, expert: int) -> tuple[float, float]:
+    """(dense, expert) weight bytes held by one GPU.
+
+    physics.md: weights = (dense / (tp * pp) + experts / (ep * pp)) * weight_bytes. Without a stated
+    expert split (MoE with no ``expert_params_b``) all weights divide evenly over the replica's GPUs,
+    as the Kimi seed assumes.
+    """
+    weight_bytes = bytes_per_value(model.weight_dtype)
+    dense, experts = expert_params_split(model)
+    if model.is_moe and model.expert_params_b is None:
+        gpus = tensor * pipeline * data
+        return dense * weight_bytes / gpus, experts * weight_bytes / gpus
+    return dense * weight_bytes / (tensor * pipeline), experts * weight_bytes / (expert * pipeline)
+
+
+def default_activation_bytes(model: ModelSpec) -> float:
+    """Empirical activation peak per GPU: the physics.md anchor scaled by hidden size (see above)."""
+    anchor = MOE_ACTIVATION_ANCHOR_GIB if model.is_moe else DENSE_ACTIVATION_ANCHOR_GIB
+    return max(ACTIVATION_FLOOR_GIB, anchor * model.hidden_size / ACTIVATION_ANCHOR_HIDDEN) * GIB
+
+
+def default_overhead_bytes(gpus_per_replica: int) -> float:
+    """Non-torch memory plus NCCL buffers per GPU (physics.md anchors)."""
+    if gpus_per_replica == 1:
+        return OVERHEAD_SINGLE_GPU_GIB * GIB
+    return OVERHEAD_MULTI_GPU_NON_TORCH_GIB * GIB + OVERHEAD_NCCL_BYTES
+
+
+def kv_budget_bytes(usable: float, weights: float, activations: float, overhead: float) -> float:
+    """usable - weights - activations - overhead; negative means the model does not fit (physics.md)."""
+    return usable - weights - activations - overhead
+
+
+def kv_heads_per_gpu(kv_heads: int, tensor: int) -> int:
+    """KV heads one TP rank holds: kv_heads / tp, at least 1 (vLLM replicates when fewer than tp)."""
+    return max(1, ceil(kv_heads / tensor))
+
+
+def kv_bytes_per_token_per_layer(model: ModelSpec, tensor: int) -> float:
+    """KV bytes one layer stores per token on one GPU (physics.md, "KV cache bytes per token").
+
+    GQA/MHA/MQA: 2 * kv_heads_per_gpu * head_dim * kv_bytes. MLA: (kv_lora_rank + qk_rope_head_dim)
+    * kv_bytes, no factor 2 and not divided by TP: every rank holds the whole latent.
+    """
+    kv_bytes = bytes_per_value(model.kv_dtype)
+    if model.attention == "mla":
+        return (model.kv_lora_rank + model.qk_rope_head_dim) * kv_bytes
+    return 2 * kv_heads_per_gpu(model.kv_heads_or_default, tensor) * model.head_dim_or_default * kv_bytes
+
+
+def layers_per_gpu(layers: int, pipeline: int) -> int:
+    """Layers on the busiest pipeline stage."""
+    return ceil(layers / pipeline) if layers else 0
+
+
+def kv_bytes_per_token_split(model: ModelSpec, tensor: int, pipeline: int) -> tuple[float, float]:
+    """(full-attention, sliding-window) KV bytes per token on one GPU."""
+    per_layer = kv_bytes_per_token_per_layer(model, tensor)
+    full = layers_per_gpu(model.full_attention_layers, pipeline) * per_layer
+    sliding = layers_per_gpu(model.sliding_window_layers, pipeline) * per_layer
+    return full, sliding
+
+
+def paged_tokens(context_tokens: float, block_tokens: int) -> int:
+    """Tokens a sequence occupies under paged attention: whole blocks (physics.md, "Capacity")."""
+    return ceil(context_tokens / block_tokens) * block_tokens
+
+
+def sequence_kv_bytes(full_per_token: float, sliding_per_token: float, context_tokens: float,
+                      window_tokens: int | None, block_tokens: int) -> float:
+    """KV bytes one sequence holds on one GPU: sliding layers keep only min(context, window) tokens."""
+    held_by_sliding = context_tokens if window_tokens is None else min(context_tokens, window_tokens)
+    return (full_per_token * paged_tokens(context_tokens, block_tokens)
+            + sliding_per_token * paged_tokens(held_by_sliding, block_tokens))
+
+
+def sequence_kv_bytes_read(full_per_token: float, sliding_per_token: float, context_tokens: float,
+                           window_tokens: int | None) -> float:
+    """KV bytes one decode step reads for one sequence at this context (window-aware, unpaged)."""
+    held_by_sliding = context_tokens if window_tokens is None else min(context_tokens, window_tokens)
+    return full_per_token * context_tokens + sliding_per_token * held_by_sliding

@@ -1,0 +1,292 @@
+"""``plan(profile) -> Plan``: every figure of a deployment, computed once, frozen.
+
+Composes the small functions of memory.py, capacity.py, decode.py, prefill.py and cost.py in the
+order of shared/design/physics.md. A model that does not fit still gets a plan that says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from napkinmath.core import advice
+from napkinmath.core.capacity import capacity_users, kv_tokens_capacity, replicas_needed, sequences_that_fit
+from napkinmath.core.cost import (
+    cost_per_hour,
+    cost_per_million_tokens,
+    cost_per_user_month,
+    own_cost_per_hour,
+    own_lifetime_cost_per_user,
+)
+from napkinmath.core.decode import (
+    StepModel,
+    all_reduce_bytes_per_step,
+    attention_flops_per_token_decode,
+    critical_batch,
+    largest_batch_meeting,
+    moe_fraction_touched,
+    ridge_flops_per_byte,
+    round_batch,
+    weight_flops_per_token,
+)
+from napkinmath.core.memory import (
+    default_activation_bytes,
+    default_overhead_bytes,
+    kv_budget_bytes,
+    kv_bytes_per_token_split,
+    sequence_kv_bytes,
+    sequence_kv_bytes_read,
+    usable_bytes,
+    weight_bytes_per_gpu,
+)
+from napkinmath.core.prefill import attention_flops_per_token_prefill, prefill_tokens_per_s, ttft_s
+from napkinmath.core.profile import Profile
+from napkinmath.core.specs import GIB
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryPerGpu:
+    """Bytes on the busiest GPU. total = reserved + usable; usable = weights + activations + overhead + kv_budget."""
+
+    total: float
+    reserved: float
+    usable: float
+    weights: float
+    activations: float
+    overhead: float
+    kv_budget: float
+    kv_used: float
+    free: float
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryFigures:
+    per_gpu: MemoryPerGpu
+    fits: bool
+    activations_source: str
+    overhead_source: str
+
+
+@dataclass(frozen=True, slots=True)
+class KvFigures:
+    bytes_per_token: float
+    tokens_capacity: int
+    bytes_per_sequence_avg_context: float
+    bytes_per_sequence_max_context: float
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityFigures:
+    max_sequences_full_context: int
+    concurrent_sequences: int
+    concurrent_by_memory: int
+    concurrent_by_speed: int | None
+    kv_groups: int
+    capacity_users: int
+    users_served: int
+    replicas_needed: int | None
+    limited_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeFigures:
+    batch: float
+    step_time: float
+    memory_time: float
+    compute_time: float
+    collective_time: float
+    tokens_per_s_per_user: float
+    tokens_per_s_aggregate: float
+    tokens_per_s_single_user: float
+    bytes_per_step: float
+    bound: str
+    arithmetic_intensity: float
+    meets_target: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class RooflineFigures:
+    ridge: float
+    critical_batch: int | None
+    critical_batch_weights_only: int | None
+    compute_busy_fraction: float
+    weight_compute_path: str
+    attention_compute_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrefillFigures:
+    tokens_per_s: float
+    tokens_per_s_peak: float
+    flops_per_token: float
+    ttft: float
+    meets_target: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class CostFigures:
+    per_hour: float
+    per_user_month: float | None
+    per_million_tokens: float | None
+    own_lifetime_per_user: float | None
+    own_per_hour: float
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every figure of one profile, plus what limits it and what to watch out for."""
+
+    gpus: int
+    memory: MemoryFigures
+    kv: KvFigures
+    capacity: CapacityFigures
+    decode: DecodeFigures
+    roofline: RooflineFigures
+    prefill: PrefillFigures
+    cost: CostFigures
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, sequence_read_bytes: float,
+                weight_flops_per_s: float, attention_flops_per_s: float) -> StepModel:
+    hardware, model, par, engine = profile.hardware, profile.model, profile.parallelism, profile.engine
+    bandwidth = hardware.bandwidth_bytes_per_s * engine.mbu
+    stages = par.pipeline
+    attention = attention_flops_per_token_decode(model, profile.workload.avg_context_tokens)
+    weight_compute = weight_flops_per_token(model) / (par.tensor * weight_flops_per_s * engine.mfu)
+    link = hardware.interconnect_gb_s * 1e9
+    collective = all_reduce_bytes_per_step(1, model.hidden_size, par.tensor, model.layers) / link if link else 0.0
+    return StepModel(
+        dense_read_s=stages * dense_bytes / bandwidth,
+        expert_read_s=stages * expert_bytes / bandwidth,
+        experts=model.experts,
+        experts_per_token=model.experts_per_token,
+        tokens_per_pool_sequence=par.data,
+        kv_read_s_per_sequence=stages * sequence_read_bytes / bandwidth,
+        compute_s_per_sequence=weight_compute + attention / (par.tensor * attention_flops_per_s * engine.mfu),
+        weight_compute_s_per_sequence=weight_compute,
+        collective_s_per_sequence=collective,
+    )
+
+
+def plan(profile: Profile) -> Plan:
+    """Plan one profile (physics.md end to end). Never raises for a valid profile."""
+    hardware, model, par, work, engine = (profile.hardware, profile.model, profile.parallelism,
+                                          profile.workload, profile.engine)
+    notes: list[str] = []
+
+    # Memory per GPU
+    total = hardware.memory_bytes
+    usable = usable_bytes(hardware.memory_gib, engine.gpu_memory_utilization)
+    dense_bytes, expert_bytes = weight_bytes_per_gpu(model, par.tensor, par.pipeline, par.data, par.expert)
+    weights = dense_bytes + expert_bytes
+    if engine.activation_gib is None:
+        activations = default_activation_bytes(model)
+        activations_source = "empirical default (physics.md anchors, scaled by hidden size)"
+    else:
+        activations, activations_source = engine.activation_gib * GIB, "profile"
+    if engine.overhead_gib is None:
+        overhead = default_overhead_bytes(par.gpus_per_replica)
+        overhead_source = "empirical default (physics.md anchors: non-torch memory and NCCL)"
+    else:
+        overhead, overhead_source = engine.overhead_gib * GIB, "profile"
+    budget = kv_budget_bytes(usable, weights, activations, overhead)
+    fits = budget > 0
+
+    # KV cache and capacity
+    full_per_token, sliding_per_token = kv_bytes_per_token_split(model, par.tensor, par.pipeline)
+    window = model.sliding_window if model.sliding_window_layers else None
+    bytes_per_token = full_per_token + sliding_per_token
+    sequence_avg = sequence_kv_bytes(full_per_token, sliding_per_token, work.avg_context_tokens, window, engine.block_tokens)
+    sequence_max = sequence_kv_bytes(full_per_token, sliding_per_token, work.max_context_tokens, window, engine.block_tokens)
+    concurrent_by_memory = sequences_that_fit(budget, sequence_avg)
+    kv_groups_per_replica = par.data
+    kv_groups = kv_groups_per_replica * par.replicas
+
+    # Decode step model (needs the compute paths)
+    weight_path = hardware.tflops.compute_path(model.weight_dtype)
+    attention_path = hardware.tflops.compute_path(model.kv_dtype)
+    weight_flops_per_s = hardware.tflops.flops_per_s(model.weight_dtype)
+    attention_flops_per_s = hardware.tflops.flops_per_s(model.kv_dtype)
+    sequence_read = sequence_kv_bytes_read(full_per_token, sliding_per_token, work.avg_context_tokens, window)
+    step = _step_model(profile, dense_bytes, expert_bytes, sequence_read, weight_flops_per_s, attention_flops_per_s)
+
+    concurrent_by_speed = None
+    if work.target_tokens_per_s > 0 and concurrent_by_memory > 0:
+        concurrent_by_speed = largest_batch_meeting(step, work.target_tokens_per_s, concurrent_by_memory)
+    speed_binds = concurrent_by_speed is not None and 0 < concurrent_by_speed < concurrent_by_memory
+    concurrent = concurrent_by_speed if speed_binds else concurrent_by_memory
+    capacity = capacity_users(kv_groups, concurrent, work.duty_cycle)
+    users_served = min(work.users, capacity)
+    if work.users <= capacity:
+        limited_by = "users"
+    else:
+        limited_by = "speed" if speed_binds else "memory"
+
+    batch = max(1.0, min(float(concurrent) if concurrent else 1.0, users_served * work.duty_cycle / kv_groups))
+    step_time = step.step_time_s(batch)
+    memory_time, compute_time = step.memory_time_s(batch), step.compute_time_s(batch)
+    attention_decode = attention_flops_per_token_decode(model, work.avg_context_tokens)
+    touched = moe_fraction_touched(batch * par.data, model.experts, model.experts_per_token)
+    bytes_per_step = dense_bytes + expert_bytes * touched + batch * sequence_read
+    flops_per_step = batch * (weight_flops_per_token(model) + attention_decode) / (par.tensor * par.pipeline)
+    aggregate = users_served * work.duty_cycle / step_time  # the whole deployment; 0 when nobody fits
+    meets_speed = None if work.target_tokens_per_s <= 0 else 1 / step_time >= work.target_tokens_per_s
+
+    ridge = ridge_flops_per_byte(weight_flops_per_s, hardware.bandwidth_bytes_per_s)
+    critical = critical_batch(step.memory_time_s, step.compute_time_s, closed_form=step.experts == 0)
+    critical_weights = critical_batch(step.weights_only_memory_time_s,
+                                      lambda b: b * step.weight_compute_s_per_sequence, closed_form=step.experts == 0)
+
+    # Prefill
+    prefill_attention = attention_flops_per_token_prefill(model, work.prompt_tokens)
+    prefill_rate = prefill_tokens_per_s(par.gpus_per_replica, weight_flops_per_token(model), weight_flops_per_s,
+                                        prefill_attention, attention_flops_per_s, engine.mfu)
+    prefill_peak = par.gpus_per_replica * weight_flops_per_s / weight_flops_per_token(model)
+    ttft = ttft_s(work.prompt_tokens, work.prefix_cache_hit, prefill_rate, work.concurrent_prefills, step_time)
+    meets_ttft = None if work.ttft_target_s <= 0 else ttft <= work.ttft_target_s
+
+    # Cost
+    per_hour = cost_per_hour(par.gpus, hardware.price_per_gpu_hour)
+    kv_used = min(max(budget, 0.0), (users_served * work.duty_cycle / kv_groups) * sequence_avg) if fits else 0.0
+
+    result = Plan(
+        gpus=par.gpus,
+        memory=MemoryFigures(
+            per_gpu=MemoryPerGpu(total=total, reserved=total - usable, usable=usable, weights=weights,
+                                 activations=activations, overhead=overhead, kv_budget=budget, kv_used=kv_used,
+                                 free=max(budget, 0.0) - kv_used),
+            fits=fits, activations_source=activations_source, overhead_source=overhead_source),
+        kv=KvFigures(bytes_per_token=bytes_per_token, tokens_capacity=kv_tokens_capacity(budget, bytes_per_token),
+                     bytes_per_sequence_avg_context=sequence_avg, bytes_per_sequence_max_context=sequence_max),
+        capacity=CapacityFigures(
+            max_sequences_full_context=sequences_that_fit(budget, sequence_max), concurrent_sequences=concurrent,
+            concurrent_by_memory=concurrent_by_memory, concurrent_by_speed=concurrent_by_speed, kv_groups=kv_groups,
+            capacity_users=capacity, users_served=users_served,
+            replicas_needed=replicas_needed(work.users, work.duty_cycle, kv_groups_per_replica, concurrent),
+            limited_by=limited_by),
+        decode=DecodeFigures(
+            batch=batch, step_time=step_time, memory_time=memory_time, compute_time=compute_time,
+            collective_time=step.collective_time_s(batch), tokens_per_s_per_user=1 / step_time,
+            tokens_per_s_aggregate=aggregate, tokens_per_s_single_user=1 / step.step_time_s(1.0),
+            bytes_per_step=bytes_per_step, bound="compute" if compute_time > memory_time else "memory",
+            arithmetic_intensity=flops_per_step / bytes_per_step, meets_target=meets_speed),
+        roofline=RooflineFigures(
+            ridge=ridge, critical_batch=round_batch(critical), critical_batch_weights_only=round_batch(critical_weights),
+            compute_busy_fraction=compute_time / step_time, weight_compute_path=weight_path,
+            attention_compute_path=attention_path),
+        prefill=PrefillFigures(tokens_per_s=prefill_rate, tokens_per_s_peak=prefill_peak,
+                               flops_per_token=weight_flops_per_token(model) + prefill_attention, ttft=ttft,
+                               meets_target=meets_ttft),
+        cost=CostFigures(
+            per_hour=per_hour,
+            per_user_month=cost_per_user_month(per_hour, users_served, profile.cost.hours_per_month),
+            per_million_tokens=cost_per_million_tokens(per_hour, aggregate),
+            own_lifetime_per_user=own_lifetime_cost_per_user(par.gpus, hardware.purchase_price, users_served),
+            own_per_hour=own_cost_per_hour(par.gpus, hardware.purchase_price, profile.cost.lifetime_years,
+                                           hardware.tdp_w, profile.cost.pue, profile.cost.power_price_kwh)),
+        warnings=(),
+        notes=tuple(notes),
+    )
+    return advice.with_advice(profile, result)
+

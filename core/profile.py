@@ -1,0 +1,172 @@
+"""The profile: one deployment what-if (hardware, model, parallelism, workload, engine, cost).
+
+Schema: shared/design/interfaces.md, "Profile file". A ``gpu = "id"`` or ``preset = "id"`` pulls
+the catalog entry and any field given beside it overrides the catalog value; the resolved profile
+holds every value, so saving it writes the whole effective what-if.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from napkinmath.core.catalog import gpu_entry, model_entry
+from napkinmath.core.specs import FrozenModel, GpuSpec, ModelSpec
+
+SCHEMA_VERSION = 1
+
+
+def _merged_over_catalog(data: Any, id_key: str, lookup) -> Any:
+    """Catalog entry first, the user's fields on top (tflops merged key by key)."""
+    if not isinstance(data, dict) or not data.get(id_key):
+        return data
+    if not isinstance(data[id_key], str):
+        raise ValueError(f"{id_key} must be a catalog id (a string), got {data[id_key]!r}")
+    base = dict(lookup(data[id_key]))
+    merged = {**base, **data}
+    if isinstance(base.get("tflops"), dict) and isinstance(data.get("tflops"), dict):
+        merged["tflops"] = {**base["tflops"], **data["tflops"]}
+    return merged
+
+
+class Hardware(GpuSpec):
+    """The GPUs of the deployment: a catalog GPU (``gpu``) or custom fields, and how many."""
+
+    gpu: str | None = Field(default=None, max_length=80, description="catalog id")
+    count: int = Field(default=1, ge=1, le=1_000_000, description="GPUs in total")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_catalog(cls, data: Any) -> Any:
+        return _merged_over_catalog(data, "gpu", gpu_entry)
+
+
+class Model(ModelSpec):
+    """The model served: a catalog preset (``preset``) or custom fields."""
+
+    preset: str | None = Field(default=None, max_length=80, description="catalog id")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_catalog(cls, data: Any) -> Any:
+        return _merged_over_catalog(data, "preset", model_entry)
+
+
+Degree = Field(default=1, ge=1, le=4096)
+
+
+class Parallelism(FrozenModel):
+    """How the GPUs split the model (physics.md, "Parallelism")."""
+
+    tensor: int = Degree
+    pipeline: int = Degree
+    data: int = Field(default=1, ge=1, le=4096, description="attention data-parallel ranks")
+    expert: int = Field(default=1, ge=1, le=4096, description="expert-parallel ranks (overlap tensor x data)")
+    replicas: int = Field(default=1, ge=1, le=1_000_000)
+
+    @property
+    def gpus_per_replica(self) -> int:
+        return self.tensor * self.pipeline * self.data
+
+    @property
+    def gpus(self) -> int:
+        return self.gpus_per_replica * self.replicas
+
+
+class Workload(FrozenModel):
+    """What the users ask of the deployment."""
+
+    max_context_tokens: int = Field(default=32_768, ge=1, le=100_000_000)
+    avg_context_tokens: int = Field(default=8_192, ge=1, le=100_000_000, description="an active sequence on average")
+    prompt_tokens: int = Field(default=2_000, ge=0, le=100_000_000, description="per request")
+    output_tokens: int = Field(default=500, ge=0, le=100_000_000, description="per request")
+    prefix_cache_hit: float = Field(default=0.0, ge=0, lt=1, description="fraction of the prompt already cached")
+    users: int = Field(default=100, ge=1, le=1_000_000_000)
+    duty_cycle: float = Field(default=1.0, gt=0, le=1, description="fraction of time a user has a request in flight")
+    target_tokens_per_s: float = Field(default=0.0, ge=0, le=1e6, description="per user, decode; 0 = no target")
+    ttft_target_s: float = Field(default=0.0, ge=0, le=1e6, description="0 = no target")
+    concurrent_prefills: int = Field(default=1, ge=1, le=1_000_000, description="prompts sharing the prefill compute")
+
+    @model_validator(mode="after")
+    def _contexts_ordered(self) -> Workload:
+        if self.avg_context_tokens > self.max_context_tokens:
+            raise ValueError(
+                f"avg_context_tokens ({self.avg_context_tokens}) cannot exceed max_context_tokens ({self.max_context_tokens})"
+            )
+        return self
+
+
+class Engine(FrozenModel):
+    """Inference-engine settings and achieved efficiencies."""
+
+    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1, description="vLLM default 0.9")
+    activation_gib: float | None = Field(default=None, ge=0, le=4096, description="per GPU; omit for the empirical default")
+    overhead_gib: float | None = Field(default=None, ge=0, le=4096, description="per GPU; omit for the empirical default")
+    block_tokens: int = Field(default=16, ge=1, le=65_536, description="paged-attention block")
+    mbu: float = Field(default=1.0, gt=0, le=1, description="memory-bandwidth utilization achieved")
+    mfu: float = Field(default=1.0, gt=0, le=1, description="model-FLOPs utilization achieved")
+
+
+class Cost(FrozenModel):
+    """How money is counted."""
+
+    hours_per_month: float = Field(default=730.0, gt=0, le=744)
+    lifetime_years: float = Field(default=4.0, gt=0, le=50)
+    power_price_kwh: float = Field(default=0.10, ge=0, le=100)
+    pue: float = Field(default=1.3, ge=1, le=5)
+
+
+class Profile(FrozenModel):
+    """A whole what-if. ``plan(profile)`` turns it into numbers."""
+
+    schema_: int = Field(default=SCHEMA_VERSION, alias="schema", ge=1)
+    name: str = Field(default="untitled", max_length=200)
+    description: str = Field(default="", max_length=4000)
+    hardware: Hardware
+    model: Model
+    parallelism: Parallelism = Parallelism()
+    workload: Workload = Workload()
+    engine: Engine = Engine()
+    cost: Cost = Cost()
+
+    model_config = FrozenModel.model_config | {"populate_by_name": True, "protected_namespaces": ()}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_count_or_replicas(cls, data: Any) -> Any:
+        """GPU count and replicas imply each other: fill whichever the file left out."""
+        if not isinstance(data, dict):
+            return data
+        hardware, parallel = data.get("hardware"), data.get("parallelism") or {}
+        if not isinstance(hardware, dict) or not isinstance(parallel, dict):
+            return data
+        degrees = [parallel.get(key, 1) for key in ("tensor", "pipeline", "data")]
+        if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in degrees):
+            return data
+        per_replica = degrees[0] * degrees[1] * degrees[2]
+        count = hardware.get("count")
+        if count is None:
+            replicas = parallel.get("replicas", 1)
+            if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 1:
+                data = {**data, "hardware": {**hardware, "count": per_replica * replicas}}
+        elif "replicas" not in parallel and isinstance(count, int) and count % per_replica == 0 and count >= per_replica:
+            data = {**data, "parallelism": {**parallel, "replicas": count // per_replica}}
+        return data
+
+    @model_validator(mode="after")
+    def _parallelism_fits(self) -> Profile:
+        par, model = self.parallelism, self.model
+        if self.hardware.count != par.gpus:
+            raise ValueError(
+                f"hardware.count is {self.hardware.count} but parallelism gives tensor {par.tensor} x pipeline "
+                f"{par.pipeline} x data {par.data} x replicas {par.replicas} = {par.gpus} GPUs; make them equal"
+            )
+        if par.pipeline > model.layers:
+            raise ValueError(f"parallelism.pipeline ({par.pipeline}) cannot exceed the model's layers ({model.layers})")
+        ranks = par.tensor * par.data
+        if par.expert > ranks or ranks % par.expert:
+            raise ValueError(
+                f"parallelism.expert ({par.expert}) must divide tensor x data ({ranks}): expert ranks are those same GPUs"
+            )
+        return self

@@ -1,0 +1,130 @@
+"""Profile files: TOML read with tomllib, written with tomli-w (shared/design/interfaces.md).
+
+Loading refuses unknown keys by name, files from a newer schema, files that are not TOML or are
+absurdly large, and every out-of-range value, each with one paragraph naming the file and field.
+Saving writes the whole effective profile atomically: a temporary file in the same folder,
+flushed and synced, then renamed over the old one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import ValidationError
+
+from napkinmath.core.errors import ProfileError, describe_validation_error
+from napkinmath.core.profile import SCHEMA_VERSION, Profile
+
+MAX_PROFILE_BYTES = 1_000_000  # a profile is a few hundred bytes; anything this big is a mistake
+
+
+def profile_from_toml_text(text: str, source: str = "profile") -> Profile:
+    """Parse and validate profile text; ProfileError names the source and the field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"{source}: not valid TOML ({error}). Fix the syntax or start from a file in profiles/.") from None
+    return profile_from_dict(data, source)
+
+
+def _check_schema(data: dict[str, Any], source: str) -> None:
+    schema = data.get("schema", SCHEMA_VERSION)
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise ProfileError(f"{source}: schema must be a whole number >= 1 (got {schema!r}).")
+    if schema > SCHEMA_VERSION:
+        raise ProfileError(
+            f"{source}: written for profile schema {schema}, but this napkinmath reads schema {SCHEMA_VERSION} and "
+            f"older. Upgrade napkinmath to open it."
+        )
+
+
+def profile_from_dict(data: dict[str, Any], source: str = "profile") -> Profile:
+    """Validate a parsed profile (migrating older schemas; there are none yet)."""
+    if not isinstance(data, dict):
+        raise ProfileError(f"{source}: a profile is a TOML table of sections, got {type(data).__name__}.")
+    _check_schema(data, source)
+    for section in ("hardware", "model"):
+        if section not in data:
+            raise ProfileError(f"{source}: [{section}] is missing; the plan cannot do without it "
+                               f"(give a catalog id: {'gpu' if section == 'hardware' else 'preset'} = \"...\").")
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as error:
+        raise ProfileError(describe_validation_error(error, source)) from None
+    except ProfileError as error:
+        raise ProfileError(f"{source}: {error}") from None
+
+
+def load_profile(path: str | os.PathLike[str]) -> Profile:
+    """Read and validate a profile file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_PROFILE_BYTES:
+            raise ProfileError(f"{path}: {size:,} bytes is far too large for a profile (limit {MAX_PROFILE_BYTES:,}); "
+                               f"is this the right file?")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: no such file.") from None
+    except IsADirectoryError:
+        raise ProfileError(f"{path}: is a folder, not a profile file.") from None
+    except PermissionError:
+        raise ProfileError(f"{path}: permission denied.") from None
+    except OSError as error:
+        raise ProfileError(f"{path}: cannot read it ({error.strerror or error}).") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: not UTF-8 text; a profile is a TOML file.") from None
+    return profile_from_toml_text(text, str(path))
+
+
+def _without_none(value: Any) -> Any:
+    """TOML has no null: drop unset optional fields (they reload as the same defaults)."""
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    return value
+
+
+def profile_to_dict(profile: Profile) -> dict[str, Any]:
+    """The whole effective profile as plain data, in the file's key order."""
+    data = profile.model_dump(mode="json", by_alias=True)
+    return _without_none(data)
+
+
+def profile_to_toml(profile: Profile) -> str:
+    """The profile as TOML text."""
+    return tomli_w.dumps(profile_to_dict(profile))
+
+
+def save_profile(profile: Profile, path: str | os.PathLike[str]) -> Path:
+    """Write the whole effective profile atomically; the old file survives any failure."""
+    path = Path(path)
+    text = profile_to_toml(profile)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise ProfileError(f"{path}: cannot write there ({error.strerror or error}).") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise ProfileError(f"{path}: writing failed ({error.strerror or error}); the old file is unchanged.") from None
+    return path
+
+
+def is_finite_number(value: Any) -> bool:
+    """True for an int or a finite float (not bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,165 @@
+"""Hardware and model specs: frozen pydantic models whose field names carry their units.
+
+A GPU spec and a model spec are what a catalog entry holds; ``profile.py`` wraps them with the
+catalog id and the deployment's own fields. Units follow shared/design/physics.md, "Units":
+memory in GiB, bandwidth in decimal TB/s, compute in dense TFLOP/s, parameters in billions.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from napkinmath.core.precisions import COMPUTE_PATH, FALLBACK_PATHS, Precision
+
+GIB = 2**30
+
+
+class FrozenModel(BaseModel):
+    """Immutable, refuses unknown keys and non-finite numbers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+PositiveTflops = Field(default=None, gt=0, le=1e6)
+
+
+class Tflops(FrozenModel):
+    """Dense tensor-core TFLOP/s per GPU, by compute path. A missing key means no such path."""
+
+    fp32: float | None = PositiveTflops
+    tf32: float | None = PositiveTflops
+    bf16: float | None = PositiveTflops
+    fp16: float | None = PositiveTflops
+    fp8: float | None = PositiveTflops
+    int8: float | None = PositiveTflops
+    fp6: float | None = PositiveTflops
+    fp4: float | None = PositiveTflops
+
+    @model_validator(mode="after")
+    def _has_a_fallback_path(self) -> Tflops:
+        if not any(getattr(self, path) for path in FALLBACK_PATHS):
+            raise ValueError("give at least one of bf16, fp16 or fp32 (dense TFLOP/s), the path every engine can fall back to")
+        return self
+
+    def compute_path(self, precision: Precision) -> str:
+        """The path a precision computes on here: its own if the GPU has it, else 16-bit (physics.md)."""
+        wanted = COMPUTE_PATH[Precision(precision)]
+        if getattr(self, wanted, None):
+            return wanted
+        return next(path for path in FALLBACK_PATHS if getattr(self, path))
+
+    def flops_per_s(self, precision: Precision) -> float:
+        """Dense FLOP/s for math on this precision's compute path."""
+        return getattr(self, self.compute_path(precision)) * 1e12
+
+
+class GpuSpec(FrozenModel):
+    """One GPU model, as a catalog entry or a custom card."""
+
+    name: str = Field(default="custom GPU", min_length=1, max_length=120)
+    vendor: str = Field(default="", max_length=40)
+    architecture: str = Field(default="", max_length=40)
+    memory_gib: float = Field(gt=0, le=4096, description="per GPU, as the driver reports it")
+    memory_reported: str = Field(default="", max_length=400)
+    bandwidth_tb_s: float = Field(gt=0, le=1000, description="per GPU, decimal TB/s")
+    tflops: Tflops
+    interconnect: str = Field(default="", max_length=120)
+    interconnect_gb_s: float = Field(default=0.0, ge=0, le=1e5, description="per GPU, one direction; 0 = unknown")
+    tdp_w: float = Field(default=0.0, ge=0, le=1e5)
+    price_per_gpu_hour: float = Field(default=0.0, ge=0, le=1e5, description="USD, rented")
+    purchase_price: float = Field(default=0.0, ge=0, le=1e8, description="USD per GPU, owned")
+    price_note: str = Field(default="", max_length=600)
+    source: str = Field(default="", max_length=1200)
+    notes: str = Field(default="", max_length=1200)
+
+    @property
+    def memory_bytes(self) -> float:
+        return self.memory_gib * GIB
+
+    @property
+    def bandwidth_bytes_per_s(self) -> float:
+        return self.bandwidth_tb_s * 1e12
+
+
+Count = Field(default=None, ge=1, le=1_000_000)
+
+
+class ModelSpec(FrozenModel):
+    """A model architecture: enough to size weights and KV cache and count FLOPs."""
+
+    name: str = Field(default="custom model", min_length=1, max_length=120)
+    source: str = Field(default="", max_length=1200)
+    params_b: float = Field(gt=0, le=1e5, description="total parameters, billions")
+    active_params_b: float | None = Field(default=None, gt=0, le=1e5, description="per token; default params_b")
+    expert_params_b: float | None = Field(default=None, ge=0, le=1e5, description="all routed experts, billions")
+    layers: int = Field(ge=1, le=10_000)
+    hidden_size: int = Field(ge=1, le=1_000_000)
+    intermediate_size: int | None = Count
+    vocab_size: int | None = Count
+    attention_heads: int = Field(ge=1, le=100_000)
+    kv_heads: int | None = Field(default=None, ge=1, le=100_000, description="default attention_heads (MHA)")
+    head_dim: int | None = Field(default=None, ge=1, le=100_000, description="default hidden_size / attention_heads")
+    attention: Literal["gqa", "mla"] = "gqa"
+    kv_lora_rank: int | None = Count
+    qk_rope_head_dim: int | None = Count
+    qk_nope_head_dim: int | None = Count
+    v_head_dim: int | None = Count
+    q_lora_rank: int | None = Count
+    sliding_window: int | None = Field(default=None, ge=1, le=100_000_000, description="tokens")
+    sliding_window_layers: int = Field(default=0, ge=0, le=10_000, description="layers using the window")
+    experts: int = Field(default=0, ge=0, le=100_000, description="routed experts per MoE layer; 0 = dense")
+    experts_per_token: int = Field(default=0, ge=0, le=100_000)
+    weight_dtype: Precision = Precision.bf16
+    kv_dtype: Precision = Precision.bf16
+    max_context_tokens: int | None = Field(default=None, ge=1, le=100_000_000)
+    published_params_b: float | None = Field(default=None, gt=0, le=1e5)
+    notes: str = Field(default="", max_length=1200)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        if self.active_params_b is not None and self.active_params_b > self.params_b:
+            raise ValueError(f"active_params_b ({self.active_params_b}) cannot exceed params_b ({self.params_b})")
+        if self.expert_params_b is not None and self.expert_params_b >= self.params_b:
+            raise ValueError(f"expert_params_b ({self.expert_params_b}) must be below params_b ({self.params_b})")
+        if self.kv_heads is not None and self.kv_heads > self.attention_heads:
+            raise ValueError(f"kv_heads ({self.kv_heads}) cannot exceed attention_heads ({self.attention_heads})")
+        if self.attention == "mla" and (self.kv_lora_rank is None or self.qk_rope_head_dim is None):
+            raise ValueError('attention = "mla" needs kv_lora_rank and qk_rope_head_dim')
+        if self.sliding_window_layers > self.layers:
+            raise ValueError(f"sliding_window_layers ({self.sliding_window_layers}) cannot exceed layers ({self.layers})")
+        if self.sliding_window_layers and self.sliding_window is None:
+            raise ValueError("sliding_window_layers is set but sliding_window (tokens) is not")
+        if bool(self.experts) != bool(self.experts_per_token):
+            raise ValueError("experts and experts_per_token go together: both 0 (dense) or both set (MoE)")
+        if self.experts_per_token > self.experts:
+            raise ValueError(f"experts_per_token ({self.experts_per_token}) cannot exceed experts ({self.experts})")
+        if self.expert_params_b is not None and not self.experts:
+            raise ValueError("expert_params_b is set but experts is 0 (a dense model has no routed experts)")
+        return self
+
+    # Derived views, in base units. Properties, not stored fields, so a profile stays what the user wrote.
+    @property
+    def is_moe(self) -> bool:
+        return self.experts > 0
+
+    @property
+    def params(self) -> float:
+        return self.params_b * 1e9
+
+    @property
+    def active_params(self) -> float:
+        return (self.active_params_b if self.active_params_b is not None else self.params_b) * 1e9
+
+    @property
+    def kv_heads_or_default(self) -> int:
+        return self.kv_heads if self.kv_heads is not None else self.attention_heads
+
+    @property
+    def head_dim_or_default(self) -> int:
+        return self.head_dim if self.head_dim is not None else max(1, self.hidden_size // self.attention_heads)
+
+    @property
+    def full_attention_layers(self) -> int:
+        return self.layers - self.sliding_window_layers

@@ -1,0 +1,1 @@
+"""Shipped example profiles: the seed scenarios and a few common deployments (TOML files here)."""

@@ -1,0 +1,152 @@
+"""The ``napkin`` command (shared/design/interfaces.md, "Command line").
+
+napkin [PROFILE.toml]          the app (a read-only preview until the TUI lands)
+napkin plan PROFILE.toml       the plan as a Rich report;  --json for scripts
+napkin gpus | napkin models    the catalogs, with sources; --json for scripts
+
+Bad input of any kind ends in one paragraph on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from napkinmath.core.catalog import gpu_catalog, model_catalog
+from napkinmath.core.errors import ProfileError
+from napkinmath.core.plan import plan
+from napkinmath.core.plan_json import plan_to_dict
+from napkinmath.core.profile_io import load_profile
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+SUBCOMMANDS = ("plan", "gpus", "models")
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports usage errors as ProfileError-style paragraphs (exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ProfileError(f"{self.prog}: {message}. Run `{self.prog} --help` for usage.")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(prog="napkin", description="Plan LLM serving: memory, users, speed and cost.")
+    commands = parser.add_subparsers(dest="command", parser_class=_ArgumentParser)
+    plan_parser = commands.add_parser("plan", help="plan a profile and print the figures")
+    plan_parser.add_argument("profile", help="a profile TOML file")
+    plan_parser.add_argument("--json", action="store_true", help="machine-readable JSON (bytes, seconds, USD)")
+    for name, what in (("gpus", "GPU catalog"), ("models", "model presets")):
+        listing = commands.add_parser(name, help=f"list the {what} with sources")
+        listing.add_argument("--json", action="store_true", help="machine-readable JSON")
+    return parser
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _plan_command(path: str, as_json: bool) -> int:
+    profile = load_profile(path)
+    result = plan(profile)
+    if as_json:
+        print(json.dumps(plan_to_dict(result, profile), indent=2, allow_nan=False))
+    else:
+        from napkinmath.tui.report import render_plan
+
+        _console().print(render_plan(profile, result))
+    return 0
+
+
+def _gpus_command(as_json: bool) -> int:
+    catalog = gpu_catalog()
+    if as_json:
+        print(json.dumps({gpu_id: spec.model_dump(mode="json") for gpu_id, spec in catalog.items()}, indent=2))
+        return 0
+    from rich.table import Table
+
+    table = Table(title="GPU catalog (dense TFLOP/s; memory as the driver reports it; prices are assumptions)")
+    for column in ("id", "name", "memory", "TB/s", "bf16", "fp8", "fp4", "link GB/s", "TDP W", "$/h"):
+        table.add_column(column, justify="left" if column in ("id", "name") else "right")
+    for gpu_id, spec in catalog.items():
+        tf = spec.tflops
+        table.add_row(gpu_id, spec.name, f"{spec.memory_gib:.1f} GiB", f"{spec.bandwidth_tb_s:g}",
+                      *(f"{value:,.0f}" if value else "-" for value in (tf.bf16 or tf.fp16, tf.fp8, tf.fp4)),
+                      f"{spec.interconnect_gb_s:,.0f}", f"{spec.tdp_w:,.0f}", f"{spec.price_per_gpu_hour:.2f}")
+    console = _console()
+    console.print(table)
+    console.print("Sources: `napkin gpus --json` has each entry's source; docs/catalog-gpus.md explains them.", style="dim")
+    return 0
+
+
+def _models_command(as_json: bool) -> int:
+    catalog = model_catalog()
+    if as_json:
+        print(json.dumps({model_id: spec.model_dump(mode="json", exclude_none=True) for model_id, spec in catalog.items()},
+                         indent=2))
+        return 0
+    from rich.table import Table
+
+    table = Table(title="Model presets (parameters counted from each published config.json)")
+    for column in ("id", "name", "params", "active", "layers", "attention", "KV heads x dim", "sliding", "weights"):
+        table.add_column(column, justify="left" if column in ("id", "name", "attention", "weights") else "right")
+    for model_id, spec in catalog.items():
+        kv = f"latent {spec.kv_lora_rank}+{spec.qk_rope_head_dim}" if spec.attention == "mla" else \
+            f"{spec.kv_heads_or_default} x {spec.head_dim_or_default}"
+        sliding = f"{spec.sliding_window_layers}/{spec.layers} @ {spec.sliding_window}" if spec.sliding_window_layers else "-"
+        table.add_row(model_id, spec.name, f"{spec.params_b:,.1f}B", f"{spec.active_params / 1e9:,.1f}B",
+                      str(spec.layers), spec.attention, kv, sliding, spec.weight_dtype.value)
+    console = _console()
+    console.print(table)
+    console.print("Sources: `napkin models --json` has each entry's source; docs/catalog-models.md explains them.", style="dim")
+    return 0
+
+
+def _app_command(path: str | None) -> int:
+    from napkinmath.tui.app import run_app
+
+    return run_app(path)
+
+
+def run(argv: Sequence[str]) -> int:
+    """Dispatch one command line; raises ProfileError for bad input."""
+    argv = list(argv)
+    if not argv or (argv[0] not in SUBCOMMANDS and not argv[0].startswith("-")):
+        if len(argv) > 1:
+            raise ProfileError(f"napkin: expected at most one profile file, got {len(argv)} arguments. "
+                               f"Run `napkin --help` for usage.")
+        return _app_command(argv[0] if argv else None)
+    arguments = _parser().parse_args(argv)
+    if arguments.command == "plan":
+        return _plan_command(arguments.profile, arguments.json)
+    if arguments.command == "gpus":
+        return _gpus_command(arguments.json)
+    if arguments.command == "models":
+        return _models_command(arguments.json)
+    _parser().print_help()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``napkin`` console script."""
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except ProfileError as error:
+        print(f"napkin: {error}" if not str(error).startswith("napkin") else str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
+        print(f"napkin: internal error ({type(error).__name__}: {error}). This is a bug; please report it "
+              f"with the command and profile that caused it.", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

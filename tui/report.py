@@ -1,0 +1,113 @@
+"""The plan as a readable Rich report (``napkin plan FILE``). Formats figures; computes nothing."""
+
+from __future__ import annotations
+
+from rich.columns import Columns
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from napkinmath.core.plan import Plan
+from napkinmath.core.profile import Profile
+
+GIB = 2**30
+
+
+def gib(value: float) -> str:
+    return f"{value / GIB:,.2f} GiB"
+
+
+def rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def money(value: float | None, digits: int = 2) -> str:
+    return "n/a (nobody served)" if value is None else f"${value:,.{digits}f}"
+
+
+def seconds(value: float) -> str:
+    return f"{value * 1e3:,.1f} ms" if value < 1 else f"{value:,.2f} s"
+
+
+def _figures(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.title = title
+    table.title_justify = "left"
+    table.title_style = "bold"
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def _target(met: bool | None) -> str:
+    return "" if met is None else (" [green]meets target[/]" if met else " [red]misses target[/]")
+
+
+def render_plan(profile: Profile, result: Plan) -> Group:
+    """Header, memory, capacity, speed, roofline, cost, then warnings and notes."""
+    hw, model, par, work = profile.hardware, profile.model, profile.parallelism, profile.workload
+    memory, capacity, decode, roof = result.memory.per_gpu, result.capacity, result.decode, result.roofline
+    header = Text.assemble(
+        (profile.name, "bold"), "\n",
+        f"{par.gpus} x {hw.name}  ·  {model.name} ({model.weight_dtype.value} weights, {model.kv_dtype.value} KV)  ·  "
+        f"TP {par.tensor} · PP {par.pipeline} · DP {par.data} · EP {par.expert} · replicas {par.replicas}",
+    )
+    fit = "[green]fits[/]" if result.memory.fits else "[red bold]does not fit[/]"
+    memory_rows = [
+        ("usable", f"{gib(memory.usable)} of {gib(memory.total)}"),
+        ("weights", gib(memory.weights)),
+        ("activations", gib(memory.activations)),
+        ("overhead", gib(memory.overhead)),
+        ("KV budget", gib(memory.kv_budget)),
+        ("KV in use", gib(memory.kv_used)),
+        ("KV headroom", gib(memory.free)),
+        ("KV per token", f"{result.kv.bytes_per_token:,.0f} B"),
+        ("KV pool", f"{result.kv.tokens_capacity:,} tokens"),
+        ("model", fit),
+    ]
+    limit = {"users": "the workload's user count", "memory": "KV memory", "speed": "the speed target"}[capacity.limited_by]
+    capacity_rows = [
+        ("users served", f"{capacity.users_served:,} of {work.users:,}"),
+        ("limited by", limit),
+        ("capacity", f"{capacity.capacity_users:,} users"),
+        ("sequences (avg ctx)", f"{capacity.concurrent_sequences:,} per pool x {capacity.kv_groups} pools"),
+        ("sequences (full ctx)", f"{capacity.max_sequences_full_context:,} per pool"),
+        ("replicas needed", "-" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"),
+    ]
+    speed_rows = [
+        ("batch per pool", f"{decode.batch:,.1f}"),
+        ("step time", seconds(decode.step_time)),
+        ("tok/s per user", rate(decode.tokens_per_s_per_user) + _target(decode.meets_target)),
+        ("tok/s aggregate", rate(decode.tokens_per_s_aggregate)),
+        ("tok/s single user", rate(decode.tokens_per_s_single_user)),
+        ("prefill tok/s", rate(result.prefill.tokens_per_s)),
+        ("TTFT", seconds(result.prefill.ttft) + _target(result.prefill.meets_target)),
+    ]
+    critical = "never (KV traffic grows as fast)" if roof.critical_batch is None else f"{roof.critical_batch:,}"
+    roofline_rows = [
+        ("ridge", f"{roof.ridge:,.1f} FLOP/B ({roof.weight_compute_path})"),
+        ("decode intensity", f"{decode.arithmetic_intensity:,.1f} FLOP/B ({decode.bound}-bound)"),
+        ("compute busy", f"{roof.compute_busy_fraction:.0%} of the step"),
+        ("critical batch", critical),
+        ("... weights only", "never" if roof.critical_batch_weights_only is None else f"{roof.critical_batch_weights_only:,}"),
+    ]
+    cost = result.cost
+    cost_rows = [
+        ("rented per hour", money(cost.per_hour)),
+        ("per user-month", money(cost.per_user_month)),
+        ("per 1M tokens", money(cost.per_million_tokens, 3)),
+        ("owned per hour", money(cost.own_per_hour)),
+        ("owned, per user", money(cost.own_lifetime_per_user, 0)),
+    ]
+    grid = Columns([_figures("Memory per GPU", memory_rows), _figures("Capacity", capacity_rows),
+                    _figures("Speed", speed_rows), _figures("Roofline", roofline_rows), _figures("Cost", cost_rows)],
+                   padding=(1, 4))
+    parts: list = [header, Text(""), grid]
+    if result.warnings:
+        parts.append(Panel(Text("\n".join(f"• {w}" for w in result.warnings)), title="warnings", border_style="yellow"))
+    if result.notes:
+        parts.append(Text("\n".join(f"note: {n}" for n in result.notes), style="dim"))
+    return Group(*parts)

@@ -55,16 +55,17 @@ def expert_params_split(model: ModelSpec) -> tuple[float, float]:
 def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int, expert: int) -> tuple[float, float]:
     """(dense, expert) weight bytes held by one GPU.
 
-    physics.md: weights = (dense / (tp * pp) + experts / (ep * pp)) * weight_bytes. Without a stated
-    expert split (MoE with no ``expert_params_b``) all weights divide evenly over the replica's GPUs,
-    as the Kimi seed assumes.
+    physics.md: weights = (dense / (tp * pp) + experts / (ep * pp)) * weight_bytes, where the
+    experts' divisor is max(ep, tp): without expert parallelism vLLM tensor-shards every expert.
+    Without a stated expert split (MoE with no ``expert_params_b``) all weights divide evenly over
+    the replica's GPUs, as the Kimi seed assumes.
     """
     weight_bytes = bytes_per_value(model.weight_dtype)
     dense, experts = expert_params_split(model)
     if model.is_moe and model.expert_params_b is None:
         gpus = tensor * pipeline * data
         return dense * weight_bytes / gpus, experts * weight_bytes / gpus
-    return dense * weight_bytes / (tensor * pipeline), experts * weight_bytes / (expert * pipeline)
+    return dense * weight_bytes / (tensor * pipeline), experts * weight_bytes / (max(expert, tensor) * pipeline)
 
 
 def default_activation_bytes(model: ModelSpec) -> float:

@@ -214,7 +214,7 @@ def plan(profile: Profile) -> Plan:
     concurrent_by_speed = None
     if work.target_tokens_per_s > 0 and concurrent_by_memory > 0:
         concurrent_by_speed = largest_batch_meeting(step, work.target_tokens_per_s, concurrent_by_memory)
-    speed_binds = concurrent_by_speed is not None and 0 < concurrent_by_speed < concurrent_by_memory
+    speed_binds = concurrent_by_speed is not None and concurrent_by_speed < concurrent_by_memory
     concurrent = concurrent_by_speed if speed_binds else concurrent_by_memory
     capacity = capacity_users(kv_groups, concurrent, work.duty_cycle)
     users_served = min(work.users, capacity)

@@ -62,24 +62,41 @@ def _plan_command(path: str, as_json: bool) -> int:
     return 0
 
 
+def _print_listing(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]], footer: str) -> None:
+    """A catalog table whose columns keep their content's width; only ``name`` shrinks (with an ellipsis)."""
+    from rich import box
+    from rich.table import Table
+
+    console = _console()
+    widths = [max([len(header), *(len(row[index]) for row in rows)]) for index, header in enumerate(headers)]
+    name_index = headers.index("name")
+    room = console.width - (sum(widths) - widths[name_index] + 2 * (len(headers) - 1))
+    shown = [index for index in range(len(headers)) if index != name_index or room >= 8]
+    widths[name_index] = min(widths[name_index], room)
+    table = Table(title=title, box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
+    for index in shown:
+        table.add_column(headers[index], no_wrap=True, overflow="ellipsis", width=widths[index],
+                         justify="left" if index <= name_index else "right")
+    for row in rows:
+        table.add_row(*(row[index] for index in shown))
+    console.print(table)
+    console.print(footer, style="dim")
+
+
 def _gpus_command(as_json: bool) -> int:
     catalog = gpu_catalog()
     if as_json:
         print(json.dumps({gpu_id: spec.model_dump(mode="json") for gpu_id, spec in catalog.items()}, indent=2))
         return 0
-    from rich.table import Table
-
-    table = Table(title="GPU catalog (dense TFLOP/s; memory as the driver reports it; prices are assumptions)")
-    for column in ("id", "name", "memory", "TB/s", "bf16", "fp8", "fp4", "link GB/s", "TDP W", "$/h"):
-        table.add_column(column, justify="left" if column in ("id", "name") else "right")
+    rows = []
     for gpu_id, spec in catalog.items():
         tf = spec.tflops
-        table.add_row(gpu_id, spec.name, f"{spec.memory_gib:.1f} GiB", f"{spec.bandwidth_tb_s:g}",
-                      *(f"{value:,.0f}" if value else "-" for value in (tf.bf16 or tf.fp16, tf.fp8, tf.fp4)),
-                      f"{spec.interconnect_gb_s:,.0f}", f"{spec.tdp_w:,.0f}", f"{spec.price_per_gpu_hour:.2f}")
-    console = _console()
-    console.print(table)
-    console.print("Sources: `napkin gpus --json` has each entry's source; docs/catalog-gpus.md explains them.", style="dim")
+        rows.append((gpu_id, spec.name, f"{spec.memory_gib:.1f}", f"{spec.bandwidth_tb_s:g}",
+                     *(f"{value:,.0f}" if value else "-" for value in (tf.bf16 or tf.fp16, tf.fp8, tf.fp4)),
+                     f"{spec.interconnect_gb_s:,.0f}", f"{spec.tdp_w:,.0f}", f"{spec.price_per_gpu_hour:.2f}"))
+    _print_listing("GPUs: dense TFLOP/s, memory as the driver reports it (GiB), link GB/s one way, rent $/h assumed",
+                   ("id", "name", "GiB", "TB/s", "bf16", "fp8", "fp4", "link", "W", "$/h"), rows,
+                   "Sources: `napkin gpus --json` has each entry's source; docs/catalog-gpus.md explains them.")
     return 0
 
 
@@ -89,20 +106,16 @@ def _models_command(as_json: bool) -> int:
         print(json.dumps({model_id: spec.model_dump(mode="json", exclude_none=True) for model_id, spec in catalog.items()},
                          indent=2))
         return 0
-    from rich.table import Table
-
-    table = Table(title="Model presets (parameters counted from each published config.json)")
-    for column in ("id", "name", "params", "active", "layers", "attention", "KV heads x dim", "sliding", "weights"):
-        table.add_column(column, justify="left" if column in ("id", "name", "attention", "weights") else "right")
+    rows = []
     for model_id, spec in catalog.items():
-        kv = f"latent {spec.kv_lora_rank}+{spec.qk_rope_head_dim}" if spec.attention == "mla" else \
-            f"{spec.kv_heads_or_default} x {spec.head_dim_or_default}"
-        sliding = f"{spec.sliding_window_layers}/{spec.layers} @ {spec.sliding_window}" if spec.sliding_window_layers else "-"
-        table.add_row(model_id, spec.name, f"{spec.params_b:,.1f}B", f"{spec.active_params / 1e9:,.1f}B",
-                      str(spec.layers), spec.attention, kv, sliding, spec.weight_dtype.value)
-    console = _console()
-    console.print(table)
-    console.print("Sources: `napkin models --json` has each entry's source; docs/catalog-models.md explains them.", style="dim")
+        kv = f"{spec.kv_lora_rank}+{spec.qk_rope_head_dim}" if spec.attention == "mla" else \
+            f"{spec.kv_heads_or_default}x{spec.head_dim_or_default}"
+        sliding = f"{spec.sliding_window_layers}@{spec.sliding_window}" if spec.sliding_window_layers else "-"
+        rows.append((model_id, spec.name, f"{spec.params_b:,.1f}B", f"{spec.active_params / 1e9:,.1f}B", str(spec.layers),
+                     spec.attention, kv, sliding, spec.weight_dtype.value))
+    _print_listing("Model presets: parameters counted from each published config.json",
+                   ("id", "name", "params", "active", "layers", "attn", "KV/layer", "sliding", "dtype"), rows,
+                   "Sources: `napkin models --json` has each entry's source; docs/catalog-models.md explains them.")
     return 0
 
 

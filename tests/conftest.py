@@ -1,0 +1,25 @@
+"""Shared fixtures: the shipped profiles and a helper to plan one by file name."""
+
+from __future__ import annotations
+
+import pytest
+
+from napkinmath.core.paths import shipped_profile
+from napkinmath.core.plan import Plan, plan
+from napkinmath.core.profile import Profile
+from napkinmath.core.profile_io import load_profile
+
+
+def shipped(name: str) -> Profile:
+    return load_profile(shipped_profile(name))
+
+
+def planned(name: str) -> Plan:
+    return plan(shipped(name))
+
+
+@pytest.fixture
+def napkin_home(tmp_path, monkeypatch):
+    """An empty $NAPKIN_HOME so tests never touch the user's real config folder."""
+    monkeypatch.setenv("NAPKIN_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"

@@ -1,0 +1,104 @@
+"""The `napkin` command line: JSON keys, seed figures through --json, bad input without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from napkinmath.core.paths import shipped_profile
+from napkinmath.tui.cli import main
+
+
+def run_json(capsys, *argv: str) -> dict:
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def plan_json(capsys, name: str) -> dict:
+    return run_json(capsys, "plan", str(shipped_profile(name)), "--json")
+
+
+def test_plan_json_has_every_key_of_the_interface(capsys):
+    data = plan_json(capsys, "llama-3.1-70b-2xh100-fp8.toml")
+    assert set(data["memory"]["per_gpu"]) >= {"usable", "weights", "activations", "overhead", "kv_budget", "kv_used", "free"}
+    assert isinstance(data["memory"]["fits"], bool)
+    assert {"bytes_per_token", "tokens_capacity"} <= set(data["kv"])
+    assert set(data["capacity"]) >= {"max_sequences_full_context", "concurrent_sequences", "capacity_users", "users_served",
+                                     "replicas_needed", "limited_by"}
+    assert set(data["decode"]) >= {"batch", "step_time", "tokens_per_s_per_user", "tokens_per_s_aggregate", "bound",
+                                   "arithmetic_intensity"}
+    assert set(data["roofline"]) >= {"ridge", "critical_batch", "critical_batch_weights_only"}
+    assert set(data["prefill"]) >= {"tokens_per_s", "ttft"}
+    assert set(data["cost"]) >= {"per_hour", "per_user_month", "per_million_tokens", "own_lifetime_per_user", "own_per_hour"}
+    assert isinstance(data["warnings"], list)
+
+
+def test_seed_figures_through_plan_json(capsys):
+    full = plan_json(capsys, "b200-32b-chat-200k.toml")
+    assert full["capacity"]["users_served"] == 6
+    assert round(full["decode"]["tokens_per_s_per_user"]) == 42
+    assert full["roofline"]["ridge"] == 562.5
+    assert full["roofline"]["critical_batch_weights_only"] == 281
+    assert full["roofline"]["critical_batch"] is None
+    assert plan_json(capsys, "b200-32b-chat-25k.toml")["capacity"]["users_served"] == 48
+    duty = plan_json(capsys, "b200-32b-chat-duty20.toml")
+    assert round(duty["cost"]["per_user_month"], 2) == 9.60
+    kimi_80k = plan_json(capsys, "kimi-k2-8xb200-80k.toml")
+    assert kimi_80k["kv"]["bytes_per_token"] == 35_136
+    assert round(kimi_80k["capacity"]["users_served"], -1) == 340
+    assert kimi_80k["prefill"]["tokens_per_s_peak"] == pytest.approx(1.25e6)
+    assert round(kimi_80k["prefill"]["tokens_per_s"], -3) == 80_000
+    assert round(kimi_80k["prefill"]["ttft"]) == 1
+    assert round(plan_json(capsys, "kimi-k2-8xb200-32k.toml")["capacity"]["users_served"], -1) == 850
+
+
+def test_plan_report_is_readable_text(capsys):
+    assert main(["plan", str(shipped_profile("b200-32b-chat-duty20.toml"))]) == 0
+    out = capsys.readouterr().out
+    assert "per user-month" in out and "$9.60" in out and "Memory per GPU" in out
+
+
+def test_catalog_listings(capsys):
+    gpus = run_json(capsys, "gpus", "--json")
+    assert gpus["h100-sxm"]["source"] and gpus["b200"]["tflops"]["fp4"]
+    models = run_json(capsys, "models", "--json")
+    assert models["deepseek-v3"]["attention"] == "mla"
+    assert main(["gpus"]) == 0 and "mi300x" in capsys.readouterr().out
+    assert main(["models"]) == 0 and "gemma-3-27b" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("[hardware\n", "not valid TOML"),
+    ('[hardware]\ngpu = "h100-sxm"\ncount = 0\n[model]\npreset = "llama-3.1-8b"\n', "hardware.count"),
+    ('[hardware]\ngpu = "h100-sxm"\nbogus = 1\n[model]\npreset = "llama-3.1-8b"\n', "hardware.bogus: unknown key"),
+    ('[hardware]\ngpu = "nope"\n[model]\npreset = "llama-3.1-8b"\n', "unknown GPU id 'nope'"),
+    ('[hardware]\ngpu = "h100-sxm"\n[model]\npreset = "llama-3.1-8b"\n[engine]\nmfu = nan\n', "engine.mfu"),
+])
+def test_bad_profiles_exit_2_with_one_paragraph(tmp_path, capsys, text, expected):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    assert main(["plan", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert expected in captured.err and str(path) in captured.err
+    assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main(["plan"]) == 2
+    assert "the following arguments are required: profile" in capsys.readouterr().err
+    assert main(["plan", "x.toml", "--jsn"]) == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_console_script_never_prints_a_traceback(tmp_path):
+    napkin = shutil.which("napkin") or shutil.which("napkin", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert napkin, "the napkin console script is installed with the package"
+    missing = subprocess.run([napkin, "plan", str(tmp_path / "missing.toml")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+    ok = subprocess.run([napkin, "plan", str(shipped_profile("llama-3.1-8b-1xl4.toml")), "--json"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["memory"]["fits"] is True

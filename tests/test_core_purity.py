@@ -1,0 +1,22 @@
+"""napkinmath.core imports nothing from Textual, Rich or the TUI (interfaces.md, style.md)."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import napkinmath.core
+
+
+def test_core_imports_no_ui():
+    modules = [f"napkinmath.core.{info.name}" for info in pkgutil.iter_modules(napkinmath.core.__path__)]
+    assert len(modules) >= 10
+    script = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich') or m.startswith('napkinmath.tui'))\n"
+        "print(','.join(bad))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == "", f"core pulled in UI modules: {completed.stdout}"

@@ -6,7 +6,6 @@ replica, or fp8 weights"). Nothing here changes a figure; it only reads the plan
 
 from __future__ import annotations
 
-from dataclasses import replace
 from math import ceil
 from typing import TYPE_CHECKING
 
@@ -123,7 +122,8 @@ def _notes(profile: Profile, result: Plan) -> list[str]:
 
 
 def with_advice(profile: Profile, result: Plan) -> Plan:
-    """The plan with its warnings and notes filled in."""
+    """The plan with its warnings and notes filled in (built directly: dataclasses.replace is slow)."""
     warnings = _not_fitting(profile, result) if not result.memory.fits else []
     warnings += _capacity(profile, result) + _configuration(profile, result)
-    return replace(result, warnings=tuple(warnings), notes=tuple(_notes(profile, result)))
+    return type(result)(result.gpus, result.memory, result.kv, result.capacity, result.decode, result.roofline,
+                        result.prefill, result.cost, tuple(warnings), tuple(_notes(profile, result)))

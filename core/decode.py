@@ -8,7 +8,7 @@ The step is kept as a few coefficients (``StepModel``) so that searching over B 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil, floor
+from math import ceil, exp, floor, log
 
 from napkinmath.core.specs import ModelSpec
 
@@ -88,34 +88,37 @@ class StepModel:
     def step_time_s(self, batch: float) -> float:
         return max(self.memory_time_s(batch), self.compute_time_s(batch)) + self.collective_time_s(batch)
 
-    def weights_only_memory_time_s(self, batch: float) -> float:
-        touched = moe_fraction_touched(batch * self.tokens_per_pool_sequence, self.experts, self.experts_per_token)
-        return self.dense_read_s + self.expert_read_s * touched
 
+def critical_batch(step: StepModel, include_kv: bool = True, upper: float = 1e9) -> float | None:
+    """Smallest real B at which compute time reaches memory time; None if decode never turns compute-bound.
 
-def critical_batch(memory_time, compute_time, closed_form: bool = False, upper: float = 1e9) -> float | None:
-    """Smallest real B with compute_time(B) >= memory_time(B), or None if decode never turns compute-bound.
-
-    physics.md, "Roofline". Compute is linear in B and memory concave, so they cross at most once.
-    With no MoE term memory is linear too and B = memory(0) / (compute slope - memory slope);
-    otherwise the crossing is found by doubling, then bisection to 1e-6 relative.
+    physics.md, "Roofline". With ``include_kv=False`` the KV reads and attention FLOPs are left out
+    (the "critical batch without KV traffic", ridge * bytes_per_param / 2 for a dense model).
+    f(B) = alpha B - dense - experts (1 - q^(dB)) - kv B is convex with f(0) < 0, so it has one
+    root. Dense: closed form. MoE: Newton from the right, where every expert is already read, which
+    converges monotonically for a convex function.
     """
-    if closed_form:
-        fixed = memory_time(0.0)
-        slope = compute_time(1.0) - (memory_time(1.0) - fixed)
-        return fixed / slope if slope > 0 and fixed / slope <= upper else None
-    if compute_time(upper) < memory_time(upper):
+    alpha = step.compute_s_per_sequence if include_kv else step.weight_compute_s_per_sequence
+    slope = alpha - (step.kv_read_s_per_sequence if include_kv else 0.0)
+    if slope <= 0:
         return None
-    low, high = 0.0, 1.0
-    while compute_time(high) < memory_time(high):
-        low, high = high, high * 2
-    while high - low > 1e-6 * high:
-        middle = (low + high) / 2
-        if compute_time(middle) < memory_time(middle):
-            low = middle
-        else:
-            high = middle
-    return high
+    all_weights = step.dense_read_s + step.expert_read_s  # expert_read_s is 0 for a dense model
+    batch = all_weights / slope  # the crossing if every expert is read; f >= 0 here
+    if not step.experts or step.experts_per_token == step.experts:
+        return batch if batch <= upper else None
+    rate = step.tokens_per_pool_sequence * -log(1.0 - step.experts_per_token / step.experts)
+    for _ in range(64):
+        untouched = exp(-rate * batch)
+        value = slope * batch - step.dense_read_s - step.expert_read_s * (1.0 - untouched)
+        derivative = slope - step.expert_read_s * rate * untouched
+        if derivative <= 0:
+            break
+        following = batch - value / derivative
+        if batch - following <= 1e-9 * batch:
+            batch = following
+            break
+        batch = following
+    return batch if batch <= upper else None
 
 
 def largest_batch_meeting(step: StepModel, target_tokens_per_s: float, max_batch: int) -> int:

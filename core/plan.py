@@ -148,12 +148,13 @@ class Plan:
 
 
 def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, sequence_read_bytes: float,
-                weight_flops_per_s: float, attention_flops_per_s: float) -> StepModel:
+                weight_flops: float, attention_flops: float, weight_flops_per_s: float,
+                attention_flops_per_s: float) -> StepModel:
+    """Decode-step coefficients for the busiest GPU: pipeline stages run in turn, TP ranks in parallel."""
     hardware, model, par, engine = profile.hardware, profile.model, profile.parallelism, profile.engine
     bandwidth = hardware.bandwidth_bytes_per_s * engine.mbu
     stages = par.pipeline
-    attention = attention_flops_per_token_decode(model, profile.workload.avg_context_tokens)
-    weight_compute = weight_flops_per_token(model) / (par.tensor * weight_flops_per_s * engine.mfu)
+    weight_compute = weight_flops / (par.tensor * weight_flops_per_s * engine.mfu)
     link = hardware.interconnect_gb_s * 1e9
     collective = all_reduce_bytes_per_step(1, model.hidden_size, par.tensor, model.layers) / link if link else 0.0
     return StepModel(
@@ -163,7 +164,7 @@ def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, seque
         experts_per_token=model.experts_per_token,
         tokens_per_pool_sequence=par.data,
         kv_read_s_per_sequence=stages * sequence_read_bytes / bandwidth,
-        compute_s_per_sequence=weight_compute + attention / (par.tensor * attention_flops_per_s * engine.mfu),
+        compute_s_per_sequence=weight_compute + attention_flops / (par.tensor * attention_flops_per_s * engine.mfu),
         weight_compute_s_per_sequence=weight_compute,
         collective_s_per_sequence=collective,
     )
@@ -173,7 +174,7 @@ def plan(profile: Profile) -> Plan:
     """Plan one profile (physics.md end to end). Never raises for a valid profile."""
     hardware, model, par, work, engine = (profile.hardware, profile.model, profile.parallelism,
                                           profile.workload, profile.engine)
-    notes: list[str] = []
+    gpus_per_replica = par.gpus_per_replica
 
     # Memory per GPU
     total = hardware.memory_bytes
@@ -186,7 +187,7 @@ def plan(profile: Profile) -> Plan:
     else:
         activations, activations_source = engine.activation_gib * GIB, "profile"
     if engine.overhead_gib is None:
-        overhead = default_overhead_bytes(par.gpus_per_replica)
+        overhead = default_overhead_bytes(gpus_per_replica)
         overhead_source = "empirical default (physics.md anchors: non-torch memory and NCCL)"
     else:
         overhead, overhead_source = engine.overhead_gib * GIB, "profile"
@@ -206,10 +207,13 @@ def plan(profile: Profile) -> Plan:
     # Decode step model (needs the compute paths)
     weight_path = hardware.tflops.compute_path(model.weight_dtype)
     attention_path = hardware.tflops.compute_path(model.kv_dtype)
-    weight_flops_per_s = hardware.tflops.flops_per_s(model.weight_dtype)
-    attention_flops_per_s = hardware.tflops.flops_per_s(model.kv_dtype)
+    weight_flops_per_s = hardware.tflops.flops_per_s(weight_path)
+    attention_flops_per_s = hardware.tflops.flops_per_s(attention_path)
     sequence_read = sequence_kv_bytes_read(full_per_token, sliding_per_token, work.avg_context_tokens, window)
-    step = _step_model(profile, dense_bytes, expert_bytes, sequence_read, weight_flops_per_s, attention_flops_per_s)
+    weight_flops = weight_flops_per_token(model)
+    attention_decode = attention_flops_per_token_decode(model, work.avg_context_tokens)
+    step = _step_model(profile, dense_bytes, expert_bytes, sequence_read, weight_flops, attention_decode,
+                       weight_flops_per_s, attention_flops_per_s)
 
     concurrent_by_speed = None
     if work.target_tokens_per_s > 0 and concurrent_by_memory > 0:
@@ -226,23 +230,21 @@ def plan(profile: Profile) -> Plan:
     batch = max(1.0, min(float(concurrent) if concurrent else 1.0, users_served * work.duty_cycle / kv_groups))
     step_time = step.step_time_s(batch)
     memory_time, compute_time = step.memory_time_s(batch), step.compute_time_s(batch)
-    attention_decode = attention_flops_per_token_decode(model, work.avg_context_tokens)
     touched = moe_fraction_touched(batch * par.data, model.experts, model.experts_per_token)
     bytes_per_step = dense_bytes + expert_bytes * touched + batch * sequence_read
-    flops_per_step = batch * (weight_flops_per_token(model) + attention_decode) / (par.tensor * par.pipeline)
+    flops_per_step = batch * (weight_flops + attention_decode) / (par.tensor * par.pipeline)
     aggregate = users_served * work.duty_cycle / step_time  # the whole deployment; 0 when nobody fits
     meets_speed = None if work.target_tokens_per_s <= 0 else 1 / step_time >= work.target_tokens_per_s
 
     ridge = ridge_flops_per_byte(weight_flops_per_s, hardware.bandwidth_bytes_per_s)
-    critical = critical_batch(step.memory_time_s, step.compute_time_s, closed_form=step.experts == 0)
-    critical_weights = critical_batch(step.weights_only_memory_time_s,
-                                      lambda b: b * step.weight_compute_s_per_sequence, closed_form=step.experts == 0)
+    critical = critical_batch(step, include_kv=True)
+    critical_weights = critical_batch(step, include_kv=False)
 
     # Prefill
     prefill_attention = attention_flops_per_token_prefill(model, work.prompt_tokens)
-    prefill_rate = prefill_tokens_per_s(par.gpus_per_replica, weight_flops_per_token(model), weight_flops_per_s,
+    prefill_rate = prefill_tokens_per_s(gpus_per_replica, weight_flops, weight_flops_per_s,
                                         prefill_attention, attention_flops_per_s, engine.mfu)
-    prefill_peak = par.gpus_per_replica * weight_flops_per_s / weight_flops_per_token(model)
+    prefill_peak = gpus_per_replica * weight_flops_per_s / weight_flops
     ttft = ttft_s(work.prompt_tokens, work.prefix_cache_hit, prefill_rate, work.concurrent_prefills, step_time)
     meets_ttft = None if work.ttft_target_s <= 0 else ttft <= work.ttft_target_s
 
@@ -276,7 +278,7 @@ def plan(profile: Profile) -> Plan:
             compute_busy_fraction=compute_time / step_time, weight_compute_path=weight_path,
             attention_compute_path=attention_path),
         prefill=PrefillFigures(tokens_per_s=prefill_rate, tokens_per_s_peak=prefill_peak,
-                               flops_per_token=weight_flops_per_token(model) + prefill_attention, ttft=ttft,
+                               flops_per_token=weight_flops + prefill_attention, ttft=ttft,
                                meets_target=meets_ttft),
         cost=CostFigures(
             per_hour=per_hour,
@@ -286,7 +288,7 @@ def plan(profile: Profile) -> Plan:
             own_per_hour=own_cost_per_hour(par.gpus, hardware.purchase_price, profile.cost.lifetime_years,
                                            hardware.tdp_w, profile.cost.pue, profile.cost.power_price_kwh)),
         warnings=(),
-        notes=tuple(notes),
+        notes=(),
     )
     return advice.with_advice(profile, result)
 

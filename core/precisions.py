@@ -56,4 +56,4 @@ COMPUTE_PATHS: tuple[str, ...] = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8",
 
 def bytes_per_value(precision: Precision) -> float:
     """Bytes one stored value takes, block scales included (physics.md, "Precisions")."""
-    return BYTES_PER_VALUE[Precision(precision)]
+    return BYTES_PER_VALUE[precision]  # a str-valued enum: "fp8" and Precision.fp8 hash alike

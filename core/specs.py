@@ -45,14 +45,14 @@ class Tflops(FrozenModel):
 
     def compute_path(self, precision: Precision) -> str:
         """The path a precision computes on here: its own if the GPU has it, else 16-bit (physics.md)."""
-        wanted = COMPUTE_PATH[Precision(precision)]
+        wanted = COMPUTE_PATH[precision]
         if getattr(self, wanted, None):
             return wanted
         return next(path for path in FALLBACK_PATHS if getattr(self, path))
 
-    def flops_per_s(self, precision: Precision) -> float:
-        """Dense FLOP/s for math on this precision's compute path."""
-        return getattr(self, self.compute_path(precision)) * 1e12
+    def flops_per_s(self, path: str) -> float:
+        """Dense FLOP/s on one compute path (see ``compute_path``)."""
+        return getattr(self, path) * 1e12
 
 
 class GpuSpec(FrozenModel):

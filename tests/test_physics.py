@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from napkinmath.core.decode import critical_batch, moe_fraction_touched
+from napkinmath.core.decode import StepModel, critical_batch, moe_fraction_touched
 from napkinmath.core.memory import (
     expert_params_split,
     kv_bytes_per_token_split,
@@ -102,15 +102,31 @@ def test_prefill_attention_flops_match_the_closed_form():
     assert attention_flops_per_token_prefill(LLAMA_8B, 8192) == 2 * 32 * 32 * 128 * 8192
 
 
+def _step(**fields) -> StepModel:
+    base = dict(dense_read_s=4e-3, expert_read_s=0.0, experts=0, experts_per_token=0, tokens_per_pool_sequence=1,
+                kv_read_s_per_sequence=1e-6, compute_s_per_sequence=2e-5, weight_compute_s_per_sequence=1.5e-5,
+                collective_s_per_sequence=0.0)
+    return StepModel(**{**base, **fields})
+
+
+def test_critical_batch_dense_closed_form():
+    step = _step()
+    assert critical_batch(step) == pytest.approx(4e-3 / (2e-5 - 1e-6))
+    assert critical_batch(step, include_kv=False) == pytest.approx(4e-3 / 1.5e-5)
+
+
 def test_critical_batch_none_when_kv_traffic_outgrows_compute():
-    assert critical_batch(lambda b: 1 + 2 * b, lambda b: 1.5 * b, closed_form=True) is None
-    assert critical_batch(lambda b: 1 + 2 * b, lambda b: 1.5 * b) is None
+    assert critical_batch(_step(kv_read_s_per_sequence=3e-5)) is None
+    assert critical_batch(_step(kv_read_s_per_sequence=3e-5, experts=64, experts_per_token=4, expert_read_s=0.02)) is None
 
 
-def test_critical_batch_bisection_agrees_with_closed_form():
-    memory, compute = (lambda b: 4e-3 + 1e-6 * b), (lambda b: 2e-5 * b)
-    exact = critical_batch(memory, compute, closed_form=True)
-    assert critical_batch(memory, compute) == pytest.approx(exact, rel=1e-5)
+@pytest.mark.parametrize(("experts", "k", "data"), [(8, 2, 1), (64, 4, 1), (384, 8, 8), (128, 4, 2), (8, 8, 1)])
+def test_critical_batch_moe_is_the_crossing(experts, k, data):
+    step = _step(expert_read_s=0.03, experts=experts, experts_per_token=k, tokens_per_pool_sequence=data)
+    crossing = critical_batch(step)
+    assert crossing is not None
+    assert step.compute_time_s(crossing) == pytest.approx(step.memory_time_s(crossing), rel=1e-6)
+    assert step.compute_time_s(crossing * 0.99) < step.memory_time_s(crossing * 0.99)
 
 
 def _profile(**workload) -> Profile:

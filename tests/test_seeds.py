@@ -10,7 +10,7 @@ import pytest
 
 from napkinmath.core.capacity import capacity_users, sequences_that_fit
 from napkinmath.core.cost import cost_per_user_month, own_lifetime_cost_per_user
-from napkinmath.core.decode import critical_batch, ridge_flops_per_byte, round_batch
+from napkinmath.core.decode import StepModel, critical_batch, ridge_flops_per_byte, round_batch
 from napkinmath.core.memory import kv_bytes_per_token_split, sequence_kv_bytes
 from napkinmath.core.prefill import prefill_tokens_per_s, ttft_s
 from napkinmath.core.specs import ModelSpec
@@ -31,9 +31,10 @@ class TestNapkinInferenceCost:
 
     def test_critical_batch_without_kv_is_281_not_331(self):
         # The article's "2B = 562 => B = 331" is an arithmetic slip: 562.5 / 2 = 281.25.
-        weights_s = 32e9 / B200_BANDWIDTH
-        per_sequence_s = 2 * 32e9 / B200_FP8
-        crossing = critical_batch(lambda b: weights_s, lambda b: b * per_sequence_s, closed_form=True)
+        step = StepModel(dense_read_s=32e9 / B200_BANDWIDTH, expert_read_s=0.0, experts=0, experts_per_token=0,
+                         tokens_per_pool_sequence=1, kv_read_s_per_sequence=0.0, compute_s_per_sequence=0.0,
+                         weight_compute_s_per_sequence=2 * 32e9 / B200_FP8, collective_s_per_sequence=0.0)
+        crossing = critical_batch(step, include_kv=False)
         assert crossing == pytest.approx(281.25)
         assert round_batch(crossing) == 281
 

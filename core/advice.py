@@ -24,34 +24,34 @@ def _gib(value: float) -> str:
     return f"{value / GIB:,.1f} GiB"
 
 
-def _not_fitting(profile: Profile, result: Plan) -> list[str]:
-    memory = result.memory.per_gpu
-    fixed = memory.activations + memory.overhead
-    need = memory.weights + fixed
-    short = need - memory.usable
+def fit_remedies(profile: Profile, weights: float, fixed: float, usable: float) -> tuple[str, ...]:
+    """What would make the weights fit: more GPUs per replica, or the first lower precision that fits."""
     par = profile.parallelism
-    replica_weights = memory.weights * par.gpus_per_replica
-    message = (f"the model does not fit: each GPU needs {_gib(need)} (weights {_gib(memory.weights)}, "
-               f"activations {_gib(memory.activations)}, overhead {_gib(memory.overhead)}) but may use "
-               f"{_gib(memory.usable)}, short by {_gib(short)} per GPU and more for any KV cache")
     remedies: list[str] = []
-    room = memory.usable - fixed
+    room = usable - fixed
     if room > 0:
-        gpus = ceil(replica_weights / room * 1.000001)
+        gpus = ceil(weights * par.gpus_per_replica / room * 1.000001)
         if gpus > par.gpus_per_replica:
             remedies.append(f"spread each replica over at least {gpus} {profile.hardware.name} GPUs "
                             f"(now {par.gpus_per_replica})")
     current = bytes_per_value(profile.model.weight_dtype)
     for step in _QUANTIZE_STEPS:
-        if BYTES_PER_VALUE[step] >= current:
+        if BYTES_PER_VALUE[step] >= current or (step is Precision.fp4 and profile.hardware.tflops.fp4 is None):
             continue
-        if step is Precision.fp4 and profile.hardware.tflops.fp4 is None:
-            continue
-        if memory.weights * BYTES_PER_VALUE[step] / current + fixed < memory.usable:
+        if weights * BYTES_PER_VALUE[step] / current + fixed < usable:
             remedies.append(f"quantize the weights to {step.value}")
             break
-    if remedies:
-        message += ": " + ", or ".join(remedies)
+    return tuple(remedies)
+
+
+def _not_fitting(profile: Profile, result: Plan) -> list[str]:
+    memory = result.memory.per_gpu
+    need = memory.weights + memory.activations + memory.overhead
+    message = (f"the model does not fit: each GPU needs {_gib(need)} (weights {_gib(memory.weights)}, "
+               f"activations {_gib(memory.activations)}, overhead {_gib(memory.overhead)}) but may use "
+               f"{_gib(memory.usable)}, short by {_gib(memory.shortfall)} per GPU and more for any KV cache")
+    if result.memory.remedies:
+        message += ": " + ", or ".join(result.memory.remedies)
     return [message]
 
 

@@ -56,6 +56,7 @@ class MemoryPerGpu:
     kv_budget: float
     kv_used: float
     free: float
+    shortfall: float  # weights + activations + overhead beyond usable; 0 when the model fits
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class MemoryFigures:
     fits: bool
     activations_source: str
     overhead_source: str
+    remedies: tuple[str, ...]  # what would make it fit, when it does not
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,7 @@ class PrefillFigures:
     tokens_per_s: float
     tokens_per_s_peak: float
     flops_per_token: float
+    arithmetic_intensity: float
     ttft: float
     meets_target: bool | None
 
@@ -247,6 +250,12 @@ def plan(profile: Profile) -> Plan:
     prefill_peak = gpus_per_replica * weight_flops_per_s / weight_flops
     ttft = ttft_s(work.prompt_tokens, work.prefix_cache_hit, prefill_rate, work.concurrent_prefills, step_time)
     meets_ttft = None if work.ttft_target_s <= 0 else ttft <= work.ttft_target_s
+    # The prefill point on the roofline: one pass over the uncached prompt reads the weights once
+    # and writes each token's KV, per GPU of the busiest stage.
+    prompt_pass = max(1.0, work.prompt_tokens * (1 - work.prefix_cache_hit))
+    prefill_bytes = (dense_bytes + expert_bytes * moe_fraction_touched(prompt_pass, model.experts, model.experts_per_token)
+                     + prompt_pass * bytes_per_token)
+    prefill_intensity = prompt_pass * (weight_flops + prefill_attention) / (par.tensor * par.pipeline) / prefill_bytes
 
     # Cost
     per_hour = cost_per_hour(par.gpus, hardware.price_per_gpu_hour)
@@ -257,8 +266,9 @@ def plan(profile: Profile) -> Plan:
         memory=MemoryFigures(
             per_gpu=MemoryPerGpu(total=total, reserved=total - usable, usable=usable, weights=weights,
                                  activations=activations, overhead=overhead, kv_budget=budget, kv_used=kv_used,
-                                 free=max(budget, 0.0) - kv_used),
-            fits=fits, activations_source=activations_source, overhead_source=overhead_source),
+                                 free=max(budget, 0.0) - kv_used, shortfall=max(0.0, -budget)),
+            fits=fits, activations_source=activations_source, overhead_source=overhead_source,
+            remedies=() if fits else advice.fit_remedies(profile, weights, activations + overhead, usable)),
         kv=KvFigures(bytes_per_token=bytes_per_token, tokens_capacity=kv_tokens_capacity(budget, bytes_per_token),
                      bytes_per_sequence_avg_context=sequence_avg, bytes_per_sequence_max_context=sequence_max),
         capacity=CapacityFigures(
@@ -278,7 +288,8 @@ def plan(profile: Profile) -> Plan:
             compute_busy_fraction=compute_time / step_time, weight_compute_path=weight_path,
             attention_compute_path=attention_path),
         prefill=PrefillFigures(tokens_per_s=prefill_rate, tokens_per_s_peak=prefill_peak,
-                               flops_per_token=weight_flops + prefill_attention, ttft=ttft,
+                               flops_per_token=weight_flops + prefill_attention,
+                               arithmetic_intensity=prefill_intensity, ttft=ttft,
                                meets_target=meets_ttft),
         cost=CostFigures(
             per_hour=per_hour,

@@ -103,24 +103,31 @@ def profile_to_toml(profile: Profile) -> str:
     return tomli_w.dumps(profile_to_dict(profile))
 
 
-def save_profile(profile: Profile, path: str | os.PathLike[str]) -> Path:
-    """Write the whole effective profile atomically; the old file survives any failure."""
-    path = Path(path)
-    text = profile_to_toml(profile)
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write text to a temporary file in the same folder, sync it, then rename it over ``path``.
+
+    Raises OSError; the old file is untouched and no temporary file is left behind on failure.
+    """
     folder = path.parent if str(path.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise ProfileError(f"{path}: cannot write there ({error.strerror or error}).") from None
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except OSError as error:
+    except BaseException:
         Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save_profile(profile: Profile, path: str | os.PathLike[str]) -> Path:
+    """Write the whole effective profile atomically; the old file survives any failure."""
+    path = Path(path)
+    try:
+        write_text_atomically(path, profile_to_toml(profile))
+    except OSError as error:
         raise ProfileError(f"{path}: writing failed ({error.strerror or error}); the old file is unchanged.") from None
     return path
 

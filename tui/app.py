@@ -1,51 +1,390 @@
-"""The Textual app. For now a read-only preview of the plan; the full editor lands with issue 3."""
+"""The napkinmath app: three input panes (plus engine & cost), the VRAM bar, the roofline, capacity, cost.
+
+The app holds one immutable ``Profile`` in a reactive; ``compute_plan`` calls the core and
+``data_bind`` hands the plan to the output widgets. Panes post small messages when the user edits a
+field; only the app changes the profile, through ``core.profile_edit.edit_profile``. A refused value
+is marked on its field, and the last good plan stays on screen, marked stale.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive, var
+from textual.widgets import Footer, Header, Static, Tab, Tabs
 
+from napkinmath.core.catalog import gpu_catalog, model_catalog
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.paths import DEFAULT_PROFILE, shipped_profile
-from napkinmath.core.plan import plan
+from napkinmath.core.paths import DEFAULT_PROFILE, shipped_profile, shipped_profiles, user_profiles_dir
+from napkinmath.core.plan import Plan
+from napkinmath.core.plan import plan as make_plan
+from napkinmath.core.precisions import Precision
 from napkinmath.core.profile import Profile
-from napkinmath.core.profile_io import load_profile
-from napkinmath.tui.report import render_plan
+from napkinmath.core.profile_edit import edit_profile
+from napkinmath.core.profile_io import load_profile, save_profile
+from napkinmath.themes import APP_VARIABLE_DEFAULTS, THEMES
+from napkinmath.tui.commands import NapkinCommands
+from napkinmath.tui.fields import ENGINE_FIELDS, FIELDS_BY_ID, HARDWARE_FIELDS, MODEL_FIELDS, WORKLOAD_FIELDS, Field
+from napkinmath.tui.outputs import CapacityPanel, CostPanel, PlanView, RooflineGauge, VramBar
+from napkinmath.tui.screens import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen, profile_file_name
+from napkinmath.tui.settings import Settings, load_settings, save_settings
+from napkinmath.tui.widgets import CatalogChosen, ChoiceRow, FieldEdited, FieldRow
+
+PANES = (("hardware", "Hardware"), ("model", "Model"), ("workload", "Workload"), ("engine", "Engine & cost"))
+TAB_TITLES = {"engine": "Engine"}  # the tab bar is 36 columns wide
+PRECISIONS = [(p.value, p.value) for p in Precision]
+# What the help screen lists; tests press each of them.
+KEY_MAP: list[tuple[str, str]] = [
+    ("Tab / Shift+Tab", "next / previous field"),
+    ("Up / Down", "nudge the number by one step"),
+    ("Shift+Up / Shift+Down", "nudge the number by a big step"),
+    ("Enter", "open a list; Enter again picks"),
+    ("Left / Right", "on the pane tabs (narrow terminals): switch pane"),
+    ("ctrl+p", "command palette: go to any field, load a preset, open, save, theme, units"),
+    ("ctrl+s", "save the profile (asks a name the first time)"),
+    ("ctrl+o", "open a profile: yours and the shipped examples"),
+    ("? / F1", "this list of keys"),
+    ("F2", "memory units: GiB ⇄ GB"),
+    ("F3", "next theme (dark, light, ANSI)"),
+    ("ctrl+q", "quit (asks first if there are unsaved changes)"),
+]
 
 
-def _opening_profile(path: str | None) -> tuple[Profile, str | None]:
-    """The profile to open and, when it had to fall back to the default, why."""
-    if path is not None:
-        try:
-            return load_profile(path), None
-        except ProfileError as error:
-            return load_profile(shipped_profile(DEFAULT_PROFILE)), f"{error} Opened the default profile instead."
-    return load_profile(shipped_profile(DEFAULT_PROFILE)), None
+class NapkinApp(App[None]):
+    """A live what-if planner for serving an LLM."""
 
-
-class NapkinApp(App):
-    """Shows one profile's plan."""
-
+    CSS_PATH = "app.tcss"
     TITLE = "napkinmath"
-    BINDINGS = [Binding("q", "quit", "Quit")]
+    COMMANDS = App.COMMANDS | {NapkinCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True, id="save"),
+        Binding("ctrl+o", "open", "Open", priority=True, id="open"),
+        Binding("question_mark,f1", "help", "Keys", key_display="?", priority=True, id="help"),
+        Binding("f2", "toggle_units", "GiB/GB", priority=True, id="units"),
+        Binding("f3", "next_theme", "Theme", priority=True, id="theme"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+    ]
 
-    def __init__(self, profile: Profile, problem: str | None = None) -> None:
+    profile: var[Profile] = var(None, init=False)  # type: ignore[arg-type]
+    plan: var[Plan | None] = var(None, init=False)
+    units: reactive[str] = reactive("GiB", init=False)
+    compact: reactive[bool] = reactive(False, init=False)
+    dirty: var[bool] = var(False, init=False)
+
+    def __init__(self, profile: Profile, path: Path | None = None, problem: str | None = None,
+                 settings: Settings | None = None) -> None:
         super().__init__()
-        self.profile = profile
+        self.settings = settings or Settings()
+        self.profile_path = path
         self.problem = problem
+        self.invalid: dict[str, str] = {}  # widget id -> why its text is refused
+        self.set_reactive(NapkinApp.profile, profile)
+        self.set_reactive(NapkinApp.plan, make_plan(profile))
+        self.set_reactive(NapkinApp.units, self.settings.units)
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = self.settings.theme
+
+    # ----------------------------------------------------------------- layout
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(APP_VARIABLE_DEFAULTS)
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll():
-            if self.problem:
-                yield Static(self.problem, id="problem")
-            yield Static(render_plan(self.profile, plan(self.profile)), id="plan")
+        with Container(id="main"):
+            with Vertical(id="inputs"):
+                yield Tabs(*(Tab(TAB_TITLES.get(name, title), id=f"tab-{name}") for name, title in PANES), id="pane-tabs")
+                with Horizontal(id="panes"):
+                    yield from self._panes()
+            with Vertical(id="outputs"):
+                yield Static("", id="stale")
+                yield self._bound(VramBar(id="vram"))
+                with Container(id="bottom"):
+                    for widget in (RooflineGauge(id="roofline"), CapacityPanel(id="capacity"), CostPanel(id="cost")):
+                        yield self._bound(widget)
         yield Footer()
+
+    @staticmethod
+    def _bound(widget):
+        return widget.data_bind(NapkinApp.plan, NapkinApp.profile, NapkinApp.units, NapkinApp.compact)
+
+    def _panes(self) -> ComposeResult:
+        profile = self.profile
+        rows = {
+            "hardware": [ChoiceRow("hardware.gpu", "GPU", [(gpu_id, gpu_id) for gpu_id in gpu_catalog()],
+                                   profile.hardware.gpu, "choice-gpu"),
+                         *self._rows(HARDWARE_FIELDS), Static("", id="hardware-info", classes="info")],
+            "model": [ChoiceRow("model.preset", "Preset", [(model_id, model_id) for model_id in model_catalog()],
+                                profile.model.preset, "choice-preset"),
+                      ChoiceRow("model.weight_dtype", "Weights", PRECISIONS, profile.model.weight_dtype.value,
+                                "choice-weight-dtype"),
+                      ChoiceRow("model.kv_dtype", "KV cache", PRECISIONS, profile.model.kv_dtype.value,
+                                "choice-kv-dtype"),
+                      *self._rows(MODEL_FIELDS), Static("", id="model-info", classes="info")],
+            "workload": list(self._rows(WORKLOAD_FIELDS)),
+            "engine": list(self._rows(ENGINE_FIELDS)),
+        }
+        for name, title in PANES:
+            pane = VerticalScroll(*rows[name], id=f"pane-{name}", classes="pane")
+            pane.border_title = title
+            pane.can_focus = False
+            yield pane
+
+    def _rows(self, fields: tuple[Field, ...]):
+        for field in fields:
+            yield FieldRow(field, field.format(field.value_of(self.profile)))
+
+    def on_mount(self) -> None:
+        self.query_one("#pane-hardware").add_class("-active")
+        self._show_profile()
+        self.on_resize()
+        if self.problem:
+            self.notify(self.problem, title="Could not open the profile", severity="error", timeout=12)
+
+    def on_resize(self, event=None) -> None:
+        self.compact = self.size.width < 110 or self.size.height < 30
+
+    def watch_compact(self) -> None:
+        # the bound widgets re-render, but their cached heights must be measured again too
+        self.call_after_refresh(lambda: [view.refresh(layout=True) for view in self.query(PlanView)])
+
+    # ----------------------------------------------------------------- planning
+    def compute_plan(self) -> Plan:
+        return make_plan(self.profile)
+
+    def watch_profile(self) -> None:
+        if self.is_mounted:
+            self._show_profile()
+
+    def _show_profile(self) -> None:
+        """Field texts, selects, info lines and the title follow the profile (never the field being typed in)."""
+        profile = self.profile
+        for row in self.query(FieldRow):
+            if row.field.widget_id not in self.invalid:
+                row.show_value(row.field.format(row.field.value_of(profile)))
+        for row in self.query(ChoiceRow):
+            section, key = row.path.split(".")
+            value = getattr(getattr(profile, section), key)
+            row.show_value(value.value if isinstance(value, Precision) else value)
+        hw, model = profile.hardware, profile.model
+        self.query_one("#hardware-info", Static).update(hw.name)
+        attention = (f"MLA {model.kv_lora_rank}+{model.qk_rope_head_dim}" if model.attention == "mla"
+                     else f"GQA {model.kv_heads_or_default}×{model.head_dim_or_default}")
+        moe = f" · MoE {model.experts_per_token}/{model.experts}" if model.is_moe else ""
+        self.query_one("#model-info", Static).update(
+            f"{model.name}\n{model.layers} layers · {attention}{moe}")
+        self.sub_title = f"{profile.name}{' •' if self.dirty else ''}"
+
+    def watch_dirty(self) -> None:
+        if self.is_mounted:
+            self.sub_title = f"{self.profile.name}{' •' if self.dirty else ''}"
+
+    def _apply(self, path: str, value) -> str | None:
+        """Apply one edit; the reason when the core refuses it."""
+        try:
+            profile = edit_profile(self.profile, path, value)
+        except ProfileError as error:
+            return str(error).removeprefix(f"{path}: ")
+        if profile != self.profile:
+            self.profile = profile
+            self.dirty = True
+        return None
+
+    def on_field_edited(self, message: FieldEdited) -> None:
+        self._edit_field(message.field, message.text)
+        self._retry_invalid(except_id=message.field.widget_id)
+        self._show_stale()
+
+    def _edit_field(self, field: Field, text: str) -> None:
+        row = self.query_one(f"#{field.widget_id}-row", FieldRow)
+        current = field.value_of(self.profile)
+        try:
+            value = field.parse(text)
+        except ValueError as error:
+            reason: str | None = str(error)
+        else:
+            # the text as shown (rounded to 6 digits) stands for the exact value behind it
+            unchanged = value == current or text.strip() == field.format(current)
+            reason = None if unchanged else self._apply(field.path, value)
+        if reason is None:
+            self.invalid.pop(field.widget_id, None)
+        else:
+            self.invalid[field.widget_id] = reason
+        row.show_error(reason)
+
+    def _retry_invalid(self, except_id: str) -> None:
+        """A field refused because of another one (average above max) may be fine now."""
+        for widget_id in [key for key in self.invalid if key != except_id]:
+            row = self.query_one(f"#{widget_id}-row", FieldRow)
+            self._edit_field(FIELDS_BY_ID[widget_id], row.input.value)
+
+    def _show_stale(self) -> None:
+        stale = bool(self.invalid)
+        self.query_one("#outputs").set_class(stale, "-stale")
+        banner = self.query_one("#stale", Static)
+        if stale:
+            first_id, reason = next(iter(self.invalid.items()))
+            banner.update(f"⚠ showing the last good plan: {FIELDS_BY_ID[first_id].label} — {reason}"
+                          + (f" (+{len(self.invalid) - 1} more)" if len(self.invalid) > 1 else ""))
+        else:
+            banner.update("")
+
+    def on_catalog_chosen(self, message: CatalogChosen) -> None:
+        self.choose(message.path, message.value)
+
+    def choose(self, path: str, value: str) -> None:
+        """Load a catalog entry or precision (from a select or the palette).
+
+        Choosing what is already chosen does nothing: reloading a catalog entry would drop the
+        profile's own overrides (the seed profiles' 192 GB, say).
+        """
+        section, key = path.split(".")
+        current = getattr(getattr(self.profile, section), key)
+        if value == (current.value if isinstance(current, Precision) else current):
+            return
+        reason = self._apply(path, value)
+        if reason:
+            self.notify(reason, title="Not applied", severity="error")
+        self.invalid.clear()
+        for row in self.query(FieldRow):
+            row.show_error(None)
+        self._show_profile()
+        self._show_stale()
+
+    # ----------------------------------------------------------------- actions
+    def focus_field(self, widget_id: str) -> None:
+        """Move the cursor to a field, switching to its pane on narrow terminals."""
+        widget = self.query_one(f"#{widget_id}")
+        pane = next(ancestor for ancestor in widget.ancestors if getattr(ancestor, "id", "") and
+                    str(ancestor.id).startswith("pane-") and ancestor.id != "pane-tabs")
+        self.query_one("#pane-tabs", Tabs).active = "tab-" + str(pane.id).removeprefix("pane-")
+        widget.focus()
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        name = str(event.tab.id).removeprefix("tab-")
+        for pane in self.query(".pane"):
+            pane.set_class(pane.id == f"pane-{name}", "-active")
+
+    def set_units(self, units: str) -> None:
+        self.units = units
+        self.settings = Settings(self.theme, units, self.settings.last_profile)
+        save_settings(self.settings)
+
+    def action_toggle_units(self) -> None:
+        self.set_units("GB" if self.units == "GiB" else "GiB")
+
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+        self.settings = Settings(name, self.units, self.settings.last_profile)
+        save_settings(self.settings)
+
+    def action_next_theme(self) -> None:
+        names = [theme.name for theme in THEMES]
+        following = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+        self.set_theme(following)
+        self.notify(f"Theme: {following}", timeout=2)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(KEY_MAP))
+
+    def _writable_path(self) -> Path | None:
+        """Where ctrl+s may write without asking: the file opened, unless it is a shipped example."""
+        if self.profile_path is None:
+            return None
+        examples = {path.resolve() for path in shipped_profiles()}
+        return None if self.profile_path.resolve() in examples else self.profile_path
+
+    def action_save(self, then_quit: bool = False) -> None:
+        path = self._writable_path()
+        if path is None:
+            self.action_save_as(then_quit)
+        else:
+            self._save_to(path, then_quit)
+
+    def action_save_as(self, then_quit: bool = False) -> None:
+        def saved(path: Path | None) -> None:
+            if path is not None:
+                self._save_to(path, then_quit)
+
+        self.push_screen(SaveAsScreen(user_profiles_dir(), profile_file_name(self.profile.name).removesuffix(".toml")),
+                         saved)
+
+    def _save_to(self, path: Path, then_quit: bool = False) -> None:
+        try:
+            save_profile(self.profile, path)
+        except ProfileError as error:
+            self.notify(str(error), title="Not saved", severity="error", timeout=10)
+            return
+        self.profile_path = path
+        self.dirty = False
+        self.settings = Settings(self.theme, self.units, str(path))
+        save_settings(self.settings)
+        note = " (the refused fields keep their last good values)" if self.invalid else ""
+        self.notify(f"Saved to {path}{note}", timeout=4)
+        if then_quit:
+            self.exit()
+
+    def action_open(self) -> None:
+        folder = user_profiles_dir()
+        mine = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+        self.push_screen(OpenScreen(mine, shipped_profiles()), self.open_profile)
+
+    def open_profile(self, path: Path | None) -> None:
+        if path is None:
+            return
+        try:
+            profile = load_profile(path)
+        except ProfileError as error:
+            self.notify(str(error), title="Could not open", severity="error", timeout=12)
+            return
+        self.invalid.clear()
+        for row in self.query(FieldRow):
+            row.show_error(None)
+        self.profile_path = path
+        self.profile = profile
+        self.dirty = False
+        self._show_profile()
+        self._show_stale()
+        self.settings = Settings(self.theme, self.units, str(path))
+        save_settings(self.settings)
+
+    async def action_quit(self) -> None:
+        if not self.dirty:
+            self.exit()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save(then_quit=True)
+            elif choice == "discard":
+                self.exit()
+
+        self.push_screen(QuitScreen(), chosen)
+
+
+def opening_profile(path: str | None, settings: Settings) -> tuple[Profile, Path | None, str | None]:
+    """The profile to start on: the file given, else the last one used, else the default; and why not, if it failed."""
+    candidates: list[tuple[Path, bool]] = []
+    if path is not None:
+        candidates.append((Path(path), True))
+    elif settings.last_profile:
+        candidates.append((Path(settings.last_profile), False))
+    for candidate, asked in candidates:
+        try:
+            return load_profile(candidate), candidate, None
+        except ProfileError as error:
+            if asked:
+                return load_profile(shipped_profile(DEFAULT_PROFILE)), None, f"{error} Opened the default profile instead."
+    return load_profile(shipped_profile(DEFAULT_PROFILE)), shipped_profile(DEFAULT_PROFILE), None
 
 
 def run_app(path: str | None) -> int:
-    profile, problem = _opening_profile(path)
-    NapkinApp(profile, problem).run()
+    settings = load_settings()
+    profile, opened, problem = opening_profile(path, settings)
+    NapkinApp(profile, opened, problem, settings).run()
     return 0

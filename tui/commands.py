@@ -1,0 +1,60 @@
+"""The command palette (ctrl+p): go to any field, load a preset, open/save, theme and units."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from napkinmath.core.catalog import gpu_catalog, model_catalog
+from napkinmath.themes import THEMES
+from napkinmath.tui.fields import ALL_FIELDS
+
+if TYPE_CHECKING:
+    from napkinmath.tui.app import NapkinApp
+
+CHOICE_TARGETS = (("GPU", "choice-gpu"), ("Model preset", "choice-preset"), ("Weight precision", "choice-weight-dtype"),
+                  ("KV precision", "choice-kv-dtype"))
+
+
+class NapkinCommands(Provider):
+    """Every action a user can name: fields, presets, files, look."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app: NapkinApp = self.app  # type: ignore[assignment]
+        commands: list[tuple[str, Callable[[], object], str]] = []
+        for label, widget_id in CHOICE_TARGETS:
+            commands.append((f"Go to: {label}", partial(app.focus_field, widget_id), "move the cursor there"))
+        for field in ALL_FIELDS:
+            commands.append((f"Go to: {field.label}", partial(app.focus_field, field.widget_id),
+                             f"{field.path} ({field.unit})" if field.unit else field.path))
+        for gpu_id, spec in gpu_catalog().items():
+            commands.append((f"Load GPU: {spec.name}", partial(app.choose, "hardware.gpu", gpu_id),
+                             f"{gpu_id}: {spec.memory_gib:.1f} GiB, {spec.bandwidth_tb_s:g} TB/s"))
+        for model_id, spec in model_catalog().items():
+            commands.append((f"Load model: {spec.name}", partial(app.choose, "model.preset", model_id),
+                             f"{model_id}: {spec.params_b:,.1f}B parameters"))
+        commands += [
+            ("Open profile…", app.action_open, "your profiles and the shipped examples (ctrl+o)"),
+            ("Save profile", app.action_save, "ctrl+s"),
+            ("Save profile as…", app.action_save_as, "under a new name"),
+            ("Units: GiB", partial(app.set_units, "GiB"), "memory in 2^30 bytes, as nvidia-smi reports"),
+            ("Units: GB", partial(app.set_units, "GB"), "memory in 10^9 bytes, as datasheets quote"),
+            ("Show keys", app.action_help, "every key of the app (?)"),
+        ]
+        for theme in THEMES:
+            commands.append((f"Theme: {theme.name}", partial(app.set_theme, theme.name), "remembered for next time"))
+        return commands
+
+    async def discover(self) -> Hits:
+        for text, callback, help_text in self._commands():
+            yield DiscoveryHit(text, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback, help_text in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)

@@ -1,0 +1,135 @@
+"""The editable fields: one declaration each (label, profile path, unit, how Up/Down nudge it).
+
+The panes build their rows from these; the command palette's "Go to" list comes from them too.
+Parsing a field's text into a value is here; checking the value is the core's job.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from napkinmath.core.profile import Profile
+
+Kind = Literal["int", "float", "percent", "optional"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One numeric profile field as the user sees it."""
+
+    path: str  # "section.key" in the profile
+    label: str
+    unit: str
+    kind: Kind = "float"
+    step: float = 1.0  # Up/Down
+    big_step: float = 10.0  # Shift+Up/Down
+    minimum: float = 0.0
+    maximum: float = math.inf
+    short: str = ""  # the row's label where space is tight; the palette uses ``label``
+
+    @property
+    def row_label(self) -> str:
+        return self.short or self.label
+
+    @property
+    def widget_id(self) -> str:
+        return "field-" + self.path.replace(".", "-").replace("_", "-")
+
+    def value_of(self, profile: Profile) -> Any:
+        section, key = self.path.split(".")
+        return getattr(getattr(profile, section), key)
+
+    def format(self, value: Any) -> str:
+        """The text a value shows as in its input."""
+        if value is None:
+            return ""
+        if self.kind == "percent":
+            return f"{value * 100:g}"
+        if self.kind == "int":
+            return str(int(value))
+        return f"{value:.6g}"
+
+    def parse(self, text: str) -> Any:
+        """The profile value for typed text; ValueError with a short reason when it is not a number."""
+        cleaned = text.strip().replace(",", "").replace("_", "")
+        if not cleaned:
+            if self.kind == "optional":
+                return None
+            raise ValueError("a number is required")
+        if self.kind == "int":
+            try:
+                number = float(cleaned)
+            except ValueError:
+                raise ValueError("a whole number, e.g. 8") from None
+            if not math.isfinite(number) or number != int(number):
+                raise ValueError("a whole number, e.g. 8")
+            return int(number)
+        try:
+            number = float(cleaned)
+        except ValueError:
+            raise ValueError("a number, e.g. 0.9") from None
+        if not math.isfinite(number):
+            raise ValueError("a finite number")
+        return number / 100 if self.kind == "percent" else number
+
+    def nudged(self, text: str, direction: int, big: bool) -> str:
+        """The text after one Up (+1) or Down (-1) press, clamped to the field's range."""
+        try:
+            value = self.parse(text)
+        except ValueError:
+            return text
+        if value is None:
+            value = 0.0
+        shown = value * 100 if self.kind == "percent" else value
+        step = self.big_step if big else self.step
+        low = self.minimum * 100 if self.kind == "percent" else self.minimum
+        high = self.maximum * 100 if self.kind == "percent" else self.maximum
+        shown = min(high, max(low, shown + direction * step))
+        if self.kind == "int":
+            return str(int(round(shown)))
+        return f"{round(shown, 6):g}"
+
+
+HARDWARE_FIELDS = (
+    Field("hardware.count", "GPUs", "total", "int", 1, 8, minimum=1),
+    Field("parallelism.tensor", "Tensor", "way", "int", 1, 4, minimum=1),
+    Field("parallelism.pipeline", "Pipeline", "way", "int", 1, 2, minimum=1),
+    Field("parallelism.data", "Attention DP", "way", "int", 1, 4, minimum=1, short="Attn DP"),
+    Field("parallelism.expert", "Expert", "way", "int", 1, 4, minimum=1),
+    Field("hardware.memory_gib", "Memory", "GiB", "float", 1, 10, minimum=1),
+    Field("hardware.bandwidth_tb_s", "Bandwidth", "TB/s", "float", 0.1, 1, minimum=0.1),
+    Field("hardware.price_per_gpu_hour", "Rent", "$/h", "float", 0.1, 1),
+)
+MODEL_FIELDS = (
+    Field("model.params_b", "Parameters", "B", "float", 1, 10, minimum=0.1, short="Params"),
+    Field("model.active_params_b", "Active", "B", "optional", 1, 10, minimum=0.1),
+)
+WORKLOAD_FIELDS = (
+    Field("workload.max_context_tokens", "Max context", "tok", "int", 1024, 16384, minimum=1, short="Max ctx"),
+    Field("workload.avg_context_tokens", "Average context", "tok", "int", 512, 8192, minimum=1, short="Avg ctx"),
+    Field("workload.prompt_tokens", "Prompt", "tok", "int", 256, 4096),
+    Field("workload.output_tokens", "Output", "tok", "int", 64, 1024),
+    Field("workload.users", "Users", "users", "int", 10, 100, minimum=1),
+    Field("workload.duty_cycle", "Duty cycle", "%", "percent", 5, 20, minimum=0.01, maximum=1),
+    Field("workload.target_tokens_per_s", "Speed target", "tok/s", "float", 5, 20, short="Speed tgt"),
+    Field("workload.ttft_target_s", "TTFT target", "s", "float", 0.5, 2, short="TTFT tgt"),
+    Field("workload.prefix_cache_hit", "Prefix cached", "%", "percent", 10, 25, maximum=0.99, short="Prefix hit"),
+    Field("workload.concurrent_prefills", "Prefills at once", "", "int", 1, 4, minimum=1, short="Prefills"),
+)
+ENGINE_FIELDS = (
+    Field("engine.gpu_memory_utilization", "GPU mem use", "%", "percent", 1, 5, minimum=0.01, maximum=1, short="Mem use"),
+    Field("engine.activation_gib", "Activations", "GiB", "optional", 0.5, 2, short="Activation"),
+    Field("engine.overhead_gib", "Overhead", "GiB", "optional", 0.1, 1),
+    Field("engine.block_tokens", "KV block", "tok", "int", 16, 64, minimum=1),
+    Field("engine.mbu", "Bandwidth use", "%", "percent", 5, 10, minimum=0.01, maximum=1, short="BW use"),
+    Field("engine.mfu", "FLOPs use", "%", "percent", 5, 10, minimum=0.01, maximum=1),
+    Field("cost.hours_per_month", "Hours/month", "h", "float", 10, 30, minimum=1, maximum=744, short="Hours/mo"),
+    Field("hardware.purchase_price", "Purchase", "$", "float", 1000, 10000),
+    Field("cost.lifetime_years", "Lifetime", "years", "float", 1, 2, minimum=0.5),
+    Field("cost.power_price_kwh", "Power", "$/kWh", "float", 0.01, 0.05),
+    Field("cost.pue", "PUE", "", "float", 0.05, 0.2, minimum=1),
+)
+ALL_FIELDS = HARDWARE_FIELDS + MODEL_FIELDS + WORKLOAD_FIELDS + ENGINE_FIELDS
+FIELDS_BY_ID = {field.widget_id: field for field in ALL_FIELDS}

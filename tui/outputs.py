@@ -1,0 +1,314 @@
+"""The output widgets: VRAM bar, roofline gauge, capacity/latency panel, cost panel.
+
+Each one shows the app's ``plan`` (bound with ``data_bind``) and computes nothing: every number is a
+field of ``Plan``. Colours come from theme variables through component classes.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from napkinmath.core.plan import Plan
+from napkinmath.core.profile import Profile
+
+GIB = 2**30
+
+
+def memory_text(value: float, units: str) -> str:
+    """Bytes in GiB or GB, never both on one screen."""
+    return f"{value / GIB:,.1f} GiB" if units == "GiB" else f"{value / 1e9:,.1f} GB"
+
+
+def rate_text(value: float) -> str:
+    if value >= 1e6:
+        return f"{value / 1e6:,.2f}M"
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def time_text(seconds: float) -> str:
+    return f"{seconds * 1e3:,.1f} ms" if seconds < 1 else f"{seconds:,.2f} s"
+
+
+def money_text(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"${value:,.{digits}f}"
+
+
+def compact_number(value: float) -> str:
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"{value / size:,.3g}{suffix}"
+    return f"{value:,.3g}"
+
+
+class PlanView(Widget):
+    """A widget that renders the current plan; the app binds ``plan``, ``profile`` and ``units``."""
+
+    plan: reactive[Plan | None] = reactive(None, layout=True)
+    profile: reactive[Profile | None] = reactive(None)
+    units: reactive[str] = reactive("GiB")
+    compact: reactive[bool] = reactive(False, layout=True)
+
+    def style(self, name: str):
+        return self.get_component_rich_style(name)
+
+    def render(self) -> RenderableType:
+        if self.plan is None or self.profile is None:
+            return Text("")
+        return self.render_plan(self.plan, self.profile)
+
+    def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
+        raise NotImplementedError
+
+
+def _figures(rows: list[tuple[str, Text | str]], label_style) -> Table:
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(style=label_style, no_wrap=True, ratio=1)
+    table.add_column(justify="right", no_wrap=True)
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+class VramBar(PlanView):
+    """One GPU's memory as a stacked bar: weights, activations, overhead, KV in use, KV headroom, reserved."""
+
+    COMPONENT_CLASSES = {"vram--weights", "vram--activations", "vram--overhead", "vram--kv", "vram--free",
+                         "vram--reserved", "vram--overflow", "vram--muted", "vram--bad", "vram--good"}
+    DEFAULT_CSS = """
+    VramBar { height: auto; }
+    VramBar .vram--weights { color: $vram-weights; }
+    VramBar .vram--activations { color: $vram-activations; }
+    VramBar .vram--overhead { color: $vram-overhead; }
+    VramBar .vram--kv { color: $vram-kv; }
+    VramBar .vram--free { color: $vram-free; }
+    VramBar .vram--reserved { color: $vram-reserved; }
+    VramBar .vram--overflow { color: $error; text-style: bold; }
+    VramBar .vram--muted { color: $text-muted; }
+    VramBar .vram--bad { color: $error; text-style: bold; }
+    VramBar .vram--good { color: $success; }
+    """
+
+    SEGMENTS = (("weights", "weights", "█"), ("activations", "activations", "█"), ("overhead", "overhead", "█"),
+                ("kv", "KV in use", "█"), ("free", "KV headroom", "▒"), ("reserved", "not allowed", "░"))
+
+    def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
+        memory, units = plan.memory.per_gpu, self.units
+        sizes = {"weights": memory.weights, "activations": memory.activations, "overhead": memory.overhead,
+                 "kv": memory.kv_used, "free": memory.free, "reserved": memory.reserved}
+        width = max(10, self.content_size.width or 60)
+        scale = memory.total + memory.shortfall  # an overflow draws past the end of the GPU
+        cells = Text(no_wrap=True, overflow="crop")
+        start = 0.0
+        for key, _, glyph in self.SEGMENTS:
+            end = start + sizes[key]
+            first, last = round(start / scale * width), round(end / scale * width)
+            inside = max(0, min(last, round(memory.total / scale * width)) - first)
+            cells.append(glyph * inside, self.style(f"vram--{key}"))
+            cells.append("▓" * max(0, last - first - inside), self.style("vram--overflow"))
+            start = end
+        cells.append("▓" * max(0, width - cells.cell_len), self.style("vram--overflow") if memory.shortfall else "")
+        gpus = profile.parallelism.gpus
+        if self.compact:
+            return Text("\n").join([self._compact_title(plan, profile), cells, *self._compact_legend(sizes),
+                                     self._status(plan, short=True)])
+        title = Text.assemble(
+            ("Memory per GPU ", "bold"),
+            (f"· each of {gpus} × {profile.hardware.name} · " if gpus > 1 else f"· {profile.hardware.name} · ",
+             self.style("vram--muted")),
+            (memory_text(memory.total, units), self.style("vram--muted")),
+        )
+        legend = Text()
+        for key, label, glyph in self.SEGMENTS:
+            if sizes[key] <= 0 and key not in ("weights", "kv"):
+                continue
+            share = sizes[key] / memory.total * 100
+            legend.append(f"{glyph} ", self.style(f"vram--{key}"))
+            legend.append(f"{label} {memory_text(sizes[key], units)} {share:.0f}%   ")
+        return Text("\n").join([title, cells, legend, self._status(plan, short=False)])
+
+    def _compact_title(self, plan: Plan, profile: Profile) -> Text:
+        gpus = profile.parallelism.gpus
+        return Text.assemble(("Memory per GPU ", "bold"), (f"{memory_text(plan.memory.per_gpu.total, self.units)}"
+                                                           + (f" × {gpus} GPUs" if gpus > 1 else ""),
+                                                           self.style("vram--muted")))
+
+    def _compact_legend(self, sizes: dict[str, float]) -> list[Text]:
+        short = {"weights": "weights", "activations": "act", "overhead": "ovh", "kv": "KV", "free": "free",
+                 "reserved": "resv"}
+        lines = [Text(), Text()]
+        for index, (key, _, glyph) in enumerate(self.SEGMENTS):
+            line = lines[0 if index < 3 else 1]
+            line.append(f"{glyph}", self.style(f"vram--{key}"))
+            line.append(f"{short[key]} {memory_text(sizes[key], self.units).split()[0]}  ")
+        lines[1].append(self.units, self.style("vram--muted"))
+        return lines
+
+    def _status(self, plan: Plan, short: bool) -> Text:
+        memory = plan.memory.per_gpu
+        if plan.memory.fits:
+            detail = (f" · {plan.kv.tokens_capacity:,} KV tokens/GPU" if short else
+                      f": {plan.kv.tokens_capacity:,} KV tokens per GPU, {plan.kv.bytes_per_token:,.0f} B per token")
+            return Text.assemble(("fits", self.style("vram--good")), detail)
+        status = Text.assemble(("does not fit", self.style("vram--bad")),
+                               f": short by {memory_text(memory.shortfall, self.units)} per GPU")
+        if plan.memory.remedies and not short:
+            status.append(" — " + ", or ".join(plan.memory.remedies))
+        elif plan.memory.remedies:
+            status.append(" — " + plan.memory.remedies[0].replace("spread each replica over ", ""))
+        return status
+
+
+class RooflineGauge(PlanView):
+    """A log-scale arithmetic-intensity axis with the ridge, the decode and prefill points, in words."""
+
+    COMPONENT_CLASSES = {"roofline--axis", "roofline--ridge", "roofline--decode", "roofline--prefill",
+                         "roofline--muted"}
+    DEFAULT_CSS = """
+    RooflineGauge { height: auto; }
+    RooflineGauge .roofline--axis { color: $text-muted; }
+    RooflineGauge .roofline--ridge { color: $roofline-ridge; text-style: bold; }
+    RooflineGauge .roofline--decode { color: $roofline-decode; text-style: bold; }
+    RooflineGauge .roofline--prefill { color: $roofline-prefill; text-style: bold; }
+    RooflineGauge .roofline--muted { color: $text-muted; }
+    """
+
+    def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
+        roof, decode = plan.roofline, plan.decode
+        points = [decode.arithmetic_intensity, plan.prefill.arithmetic_intensity, roof.ridge]
+        low = 10 ** math.floor(math.log10(max(0.1, min(points))))
+        high = 10 ** math.ceil(math.log10(max(points) * 1.01))
+        width = max(20, (self.content_size.width or 40) - 1)
+
+        def column(value: float) -> int:
+            return min(width - 1, max(0, round(math.log10(max(value, low) / low) / math.log10(high / low) * (width - 1))))
+
+        axis = ["─"] * width
+        labels = [" "] * (width + 6)
+        decade = low
+        while decade <= high:
+            at = column(decade)
+            axis[at] = "┼"
+            text = compact_number(decade)
+            start = min(at, width - len(text))
+            for offset, char in enumerate(text):
+                labels[start + offset] = char
+            decade *= 10
+        line = Text("".join(axis), self.style("roofline--axis"), no_wrap=True, overflow="crop")
+        marks = Text(" " * width, no_wrap=True, overflow="crop")
+        for value, glyph, style in ((roof.ridge, "│", "roofline--ridge"), (decode.arithmetic_intensity, "D", "roofline--decode"),
+                                    (plan.prefill.arithmetic_intensity, "P", "roofline--prefill")):
+            at = column(value)
+            marks = Text.assemble(marks[:at], Text(glyph, self.style(style)), marks[at + 1:], no_wrap=True,
+                                  overflow="crop")
+            line.stylize(self.style(style), at, at + 1)
+        if self.compact:
+            legend = Text.assemble(
+                ("D", self.style("roofline--decode")), f" {decode.arithmetic_intensity:,.1f}  ",
+                ("P", self.style("roofline--prefill")), f" {compact_number(plan.prefill.arithmetic_intensity)}  ",
+                ("│", self.style("roofline--ridge")), f" ridge {roof.ridge:,.0f}")
+        else:
+            legend = Text.assemble(
+                ("D", self.style("roofline--decode")), f" decode {decode.arithmetic_intensity:,.1f}  ",
+                ("P", self.style("roofline--prefill")), f" prefill {compact_number(plan.prefill.arithmetic_intensity)}  ",
+                ("│", self.style("roofline--ridge")), f" ridge {roof.ridge:,.0f} FLOP/B ({roof.weight_compute_path})")
+        if roof.critical_batch is None:
+            critical = "never compute-bound at this context (KV reads grow as fast as the math)"
+        else:
+            critical = f"compute-bound from a batch of {roof.critical_batch:,} sequences per pool"
+        words = (f"decode is {decode.bound}-bound at batch {decode.batch:,.0f}; "
+                 f"compute is busy {roof.compute_busy_fraction:.0%} of the time")
+        axis_labels = Text("".join(labels)[:width].rstrip(), self.style("roofline--muted"), no_wrap=True, overflow="crop")
+        if self.compact:
+            critical = "never" if roof.critical_batch is None else f"{roof.critical_batch:,}"
+            legend.append(f" · crit {critical}")
+            words = f"decode {decode.bound}-bound · compute busy {roof.compute_busy_fraction:.0%}"
+            return Text("\n").join([marks, line, axis_labels, legend, Text(words)])
+        return Text("\n").join([Text("Roofline (FLOP per byte, log)", style="bold"), marks, line, axis_labels, legend,
+                                Text(critical, self.style("roofline--muted")), Text(words)])
+
+
+class CapacityPanel(PlanView):
+    """Users served and what limits them, sequences, decode and prefill speed, with targets."""
+
+    COMPONENT_CLASSES = {"panel--label", "panel--good", "panel--bad", "panel--strong"}
+    DEFAULT_CSS = """
+    CapacityPanel { height: auto; }
+    CapacityPanel .panel--label { color: $text-muted; }
+    CapacityPanel .panel--good { color: $success; }
+    CapacityPanel .panel--bad { color: $error; text-style: bold; }
+    CapacityPanel .panel--strong { text-style: bold; }
+    """
+
+    LIMITS = {"users": "the workload's users", "memory": "KV memory", "speed": "the speed target"}
+
+    def _target(self, value: str, met: bool | None) -> Text:
+        if met is None:
+            return Text(value)
+        return Text.assemble(value, (" ✓" if met else " ✗ target", self.style("panel--good" if met else "panel--bad")))
+
+    def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
+        capacity, decode, prefill, work = plan.capacity, plan.decode, plan.prefill, profile.workload
+        served = Text(f"{capacity.users_served:,} of {work.users:,}", self.style("panel--strong"))
+        replicas = "—" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"
+        rows = [
+            ("Users served", served),
+            ("Limited by", self.LIMITS[capacity.limited_by]),
+            ("Capacity", f"{capacity.capacity_users:,} users"),
+            ("Seqs @ avg", f"{capacity.concurrent_sequences:,} × {capacity.kv_groups} pool"
+             + ("s" if capacity.kv_groups > 1 else "")),
+            ("Seqs @ full", f"{capacity.max_sequences_full_context:,} per pool"),
+            ("Replicas", replicas),
+            ("Decode / user", self._target(f"{rate_text(decode.tokens_per_s_per_user)} tok/s", decode.meets_target)),
+            ("Decode, all", f"{rate_text(decode.tokens_per_s_aggregate)} tok/s"),
+            ("Step time", time_text(decode.step_time)),
+            ("Prefill", f"{rate_text(prefill.tokens_per_s)} tok/s"),
+            ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target)),
+        ]
+        if self.compact:
+            rows = [
+                ("Users", Text.assemble(served, f" · {self.LIMITS[capacity.limited_by]}")),
+                ("Capacity", f"{capacity.capacity_users:,} users · {replicas} replica"
+                 + ("s" if capacity.replicas_needed != 1 else "")),
+                ("Sequences", f"{capacity.concurrent_sequences:,}×{capacity.kv_groups} · full ctx "
+                 f"{capacity.max_sequences_full_context:,}"),
+                ("Decode", Text.assemble(self._target(f"{rate_text(decode.tokens_per_s_per_user)}/user", decode.meets_target),
+                                         f" · {rate_text(decode.tokens_per_s_aggregate)} all")),
+                ("Step", f"{time_text(decode.step_time)} · prefill {rate_text(prefill.tokens_per_s)} tok/s"),
+                ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target)),
+            ]
+            return _figures(rows, self.style("panel--label"))
+        return Group(Text("Capacity & latency", style="bold"), _figures(rows, self.style("panel--label")))
+
+
+class CostPanel(PlanView):
+    """Rented and owned money."""
+
+    COMPONENT_CLASSES = {"panel--label", "panel--strong"}
+    DEFAULT_CSS = """
+    CostPanel { height: auto; }
+    CostPanel .panel--label { color: $text-muted; }
+    CostPanel .panel--strong { text-style: bold; }
+    """
+
+    def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
+        cost = plan.cost
+        rows = [
+            ("Rent / hour", money_text(cost.per_hour)),
+            ("Per user-month", Text(money_text(cost.per_user_month), self.style("panel--strong"))),
+            ("Per 1M tokens", money_text(cost.per_million_tokens, 3)),
+            ("Owned / hour", money_text(cost.own_per_hour)),
+            ("Owned / user", money_text(cost.own_lifetime_per_user, 0)),
+        ]
+        if self.compact:
+            return Text.assemble(
+                ("Cost ", self.style("panel--label")), f"{money_text(cost.per_hour)}/h · ",
+                (f"{money_text(cost.per_user_month)}/user-month", self.style("panel--strong")), "\n",
+                ("     ", self.style("panel--label")), f"{money_text(cost.per_million_tokens, 3)}/1M tok · owned ",
+                f"{money_text(cost.own_per_hour)}/h, {money_text(cost.own_lifetime_per_user, 0)}/user")
+        return Group(Text("Cost", style="bold"), _figures(rows, self.style("panel--label")))

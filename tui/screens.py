@@ -1,0 +1,117 @@
+"""Modal screens: save as, open, the key map, and the question before quitting with unsaved changes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+def profile_file_name(name: str) -> str:
+    """A safe file name for a profile name: lowercase words joined by dashes, .toml."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
+    return f"{slug or 'profile'}.toml"
+
+
+class SaveAsScreen(ModalScreen[Path | None]):
+    """Ask a profile name; dismiss with the path to save to (in the user's profile folder)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, folder: Path, suggested: str) -> None:
+        super().__init__()
+        self.folder = folder
+        self.suggested = suggested
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Save profile as", classes="dialog-title")
+            yield Input(self.suggested, placeholder="a name, e.g. llama-70b-h100", id="save-name")
+            yield Label(f"in {self.folder}", classes="dialog-hint", id="save-hint")
+            yield Label("Enter saves · Escape cancels", classes="dialog-hint")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#save-hint", Label).update(f"as {self.folder / profile_file_name(event.value)}")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(self.folder / profile_file_name(event.value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class OpenScreen(ModalScreen[Path | None]):
+    """Pick a profile: the user's own first, then the shipped examples."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, user_profiles: list[Path], examples: list[Path]) -> None:
+        super().__init__()
+        self.paths: list[Path] = [*user_profiles, *examples]
+        self.user_count = len(user_profiles)
+
+    def compose(self) -> ComposeResult:
+        options: list[Option | None] = []
+        for index, path in enumerate(self.paths):
+            if index == self.user_count and self.user_count:
+                options.append(None)
+            where = "yours" if index < self.user_count else "example"
+            options.append(Option(Text.assemble(path.stem, (f"  {where}", "dim")), id=str(index)))
+        with Vertical(classes="dialog"):
+            yield Label("Open profile", classes="dialog-title")
+            yield OptionList(*options, id="open-list")
+            yield Label("Enter opens · Escape cancels", classes="dialog-hint")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.paths[int(event.option.id)])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the app, from its key map."""
+
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
+
+    def __init__(self, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for key, description in self.keys:
+            table.add_row(key, description)
+        with Vertical(classes="dialog"):
+            yield Label("Keys", classes="dialog-title")
+            yield Static(table, id="help-keys")
+            yield Label("Escape closes", classes="dialog-hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class QuitScreen(ModalScreen[str | None]):
+    """Unsaved changes: save first, quit anyway, or stay."""
+
+    BINDINGS = [Binding("s", "choose('save')", "Save"), Binding("q,y", "choose('discard')", "Quit"),
+                Binding("escape,n", "choose(None)", "Stay")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Unsaved changes", classes="dialog-title")
+            yield Label("s: save, then quit   q: quit without saving   Escape: stay")
+
+    def action_choose(self, choice: str | None) -> None:
+        self.dismiss(choice)

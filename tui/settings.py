@@ -1,0 +1,48 @@
+"""What the app remembers between runs: theme, units and the last profile (settings.toml in $NAPKIN_HOME)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import tomli_w
+
+from napkinmath.core.paths import napkin_home
+from napkinmath.core.profile_io import write_text_atomically
+from napkinmath.themes import DEFAULT_THEME, THEMES
+
+
+@dataclass(frozen=True)
+class Settings:
+    theme: str = DEFAULT_THEME
+    units: str = "GiB"
+    last_profile: str = ""
+
+
+def settings_path() -> Path:
+    return napkin_home() / "settings.toml"
+
+
+def load_settings() -> Settings:
+    """The saved settings; defaults for anything missing, unreadable or out of range (never an error)."""
+    try:
+        data = tomllib.loads(settings_path().read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return Settings()
+    settings = Settings()
+    if data.get("theme") in {theme.name for theme in THEMES}:
+        settings = replace(settings, theme=data["theme"])
+    if data.get("units") in ("GiB", "GB"):
+        settings = replace(settings, units=data["units"])
+    if isinstance(data.get("last_profile"), str):
+        settings = replace(settings, last_profile=data["last_profile"])
+    return settings
+
+
+def save_settings(settings: Settings) -> None:
+    """Write the settings atomically; a failure to save them is not worth interrupting the user."""
+    try:
+        write_text_atomically(settings_path(), tomli_w.dumps(asdict(settings)))
+    except OSError:
+        pass

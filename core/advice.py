@@ -24,24 +24,24 @@ def _gib(value: float) -> str:
     return f"{value / GIB:,.1f} GiB"
 
 
-def fit_remedies(profile: Profile, weights: float, fixed: float, usable: float) -> tuple[str, ...]:
-    """What would make the weights fit: more GPUs per replica, or the first lower precision that fits."""
-    par = profile.parallelism
-    remedies: list[str] = []
+def gpus_needed_per_replica(profile: Profile, weights: float, fixed: float, usable: float) -> int | None:
+    """Fewest GPUs per replica over which these weights would fit beside the fixed memory; None if none would."""
     room = usable - fixed
-    if room > 0:
-        gpus = ceil(weights * par.gpus_per_replica / room * 1.000001)
-        if gpus > par.gpus_per_replica:
-            remedies.append(f"spread each replica over at least {gpus} {profile.hardware.name} GPUs "
-                            f"(now {par.gpus_per_replica})")
+    if room <= 0:
+        return None
+    gpus = ceil(weights * profile.parallelism.gpus_per_replica / room * 1.000001)
+    return gpus if gpus > profile.parallelism.gpus_per_replica else None
+
+
+def fitting_weight_precision(profile: Profile, weights: float, fixed: float, usable: float) -> str | None:
+    """The first lower weight precision that fits (fp4 only where the GPU computes it), or None."""
     current = bytes_per_value(profile.model.weight_dtype)
     for step in _QUANTIZE_STEPS:
         if BYTES_PER_VALUE[step] >= current or (step is Precision.fp4 and profile.hardware.tflops.fp4 is None):
             continue
         if weights * BYTES_PER_VALUE[step] / current + fixed < usable:
-            remedies.append(f"quantize the weights to {step.value}")
-            break
-    return tuple(remedies)
+            return step.value
+    return None
 
 
 def _not_fitting(profile: Profile, result: Plan) -> list[str]:
@@ -50,8 +50,14 @@ def _not_fitting(profile: Profile, result: Plan) -> list[str]:
     message = (f"the model does not fit: each GPU needs {_gib(need)} (weights {_gib(memory.weights)}, "
                f"activations {_gib(memory.activations)}, overhead {_gib(memory.overhead)}) but may use "
                f"{_gib(memory.usable)}, short by {_gib(memory.shortfall)} per GPU and more for any KV cache")
-    if result.memory.remedies:
-        message += ": " + ", or ".join(result.memory.remedies)
+    remedies = []
+    if result.memory.gpus_needed_per_replica:
+        remedies.append(f"spread each replica over at least {result.memory.gpus_needed_per_replica} "
+                        f"{profile.hardware.name} GPUs (now {profile.parallelism.gpus_per_replica})")
+    if result.memory.fitting_weight_dtype:
+        remedies.append(f"quantize the weights to {result.memory.fitting_weight_dtype}")
+    if remedies:
+        message += ": " + ", or ".join(remedies)
     return [message]
 
 

@@ -65,7 +65,8 @@ class MemoryFigures:
     fits: bool
     activations_source: str
     overhead_source: str
-    remedies: tuple[str, ...]  # what would make it fit, when it does not
+    gpus_needed_per_replica: int | None  # when it does not fit: the fewest GPUs per replica that would hold it
+    fitting_weight_dtype: str | None  # when it does not fit: the first lower weight precision that would
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +269,10 @@ def plan(profile: Profile) -> Plan:
                                  activations=activations, overhead=overhead, kv_budget=budget, kv_used=kv_used,
                                  free=max(budget, 0.0) - kv_used, shortfall=max(0.0, -budget)),
             fits=fits, activations_source=activations_source, overhead_source=overhead_source,
-            remedies=() if fits else advice.fit_remedies(profile, weights, activations + overhead, usable)),
+            gpus_needed_per_replica=None if fits else advice.gpus_needed_per_replica(
+                profile, weights, activations + overhead, usable),
+            fitting_weight_dtype=None if fits else advice.fitting_weight_precision(
+                profile, weights, activations + overhead, usable)),
         kv=KvFigures(bytes_per_token=bytes_per_token, tokens_capacity=kv_tokens_capacity(budget, bytes_per_token),
                      bytes_per_sequence_avg_context=sequence_avg, bytes_per_sequence_max_context=sequence_max),
         capacity=CapacityFigures(

@@ -39,17 +39,17 @@ PRECISIONS = [(p.value, p.value) for p in Precision]
 # What the help screen lists; tests press each of them.
 KEY_MAP: list[tuple[str, str]] = [
     ("Tab / Shift+Tab", "next / previous field"),
-    ("Up / Down", "nudge the number by one step"),
-    ("Shift+Up / Shift+Down", "nudge the number by a big step"),
+    ("Up / Down", "nudge a number by one step"),
+    ("Shift+Up / Shift+Down", "nudge a number by a big step"),
     ("Enter", "open a list; Enter again picks"),
-    ("Left / Right", "on the pane tabs (narrow terminals): switch pane"),
-    ("ctrl+p", "command palette: go to any field, load a preset, open, save, theme, units"),
-    ("ctrl+s", "save the profile (asks a name the first time)"),
-    ("ctrl+o", "open a profile: yours and the shipped examples"),
+    ("Left / Right", "switch pane on the tabs (narrow)"),
+    ("ctrl+p", "palette: fields, presets, files, theme"),
+    ("ctrl+s", "save (asks a name the first time)"),
+    ("ctrl+o", "open: your profiles and examples"),
     ("? / F1", "this list of keys"),
     ("F2", "memory units: GiB ⇄ GB"),
-    ("F3", "next theme (dark, light, ANSI)"),
-    ("ctrl+q", "quit (asks first if there are unsaved changes)"),
+    ("F3", "next theme: dark, light, ANSI"),
+    ("ctrl+q", "quit (asks if anything is unsaved)"),
 ]
 
 
@@ -101,7 +101,6 @@ class NapkinApp(App[None]):
                 with Horizontal(id="panes"):
                     yield from self._panes()
             with Vertical(id="outputs"):
-                yield Static("", id="stale")
                 yield self._bound(VramBar(id="vram"))
                 with Container(id="bottom"):
                     for widget in (RooflineGauge(id="roofline"), CapacityPanel(id="capacity"), CostPanel(id="cost")):
@@ -153,19 +152,21 @@ class NapkinApp(App[None]):
         self.call_after_refresh(lambda: [view.refresh(layout=True) for view in self.query(PlanView)])
 
     # ----------------------------------------------------------------- planning
-    def compute_plan(self) -> Plan:
-        return make_plan(self.profile)
-
-    def watch_profile(self) -> None:
+    def watch_profile(self, profile: Profile) -> None:
+        # The plan is recomputed here, once per profile change, and nowhere else.
+        self.plan = make_plan(profile)
         if self.is_mounted:
             self._show_profile()
 
-    def _show_profile(self) -> None:
-        """Field texts, selects, info lines and the title follow the profile (never the field being typed in)."""
+    def _show_profile(self, force: bool = False) -> None:
+        """Field texts, selects, info lines and the title follow the profile.
+
+        The field being typed in keeps its text unless ``force`` (a whole new profile was loaded).
+        """
         profile = self.profile
         for row in self.query(FieldRow):
-            if row.field.widget_id not in self.invalid:
-                row.show_value(row.field.format(row.field.value_of(profile)))
+            if force or row.field.widget_id not in self.invalid:
+                row.show_value(row.field.format(row.field.value_of(profile)), force)
         for row in self.query(ChoiceRow):
             section, key = row.path.split(".")
             value = getattr(getattr(profile, section), key)
@@ -177,11 +178,11 @@ class NapkinApp(App[None]):
         moe = f" · MoE {model.experts_per_token}/{model.experts}" if model.is_moe else ""
         self.query_one("#model-info", Static).update(
             f"{model.name}\n{model.layers} layers · {attention}{moe}")
-        self.sub_title = f"{profile.name}{' •' if self.dirty else ''}"
+        self._show_title()
 
     def watch_dirty(self) -> None:
         if self.is_mounted:
-            self.sub_title = f"{self.profile.name}{' •' if self.dirty else ''}"
+            self._show_title()
 
     def _apply(self, path: str, value) -> str | None:
         """Apply one edit; the reason when the core refuses it."""
@@ -223,15 +224,18 @@ class NapkinApp(App[None]):
             self._edit_field(FIELDS_BY_ID[widget_id], row.input.value)
 
     def _show_stale(self) -> None:
+        """Dim the outputs and say why in the header while any field holds a refused value."""
         stale = bool(self.invalid)
         self.query_one("#outputs").set_class(stale, "-stale")
-        banner = self.query_one("#stale", Static)
-        if stale:
+        self._show_title()
+
+    def _show_title(self) -> None:
+        if self.invalid:
             first_id, reason = next(iter(self.invalid.items()))
-            banner.update(f"⚠ showing the last good plan: {FIELDS_BY_ID[first_id].label} — {reason}"
-                          + (f" (+{len(self.invalid) - 1} more)" if len(self.invalid) > 1 else ""))
+            more = f" (+{len(self.invalid) - 1} more)" if len(self.invalid) > 1 else ""
+            self.sub_title = f"⚠ stale plan: {FIELDS_BY_ID[first_id].label}: {reason}{more}"
         else:
-            banner.update("")
+            self.sub_title = f"{self.profile.name}{' •' if self.dirty else ''}"
 
     def on_catalog_chosen(self, message: CatalogChosen) -> None:
         self.choose(message.path, message.value)
@@ -252,7 +256,7 @@ class NapkinApp(App[None]):
         self.invalid.clear()
         for row in self.query(FieldRow):
             row.show_error(None)
-        self._show_profile()
+        self._show_profile(force=True)
         self._show_stale()
 
     # ----------------------------------------------------------------- actions
@@ -262,7 +266,8 @@ class NapkinApp(App[None]):
         pane = next(ancestor for ancestor in widget.ancestors if getattr(ancestor, "id", "") and
                     str(ancestor.id).startswith("pane-") and ancestor.id != "pane-tabs")
         self.query_one("#pane-tabs", Tabs).active = "tab-" + str(pane.id).removeprefix("pane-")
-        widget.focus()
+        # a pane that was hidden takes focus only once it is laid out again
+        self.call_after_refresh(widget.focus)
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         name = str(event.tab.id).removeprefix("tab-")
@@ -348,7 +353,7 @@ class NapkinApp(App[None]):
         self.profile_path = path
         self.profile = profile
         self.dirty = False
-        self._show_profile()
+        self._show_profile(force=True)
         self._show_stale()
         self.settings = Settings(self.theme, self.units, str(path))
         save_settings(self.settings)

@@ -46,6 +46,10 @@ def compact_number(value: float) -> str:
     return f"{value:,.3g}"
 
 
+def plan_gpu_name(profile: Profile | None) -> str:
+    return profile.hardware.name if profile else "GPU"
+
+
 class PlanView(Widget):
     """A widget that renders the current plan; the app binds ``plan``, ``profile`` and ``units``."""
 
@@ -157,10 +161,15 @@ class VramBar(PlanView):
             return Text.assemble(("fits", self.style("vram--good")), detail)
         status = Text.assemble(("does not fit", self.style("vram--bad")),
                                f": short by {memory_text(memory.shortfall, self.units)} per GPU")
-        if plan.memory.remedies and not short:
-            status.append(" — " + ", or ".join(plan.memory.remedies))
-        elif plan.memory.remedies:
-            status.append(" — " + plan.memory.remedies[0].replace("spread each replica over ", ""))
+        gpus, dtype = plan.memory.gpus_needed_per_replica, plan.memory.fitting_weight_dtype
+        remedies = []
+        if gpus:
+            remedies.append(f"{gpus} GPUs per replica" if short else
+                            f"{gpus} {plan_gpu_name(self.profile)}s per replica")
+        if dtype:
+            remedies.append(f"{dtype} weights")
+        if remedies:
+            status.append(("\n→ " if short else " — ") + ", or ".join(remedies))
         return status
 
 
@@ -209,14 +218,14 @@ class RooflineGauge(PlanView):
             line.stylize(self.style(style), at, at + 1)
         if self.compact:
             legend = Text.assemble(
-                ("D", self.style("roofline--decode")), f" {decode.arithmetic_intensity:,.1f}  ",
-                ("P", self.style("roofline--prefill")), f" {compact_number(plan.prefill.arithmetic_intensity)}  ",
-                ("│", self.style("roofline--ridge")), f" ridge {roof.ridge:,.0f}")
+                ("D ", self.style("roofline--decode")), f"{decode.arithmetic_intensity:,.1f}  ",
+                ("P ", self.style("roofline--prefill")), f"{compact_number(plan.prefill.arithmetic_intensity)}  ",
+                ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f}")
         else:
             legend = Text.assemble(
-                ("D", self.style("roofline--decode")), f" decode {decode.arithmetic_intensity:,.1f}  ",
-                ("P", self.style("roofline--prefill")), f" prefill {compact_number(plan.prefill.arithmetic_intensity)}  ",
-                ("│", self.style("roofline--ridge")), f" ridge {roof.ridge:,.0f} FLOP/B ({roof.weight_compute_path})")
+                ("D ", self.style("roofline--decode")), f"decode {decode.arithmetic_intensity:,.1f}  ",
+                ("P ", self.style("roofline--prefill")), f"prefill {compact_number(plan.prefill.arithmetic_intensity)}  ",
+                ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f} FLOP/B ({roof.weight_compute_path})")
         if roof.critical_batch is None:
             critical = "never compute-bound at this context (KV reads grow as fast as the math)"
         else:
@@ -245,7 +254,7 @@ class CapacityPanel(PlanView):
     CapacityPanel .panel--strong { text-style: bold; }
     """
 
-    LIMITS = {"users": "the workload's users", "memory": "KV memory", "speed": "the speed target"}
+    LIMITS = {"users": "user count", "memory": "KV memory", "speed": "speed target"}
 
     def _target(self, value: str, met: bool | None) -> Text:
         if met is None:
@@ -309,6 +318,6 @@ class CostPanel(PlanView):
             return Text.assemble(
                 ("Cost ", self.style("panel--label")), f"{money_text(cost.per_hour)}/h · ",
                 (f"{money_text(cost.per_user_month)}/user-month", self.style("panel--strong")), "\n",
-                ("     ", self.style("panel--label")), f"{money_text(cost.per_million_tokens, 3)}/1M tok · owned ",
+                ("     ", self.style("panel--label")), f"{money_text(cost.per_million_tokens, 3)}/1M · own ",
                 f"{money_text(cost.own_per_hour)}/h, {money_text(cost.own_lifetime_per_user, 0)}/user")
         return Group(Text("Cost", style="bold"), _figures(rows, self.style("panel--label")))

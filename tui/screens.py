@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -88,14 +87,12 @@ class HelpScreen(ModalScreen[None]):
         self.keys = keys
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
-        for key, description in self.keys:
-            table.add_row(key, description)
+        width = max(len(key) for key, _ in self.keys) + 2
+        listing = Text("\n").join(Text.assemble((key.ljust(width), "bold"), description)
+                                   for key, description in self.keys)
         with Vertical(classes="dialog"):
             yield Label("Keys", classes="dialog-title")
-            yield Static(table, id="help-keys")
+            yield Static(listing, id="help-keys")
             yield Label("Escape closes", classes="dialog-hint")
 
     def action_close(self) -> None:

@@ -76,6 +76,7 @@ class FieldRow(Vertical):
         super().__init__(id=field.widget_id + "-row")
         self.field = field
         self.initial = value
+        self.shown = value  # the text last set or typed; a Changed event carrying it is no edit
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -90,16 +91,20 @@ class FieldRow(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.value == self.shown:  # the echo of a value the app gave us, not an edit
+            return
+        self.shown = event.value
         self.post_message(FieldEdited(self.field, event.value))
 
     def show_error(self, reason: str | None) -> None:
         self.set_class(reason is not None, "-invalid")
         self.query_one(".field-error", Label).update(f"↳ {reason}" if reason else "")
 
-    def show_value(self, text: str) -> None:
-        """Replace the text, unless the user is typing here (never fight the cursor)."""
-        if self.input.has_focus or self.input.value == text:
+    def show_value(self, text: str, force: bool = False) -> None:
+        """Replace the text, unless the user is typing here (never fight the cursor) and not ``force``."""
+        if self.input.value == text or (self.input.has_focus and not force):
             return
+        self.shown = text
         with self.input.prevent(Input.Changed):
             self.input.value = text
 
@@ -129,12 +134,15 @@ class ChoiceRow(Horizontal):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if event.value is not Select.BLANK:
-            self.post_message(CatalogChosen(self.path, str(event.value)))
+        if event.value is Select.BLANK or event.value == self.initial:  # not a choice: the echo of our own value
+            return
+        self.initial = str(event.value)
+        self.post_message(CatalogChosen(self.path, str(event.value)))
 
     def show_value(self, value: str | None) -> None:
         select = self.query_one(Select)
         wanted = value if value in {v for _, v in self.options} else Select.BLANK
+        self.initial = value
         if select.value != wanted:
             with select.prevent(Select.Changed):
                 select.value = wanted

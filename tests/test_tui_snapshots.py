@@ -1,0 +1,53 @@
+"""Screens as pictures (pytest-textual-snapshot): 120x36 and 80x24, dark and ANSI themes.
+
+Update after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update` and look
+at the report before committing the new SVGs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from napkinmath.core.paths import shipped_profile
+from napkinmath.core.profile_io import load_profile
+from napkinmath.tui.app import NapkinApp
+from napkinmath.tui.settings import Settings
+
+SIZES = {"wide": (120, 36), "narrow": (80, 24)}
+
+
+def app_for(profile_name: str, theme: str) -> NapkinApp:
+    path = shipped_profile(profile_name)
+    return NapkinApp(load_profile(path), path, settings=Settings(theme=theme))
+
+
+@pytest.mark.parametrize("theme", ["napkin-dark", "napkin-ansi"])
+@pytest.mark.parametrize("size", ["wide", "narrow"])
+def test_main_screen(snap_compare, napkin_home, size, theme):
+    assert snap_compare(app_for("llama-3.1-70b-2xh100-fp8.toml", theme), terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", ["wide", "narrow"])
+def test_model_that_does_not_fit(snap_compare, napkin_home, size):
+    async def load_405b(pilot):
+        pilot.app.choose("model.preset", "llama-3.1-405b")
+        await pilot.pause()
+
+    assert snap_compare(app_for("llama-3.1-70b-2xh100-fp8.toml", "napkin-dark"), terminal_size=SIZES[size],
+                        run_before=load_405b)
+
+
+@pytest.mark.parametrize("size", ["wide", "narrow"])
+def test_stale_plan_after_a_bad_value(snap_compare, napkin_home, size):
+    async def type_garbage(pilot):
+        pilot.app.focus_field("field-workload-users")
+        await pilot.pause()
+        await pilot.press("end", "x")
+        await pilot.pause()
+
+    assert snap_compare(app_for("b200-32b-chat-duty20.toml", "napkin-dark"), terminal_size=SIZES[size],
+                        run_before=type_garbage)
+
+
+def test_help_screen(snap_compare, napkin_home):
+    assert snap_compare(app_for("qwen3-30b-a3b-1xh100.toml", "napkin-dark"), terminal_size=(80, 24), press=["f1"])

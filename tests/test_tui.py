@@ -145,7 +145,7 @@ async def test_a_model_that_does_not_fit_says_so_on_the_bar(napkin_home):
         app.choose("model.preset", "llama-3.1-405b")
         await pilot.pause()
         text = vram_text(app)
-        assert "does not fit" in text and "short by" in text and "GPUs" in text
+        assert "does not fit" in text and "short by" in text and "per replica" in text
 
 
 async def test_palette_goes_to_a_field_by_its_label(napkin_home):

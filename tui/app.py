@@ -8,6 +8,7 @@ is marked on its field, and the last good plan stays on screen, marked stale.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from textual.app import App, ComposeResult
@@ -28,7 +29,7 @@ from napkinmath.core.profile_io import load_profile, save_profile
 from napkinmath.themes import APP_VARIABLE_DEFAULTS, THEMES
 from napkinmath.tui.commands import NapkinCommands
 from napkinmath.tui.fields import ENGINE_FIELDS, FIELDS_BY_ID, HARDWARE_FIELDS, MODEL_FIELDS, WORKLOAD_FIELDS, Field
-from napkinmath.tui.outputs import CapacityPanel, CostPanel, PlanView, RooflineGauge, VramBar
+from napkinmath.tui.outputs import CapacityPanel, CostPanel, RooflineGauge, VramBar
 from napkinmath.tui.screens import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen, profile_file_name
 from napkinmath.tui.settings import Settings, load_settings, save_settings
 from napkinmath.tui.widgets import CatalogChosen, ChoiceRow, FieldEdited, FieldRow
@@ -72,7 +73,6 @@ class NapkinApp(App[None]):
     profile: var[Profile] = var(None, init=False)  # type: ignore[arg-type]
     plan: var[Plan | None] = var(None, init=False)
     units: reactive[str] = reactive("GiB", init=False)
-    compact: reactive[bool] = reactive(False, init=False)
     dirty: var[bool] = var(False, init=False)
 
     def __init__(self, profile: Profile, path: Path | None = None, problem: str | None = None,
@@ -82,6 +82,9 @@ class NapkinApp(App[None]):
         self.profile_path = path
         self.problem = problem
         self.invalid: dict[str, str] = {}  # widget id -> why its text is refused
+        self.info_texts: dict[str, str] = {}
+        self.field_rows: list[FieldRow] = []
+        self.choice_rows: list[ChoiceRow] = []
         self.set_reactive(NapkinApp.profile, profile)
         self.set_reactive(NapkinApp.plan, make_plan(profile))
         self.set_reactive(NapkinApp.units, self.settings.units)
@@ -109,7 +112,7 @@ class NapkinApp(App[None]):
 
     @staticmethod
     def _bound(widget):
-        return widget.data_bind(NapkinApp.plan, NapkinApp.profile, NapkinApp.units, NapkinApp.compact)
+        return widget.data_bind(NapkinApp.plan, NapkinApp.profile, NapkinApp.units)
 
     def _panes(self) -> ComposeResult:
         profile = self.profile
@@ -138,18 +141,16 @@ class NapkinApp(App[None]):
             yield FieldRow(field, field.format(field.value_of(self.profile)))
 
     def on_mount(self) -> None:
+        self.field_rows = list(self.query(FieldRow))
+        self.choice_rows = list(self.query(ChoiceRow))
         self.query_one("#pane-hardware").add_class("-active")
         self._show_profile()
-        self.on_resize()
+        # Everything built so far lives as long as the app: keep it out of the cyclic collector's full
+        # passes, which otherwise walk every widget (about 90 ms, a few times a minute while typing).
+        self.call_after_refresh(gc.freeze)
         if self.problem:
             self.notify(self.problem, title="Could not open the profile", severity="error", timeout=12)
 
-    def on_resize(self, event=None) -> None:
-        self.compact = self.size.width < 110 or self.size.height < 30
-
-    def watch_compact(self) -> None:
-        # the bound widgets re-render, but their cached heights must be measured again too
-        self.call_after_refresh(lambda: [view.refresh(layout=True) for view in self.query(PlanView)])
 
     # ----------------------------------------------------------------- planning
     def watch_profile(self, profile: Profile) -> None:
@@ -164,21 +165,26 @@ class NapkinApp(App[None]):
         The field being typed in keeps its text unless ``force`` (a whole new profile was loaded).
         """
         profile = self.profile
-        for row in self.query(FieldRow):
+        for row in self.field_rows:
             if force or row.field.widget_id not in self.invalid:
                 row.show_value(row.field.format(row.field.value_of(profile)), force)
-        for row in self.query(ChoiceRow):
+        for row in self.choice_rows:
             section, key = row.path.split(".")
             value = getattr(getattr(profile, section), key)
             row.show_value(value.value if isinstance(value, Precision) else value)
         hw, model = profile.hardware, profile.model
-        self.query_one("#hardware-info", Static).update(hw.name)
+        self._update_static("#hardware-info", hw.name)
         attention = (f"MLA {model.kv_lora_rank}+{model.qk_rope_head_dim}" if model.attention == "mla"
                      else f"GQA {model.kv_heads_or_default}×{model.head_dim_or_default}")
         moe = f" · MoE {model.experts_per_token}/{model.experts}" if model.is_moe else ""
-        self.query_one("#model-info", Static).update(
-            f"{model.name}\n{model.layers} layers · {attention}{moe}")
+        self._update_static("#model-info", f"{model.name}\n{model.layers} layers · {attention}{moe}")
         self._show_title()
+
+    def _update_static(self, selector: str, text: str) -> None:
+        """Static.update lays the screen out again: only call it when the text really changes."""
+        if self.info_texts.get(selector) != text:
+            self.info_texts[selector] = text
+            self.query_one(selector, Static).update(text)
 
     def watch_dirty(self) -> None:
         if self.is_mounted:
@@ -254,7 +260,7 @@ class NapkinApp(App[None]):
         if reason:
             self.notify(reason, title="Not applied", severity="error")
         self.invalid.clear()
-        for row in self.query(FieldRow):
+        for row in self.field_rows:
             row.show_error(None)
         self._show_profile(force=True)
         self._show_stale()
@@ -348,7 +354,7 @@ class NapkinApp(App[None]):
             self.notify(str(error), title="Could not open", severity="error", timeout=12)
             return
         self.invalid.clear()
-        for row in self.query(FieldRow):
+        for row in self.field_rows:
             row.show_error(None)
         self.profile_path = path
         self.profile = profile

@@ -18,6 +18,8 @@ from napkinmath.core.plan import Plan
 from napkinmath.core.profile import Profile
 
 GIB = 2**30
+COMPACT_BELOW_WIDTH = 110  # the app's "-narrow" breakpoint
+COMPACT_BELOW_HEIGHT = 30
 
 
 def memory_text(value: float, units: str) -> str:
@@ -53,10 +55,15 @@ def plan_gpu_name(profile: Profile | None) -> str:
 class PlanView(Widget):
     """A widget that renders the current plan; the app binds ``plan``, ``profile`` and ``units``."""
 
-    plan: reactive[Plan | None] = reactive(None, layout=True)
+    # Heights are fixed per layout in app.tcss, so a new plan repaints without a layout pass.
+    plan: reactive[Plan | None] = reactive(None)
     profile: reactive[Profile | None] = reactive(None)
     units: reactive[str] = reactive("GiB")
-    compact: reactive[bool] = reactive(False, layout=True)
+
+    @property
+    def compact(self) -> bool:
+        """Narrow or short terminals get the compact rendering (same figures, fewer lines)."""
+        return self.app.size.width < COMPACT_BELOW_WIDTH or self.app.size.height < COMPACT_BELOW_HEIGHT
 
     def style(self, name: str):
         return self.get_component_rich_style(name)
@@ -85,7 +92,6 @@ class VramBar(PlanView):
     COMPONENT_CLASSES = {"vram--weights", "vram--activations", "vram--overhead", "vram--kv", "vram--free",
                          "vram--reserved", "vram--overflow", "vram--muted", "vram--bad", "vram--good"}
     DEFAULT_CSS = """
-    VramBar { height: auto; }
     VramBar .vram--weights { color: $vram-weights; }
     VramBar .vram--activations { color: $vram-activations; }
     VramBar .vram--overhead { color: $vram-overhead; }
@@ -179,7 +185,6 @@ class RooflineGauge(PlanView):
     COMPONENT_CLASSES = {"roofline--axis", "roofline--ridge", "roofline--decode", "roofline--prefill",
                          "roofline--muted"}
     DEFAULT_CSS = """
-    RooflineGauge { height: auto; }
     RooflineGauge .roofline--axis { color: $text-muted; }
     RooflineGauge .roofline--ridge { color: $roofline-ridge; text-style: bold; }
     RooflineGauge .roofline--decode { color: $roofline-decode; text-style: bold; }
@@ -247,7 +252,6 @@ class CapacityPanel(PlanView):
 
     COMPONENT_CLASSES = {"panel--label", "panel--good", "panel--bad", "panel--strong"}
     DEFAULT_CSS = """
-    CapacityPanel { height: auto; }
     CapacityPanel .panel--label { color: $text-muted; }
     CapacityPanel .panel--good { color: $success; }
     CapacityPanel .panel--bad { color: $error; text-style: bold; }
@@ -300,7 +304,6 @@ class CostPanel(PlanView):
 
     COMPONENT_CLASSES = {"panel--label", "panel--strong"}
     DEFAULT_CSS = """
-    CostPanel { height: auto; }
     CostPanel .panel--label { color: $text-muted; }
     CostPanel .panel--strong { text-style: bold; }
     """

@@ -68,12 +68,12 @@ async def test_a_bad_value_is_flagged_and_the_last_plan_kept(napkin_home):
         await pilot.pause()
         row = app.query_one(f"{AVG_CONTEXT}-row", FieldRow)
         assert row.has_class("-invalid")
-        assert "whole number" in str(row.query_one(".field-error").render())
+        assert "whole number" in str(app.query_one(f"{AVG_CONTEXT}-error").render())
         assert app.profile == good_profile and app.plan == good_plan
         assert app.query_one("#outputs").has_class("-stale")
         assert app.sub_title.startswith("⚠ stale plan: Average context")
         await type_into(pilot, AVG_CONTEXT, "99999999")  # a number, but above max context: the core refuses it
-        assert "cannot exceed max_context_tokens" in str(row.query_one(".field-error").render())
+        assert "cannot exceed max_context_tokens" in str(app.query_one(f"{AVG_CONTEXT}-error").render())
         await type_into(pilot, AVG_CONTEXT, "2048")
         assert not row.has_class("-invalid") and not app.query_one("#outputs").has_class("-stale")
         assert app.profile.workload.avg_context_tokens == 2048

@@ -32,7 +32,7 @@ from napkinmath.tui.fields import ENGINE_FIELDS, FIELDS_BY_ID, HARDWARE_FIELDS, 
 from napkinmath.tui.outputs import CapacityPanel, CostPanel, RooflineGauge, VramBar
 from napkinmath.tui.screens import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen, profile_file_name
 from napkinmath.tui.settings import Settings, load_settings, save_settings
-from napkinmath.tui.widgets import CatalogChosen, ChoiceRow, FieldEdited, FieldRow
+from napkinmath.tui.widgets import CatalogChosen, ChoiceRow, FieldRow
 
 PANES = (("hardware", "Hardware"), ("model", "Model"), ("workload", "Workload"), ("engine", "Engine & cost"))
 TAB_TITLES = {"engine": "Engine"}  # the tab bar is 36 columns wide
@@ -131,7 +131,8 @@ class NapkinApp(App[None]):
             "engine": list(self._rows(ENGINE_FIELDS)),
         }
         for name, title in PANES:
-            pane = VerticalScroll(*rows[name], id=f"pane-{name}", classes="pane")
+            classes = "pane -active" if name == PANES[0][0] else "pane"
+            pane = VerticalScroll(*rows[name], id=f"pane-{name}", classes=classes)
             pane.border_title = title
             pane.can_focus = False
             yield pane
@@ -143,7 +144,6 @@ class NapkinApp(App[None]):
     def on_mount(self) -> None:
         self.field_rows = list(self.query(FieldRow))
         self.choice_rows = list(self.query(ChoiceRow))
-        self.query_one("#pane-hardware").add_class("-active")
         self._show_profile()
         # Everything built so far lives as long as the app: keep it out of the cyclic collector's full
         # passes, which otherwise walk every widget (about 90 ms, a few times a minute while typing).
@@ -201,9 +201,10 @@ class NapkinApp(App[None]):
             self.dirty = True
         return None
 
-    def on_field_edited(self, message: FieldEdited) -> None:
-        self._edit_field(message.field, message.text)
-        self._retry_invalid(except_id=message.field.widget_id)
+    def edit_field(self, field: Field, text: str) -> None:
+        """The user typed in a field: apply it if the core accepts it, else mark the field (see FieldRow)."""
+        self._edit_field(field, text)
+        self._retry_invalid(except_id=field.widget_id)
         self._show_stale()
 
     def _edit_field(self, field: Field, text: str) -> None:

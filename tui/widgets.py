@@ -28,7 +28,8 @@ class NumberInput(Input):
     ]
 
     def __init__(self, field: Field, value: str, **kwargs) -> None:
-        super().__init__(value=value, compact=True, select_on_focus=False, **kwargs)
+        # No Textual validators (the core validates): validating toggled classes on every input at start-up.
+        super().__init__(value=value, compact=True, select_on_focus=False, validate_on=[], **kwargs)
         self.field = field
         self.cursor_blink = False  # a blinking cursor repaints forever, which costs over SSH
 
@@ -102,14 +103,16 @@ class FieldRow(Horizontal):
             return
         self.reason = reason
         self.set_class(reason is not None, "-invalid")
-        if reason is None:
-            if self.error_label is not None:
-                self.error_label.remove()
-                self.error_label = None
-        elif self.error_label is None:
+        if self.error_label is None:
+            if reason is None:
+                return
+            # Created on the first refusal, then kept and only hidden: removal is asynchronous, and a
+            # new label mounted before the old one is gone would collide with it (the fuzz test found it).
             self.error_label = Label(f"↳ {reason}", classes="field-error", id=f"{self.field.widget_id}-error")
             self.parent.mount(self.error_label, after=self)
-        else:
+            return
+        self.error_label.display = reason is not None
+        if reason is not None:
             self.error_label.update(f"↳ {reason}")
 
     def show_value(self, text: str, force: bool = False) -> None:

@@ -1,1 +1,1 @@
-"""napkinmath.tui: the front ends (the command line now; the Textual app lands with issue 3)."""
+"""napkinmath.tui: the front ends: the Textual app and the `napkin` command line. Both only call the core."""

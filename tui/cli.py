@@ -1,6 +1,6 @@
 """The ``napkin`` command (shared/design/interfaces.md, "Command line").
 
-napkin [PROFILE.toml]          the app (a read-only preview until the TUI lands)
+napkin [PROFILE.toml]          the app, on that profile or the last one used
 napkin plan PROFILE.toml       the plan as a Rich report;  --json for scripts
 napkin gpus | napkin models    the catalogs, with sources; --json for scripts
 

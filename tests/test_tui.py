@@ -6,7 +6,8 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input, OptionList, Select, Tabs
 
-from napkinmath.core.paths import shipped_profile
+from napkinmath.core.paths import shipped_profile, shipped_profiles
+from napkinmath.core.plan import plan
 from napkinmath.core.profile_io import load_profile, save_profile
 from napkinmath.tui.app import KEY_MAP, NapkinApp, opening_profile
 from napkinmath.tui.outputs import VramBar
@@ -313,3 +314,14 @@ async def test_a_broken_file_opens_the_default_with_a_notice(napkin_home, tmp_pa
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         assert any("hardware.count" in str(note.message) for note in app._notifications)
+
+
+@pytest.mark.parametrize("path", shipped_profiles(), ids=lambda p: p.stem)
+async def test_every_shipped_profile_opens_in_the_app(napkin_home, path):
+    # seed profiles with an inline model (no preset) leave the preset list blank
+    app = NapkinApp(load_profile(path), path)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.pause()
+        preset = app.query_one("#choice-preset", Select)
+        assert preset.value == (app.profile.model.preset or Select.NULL)
+        assert app.plan == plan(app.profile) and not app.dirty

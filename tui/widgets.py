@@ -143,20 +143,20 @@ class ChoiceRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(self.label, classes="field-label")
-        value = self.initial if self.initial in {v for _, v in self.options} else Select.BLANK
+        value = self.initial if self.initial in {v for _, v in self.options} else Select.NULL
         yield Select(self.options, value=value, allow_blank=True, compact=True, id=self.widget_id,
                      prompt="custom")
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if event.value is Select.BLANK or event.value == self.initial:  # not a choice: the echo of our own value
+        if event.value is Select.NULL or event.value == self.initial:  # not a choice: the echo of our own value
             return
         self.initial = str(event.value)
         self.post_message(CatalogChosen(self.path, str(event.value)))
 
     def show_value(self, value: str | None) -> None:
         select = self.query_one(Select)
-        wanted = value if value in {v for _, v in self.options} else Select.BLANK
+        wanted = value if value in {v for _, v in self.options} else Select.NULL
         self.initial = value
         if select.value != wanted:
             with select.prevent(Select.Changed):

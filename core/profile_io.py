@@ -8,7 +8,6 @@ flushed and synced, then renamed over the old one.
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 import tomllib
@@ -131,7 +130,3 @@ def save_profile(profile: Profile, path: str | os.PathLike[str]) -> Path:
         raise ProfileError(f"{path}: writing failed ({error.strerror or error}); the old file is unchanged.") from None
     return path
 
-
-def is_finite_number(value: Any) -> bool:
-    """True for an int or a finite float (not bool)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

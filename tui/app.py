@@ -270,8 +270,7 @@ class NapkinApp(App[None]):
     def focus_field(self, widget_id: str) -> None:
         """Move the cursor to a field, switching to its pane on narrow terminals."""
         widget = self.query_one(f"#{widget_id}")
-        pane = next(ancestor for ancestor in widget.ancestors if getattr(ancestor, "id", "") and
-                    str(ancestor.id).startswith("pane-") and ancestor.id != "pane-tabs")
+        pane = next(ancestor for ancestor in widget.ancestors if ancestor.has_class("pane"))
         self.query_one("#pane-tabs", Tabs).active = "tab-" + str(pane.id).removeprefix("pane-")
         # a pane that was hidden takes focus only once it is laid out again
         self.call_after_refresh(widget.focus)

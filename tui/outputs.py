@@ -48,10 +48,6 @@ def compact_number(value: float) -> str:
     return f"{value:,.3g}"
 
 
-def plan_gpu_name(profile: Profile | None) -> str:
-    return profile.hardware.name if profile else "GPU"
-
-
 class PlanView(Widget):
     """A widget that renders the current plan; the app binds ``plan``, ``profile`` and ``units``."""
 
@@ -171,7 +167,7 @@ class VramBar(PlanView):
         remedies = []
         if gpus:
             remedies.append(f"{gpus} GPUs per replica" if short else
-                            f"{gpus} {plan_gpu_name(self.profile)}s per replica")
+                            f"{gpus} {self.profile.hardware.name}s per replica")
         if dtype:
             remedies.append(f"{dtype} weights")
         if remedies:

@@ -41,6 +41,7 @@ def vram_text(app: NapkinApp) -> str:
 async def test_changing_average_context_changes_users_served(napkin_home):
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         before = app.plan.capacity.users_served
         await type_into(pilot, AVG_CONTEXT, "16384")
         assert app.profile.workload.avg_context_tokens == 16384
@@ -51,6 +52,7 @@ async def test_changing_average_context_changes_users_served(napkin_home):
 async def test_changing_gpu_count_changes_the_vram_bar(napkin_home):
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         bar_before, weights_before = vram_text(app), app.plan.memory.per_gpu.weights
         await type_into(pilot, TENSOR, "4")
         assert app.profile.hardware.count == 4
@@ -62,6 +64,7 @@ async def test_changing_gpu_count_changes_the_vram_bar(napkin_home):
 async def test_a_bad_value_is_flagged_and_the_last_plan_kept(napkin_home):
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         await type_into(pilot, AVG_CONTEXT, "3000")
         good_plan, good_profile = app.plan, app.profile
         assert good_profile.workload.avg_context_tokens == 3000
@@ -83,6 +86,7 @@ async def test_a_bad_value_is_flagged_and_the_last_plan_kept(napkin_home):
 async def test_a_field_refused_because_of_another_recovers_when_that_one_changes(napkin_home):
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         await type_into(pilot, AVG_CONTEXT, "40000")  # above the 32768 max context
         assert app.query_one(f"{AVG_CONTEXT}-row").has_class("-invalid")
         await type_into(pilot, "#field-workload-max-context-tokens", "65536")
@@ -93,6 +97,7 @@ async def test_a_field_refused_because_of_another_recovers_when_that_one_changes
 async def test_save_then_open_through_the_ui_returns_the_same_profile(napkin_home):
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         await type_into(pilot, AVG_CONTEXT, "6000")
         edited = app.profile
         assert app.dirty
@@ -124,6 +129,7 @@ async def test_save_then_open_through_the_ui_returns_the_same_profile(napkin_hom
 async def test_loading_a_gpu_from_the_select_refills_the_hardware(napkin_home):
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         app.query_one("#choice-gpu", Select).value = "h200"
         await pilot.pause()
         assert app.profile.hardware.gpu == "h200"
@@ -134,6 +140,7 @@ async def test_loading_a_gpu_from_the_select_refills_the_hardware(napkin_home):
 async def test_choosing_the_gpu_already_chosen_keeps_the_overrides(napkin_home):
     app = make_app("b200-32b-chat-200k.toml")
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         app.choose("hardware.gpu", "b200")
         await pilot.pause()
         assert app.profile.hardware.memory_gib == pytest.approx(178.8139, abs=1e-3)  # not the catalog's 179.06
@@ -143,6 +150,7 @@ async def test_choosing_the_gpu_already_chosen_keeps_the_overrides(napkin_home):
 async def test_a_model_that_does_not_fit_says_so_on_the_bar(napkin_home):
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         app.choose("model.preset", "llama-3.1-405b")
         await pilot.pause()
         text = vram_text(app)
@@ -152,6 +160,7 @@ async def test_a_model_that_does_not_fit_says_so_on_the_bar(napkin_home):
 async def test_palette_goes_to_a_field_by_its_label(napkin_home):
     app = make_app()
     async with app.run_test(size=NARROW) as pilot:
+        await app.inputs_mounted.wait()
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
@@ -167,6 +176,7 @@ async def test_palette_goes_to_a_field_by_its_label(napkin_home):
 async def test_palette_loads_a_model_preset(napkin_home):
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*list("Load model: Qwen3 32B"))
@@ -180,6 +190,7 @@ async def test_every_key_in_the_help_screen_does_what_it_says(napkin_home, tmp_p
     listed = {key for key, _ in KEY_MAP}
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         # ? and F1: this list
         for key in ("question_mark", "f1"):
             await pilot.press(key)
@@ -253,6 +264,7 @@ async def test_every_key_in_the_help_screen_does_what_it_says(napkin_home, tmp_p
 async def test_left_and_right_switch_panes_on_a_narrow_terminal(napkin_home):
     app = make_app()
     async with app.run_test(size=NARROW) as pilot:
+        await app.inputs_mounted.wait()
         tabs = app.query_one("#pane-tabs", Tabs)
         tabs.focus()
         await pilot.press("right")
@@ -267,6 +279,7 @@ async def test_left_and_right_switch_panes_on_a_narrow_terminal(napkin_home):
 async def test_quitting_with_unsaved_changes_asks_first(napkin_home):
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         await type_into(pilot, AVG_CONTEXT, "5000")
         await pilot.press("ctrl+q")
         await pilot.pause()
@@ -284,6 +297,7 @@ async def test_quitting_with_unsaved_changes_asks_first(napkin_home):
 async def test_theme_and_units_persist(napkin_home):
     app = make_app(settings=Settings())
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         app.set_theme("napkin-ansi")
         app.set_units("GB")
         await pilot.pause()
@@ -291,6 +305,7 @@ async def test_theme_and_units_persist(napkin_home):
     assert (settings.theme, settings.units) == ("napkin-ansi", "GB")
     again = make_app(settings=settings)
     async with again.run_test(size=WIDE):
+        await again.inputs_mounted.wait()
         assert again.theme == "napkin-ansi" and again.units == "GB"
 
 
@@ -312,6 +327,7 @@ async def test_a_broken_file_opens_the_default_with_a_notice(napkin_home, tmp_pa
     profile, path, problem = opening_profile(str(broken), Settings())
     app = NapkinApp(profile, path, problem)
     async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
         await pilot.pause()
         assert any("hardware.count" in str(note.message) for note in app._notifications)
 
@@ -321,6 +337,7 @@ async def test_every_shipped_profile_opens_in_the_app(napkin_home, path):
     # seed profiles with an inline model (no preset) leave the preset list blank
     app = NapkinApp(load_profile(path), path)
     async with app.run_test(size=NARROW) as pilot:
+        await app.inputs_mounted.wait()
         await pilot.pause()
         preset = app.query_one("#choice-preset", Select)
         assert preset.value == (app.profile.model.preset or Select.NULL)

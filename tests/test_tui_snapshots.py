@@ -21,15 +21,23 @@ def app_for(profile_name: str, theme: str) -> NapkinApp:
     return NapkinApp(load_profile(path), path, settings=Settings(theme=theme))
 
 
+async def inputs_mounted(pilot) -> None:
+    """The input panes are built right after the first paint: wait for them."""
+    await pilot.app.inputs_mounted.wait()
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("theme", ["napkin-dark", "napkin-ansi"])
 @pytest.mark.parametrize("size", ["wide", "narrow"])
 def test_main_screen(snap_compare, napkin_home, size, theme):
-    assert snap_compare(app_for("llama-3.1-70b-2xh100-fp8.toml", theme), terminal_size=SIZES[size])
+    assert snap_compare(app_for("llama-3.1-70b-2xh100-fp8.toml", theme), terminal_size=SIZES[size],
+                        run_before=inputs_mounted)
 
 
 @pytest.mark.parametrize("size", ["wide", "narrow"])
 def test_model_that_does_not_fit(snap_compare, napkin_home, size):
     async def load_405b(pilot):
+        await inputs_mounted(pilot)
         pilot.app.choose("model.preset", "llama-3.1-405b")
         await pilot.pause()
 
@@ -40,6 +48,7 @@ def test_model_that_does_not_fit(snap_compare, napkin_home, size):
 @pytest.mark.parametrize("size", ["wide", "narrow"])
 def test_stale_plan_after_a_bad_value(snap_compare, napkin_home, size):
     async def type_garbage(pilot):
+        await inputs_mounted(pilot)
         pilot.app.focus_field("field-workload-users")
         await pilot.pause()
         await pilot.press("end", "x")
@@ -50,4 +59,5 @@ def test_stale_plan_after_a_bad_value(snap_compare, napkin_home, size):
 
 
 def test_help_screen(snap_compare, napkin_home):
-    assert snap_compare(app_for("qwen3-30b-a3b-1xh100.toml", "napkin-dark"), terminal_size=(80, 24), press=["f1"])
+    assert snap_compare(app_for("qwen3-30b-a3b-1xh100.toml", "napkin-dark"), terminal_size=(80, 24), press=["f1"],
+                        run_before=inputs_mounted)

@@ -8,6 +8,7 @@ is marked on its field, and the last good plan stays on screen, marked stale.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from pathlib import Path
 
@@ -85,6 +86,8 @@ class NapkinApp(App[None]):
         self.info_texts: dict[str, str] = {}
         self.field_rows: list[FieldRow] = []
         self.choice_rows: list[ChoiceRow] = []
+        self.inputs_ready = False
+        self.inputs_mounted = asyncio.Event()  # set once the input panes exist (tests await it)
         self.set_reactive(NapkinApp.profile, profile)
         self.set_reactive(NapkinApp.plan, make_plan(profile))
         self.set_reactive(NapkinApp.units, self.settings.units)
@@ -93,22 +96,39 @@ class NapkinApp(App[None]):
         self.theme = self.settings.theme
 
     # ----------------------------------------------------------------- layout
+    async def _mount_inputs(self) -> None:
+        """Build the input panes once the plan is on screen.
+
+        Its ~190 widgets take about half a second to build and style on a small machine; the figures
+        need only a dozen. Painting the plan first shows the answer half a second sooner
+        (bench/tui_latency.py reports both moments).
+        """
+        tabs = Tabs(*(Tab(TAB_TITLES.get(name, title), id=f"tab-{name}") for name, title in PANES), id="pane-tabs")
+        await self.query_one("#inputs").mount(tabs, Horizontal(*self._panes(), id="panes"))
+        await self.mount(Footer())  # it lists the focused widget's keys: nothing to list before the fields exist
+        self.field_rows = list(self.query(FieldRow))
+        self.choice_rows = list(self.query(ChoiceRow))
+        self.inputs_ready = True
+        self._show_profile()
+        if self.focused is None:
+            self.screen.focus_next()
+        self.inputs_mounted.set()
+        # Everything built so far lives as long as the app: keep it out of the cyclic collector's full
+        # passes, which otherwise walk every widget (about 90 ms, a few times a minute while typing).
+        gc.freeze()
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(APP_VARIABLE_DEFAULTS)
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Container(id="main"):
-            with Vertical(id="inputs"):
-                yield Tabs(*(Tab(TAB_TITLES.get(name, title), id=f"tab-{name}") for name, title in PANES), id="pane-tabs")
-                with Horizontal(id="panes"):
-                    yield from self._panes()
+            yield Vertical(id="inputs")  # filled right after the first paint: see _mount_inputs
             with Vertical(id="outputs"):
                 yield self._bound(VramBar(id="vram"))
                 with Container(id="bottom"):
                     for widget in (RooflineGauge(id="roofline"), CapacityPanel(id="capacity"), CostPanel(id="cost")):
                         yield self._bound(widget)
-        yield Footer()
 
     @staticmethod
     def _bound(widget):
@@ -142,12 +162,8 @@ class NapkinApp(App[None]):
             yield FieldRow(field, field.format(field.value_of(self.profile)))
 
     def on_mount(self) -> None:
-        self.field_rows = list(self.query(FieldRow))
-        self.choice_rows = list(self.query(ChoiceRow))
-        self._show_profile()
-        # Everything built so far lives as long as the app: keep it out of the cyclic collector's full
-        # passes, which otherwise walk every widget (about 90 ms, a few times a minute while typing).
-        self.call_after_refresh(gc.freeze)
+        self._show_title()
+        self.call_after_refresh(self._mount_inputs)
         if self.problem:
             self.notify(self.problem, title="Could not open the profile", severity="error", timeout=12)
 
@@ -156,7 +172,7 @@ class NapkinApp(App[None]):
     def watch_profile(self, profile: Profile) -> None:
         # The plan is recomputed here, once per profile change, and nowhere else.
         self.plan = make_plan(profile)
-        if self.is_mounted:
+        if self.inputs_ready:
             self._show_profile()
 
     def _show_profile(self, force: bool = False) -> None:
@@ -164,6 +180,9 @@ class NapkinApp(App[None]):
 
         The field being typed in keeps its text unless ``force`` (a whole new profile was loaded).
         """
+        if not self.inputs_ready:
+            self._show_title()
+            return
         profile = self.profile
         for row in self.field_rows:
             if force or row.field.widget_id not in self.invalid:
@@ -269,6 +288,8 @@ class NapkinApp(App[None]):
     # ----------------------------------------------------------------- actions
     def focus_field(self, widget_id: str) -> None:
         """Move the cursor to a field, switching to its pane on narrow terminals."""
+        if not self.inputs_ready:
+            return
         widget = self.query_one(f"#{widget_id}")
         pane = next(ancestor for ancestor in widget.ancestors if ancestor.has_class("pane"))
         self.query_one("#pane-tabs", Tabs).active = "tab-" + str(pane.id).removeprefix("pane-")

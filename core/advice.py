@@ -117,6 +117,9 @@ def _notes(profile: Profile, result: Plan) -> list[str]:
     if memory.overhead_source != "profile":
         notes.append(f"overhead {_gib(memory.per_gpu.overhead)} per GPU: {memory.overhead_source}; "
                      f"set engine.overhead_gib to override")
+    if profile.model.uses_checkpoint_bytes:
+        notes.append(f"weights: the checkpoint's exact {profile.model.checkpoint_gib:,.2f} GiB from its safetensors "
+                     f"headers, not parameters x {profile.model.weight_dtype.value} bytes")
     if profile.model.is_moe and profile.model.expert_params_b is None:
         notes.append("no expert_params_b given: weights assumed spread evenly over the replica's GPUs and the "
                      "expert share derived from active/total parameters and experts_per_token/experts")

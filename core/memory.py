@@ -52,6 +52,14 @@ def expert_params_split(model: ModelSpec) -> tuple[float, float]:
     return model.params - experts, experts
 
 
+def weight_bytes_per_parameter(model: ModelSpec) -> float:
+    """Bytes per parameter: the checkpoint's exact size over its parameters when imported from
+    safetensors headers (scales, mixed precisions and all), else the precision's bytes per value."""
+    if model.uses_checkpoint_bytes:
+        return model.checkpoint_gib * GIB / model.params
+    return bytes_per_value(model.weight_dtype)
+
+
 def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int, expert: int) -> tuple[float, float]:
     """(dense, expert) weight bytes held by one GPU.
 
@@ -60,7 +68,7 @@ def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int
     Without a stated expert split (MoE with no ``expert_params_b``) all weights divide evenly over
     the replica's GPUs, as the Kimi seed assumes.
     """
-    weight_bytes = bytes_per_value(model.weight_dtype)
+    weight_bytes = weight_bytes_per_parameter(model)
     dense, experts = expert_params_split(model)
     if model.is_moe and model.expert_params_b is None:
         gpus = tensor * pipeline * data

@@ -113,6 +113,9 @@ class ModelSpec(FrozenModel):
     experts_per_token: int = Field(default=0, ge=0, le=100_000)
     weight_dtype: Precision = Precision.bf16
     kv_dtype: Precision = Precision.bf16
+    checkpoint_gib: float | None = Field(default=None, gt=0, le=1e6,
+                                         description="exact weight bytes from the safetensors headers, GiB")
+    checkpoint_weight_dtype: Precision | None = Field(default=None, description="the precision those bytes hold")
     max_context_tokens: int | None = Field(default=None, ge=1, le=100_000_000)
     published_params_b: float | None = Field(default=None, gt=0, le=1e5)
     notes: str = Field(default="", max_length=1200)
@@ -159,6 +162,11 @@ class ModelSpec(FrozenModel):
     @property
     def head_dim_or_default(self) -> int:
         return self.head_dim if self.head_dim is not None else max(1, self.hidden_size // self.attention_heads)
+
+    @property
+    def uses_checkpoint_bytes(self) -> bool:
+        """The exact checkpoint size applies while the weights keep the checkpoint's precision."""
+        return self.checkpoint_gib is not None and self.checkpoint_weight_dtype == self.weight_dtype
 
     @property
     def full_attention_layers(self) -> int:

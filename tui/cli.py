@@ -22,7 +22,7 @@ from napkinmath.core.profile_io import load_profile
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
-SUBCOMMANDS = ("plan", "gpus", "models")
+SUBCOMMANDS = ("plan", "gpus", "models", "import-config")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -41,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     for name, what in (("gpus", "GPU catalog"), ("models", "model presets")):
         listing = commands.add_parser(name, help=f"list the {what} with sources")
         listing.add_argument("--json", action="store_true", help="machine-readable JSON")
+    importer = commands.add_parser("import-config", help="a HuggingFace config.json (or model folder) as a [model] section")
+    importer.add_argument("path", help="config.json, or a folder holding it (and *.safetensors)")
+    importer.add_argument("--name", help="the model's name in the profile")
+    importer.add_argument("--json", action="store_true", help="the section as JSON")
     return parser
 
 
@@ -119,6 +123,21 @@ def _models_command(as_json: bool) -> int:
     return 0
 
 
+def _import_command(path: str, name: str | None, as_json: bool) -> int:
+    from napkinmath.core.model_import import import_model
+
+    imported = import_model(path, name)
+    if as_json:
+        print(json.dumps({"model": imported.model, "parameters": imported.breakdown, "weights": imported.weights_note},
+                         indent=2))
+        return 0
+    import tomli_w
+
+    print("\n".join(f"# {line}" for line in imported.summary_lines()))
+    print(tomli_w.dumps({"model": imported.model}), end="")
+    return 0
+
+
 def _app_command(path: str | None) -> int:
     from napkinmath.tui.app import run_app
 
@@ -140,6 +159,8 @@ def run(argv: Sequence[str]) -> int:
         return _gpus_command(arguments.json)
     if arguments.command == "models":
         return _models_command(arguments.json)
+    if arguments.command == "import-config":
+        return _import_command(arguments.path, arguments.name, arguments.json)
     _parser().print_help()
     return 0
 

@@ -1,0 +1,165 @@
+"""Import a HuggingFace config.json (or a model folder) as a [model] section.
+
+Handles dense and MoE models; GQA/MHA/MQA and MLA attention; sliding-window layers given by
+``layer_types``, ``sliding_window_pattern`` or a window on every layer; an explicit ``head_dim``;
+tied or untied embeddings; biases; shared experts and leading dense layers; a nested
+``text_config`` (multimodal checkpoints); and ``quantization_config`` for the weight precision.
+Every refusal names the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from napkinmath.core.errors import ProfileError, describe_validation_error
+from napkinmath.core.param_count import ParameterCount, count_parameters
+from napkinmath.core.specs import ModelSpec
+
+MAX_CONFIG_BYTES = 5_000_000
+REQUIRED = ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
+TIED_BY_DEFAULT = ("gemma", "gemma2", "gemma3", "gemma3_text")  # HF config classes whose default is tied
+TORCH_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32", "half": "fp16", "float": "fp32"}
+
+
+def config_path(path: str | Path) -> Path:
+    """The config.json itself: the path, or config.json inside a model folder."""
+    path = Path(path)
+    return path / "config.json" if path.is_dir() else path
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The parsed config, with a multimodal ``text_config`` merged over the top level."""
+    file = config_path(path)
+    try:
+        if file.stat().st_size > MAX_CONFIG_BYTES:
+            raise ProfileError(f"{file}: {file.stat().st_size:,} bytes is too large for a config.json")
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError(f"{file}: no such file (give a config.json or a folder holding one)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ProfileError(f"{file}: not a JSON file ({error})") from None
+    except OSError as error:
+        raise ProfileError(f"{file}: cannot read it ({error.strerror or error})") from None
+    if not isinstance(data, dict):
+        raise ProfileError(f"{file}: a config.json is a JSON object, got {type(data).__name__}")
+    text = data.get("text_config") or data.get("llm_config")
+    if isinstance(text, dict):
+        data = {**{k: v for k, v in data.items() if k not in ("text_config", "llm_config")}, **text,
+                "model_type": text.get("model_type", data.get("model_type"))}
+    return data
+
+
+def _positive_int(config: dict[str, Any], key: str, file: Path, required: bool = True) -> int | None:
+    value = config.get(key)
+    if value is None:
+        if required:
+            raise ProfileError(f"{file}: {key} is missing; napkinmath needs {', '.join(REQUIRED)}")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > 10**8:
+        raise ProfileError(f"{file}: {key} must be a whole number from 1 to 100,000,000 (got {value!r})")
+    return value
+
+
+def sliding_layers(config: dict[str, Any], layers: int) -> tuple[int | None, int]:
+    """(window, how many layers use it): layer_types, sliding_window_pattern, or a window on every layer."""
+    window = config.get("sliding_window")
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+        return None, 0
+    if isinstance(config.get("layer_types"), list):
+        return window, sum(1 for kind in config["layer_types"][:layers] if "sliding" in str(kind))
+    pattern = config.get("sliding_window_pattern")
+    if isinstance(pattern, int) and pattern > 1:  # Gemma 3: every pattern-th layer is global
+        return window, layers - layers // pattern
+    if config.get("model_type") == "gemma2":  # alternating local/global
+        return window, layers - layers // 2
+    if config.get("use_sliding_window") is False:  # Qwen2/3 carry a window they do not use
+        return None, 0
+    if window >= (config.get("max_position_embeddings") or 0) > 0:
+        return None, 0  # a window as long as the context is no window
+    return window, layers
+
+
+def weight_precision(config: dict[str, Any]) -> str:
+    """The checkpoint's weight precision from quantization_config, else its torch dtype."""
+    quant = config.get("quantization_config") or {}
+    method = str(quant.get("quant_method", "")).lower()
+    if method == "fp8" or str(quant.get("quant_algo", "")).upper() == "FP8":
+        return "fp8"
+    if method == "mxfp4":
+        return "mxfp4"
+    if str(quant.get("quant_algo", "")).upper() == "NVFP4":
+        return "nvfp4"
+    if method in ("gptq", "awq", "bitsandbytes") or quant.get("load_in_4bit"):
+        return "int8" if quant.get("bits") == 8 or quant.get("load_in_8bit") else "int4"
+    if method == "compressed-tensors":
+        for group in (quant.get("config_groups") or {}).values():
+            weights = group.get("weights") or {}
+            if weights.get("num_bits") == 8:
+                return "fp8" if weights.get("type") == "float" else "int8"
+            if weights.get("num_bits") == 4:
+                return "nvfp4" if weights.get("type") == "float" else "int4"
+    return TORCH_DTYPES.get(str(config.get("torch_dtype") or config.get("dtype") or "bfloat16"), "bf16")
+
+
+def default_name(config: dict[str, Any], file: Path) -> str:
+    """The config's own _name_or_path, else the file's stem (deepseek-v3.json), else its folder's name."""
+    named = str(config.get("_name_or_path") or "").rstrip("/").split("/")[-1]
+    if named:
+        return named
+    return file.stem if file.stem != "config" else (file.parent.name or "imported model")
+
+
+def model_from_config(path: str | Path, name: str | None = None) -> tuple[dict[str, Any], ParameterCount]:
+    """A validated [model] section (plain data) and the parameter breakdown behind it."""
+    file = config_path(path)
+    c = read_config(path)
+    hidden, layers, heads, _ = (_positive_int(c, key, file) for key in REQUIRED)
+    kv_heads = _positive_int(c, "num_key_value_heads", file, required=False) or (1 if c.get("multi_query") else heads)
+    head_dim = _positive_int(c, "head_dim", file, required=False) or hidden // heads
+    experts = (c.get("num_local_experts") or c.get("n_routed_experts") or c.get("num_experts") or 0)
+    per_token = (c.get("num_experts_per_tok") or c.get("experts_per_token") or 0) if experts else 0
+    if experts and not c.get("moe_intermediate_size") and not c.get("intermediate_size"):
+        raise ProfileError(f"{file}: an MoE config needs moe_intermediate_size or intermediate_size")
+    if not experts:
+        _positive_int(c, "intermediate_size", file)
+    tied = c.get("tie_word_embeddings", c.get("model_type") in TIED_BY_DEFAULT)
+    try:
+        count = count_parameters(c, heads, kv_heads, head_dim, experts, per_token, bool(tied))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ProfileError(f"{file}: cannot count parameters ({type(error).__name__}: {error})") from None
+    window, sliding = sliding_layers(c, layers)
+    weights = weight_precision(c)
+    model: dict[str, Any] = {
+        "name": name or default_name(c, file),
+        "source": f"imported from {file}",
+        "params_b": count.total / 1e9,
+        "active_params_b": count.active / 1e9,
+        "layers": layers,
+        "hidden_size": hidden,
+        "attention_heads": heads,
+        "kv_heads": kv_heads,
+        "head_dim": head_dim,
+        "attention": "mla" if c.get("kv_lora_rank") else "gqa",
+        "weight_dtype": weights,
+        "kv_dtype": "fp16" if c.get("torch_dtype") == "float16" else "bf16",
+    }
+    optional = {"intermediate_size": c.get("intermediate_size"), "vocab_size": c.get("vocab_size"),
+                "max_context_tokens": c.get("max_position_embeddings"), "kv_lora_rank": c.get("kv_lora_rank"),
+                "qk_rope_head_dim": c.get("qk_rope_head_dim"), "qk_nope_head_dim": c.get("qk_nope_head_dim"),
+                "v_head_dim": c.get("v_head_dim"), "q_lora_rank": c.get("q_lora_rank")}
+    model.update({key: value for key, value in optional.items() if value is not None})
+    if sliding:
+        model.update(sliding_window=window, sliding_window_layers=sliding)
+    if experts:
+        model.update(experts=experts, experts_per_token=per_token, expert_params_b=count.routed_experts / 1e9)
+    if count.notes:
+        model["notes"] = "; ".join(count.notes)
+    try:
+        ModelSpec.model_validate(model)
+    except ValidationError as error:
+        raise ProfileError(describe_validation_error(error, f"{file} (as a [model] section)")) from None
+    return model, count

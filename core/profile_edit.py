@@ -62,3 +62,28 @@ def edit_profile(profile: Profile, path: str, value: Any) -> Profile:
         raise
     except ValueError as error:  # a catalog lookup inside validation
         raise ProfileError(f"{path}: {error}") from None
+
+
+def with_section(profile: Profile, section: str, fields: dict[str, Any]) -> Profile:
+    """The profile with a whole section replaced (an imported model, detected GPUs), validated.
+
+    New hardware brings its own GPU count: the replicas follow when the count is a multiple of
+    tensor x pipeline x data, otherwise the GPUs become one tensor-parallel replica.
+    """
+    data = profile_to_dict(profile)
+    if section not in ("hardware", "model"):
+        raise ProfileError(f"{section}: only [hardware] and [model] can be replaced whole")
+    data[section] = dict(fields)
+    count = fields.get("count") if section == "hardware" else None
+    if isinstance(count, int) and count >= 1:
+        per_replica = profile.parallelism.gpus_per_replica
+        if count % per_replica == 0:
+            data["parallelism"]["replicas"] = count // per_replica
+        else:
+            data["parallelism"] = {"tensor": count, "pipeline": 1, "data": 1, "expert": 1, "replicas": 1}
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as error:
+        raise ProfileError(describe_validation_error(error)) from None
+    except ValueError as error:
+        raise ProfileError(f"{section}: {error}") from None

@@ -20,10 +20,8 @@ from napkinmath.core.errors import ProfileError
 # Bits per element: huggingface/safetensors safetensors/src/tensor.rs, Dtype::bitsize (v0.6+),
 # which also adds the sub-byte F4 / F6_* types and C64 (complex, two F32 parts).
 DTYPE_BITS: dict[str, int] = {
-    "BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8,
-    "I16": 16, "U16": 16, "F16": 16, "BF16": 16,
-    "I32": 32, "U32": 32, "F32": 32,
-    "I64": 64, "U64": 64, "F64": 64, "C64": 64,
+    "BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8, "I16": 16, "U16": 16, "F16": 16,
+    "BF16": 16, "I32": 32, "U32": 32, "F32": 32, "I64": 64, "U64": 64, "F64": 64, "C64": 64,
     "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6,
 }
 # The reference reader refuses headers above 100,000,000 bytes (tensor.rs, MAX_HEADER_SIZE).
@@ -176,9 +174,12 @@ def values_per_element(tensor: TensorHeader) -> int:
 def _shards_from_index(index: Path) -> list[Path]:
     """Shard files named by an index's weight_map, which must be plain names in its folder."""
     try:
-        raw = index.read_bytes() if index.stat().st_size <= MAX_HEADER_BYTES else b"[]"
+        index_bytes = index.stat().st_size
+        raw = index.read_bytes() if index_bytes <= MAX_HEADER_BYTES else None
     except OSError as error:
         raise _fail(index, f"cannot read ({error.strerror or error})", "a readable index file") from None
+    if raw is None:
+        raise _fail(index, f"index is {index_bytes} bytes", f"at most {MAX_HEADER_BYTES}")
     body = _parse_json_object(index, raw, "index")
     weight_map = body.get("weight_map")
     if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
@@ -229,10 +230,7 @@ def read_checkpoint_weights(path) -> CheckpointWeights:
             else:
                 parameters += prod(tensor.shape) * values_per_element(tensor)
     return CheckpointWeights(
-        files=tuple(sorted(shard.name for shard in shards)),
-        tensors=len(seen),
-        total_bytes=sum(bytes_by_dtype.values()),
-        bytes_by_dtype=dict(sorted(bytes_by_dtype.items())),
-        scale_bytes=scale_bytes,
-        parameters=parameters,
+        files=tuple(sorted(shard.name for shard in shards)), tensors=len(seen),
+        total_bytes=sum(bytes_by_dtype.values()), bytes_by_dtype=dict(sorted(bytes_by_dtype.items())),
+        scale_bytes=scale_bytes, parameters=parameters,
     )

@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive, var
-from textual.widgets import Footer, Header, Static, Tab, Tabs
+from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
 
 from napkinmath.core.catalog import gpu_catalog, model_catalog
 from napkinmath.core.errors import ProfileError
@@ -25,10 +25,11 @@ from napkinmath.core.plan import Plan
 from napkinmath.core.plan import plan as make_plan
 from napkinmath.core.precisions import Precision
 from napkinmath.core.profile import Profile
-from napkinmath.core.profile_edit import edit_profile
+from napkinmath.core.profile_edit import edit_profile, with_section
 from napkinmath.core.profile_io import load_profile, save_profile
 from napkinmath.themes import APP_VARIABLE_DEFAULTS, THEMES
 from napkinmath.tui.commands import NapkinCommands
+from napkinmath.tui.discovery import DiscoveryActions
 from napkinmath.tui.fields import ENGINE_FIELDS, FIELDS_BY_ID, HARDWARE_FIELDS, MODEL_FIELDS, WORKLOAD_FIELDS, Field
 from napkinmath.tui.outputs import CapacityPanel, CostPanel, RooflineGauge, VramBar
 from napkinmath.tui.screens import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen, profile_file_name
@@ -43,7 +44,7 @@ KEY_MAP: list[tuple[str, str]] = [
     ("Tab / Shift+Tab", "next / previous field"),
     ("Up / Down", "nudge a number by one step"),
     ("Shift+Up / Shift+Down", "nudge a number by a big step"),
-    ("Enter", "open a list; Enter again picks"),
+    ("Enter", "open a list (Enter again picks), press a button"),
     ("Left / Right", "switch pane on the tabs (narrow)"),
     ("ctrl+p", "palette: fields, presets, files, theme"),
     ("ctrl+s", "save (asks a name the first time)"),
@@ -55,7 +56,7 @@ KEY_MAP: list[tuple[str, str]] = [
 ]
 
 
-class NapkinApp(App[None]):
+class NapkinApp(DiscoveryActions, App[None]):
     """A live what-if planner for serving an LLM."""
 
     CSS_PATH = "app.tcss"
@@ -87,6 +88,8 @@ class NapkinApp(App[None]):
         self.field_rows: list[FieldRow] = []
         self.choice_rows: list[ChoiceRow] = []
         self.inputs_ready = False
+        self.session_models: dict[str, dict] = {}  # imported models: presets for as long as the app runs
+        self.session_preset: str | None = None  # the imported model now loaded, if any
         self.inputs_mounted = asyncio.Event()  # set once the input panes exist (tests await it)
         self.set_reactive(NapkinApp.profile, profile)
         self.set_reactive(NapkinApp.plan, make_plan(profile))
@@ -139,14 +142,17 @@ class NapkinApp(App[None]):
         rows = {
             "hardware": [ChoiceRow("hardware.gpu", "GPU", [(gpu_id, gpu_id) for gpu_id in gpu_catalog()],
                                    profile.hardware.gpu, "choice-gpu"),
-                         *self._rows(HARDWARE_FIELDS), Static("", id="hardware-info", classes="info")],
+                         *self._rows(HARDWARE_FIELDS), Static("", id="hardware-info", classes="info"),
+                         Button("Detect GPUs", id="detect-gpus", compact=True)],
             "model": [ChoiceRow("model.preset", "Preset", [(model_id, model_id) for model_id in model_catalog()],
                                 profile.model.preset, "choice-preset"),
                       ChoiceRow("model.weight_dtype", "Weights", PRECISIONS, profile.model.weight_dtype.value,
                                 "choice-weight-dtype"),
                       ChoiceRow("model.kv_dtype", "KV cache", PRECISIONS, profile.model.kv_dtype.value,
                                 "choice-kv-dtype"),
-                      *self._rows(MODEL_FIELDS), Static("", id="model-info", classes="info")],
+                      *self._rows(MODEL_FIELDS), Static("", id="model-info", classes="info"),
+                      Button("Import config…", id="import-config", compact=True),
+                      Button("Local models…", id="local-models", compact=True)],
             "workload": list(self._rows(WORKLOAD_FIELDS)),
             "engine": list(self._rows(ENGINE_FIELDS)),
         }
@@ -190,6 +196,8 @@ class NapkinApp(App[None]):
         for row in self.choice_rows:
             section, key = row.path.split(".")
             value = getattr(getattr(profile, section), key)
+            if row.path == "model.preset" and value is None:
+                value = self.session_preset
             row.show_value(value.value if isinstance(value, Precision) else value)
         hw, model = profile.hardware, profile.model
         self._update_static("#hardware-info", hw.name)
@@ -274,8 +282,13 @@ class NapkinApp(App[None]):
         """
         section, key = path.split(".")
         current = getattr(getattr(self.profile, section), key)
-        if value == (current.value if isinstance(current, Precision) else current):
+        if value == (current.value if isinstance(current, Precision) else current) or value == self.session_preset:
             return
+        if path == "model.preset" and value in self.session_models:
+            self.load_section("model", self.session_models[value], session_preset=value)
+            return
+        if path == "model.preset":
+            self.session_preset = None
         reason = self._apply(path, value)
         if reason:
             self.notify(reason, title="Not applied", severity="error")
@@ -284,6 +297,34 @@ class NapkinApp(App[None]):
             row.show_error(None)
         self._show_profile(force=True)
         self._show_stale()
+
+    def load_section(self, section: str, fields: dict, session_preset: str | None = None) -> bool:
+        """Replace [hardware] or [model] whole (detected GPUs, an imported model); False if refused."""
+        try:
+            profile = with_section(self.profile, section, fields)
+        except ProfileError as error:
+            self.notify(str(error), title="Not applied", severity="error", timeout=12)
+            return False
+        if session_preset is not None:
+            if session_preset not in self.session_models:
+                self.query_one("#choice-preset-row", ChoiceRow).add_option(f"{session_preset} (imported)", session_preset)
+            self.session_models[session_preset] = dict(fields)
+        if section == "model":
+            self.session_preset = session_preset
+        self.profile = profile
+        self.dirty = True
+        self.invalid.clear()
+        for row in self.field_rows:
+            row.show_error(None)
+        self._show_profile(force=True)
+        self._show_stale()
+        return True
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {"detect-gpus": self.action_detect_gpus, "import-config": self.action_import_config,
+                   "local-models": self.action_local_models}
+        if event.button.id in actions:
+            actions[event.button.id]()
 
     # ----------------------------------------------------------------- actions
     def focus_field(self, widget_id: str) -> None:
@@ -378,6 +419,7 @@ class NapkinApp(App[None]):
         for row in self.field_rows:
             row.show_error(None)
         self.profile_path = path
+        self.session_preset = None
         self.profile = profile
         self.dirty = False
         self._show_profile(force=True)

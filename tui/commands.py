@@ -38,6 +38,9 @@ class NapkinCommands(Provider):
                              f"{model_id}: {spec.params_b:,.1f}B parameters"))
         commands += [
             ("Open profile…", app.action_open, "your profiles and the shipped examples (ctrl+o)"),
+            ("Import config.json…", app.action_import_config, "a HuggingFace config.json or model folder"),
+            ("Browse local models…", app.action_local_models, "the models in the local HuggingFace cache"),
+            ("Detect GPUs", app.action_detect_gpus, "read nvidia-smi / rocm-smi and fill the hardware"),
             ("Save profile", app.action_save, "ctrl+s"),
             ("Save profile as…", app.action_save_as, "under a new name"),
             ("Units: GiB", partial(app.set_units, "GiB"), "memory in 2^30 bytes, as nvidia-smi reports"),

@@ -112,3 +112,70 @@ class QuitScreen(ModalScreen[str | None]):
 
     def action_choose(self, choice: str | None) -> None:
         self.dismiss(choice)
+
+
+class ImportConfigScreen(ModalScreen[Path | None]):
+    """Ask for a config.json or a model folder to import."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, start: Path) -> None:
+        super().__init__()
+        self.start = start
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Import config.json", classes="dialog-title")
+            yield Input(str(self.start), placeholder="path/to/config.json or a model folder", id="import-path")
+            yield Label("A folder with *.safetensors gives the exact weight bytes (headers only).", classes="dialog-hint")
+            yield Label("Enter imports · Escape cancels", classes="dialog-hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(Path(event.value.strip()).expanduser())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class LocalModelsScreen(ModalScreen[object | None]):
+    """The models in the local HuggingFace cache; scanning runs in a worker and never blocks keys."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, cache: Path) -> None:
+        super().__init__()
+        self.cache = cache
+        self.models: list = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Local models", classes="dialog-title")
+            yield Label(f"Scanning {self.cache}…", id="models-status", classes="dialog-hint")
+            yield OptionList(id="models-list")
+            yield Label("Enter imports · Escape cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.run_worker(self._scan, thread=True, exclusive=True)
+
+    def _scan(self) -> None:
+        from napkinmath.core.hf_cache import list_cached_models
+
+        models = list_cached_models(self.cache)
+        self.app.call_from_thread(self._show, models)
+
+    def _show(self, models: list) -> None:
+        self.models = models
+        status = self.query_one("#models-status", Label)
+        status.update(f"{len(models)} model(s) with a config.json in {self.cache}" if models else
+                      f"No models in {self.cache} (set HF_HUB_CACHE or HF_HOME to look elsewhere)")
+        options = self.query_one("#models-list", OptionList)
+        options.add_options(Option(Text.assemble(model.repo_id, ("  weights" if model.has_safetensors else "", "dim")),
+                                   id=str(index)) for index, model in enumerate(models))
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.models[int(event.option.id)])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -154,6 +154,13 @@ class ChoiceRow(Horizontal):
         self.initial = str(event.value)
         self.post_message(CatalogChosen(self.path, str(event.value)))
 
+    def add_option(self, label: str, value: str) -> None:
+        """Offer one more choice (an imported model, for this session)."""
+        self.options = [*self.options, (label, value)]
+        select = self.query_one(Select)
+        with select.prevent(Select.Changed):
+            select.set_options(self.options)
+
     def show_value(self, value: str | None) -> None:
         select = self.query_one(Select)
         wanted = value if value in {v for _, v in self.options} else Select.NULL

@@ -22,7 +22,7 @@ from napkinmath.core.profile_io import load_profile
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
-SUBCOMMANDS = ("plan", "gpus", "models", "import-config")
+SUBCOMMANDS = ("plan", "gpus", "models", "import-config", "detect")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("path", help="config.json, or a folder holding it (and *.safetensors)")
     importer.add_argument("--name", help="the model's name in the profile")
     importer.add_argument("--json", action="store_true", help="the section as JSON")
+    detect = commands.add_parser("detect", help="this machine's GPUs (nvidia-smi / rocm-smi) as a [hardware] section")
+    detect.add_argument("--json", action="store_true", help="the GPUs and the section as JSON")
+    detect.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for nvidia-smi (default 5)")
     return parser
 
 
@@ -138,6 +141,34 @@ def _import_command(path: str, name: str | None, as_json: bool) -> int:
     return 0
 
 
+def _detect_command(as_json: bool, timeout_s: float) -> int:
+    """Exit 0 with the GPUs found; exit 1 with the reason on stderr when there are none."""
+    from dataclasses import asdict
+
+    from napkinmath.core.gpu_detect import detect_gpus, hardware_section
+
+    detection = detect_gpus(timeout_s=timeout_s)
+    section = hardware_section(detection) if detection.gpus else None
+    if as_json:
+        print(json.dumps({"source": detection.source, "problem": detection.problem,
+                          "gpus": [asdict(gpu) for gpu in detection.gpus], "hardware": section}, indent=2))
+        return 0 if detection.gpus else 1
+    if not detection.gpus:
+        print(f"napkin: no GPUs detected: {detection.problem}", file=sys.stderr)
+        return 1
+    import tomli_w
+
+    for gpu in detection.gpus:
+        known = gpu.catalog_id or "not in the catalog"
+        print(f"# GPU {gpu.index}: {gpu.name}, {gpu.memory_gib:,.2f} GiB ({known})"
+              + (", MIG on" if gpu.mig_enabled else ""))
+    if detection.problem:
+        print(f"# note: {detection.problem}")
+    printable = {key: value for key, value in section.items() if value is not None}
+    print(tomli_w.dumps({"hardware": printable}), end="")
+    return 0
+
+
 def _app_command(path: str | None) -> int:
     from napkinmath.tui.app import run_app
 
@@ -161,6 +192,8 @@ def run(argv: Sequence[str]) -> int:
         return _models_command(arguments.json)
     if arguments.command == "import-config":
         return _import_command(arguments.path, arguments.name, arguments.json)
+    if arguments.command == "detect":
+        return _detect_command(arguments.json, arguments.timeout)
     _parser().print_help()
     return 0
 

@@ -347,3 +347,24 @@ def test_hardware_section_mig_note():
 def test_hardware_section_without_gpus_raises():
     with pytest.raises(ValueError, match="no GPU was detected: no nvidia-smi"):
         hardware_section(Detection((), "none", "no nvidia-smi or rocm-smi on PATH"))
+
+
+def test_napkin_detect_command(tmp_path, monkeypatch, capsys):
+    import json as json_module
+    import stat as stat_module
+
+    from napkinmath.tui.cli import main
+
+    script = tmp_path / "nvidia-smi"
+    script.write_text("#!/bin/sh\nprintf '0, NVIDIA H100 80GB HBM3, 81559, 550.54.15, Disabled\\n"
+                      "1, NVIDIA H100 80GB HBM3, 81559, 550.54.15, Disabled\\n'\n")
+    script.chmod(script.stat().st_mode | stat_module.S_IEXEC)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert main(["detect"]) == 0
+    out = capsys.readouterr().out
+    assert "# GPU 1: NVIDIA H100 80GB HBM3, 79.65 GiB (h100-sxm)" in out and 'gpu = "h100-sxm"' in out and "count = 2" in out
+    assert main(["detect", "--json"]) == 0
+    assert json_module.loads(capsys.readouterr().out)["hardware"]["count"] == 2
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert main(["detect"]) == 1
+    assert "no GPUs detected" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from napkinmath.core.catalog import gpu_catalog, model_catalog
@@ -22,7 +23,7 @@ from napkinmath.core.profile_io import load_profile
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
-SUBCOMMANDS = ("plan", "gpus", "models", "import-config", "detect")
+SUBCOMMANDS = ("plan", "gpus", "models", "import-config", "detect", "sweep", "compare")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -45,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("path", help="config.json, or a folder holding it (and *.safetensors)")
     importer.add_argument("--name", help="the model's name in the profile")
     importer.add_argument("--json", action="store_true", help="the section as JSON")
+    sweeper = commands.add_parser("sweep", help="vary one field and plan each value")
+    sweeper.add_argument("profile", help="a profile TOML file")
+    sweeper.add_argument("--vary", required=True, metavar="FIELD=VALUES",
+                         help="e.g. avg_context_tokens=2048,8192,32768 or users=100:1000:100 (start:stop:step)")
+    sweeper.add_argument("--json", action="store_true", help="every figure of every point as JSON")
+    comparer = commands.add_parser("compare", help="profiles side by side, with deltas against the first")
+    comparer.add_argument("profiles", nargs="+", help="two or more profile TOML files")
+    comparer.add_argument("--json", action="store_true", help="the figures and deltas as JSON")
     detect = commands.add_parser("detect", help="this machine's GPUs (nvidia-smi / rocm-smi) as a [hardware] section")
     detect.add_argument("--json", action="store_true", help="the GPUs and the section as JSON")
     detect.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for nvidia-smi (default 5)")
@@ -69,21 +78,23 @@ def _plan_command(path: str, as_json: bool) -> int:
     return 0
 
 
-def _print_listing(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]], footer: str) -> None:
-    """A catalog table whose columns keep their content's width; only ``name`` shrinks (with an ellipsis)."""
+def _print_listing(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]], footer: str,
+                   flexible: str = "name", may_hide: bool = True) -> None:
+    """A table whose columns keep their content's width; only the ``flexible`` column shrinks (with an
+    ellipsis), and it is left out below 8 characters when ``may_hide``."""
     from rich import box
     from rich.table import Table
 
     console = _console()
     widths = [max([len(header), *(len(row[index]) for row in rows)]) for index, header in enumerate(headers)]
-    name_index = headers.index("name")
+    name_index = headers.index(flexible)
     room = console.width - (sum(widths) - widths[name_index] + 2 * (len(headers) - 1))
-    shown = [index for index in range(len(headers)) if index != name_index or room >= 8]
-    widths[name_index] = min(widths[name_index], room)
+    shown = [index for index in range(len(headers)) if index != name_index or room >= 8 or not may_hide]
+    widths[name_index] = max(8, min(widths[name_index], room)) if not may_hide else min(widths[name_index], room)
     table = Table(title=title, box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
     for index in shown:
         table.add_column(headers[index], no_wrap=True, overflow="ellipsis", width=widths[index],
-                         justify="left" if index <= name_index else "right")
+                         justify="left" if index in (0, name_index) else "right")
     for row in rows:
         table.add_row(*(row[index] for index in shown))
     console.print(table)
@@ -169,6 +180,73 @@ def _detect_command(as_json: bool, timeout_s: float) -> int:
     return 0
 
 
+def _figure_text(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if float(value).is_integer() or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def _sweep_command(path: str, vary: str, as_json: bool) -> int:
+    from napkinmath.core.figures import FIGURES
+    from napkinmath.core.sweep import field_path, parse_values, sweep
+
+    profile = load_profile(path)
+    name, separator, values_text = vary.partition("=")
+    if not separator:
+        raise ProfileError(f"--vary {vary!r}: write FIELD=v1,v2,... (e.g. avg_context_tokens=2048,8192)")
+    field = field_path(name.strip(), profile)
+    points = sweep(profile, field, parse_values(values_text))
+    if as_json:
+        print(json.dumps({"field": field, "points": [
+            {"value": point.value, "error": point.error, "limited_by": point.plan.capacity.limited_by if point.plan else None,
+             "figures": {f.key: f.value(point.plan) for f in FIGURES} if point.plan else None} for point in points]},
+            indent=2))
+        return 0
+    from napkinmath.core.figures import FIGURES_BY_KEY
+
+    shown = {"users_served": "users", "tokens_per_s_per_user": "tok/s/user", "tokens_per_s_aggregate": "tok/s all",
+             "ttft_s": "TTFT s", "per_user_month": "$/user-mo"}
+    rows = []
+    for point in points:
+        if point.plan is None:
+            rows.append((str(point.value), *[""] * len(shown), f"refused: {point.error}"))
+            continue
+        rows.append((str(point.value), *(_figure_text(FIGURES_BY_KEY[key].value(point.plan)) for key in shown),
+                     point.plan.capacity.limited_by))
+    headers = (field.split(".")[1], *shown.values(), "limited by")
+    refused = "".join(f"\nrefused {point.value}: {point.error}" for point in points if point.plan is None)
+    _print_listing(f"Sweep of {field} on {profile.name}", headers, rows,
+                   "limited by: users (all served), memory or speed" + refused, flexible="limited by", may_hide=False)
+    return 0
+
+
+def _compare_command(paths: list[str], as_json: bool) -> int:
+    from napkinmath.core.figures import FIGURES, delta, format_delta
+
+    if len(paths) < 2:
+        raise ProfileError("napkin compare: give two or more profiles; the first is the baseline")
+    profiles = [load_profile(path) for path in paths]
+    plans = [plan(profile) for profile in profiles]
+    if as_json:
+        print(json.dumps({"profiles": [p.name for p in profiles], "files": paths, "figures": [
+            {"key": f.key, "label": f.label, "unit": f.unit, "better": f.better,
+             "values": [f.value(result) for result in plans],
+             "deltas": [delta(f, plans[0], result).__dict__ for result in plans[1:]]} for f in FIGURES]}, indent=2))
+        return 0
+    rows = []
+    for figure in FIGURES:
+        cells = [_figure_text(figure.value(result)) for result in plans]
+        changes = [format_delta(delta(figure, plans[0], result)) for result in plans[1:]]
+        rows.append((f"{figure.label} ({figure.unit})", *cells, *changes))
+    headers = ("figure", *(Path(p).stem for p in paths), *(f"Δ {Path(p).stem}" for p in paths[1:]))
+    _print_listing("Compare (deltas against the first profile)", headers, rows,
+                   "better and worse are from the user's side: more users, faster, cheaper", flexible="figure",
+                   may_hide=False)
+    return 0
+
+
 def _app_command(path: str | None) -> int:
     from napkinmath.tui.app import run_app
 
@@ -194,6 +272,10 @@ def run(argv: Sequence[str]) -> int:
         return _import_command(arguments.path, arguments.name, arguments.json)
     if arguments.command == "detect":
         return _detect_command(arguments.json, arguments.timeout)
+    if arguments.command == "sweep":
+        return _sweep_command(arguments.profile, arguments.vary, arguments.json)
+    if arguments.command == "compare":
+        return _compare_command(arguments.profiles, arguments.json)
     _parser().print_help()
     return 0
 

@@ -38,7 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=_ArgumentParser)
     plan_parser = commands.add_parser("plan", help="plan a profile and print the figures")
     plan_parser.add_argument("profile", help="a profile TOML file")
-    plan_parser.add_argument("--json", action="store_true", help="machine-readable JSON (bytes, seconds, USD)")
+    output = plan_parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="machine-readable JSON (bytes, seconds, USD)")
+    output.add_argument("--markdown", action="store_true", help="a Markdown report for a design doc or pull request")
+    output.add_argument("--vllm", action="store_true", help="the vllm serve command line that realizes the plan")
     for name, what in (("gpus", "GPU catalog"), ("models", "model presets")):
         listing = commands.add_parser(name, help=f"list the {what} with sources")
         listing.add_argument("--json", action="store_true", help="machine-readable JSON")
@@ -66,9 +69,14 @@ def _console():
     return Console()
 
 
-def _plan_command(path: str, as_json: bool) -> int:
+def _plan_command(path: str, as_json: bool, as_markdown: bool = False, as_vllm: bool = False) -> int:
     profile = load_profile(path)
     result = plan(profile)
+    if as_markdown or as_vllm:
+        from napkinmath.core.export import plan_markdown, vllm_command
+
+        print(plan_markdown(profile, result) if as_markdown else vllm_command(profile, result))
+        return 0
     if as_json:
         print(json.dumps(plan_to_dict(result, profile), indent=2, allow_nan=False))
     else:
@@ -263,7 +271,7 @@ def run(argv: Sequence[str]) -> int:
         return _app_command(argv[0] if argv else None)
     arguments = _parser().parse_args(argv)
     if arguments.command == "plan":
-        return _plan_command(arguments.profile, arguments.json)
+        return _plan_command(arguments.profile, arguments.json, arguments.markdown, arguments.vllm)
     if arguments.command == "gpus":
         return _gpus_command(arguments.json)
     if arguments.command == "models":

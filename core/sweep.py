@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import ceil
 from typing import Any
 
 from napkinmath.core.errors import ProfileError
@@ -68,3 +69,84 @@ def sweep(profile: Profile, path: str, values: list[Any]) -> list[SweepPoint]:
         except ProfileError as error:
             points.append(SweepPoint(value, None, str(error)))
     return points
+
+
+@dataclass(frozen=True)
+class Series:
+    """What a chart draws: x values and one or two named y lines, plus reference lines."""
+
+    title: str
+    x_label: str
+    xs: list[float]
+    lines: dict[str, list[float]]  # name -> y values (None where a point was refused)
+    right: dict[str, list[float]] | None = None  # lines against a second y axis
+    hlines: dict[str, float] | None = None  # name -> y (e.g. the speed target)
+    vlines: dict[str, float] | None = None  # name -> x (e.g. the critical batch)
+
+
+def _spread(low: float, high: float, points: int, integer: bool) -> list[float]:
+    """points values from low to high, evenly on a log scale (whole numbers, without repeats, if integer)."""
+    if high <= low:
+        return [low]
+    values = [low * (high / low) ** (i / (points - 1)) for i in range(points)]
+    if integer:
+        return sorted({max(1, round(v)) for v in values})
+    return values
+
+
+def users_vs_context(profile: Profile, points: int = 24) -> Series:
+    """Users served and capacity as the average context grows to the maximum."""
+    work = profile.workload
+    values = _spread(min(256, work.max_context_tokens), work.max_context_tokens, points, integer=True)
+    results = sweep(profile, "workload.avg_context_tokens", values)
+    return Series(f"Users served against average context ({profile.workload.users:,} wanted)",
+                  "average context (tokens)", [p.value for p in results],
+                  {"users served": [p.plan.capacity.users_served if p.plan else None for p in results],
+                   "capacity": [p.plan.capacity.capacity_users if p.plan else None for p in results]})
+
+
+def speed_vs_batch(profile: Profile, points: int = 32) -> Series:
+    """Decode tokens/s per user and in all as the batch per KV pool grows, to what memory holds."""
+    base = plan(profile)
+    groups, duty = base.capacity.kv_groups, profile.workload.duty_cycle
+    top = max(2, base.capacity.concurrent_by_memory)
+    free = edit_profile(profile, "workload.target_tokens_per_s", 0.0)  # no speed cap while sweeping
+    batches = _spread(1, top, points, integer=True)
+    plans = [plan(edit_profile(free, "workload.users", max(1, ceil(b * groups / duty - 1e-9)))) for b in batches]
+    critical = base.roofline.critical_batch or base.roofline.critical_batch_weights_only
+    marks = {"critical batch (ridge)": float(critical)} if critical and critical <= top * 1.5 else None
+    target = profile.workload.target_tokens_per_s
+    return Series("Decode speed against batch per KV pool", "sequences decoding together (batch per pool)",
+                  [p.decode.batch for p in plans],
+                  {"tok/s per user": [p.decode.tokens_per_s_per_user for p in plans]},
+                  right={"tok/s in all": [p.decode.tokens_per_s_aggregate for p in plans]},
+                  hlines={"speed target": target} if target > 0 else None, vlines=marks)
+
+
+def cost_vs_gpus(profile: Profile, replicas: int = 8) -> Series:
+    """Rent per user-month as replicas (hence GPUs) are added."""
+    per_replica = profile.parallelism.gpus_per_replica
+    results = sweep(profile, "parallelism.replicas", list(range(1, replicas + 1)))
+    return Series("Cost per user-month against GPU count", "GPUs",
+                  [p.value * per_replica for p in results],
+                  {"$ per user-month": [p.plan.cost.per_user_month if p.plan else None for p in results]},
+                  right={"users served": [p.plan.capacity.users_served if p.plan else None for p in results]})
+
+
+def field_vs_figure(profile: Profile, path: str, figure_key: str, points: int = 24) -> Series:
+    """Any output figure as one numeric field goes from a quarter to four times its value."""
+    from napkinmath.core.figures import FIGURES_BY_KEY
+
+    section, key = path.split(".")
+    current = getattr(getattr(profile, section), key)
+    if not isinstance(current, int | float) or isinstance(current, bool):
+        raise ProfileError(f"{path}: a chart needs a numeric field")
+    figure = FIGURES_BY_KEY[figure_key]
+    integer = isinstance(current, int)
+    low, high = (current / 4, current * 4) if current else (0.0, 1.0)
+    if path.endswith(("duty_cycle", "mbu", "mfu", "gpu_memory_utilization", "prefix_cache_hit")):
+        high = min(high, 1.0 if not path.endswith("prefix_cache_hit") else 0.99)
+    values = _spread(max(low, 1 if integer else 1e-3), high, points, integer)
+    results = sweep(profile, path, values)
+    return Series(f"{figure.label} against {key}", key, [p.value for p in results],
+                  {f"{figure.label} ({figure.unit})": [figure.value(p.plan) if p.plan else None for p in results]})

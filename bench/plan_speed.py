@@ -67,6 +67,29 @@ def main() -> None:
         print(f"sweep of {len(profiles):,} {base.model.name} profiles: best {best * 1e3:,.0f} ms "
               f"({best / len(profiles) * 1e6:.1f} us per plan), worst of 3 {worst / len(profiles) * 1e6:.1f} us "
               f"(checksum {served:,} users)")
+    search_and_sweep()
+
+
+def search_and_sweep() -> None:
+    """Issue 6's figures: the whole-catalog recommend search and a 100-point sweep."""
+    from napkinmath.core.recommend import recommend
+    from napkinmath.core.sweep import sweep
+
+    for name in ("b200-32b-chat-duty20.toml", "llama-3.1-70b-2xh100-fp8.toml", "qwen3-30b-a3b-1xh100.toml"):
+        base = load_profile(next(p for p in shipped_profiles() if p.name == name))
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            found = recommend(base)
+            runs.append(time.perf_counter() - start)
+        print(f"recommend over the catalog for {base.model.name}: best {min(runs) * 1e3:,.0f} ms, "
+              f"worst of 5 {max(runs) * 1e3:,.0f} ms ({len(found)} shown)")
+        values = list(range(1024, 1024 + 100 * 256, 256))
+        start = time.perf_counter()
+        points = sweep(base.model_copy(update={"workload": base.workload.model_copy(
+            update={"max_context_tokens": 200_000})}), "workload.avg_context_tokens", values)
+        print(f"100-point sweep of avg_context_tokens: {(time.perf_counter() - start) * 1e3:,.1f} ms "
+              f"({sum(p.plan is not None for p in points)} planned)")
 
 
 if __name__ == "__main__":

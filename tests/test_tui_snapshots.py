@@ -61,3 +61,44 @@ def test_stale_plan_after_a_bad_value(snap_compare, napkin_home, size):
 def test_help_screen(snap_compare, napkin_home):
     assert snap_compare(app_for("qwen3-30b-a3b-1xh100.toml", "napkin-dark"), terminal_size=(80, 24), press=["f1"],
                         run_before=inputs_mounted)
+
+
+@pytest.mark.parametrize("size", ["wide", "narrow"])
+def test_chart_screen(snap_compare, napkin_home, size):
+    async def open_chart(pilot):
+        await inputs_mounted(pilot)
+        await pilot.press("f5")
+        await pilot.pause()
+
+    assert snap_compare(app_for("llama-3.1-70b-2xh100-fp8.toml", "napkin-dark"), terminal_size=SIZES[size],
+                        run_before=open_chart)
+
+
+@pytest.mark.parametrize("size", ["wide", "narrow"])
+def test_compare_screen(snap_compare, napkin_home, size):
+    async def compare_with_baseline(pilot):
+        await inputs_mounted(pilot)
+        pilot.app.action_pin()
+        pilot.app.choose("hardware.gpu", "h200")
+        await pilot.pause()
+        await pilot.press("f6")
+        await pilot.pause()
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app_for("llama-3.1-70b-2xh100-fp8.toml", "napkin-dark"), terminal_size=SIZES[size],
+                        run_before=compare_with_baseline)
+
+
+@pytest.mark.parametrize("size", ["wide", "narrow"])
+def test_pinned_baseline(snap_compare, napkin_home, size):
+    async def pin_then_double_tensor(pilot):
+        await inputs_mounted(pilot)
+        pilot.app.action_pin()
+        pilot.app.edit_field(next(f for f in __import__("napkinmath.tui.fields", fromlist=["ALL_FIELDS"]).ALL_FIELDS
+                                  if f.path == "parallelism.tensor"), "4")
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app_for("llama-3.1-70b-2xh100-fp8.toml", "napkin-dark"), terminal_size=SIZES[size],
+                        run_before=pin_then_double_tensor)

@@ -20,7 +20,7 @@ from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
 
 from napkinmath.core.catalog import gpu_catalog, model_catalog
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.paths import DEFAULT_PROFILE, shipped_profile, shipped_profiles, user_profiles_dir
+from napkinmath.core.paths import DEFAULT_PROFILE, napkin_home, shipped_profile, shipped_profiles, user_profiles_dir
 from napkinmath.core.plan import Plan
 from napkinmath.core.plan import plan as make_plan
 from napkinmath.core.precisions import Precision
@@ -28,8 +28,12 @@ from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile, with_section
 from napkinmath.core.profile_io import load_profile, save_profile
 from napkinmath.themes import APP_VARIABLE_DEFAULTS, THEMES
+from napkinmath.core.export import plan_markdown, vllm_command
+from napkinmath.core.profile_io import write_text_atomically
+from napkinmath.tui.analysis import ChartsScreen, CompareScreen, RecommendScreen
 from napkinmath.tui.commands import NapkinCommands
 from napkinmath.tui.discovery import DiscoveryActions
+from napkinmath.tui.history import History
 from napkinmath.tui.fields import ENGINE_FIELDS, FIELDS_BY_ID, HARDWARE_FIELDS, MODEL_FIELDS, WORKLOAD_FIELDS, Field
 from napkinmath.tui.outputs import CapacityPanel, CostPanel, RooflineGauge, VramBar
 from napkinmath.tui.screens import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen, profile_file_name
@@ -49,6 +53,11 @@ KEY_MAP: list[tuple[str, str]] = [
     ("ctrl+p", "palette: fields, presets, files, theme"),
     ("ctrl+s", "save (asks a name the first time)"),
     ("ctrl+o", "open: your profiles and examples"),
+    ("ctrl+z / ctrl+y", "undo / redo any change"),
+    ("F4", "pin the plan as a baseline (again: unpin)"),
+    ("F5", "charts: sweeps of any field"),
+    ("F6", "compare with the baseline or a profile"),
+    ("F7", "recommend deployments for the workload"),
     ("? / F1", "this list of keys"),
     ("F2", "memory units: GiB ⇄ GB"),
     ("F3", "next theme: dark, light, ANSI"),
@@ -66,14 +75,21 @@ class NapkinApp(DiscoveryActions, App[None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="save"),
         Binding("ctrl+o", "open", "Open", priority=True, id="open"),
+        Binding("ctrl+z", "undo", "Undo", priority=True, id="undo"),
+        Binding("ctrl+y", "redo", "Redo", show=False, priority=True, id="redo"),
+        Binding("f4", "pin", "Pin", priority=True, id="pin"),
+        Binding("f5", "charts", "Charts", priority=True, id="charts"),
+        Binding("f6", "compare", "Compare", show=False, priority=True, id="compare"),
+        Binding("f7", "recommend", "Recommend", show=False, priority=True, id="recommend"),
         Binding("question_mark,f1", "help", "Keys", key_display="?", priority=True, id="help"),
-        Binding("f2", "toggle_units", "GiB/GB", priority=True, id="units"),
-        Binding("f3", "next_theme", "Theme", priority=True, id="theme"),
+        Binding("f2", "toggle_units", "GiB/GB", show=False, priority=True, id="units"),
+        Binding("f3", "next_theme", "Theme", show=False, priority=True, id="theme"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
     ]
 
     profile: var[Profile] = var(None, init=False)  # type: ignore[arg-type]
     plan: var[Plan | None] = var(None, init=False)
+    baseline: var[Plan | None] = var(None, init=False)  # the pinned plan the outputs compare against
     units: reactive[str] = reactive("GiB", init=False)
     dirty: var[bool] = var(False, init=False)
 
@@ -90,6 +106,8 @@ class NapkinApp(DiscoveryActions, App[None]):
         self.inputs_ready = False
         self.session_models: dict[str, dict] = {}  # imported models: presets for as long as the app runs
         self.session_preset: str | None = None  # the imported model now loaded, if any
+        self.history = History()
+        self.baseline_name = ""
         self.inputs_mounted = asyncio.Event()  # set once the input panes exist (tests await it)
         self.set_reactive(NapkinApp.profile, profile)
         self.set_reactive(NapkinApp.plan, make_plan(profile))
@@ -135,7 +153,7 @@ class NapkinApp(DiscoveryActions, App[None]):
 
     @staticmethod
     def _bound(widget):
-        return widget.data_bind(NapkinApp.plan, NapkinApp.profile, NapkinApp.units)
+        return widget.data_bind(NapkinApp.plan, NapkinApp.profile, NapkinApp.units, NapkinApp.baseline)
 
     def _panes(self) -> ComposeResult:
         profile = self.profile
@@ -217,13 +235,15 @@ class NapkinApp(DiscoveryActions, App[None]):
         if self.is_mounted:
             self._show_title()
 
-    def _apply(self, path: str, value) -> str | None:
-        """Apply one edit; the reason when the core refuses it."""
+    def _apply(self, path: str, value, merge: bool = False) -> str | None:
+        """Apply one edit; the reason when the core refuses it. ``merge``: a keystroke in a field, which
+        joins the previous keystrokes of that field in one undo step."""
         try:
             profile = edit_profile(self.profile, path, value)
         except ProfileError as error:
             return str(error).removeprefix(f"{path}: ")
         if profile != self.profile:
+            self.history.record(self.profile, field=path if merge else None)
             self.profile = profile
             self.dirty = True
         return None
@@ -244,7 +264,7 @@ class NapkinApp(DiscoveryActions, App[None]):
         else:
             # the text as shown (rounded to 6 digits) stands for the exact value behind it
             unchanged = value == current or text.strip() == field.format(current)
-            reason = None if unchanged else self._apply(field.path, value)
+            reason = None if unchanged else self._apply(field.path, value, merge=True)
         if reason is None:
             self.invalid.pop(field.widget_id, None)
         else:
@@ -269,7 +289,8 @@ class NapkinApp(DiscoveryActions, App[None]):
             more = f" (+{len(self.invalid) - 1} more)" if len(self.invalid) > 1 else ""
             self.sub_title = f"⚠ stale plan: {FIELDS_BY_ID[first_id].label}: {reason}{more}"
         else:
-            self.sub_title = f"{self.profile.name}{' •' if self.dirty else ''}"
+            pinned = f"  ·  baseline: {self.baseline_name}" if self.baseline is not None else ""
+            self.sub_title = f"{self.profile.name}{' •' if self.dirty else ''}{pinned}"
 
     def on_catalog_chosen(self, message: CatalogChosen) -> None:
         self.choose(message.path, message.value)
@@ -311,20 +332,100 @@ class NapkinApp(DiscoveryActions, App[None]):
             self.session_models[session_preset] = dict(fields)
         if section == "model":
             self.session_preset = session_preset
+        self.history.record(self.profile)
+        self._replace_profile(profile)
+        return True
+
+    def _replace_profile(self, profile: Profile, dirty: bool = True) -> None:
+        """A whole new profile (a section loaded, undo, redo, a file opened): every field follows it."""
         self.profile = profile
-        self.dirty = True
+        self.dirty = dirty
         self.invalid.clear()
         for row in self.field_rows:
             row.show_error(None)
         self._show_profile(force=True)
         self._show_stale()
-        return True
+
+    def action_undo(self) -> None:
+        self._restore(self.history.undo(self.profile), "Nothing to undo")
+
+    def action_redo(self) -> None:
+        self._restore(self.history.redo(self.profile), "Nothing to redo")
+
+    def _restore(self, profile: Profile | None, empty: str) -> None:
+        if profile is None:
+            self.notify(empty, timeout=2)
+            return
+        model = profile.model
+        self.session_preset = model.name if model.preset is None and model.name in self.session_models else None
+        self._replace_profile(profile)
+
+    def action_pin(self) -> None:
+        """Pin the current plan as the baseline every output compares against; pressed again, unpin."""
+        if self.baseline is None:
+            self.baseline, self.baseline_name = self.plan, self.profile.name
+            self.notify("Outputs now show their change against this plan (F4 again unpins)", title="Baseline pinned",
+                        timeout=4)
+        else:
+            self.baseline, self.baseline_name = None, ""
+            self.notify("Baseline unpinned", timeout=2)
+        self.query_one("#outputs").set_class(self.baseline is not None, "-pinned")
+        self._show_title()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         actions = {"detect-gpus": self.action_detect_gpus, "import-config": self.action_import_config,
                    "local-models": self.action_local_models}
         if event.button.id in actions:
             actions[event.button.id]()
+
+    def action_charts(self) -> None:
+        self.push_screen(ChartsScreen(self.profile))
+
+    def action_compare(self) -> None:
+        """Compare with the pinned baseline, or with a profile picked from the list when none is pinned."""
+        if self.baseline is not None:
+            self.push_screen(CompareScreen((self.profile.name, self.plan), (self.baseline_name, self.baseline)))
+        else:
+            self.action_compare_with_profile()
+
+    def action_compare_with_profile(self) -> None:
+        def picked(path: Path | None) -> None:
+            if path is None:
+                return
+            try:
+                other = load_profile(path)
+            except ProfileError as error:
+                self.notify(str(error), title="Could not open", severity="error", timeout=12)
+                return
+            self.push_screen(CompareScreen((self.profile.name, self.plan), (other.name, make_plan(other))))
+
+        folder = user_profiles_dir()
+        self.push_screen(OpenScreen(sorted(folder.glob("*.toml")) if folder.is_dir() else [], shipped_profiles()), picked)
+
+    def action_recommend(self) -> None:
+        def chosen(candidate) -> None:
+            if candidate is not None:
+                self.history.record(self.profile)
+                self.session_preset = None
+                self._replace_profile(candidate.profile)
+                self.notify(f"{candidate.gpus} × {candidate.gpu_id}, ${candidate.per_user_month:,.2f} per user-month "
+                            "(ctrl+z undoes it)", title="Deployment loaded", timeout=6)
+
+        self.push_screen(RecommendScreen(self.profile), chosen)
+
+    def export(self, kind: str) -> None:
+        """Copy the Markdown report or the vllm serve command (OSC 52, where the terminal allows it) and
+        write it to a file as well, since an app cannot tell whether the terminal honoured the copy."""
+        text = plan_markdown(self.profile, self.plan) if kind == "markdown" else vllm_command(self.profile, self.plan)
+        name = profile_file_name(self.profile.name).removesuffix(".toml") + (".md" if kind == "markdown" else ".sh")
+        path = napkin_home() / "exports" / name
+        self.copy_to_clipboard(text)
+        try:
+            write_text_atomically(path, text + "\n")
+        except OSError as error:
+            self.notify(f"Copied to the clipboard; writing {path} failed ({error.strerror or error})", severity="warning")
+            return
+        self.notify(f"Copied to the clipboard (OSC 52) and written to {path}", title="Exported", timeout=6)
 
     # ----------------------------------------------------------------- actions
     def focus_field(self, widget_id: str) -> None:
@@ -415,15 +516,10 @@ class NapkinApp(DiscoveryActions, App[None]):
         except ProfileError as error:
             self.notify(str(error), title="Could not open", severity="error", timeout=12)
             return
-        self.invalid.clear()
-        for row in self.field_rows:
-            row.show_error(None)
         self.profile_path = path
         self.session_preset = None
-        self.profile = profile
-        self.dirty = False
-        self._show_profile(force=True)
-        self._show_stale()
+        self.history.record(self.profile)
+        self._replace_profile(profile, dirty=False)
         self.settings = Settings(self.theme, self.units, str(path))
         save_settings(self.settings)
 

@@ -23,7 +23,7 @@ from napkinmath.core.profile_io import load_profile
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
-SUBCOMMANDS = ("plan", "gpus", "models", "import-config", "detect", "sweep", "compare")
+SUBCOMMANDS = ("plan", "gpus", "models", "import-config", "detect", "sweep", "compare", "recommend")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     sweeper.add_argument("--vary", required=True, metavar="FIELD=VALUES",
                          help="e.g. avg_context_tokens=2048,8192,32768 or users=100:1000:100 (start:stop:step)")
     sweeper.add_argument("--json", action="store_true", help="every figure of every point as JSON")
+    recommender = commands.add_parser("recommend", help="the catalog deployments that meet the workload, cheapest first")
+    recommender.add_argument("profile", help="a profile TOML file (its workload and targets)")
+    recommender.add_argument("--json", action="store_true", help="the candidates as JSON")
+    recommender.add_argument("--limit", type=int, default=10, help="how many (default 10)")
+    recommender.add_argument("--max-gpus", type=int, default=64, help="largest deployment searched (default 64)")
     comparer = commands.add_parser("compare", help="profiles side by side, with deltas against the first")
     comparer.add_argument("profiles", nargs="+", help="two or more profile TOML files")
     comparer.add_argument("--json", action="store_true", help="the figures and deltas as JSON")
@@ -255,6 +260,34 @@ def _compare_command(paths: list[str], as_json: bool) -> int:
     return 0
 
 
+def _recommend_command(path: str, as_json: bool, limit: int, max_gpus: int) -> int:
+    from napkinmath.core.profile_io import profile_to_dict
+    from napkinmath.core.recommend import recommend
+
+    if limit < 1 or max_gpus < 1:
+        raise ProfileError("napkin recommend: --limit and --max-gpus must be at least 1")
+    profile = load_profile(path)
+    candidates = recommend(profile, limit=limit, max_gpus=max_gpus)
+    if as_json:
+        print(json.dumps([{"gpu": c.gpu_id, "gpus": c.gpus, "tensor": c.tensor, "pipeline": c.pipeline,
+                           "replicas": c.replicas, "weight_dtype": c.weight_dtype, "kv_dtype": c.kv_dtype,
+                           "per_user_month": c.per_user_month, "limited_by": c.limited_by, "binding": c.binding,
+                           "tokens_per_s_per_user": c.plan.decode.tokens_per_s_per_user, "ttft": c.plan.prefill.ttft,
+                           "profile": profile_to_dict(c.profile)} for c in candidates], indent=2))
+        return 0
+    if not candidates:
+        print(f"napkin: no catalog deployment of up to {max_gpus} GPUs meets this workload's targets", file=sys.stderr)
+        return 1
+    rows = [(str(rank), c.gpu_id, f"{c.gpus}", f"TP{c.tensor} PP{c.pipeline} x{c.replicas}", c.weight_dtype, c.kv_dtype,
+             f"${c.per_user_month:,.2f}", f"{c.plan.decode.tokens_per_s_per_user:,.1f}", f"{c.plan.prefill.ttft:,.2f}",
+             c.binding) for rank, c in enumerate(candidates, 1)]
+    _print_listing(f"Deployments for {profile.workload.users:,} users (cheapest first)",
+                   ("#", "gpu", "GPUs", "split", "weights", "KV", "$/user-mo", "tok/s/user", "TTFT s", "binding"),
+                   rows, "napkin recommend --json gives each candidate's whole profile", flexible="binding",
+                   may_hide=False)
+    return 0
+
+
 def _app_command(path: str | None) -> int:
     from napkinmath.tui.app import run_app
 
@@ -284,6 +317,8 @@ def run(argv: Sequence[str]) -> int:
         return _sweep_command(arguments.profile, arguments.vary, arguments.json)
     if arguments.command == "compare":
         return _compare_command(arguments.profiles, arguments.json)
+    if arguments.command == "recommend":
+        return _recommend_command(arguments.profile, arguments.json, arguments.limit, arguments.max_gpus)
     _parser().print_help()
     return 0
 

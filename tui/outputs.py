@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from napkinmath.core.figures import FIGURES_BY_KEY, delta, format_delta
 from napkinmath.core.plan import Plan
 from napkinmath.core.profile import Profile
 
@@ -55,6 +56,20 @@ class PlanView(Widget):
     plan: reactive[Plan | None] = reactive(None)
     profile: reactive[Profile | None] = reactive(None)
     units: reactive[str] = reactive("GiB")
+    baseline: reactive[Plan | None] = reactive(None)  # pinned: figures show their change against it
+
+    def change(self, key: str, percent_only: bool = False) -> Text:
+        """The figure's change against the baseline, green when better for the user, red when worse."""
+        if self.baseline is None or self.plan is None:
+            return Text("")
+        moved = delta(FIGURES_BY_KEY[key], self.baseline, self.plan)
+        if percent_only:
+            text = "=" if moved.verdict == "same" else (f"{moved.percent:+.0f}%" if moved.percent is not None else "new")
+        else:
+            text = format_delta(moved)
+        style = {"better": "delta--better", "worse": "delta--worse"}.get(moved.verdict, "delta--same")
+        # a no-break space: a plain leading space is dropped where this Text follows another segment
+        return Text(f"\u00a0{text}", self.get_component_rich_style(style))
 
     @property
     def compact(self) -> bool:
@@ -73,12 +88,16 @@ class PlanView(Widget):
         raise NotImplementedError
 
 
-def _figures(rows: list[tuple[str, Text | str]], label_style) -> Table:
+def _figures(rows: list[tuple], label_style) -> Table:
+    """Label and value, plus a change column when any row carries one."""
     table = Table.grid(padding=(0, 1), expand=True)
     table.add_column(style=label_style, no_wrap=True, ratio=1)
     table.add_column(justify="right", no_wrap=True)
-    for label, value in rows:
-        table.add_row(label, value)
+    with_changes = any(len(row) > 2 and row[2] for row in rows)
+    if with_changes:
+        table.add_column(justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(*(row if with_changes else row[:2]), *([""] if with_changes and len(row) == 2 else []))
     return table
 
 
@@ -86,8 +105,12 @@ class VramBar(PlanView):
     """One GPU's memory as a stacked bar: weights, activations, overhead, KV in use, KV headroom, reserved."""
 
     COMPONENT_CLASSES = {"vram--weights", "vram--activations", "vram--overhead", "vram--kv", "vram--free",
-                         "vram--reserved", "vram--overflow", "vram--muted", "vram--bad", "vram--good"}
+                         "vram--reserved", "vram--overflow", "vram--muted", "vram--bad", "vram--good", "delta--better",
+                         "delta--worse", "delta--same"}
     DEFAULT_CSS = """
+    VramBar .delta--better { color: $success; }
+    VramBar .delta--worse { color: $error; }
+    VramBar .delta--same { color: $text-muted; }
     VramBar .vram--weights { color: $vram-weights; }
     VramBar .vram--activations { color: $vram-activations; }
     VramBar .vram--overhead { color: $vram-overhead; }
@@ -160,7 +183,7 @@ class VramBar(PlanView):
         if plan.memory.fits:
             detail = (f" · {plan.kv.tokens_capacity:,} KV tokens/GPU" if short else
                       f": {plan.kv.tokens_capacity:,} KV tokens per GPU, {plan.kv.bytes_per_token:,.0f} B per token")
-            return Text.assemble(("fits", self.style("vram--good")), detail)
+            return Text.assemble(("fits", self.style("vram--good")), detail, self.change("kv_tokens", percent_only=short))
         status = Text.assemble(("does not fit", self.style("vram--bad")),
                                f": short by {memory_text(memory.shortfall, self.units)} per GPU")
         gpus, dtype = plan.memory.gpus_needed_per_replica, plan.memory.fitting_weight_dtype
@@ -246,8 +269,12 @@ class RooflineGauge(PlanView):
 class CapacityPanel(PlanView):
     """Users served and what limits them, sequences, decode and prefill speed, with targets."""
 
-    COMPONENT_CLASSES = {"panel--label", "panel--good", "panel--bad", "panel--strong"}
+    COMPONENT_CLASSES = {"panel--label", "panel--good", "panel--bad", "panel--strong", "delta--better", "delta--worse",
+                         "delta--same"}
     DEFAULT_CSS = """
+    CapacityPanel .delta--better { color: $success; }
+    CapacityPanel .delta--worse { color: $error; }
+    CapacityPanel .delta--same { color: $text-muted; }
     CapacityPanel .panel--label { color: $text-muted; }
     CapacityPanel .panel--good { color: $success; }
     CapacityPanel .panel--bad { color: $error; text-style: bold; }
@@ -266,27 +293,30 @@ class CapacityPanel(PlanView):
         served = Text(f"{capacity.users_served:,} of {work.users:,}", self.style("panel--strong"))
         replicas = "—" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"
         rows = [
-            ("Users served", served),
+            ("Users served", served, self.change("users_served")),
             ("Limited by", self.LIMITS[capacity.limited_by]),
-            ("Capacity", f"{capacity.capacity_users:,} users"),
+            ("Capacity", f"{capacity.capacity_users:,} users", self.change("capacity_users")),
             ("Seqs @ avg", f"{capacity.concurrent_sequences:,} × {capacity.kv_groups} pool"
-             + ("s" if capacity.kv_groups > 1 else "")),
+             + ("s" if capacity.kv_groups > 1 else ""), self.change("concurrent_sequences")),
             ("Seqs @ full", f"{capacity.max_sequences_full_context:,} per pool"),
             ("Replicas", replicas),
-            ("Decode / user", self._target(f"{rate_text(decode.tokens_per_s_per_user)} tok/s", decode.meets_target)),
-            ("Decode, all", f"{rate_text(decode.tokens_per_s_aggregate)} tok/s"),
-            ("Step time", time_text(decode.step_time)),
-            ("Prefill", f"{rate_text(prefill.tokens_per_s)} tok/s"),
-            ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target)),
+            ("Decode / user", self._target(f"{rate_text(decode.tokens_per_s_per_user)} tok/s", decode.meets_target),
+             self.change("tokens_per_s_per_user")),
+            ("Decode, all", f"{rate_text(decode.tokens_per_s_aggregate)} tok/s", self.change("tokens_per_s_aggregate")),
+            ("Step time", time_text(decode.step_time), self.change("step_time_ms")),
+            ("Prefill", f"{rate_text(prefill.tokens_per_s)} tok/s", self.change("prefill_tokens_per_s")),
+            ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target), self.change("ttft_s")),
         ]
         if self.compact:
             rows = [
-                ("Users", Text.assemble(served, f" · {self.LIMITS[capacity.limited_by]}")),
+                ("Users", Text.assemble(served, f" · {self.LIMITS[capacity.limited_by]}")
+                 if self.baseline is None else Text.assemble(served, self.change("users_served", percent_only=True))),
                 ("Capacity", f"{capacity.capacity_users:,} users · {replicas} replica"
                  + ("s" if capacity.replicas_needed != 1 else "")),
                 ("Sequences", f"{capacity.concurrent_sequences:,}×{capacity.kv_groups} · full ctx "
                  f"{capacity.max_sequences_full_context:,}"),
                 ("Decode", Text.assemble(self._target(f"{rate_text(decode.tokens_per_s_per_user)}/user", decode.meets_target),
+                                         self.change("tokens_per_s_per_user", percent_only=True),
                                          f" · {rate_text(decode.tokens_per_s_aggregate)} all")),
                 ("Step", f"{time_text(decode.step_time)} · prefill {rate_text(prefill.tokens_per_s)} tok/s"),
                 ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target)),
@@ -298,8 +328,11 @@ class CapacityPanel(PlanView):
 class CostPanel(PlanView):
     """Rented and owned money."""
 
-    COMPONENT_CLASSES = {"panel--label", "panel--strong"}
+    COMPONENT_CLASSES = {"panel--label", "panel--strong", "delta--better", "delta--worse", "delta--same"}
     DEFAULT_CSS = """
+    CostPanel .delta--better { color: $success; }
+    CostPanel .delta--worse { color: $error; }
+    CostPanel .delta--same { color: $text-muted; }
     CostPanel .panel--label { color: $text-muted; }
     CostPanel .panel--strong { text-style: bold; }
     """
@@ -307,16 +340,18 @@ class CostPanel(PlanView):
     def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
         cost = plan.cost
         rows = [
-            ("Rent / hour", money_text(cost.per_hour)),
-            ("Per user-month", Text(money_text(cost.per_user_month), self.style("panel--strong"))),
-            ("Per 1M tokens", money_text(cost.per_million_tokens, 3)),
+            ("Rent / hour", money_text(cost.per_hour), self.change("per_hour")),
+            ("Per user-month", Text(money_text(cost.per_user_month), self.style("panel--strong")),
+             self.change("per_user_month")),
+            ("Per 1M tokens", money_text(cost.per_million_tokens, 3), self.change("per_million_tokens")),
             ("Owned / hour", money_text(cost.own_per_hour)),
-            ("Owned / user", money_text(cost.own_lifetime_per_user, 0)),
+            ("Owned / user", money_text(cost.own_lifetime_per_user, 0), self.change("own_lifetime_per_user")),
         ]
         if self.compact:
             return Text.assemble(
                 ("Cost ", self.style("panel--label")), f"{money_text(cost.per_hour)}/h · ",
-                (f"{money_text(cost.per_user_month)}/user-month", self.style("panel--strong")), "\n",
+                (f"{money_text(cost.per_user_month)}/user-month", self.style("panel--strong")),
+                self.change("per_user_month", percent_only=True), "\n",
                 ("     ", self.style("panel--label")), f"{money_text(cost.per_million_tokens, 3)}/1M · own ",
                 f"{money_text(cost.own_per_hour)}/h, {money_text(cost.own_lifetime_per_user, 0)}/user")
         return Group(Text("Cost", style="bold"), _figures(rows, self.style("panel--label")))

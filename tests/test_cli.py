@@ -102,3 +102,51 @@ def test_console_script_never_prints_a_traceback(tmp_path):
     ok = subprocess.run([napkin, "plan", str(shipped_profile("llama-3.1-8b-1xl4.toml")), "--json"],
                         capture_output=True, text=True)
     assert ok.returncode == 0 and json.loads(ok.stdout)["memory"]["fits"] is True
+
+
+def test_sweep_command(capsys):
+    profile = str(shipped_profile("b200-32b-chat-duty20.toml"))
+    data = run_json(capsys, "sweep", profile, "--vary", "avg_context_tokens=4000,16000,32000,300000", "--json")
+    assert data["field"] == "workload.avg_context_tokens"
+    served = [point["figures"]["users_served"] if point["figures"] else None for point in data["points"]]
+    assert served[:3] == [300, 300, 190] and served[3] is None
+    assert "cannot exceed max_context_tokens" in data["points"][3]["error"]
+    ranged = run_json(capsys, "sweep", profile, "--vary", "users=100:500:200", "--json")
+    assert [p["value"] for p in ranged["points"]] == [100, 300, 500]
+    assert main(["sweep", profile, "--vary", "avg_context_tokens=4000,32000"]) == 0
+    assert "190" in capsys.readouterr().out
+    assert main(["sweep", profile, "--vary", "userz=1"]) == 2
+    assert "userz: not a profile field" in capsys.readouterr().err
+    assert main(["sweep", profile, "--vary", "users"]) == 2
+
+
+def test_compare_command(capsys):
+    a, b = (str(shipped_profile(n)) for n in ("b200-32b-chat-duty20.toml", "b200-32b-chat-25k.toml"))
+    data = run_json(capsys, "compare", a, b, "--json")
+    users = next(f for f in data["figures"] if f["key"] == "users_served")
+    assert users["values"] == [300, 48] and users["deltas"][0]["verdict"] == "worse"
+    assert users["deltas"][0]["absolute"] == -252
+    assert main(["compare", a, b]) == 0 and "−252 (−84%)" in capsys.readouterr().out
+    assert main(["compare", a]) == 2
+
+
+def test_recommend_command(capsys, tmp_path):
+    profile = str(shipped_profile("llama-3.1-70b-2xh100-fp8.toml"))
+    candidates = run_json(capsys, "recommend", profile, "--json", "--limit", "3")
+    assert len(candidates) == 3
+    assert [c["per_user_month"] for c in candidates] == sorted(c["per_user_month"] for c in candidates)
+    assert all(c["tokens_per_s_per_user"] >= 20 and c["ttft"] <= 2 for c in candidates)
+    impossible = tmp_path / "impossible.toml"
+    impossible.write_text(open(profile).read().replace("target_tokens_per_s = 20.0", "target_tokens_per_s = 100000.0"))
+    assert main(["recommend", str(impossible)]) == 1
+    assert "no catalog deployment" in capsys.readouterr().err
+
+
+def test_plan_exports(capsys):
+    profile = str(shipped_profile("llama-3.1-70b-2xh100-fp8.toml"))
+    assert main(["plan", profile, "--vllm"]) == 0
+    command = capsys.readouterr().out
+    assert command.startswith("vllm serve meta-llama/Llama-3.1-70B-Instruct") and "--tensor-parallel-size 2" in command
+    assert main(["plan", profile, "--markdown"]) == 0
+    assert capsys.readouterr().out.startswith("# Llama 3.1 70B on 2xH100 SXM")
+    assert main(["plan", profile, "--json", "--vllm"]) == 2

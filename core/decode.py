@@ -45,6 +45,23 @@ def weight_flops_per_token(model: ModelSpec) -> float:
     return 2 * model.active_params
 
 
+# Latency of one small NCCL collective or point-to-point send: about 8 us over NVLink/Infinity Fabric
+# and 25 us over PCIe (the order of magnitude nccl-tests reports for small messages). An empirical
+# default, overridable as engine.collective_latency_us.
+NVLINK_COLLECTIVE_LATENCY_US = 8.0
+PCIE_COLLECTIVE_LATENCY_US = 25.0
+
+
+def collectives_per_step(tensor: int, pipeline: int, layers: int) -> int:
+    """Collectives one decode step waits for: 2 all-reduces per layer under TP, one send per stage boundary."""
+    return (2 * layers if tensor > 1 else 0) + (pipeline - 1)
+
+
+def stage_send_bytes_per_step(batch: float, hidden_size: int, pipeline: int) -> float:
+    """Hidden states handed from stage to stage in one step (pipeline parallelism)."""
+    return (pipeline - 1) * batch * hidden_size * ACTIVATION_BYTES
+
+
 def all_reduce_bytes_per_step(batch: float, hidden_size: int, tensor: int, layers: int) -> float:
     """Bytes each GPU sends per decode step: 2 ring all-reduces per layer of batch x hidden values.
 
@@ -62,7 +79,7 @@ class StepModel:
 
     memory(B)  = dense + experts * touched(B * tokens_per_pool_sequence) + kv * B
     compute(B) = compute_per_sequence * B
-    step(B)    = max(memory, compute) + collectives_per_sequence * B
+    step(B)    = max(memory, compute) + collectives_fixed + collectives_per_sequence * B
     """
 
     dense_read_s: float
@@ -74,6 +91,7 @@ class StepModel:
     compute_s_per_sequence: float
     weight_compute_s_per_sequence: float
     collective_s_per_sequence: float
+    collective_fixed_s: float = 0.0  # per-collective latencies: paid once per step whatever the batch
 
     def memory_time_s(self, batch: float) -> float:
         touched = moe_fraction_touched(batch * self.tokens_per_pool_sequence, self.experts, self.experts_per_token)
@@ -83,7 +101,7 @@ class StepModel:
         return self.compute_s_per_sequence * batch
 
     def collective_time_s(self, batch: float) -> float:
-        return self.collective_s_per_sequence * batch
+        return self.collective_fixed_s + self.collective_s_per_sequence * batch
 
     def step_time_s(self, batch: float) -> float:
         return max(self.memory_time_s(batch), self.compute_time_s(batch)) + self.collective_time_s(batch)

@@ -18,7 +18,11 @@ from napkinmath.core.cost import (
     own_lifetime_cost_per_user,
 )
 from napkinmath.core.decode import (
+    NVLINK_COLLECTIVE_LATENCY_US,
+    PCIE_COLLECTIVE_LATENCY_US,
     StepModel,
+    collectives_per_step,
+    stage_send_bytes_per_step,
     all_reduce_bytes_per_step,
     attention_flops_per_token_decode,
     critical_batch,
@@ -97,6 +101,7 @@ class DecodeFigures:
     memory_time: float
     compute_time: float
     collective_time: float
+    communication_fraction: float  # of the step: TP all-reduces and pipeline sends
     tokens_per_s_per_user: float
     tokens_per_s_aggregate: float
     tokens_per_s_single_user: float
@@ -160,7 +165,13 @@ def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, seque
     stages = par.pipeline
     weight_compute = weight_flops / (par.tensor * weight_flops_per_s * engine.mfu)
     link = hardware.interconnect_gb_s * 1e9
-    collective = all_reduce_bytes_per_step(1, model.hidden_size, par.tensor, model.layers) / link if link else 0.0
+    per_sequence_bytes = (all_reduce_bytes_per_step(1, model.hidden_size, par.tensor, model.layers)
+                          + stage_send_bytes_per_step(1, model.hidden_size, par.pipeline))
+    collective = per_sequence_bytes / link if link else 0.0
+    latency_us = engine.collective_latency_us
+    if latency_us is None:
+        latency_us = PCIE_COLLECTIVE_LATENCY_US if "pcie" in hardware.interconnect.lower() else NVLINK_COLLECTIVE_LATENCY_US
+    fixed = collectives_per_step(par.tensor, par.pipeline, model.layers) * latency_us * 1e-6
     return StepModel(
         dense_read_s=stages * dense_bytes / bandwidth,
         expert_read_s=stages * expert_bytes / bandwidth,
@@ -171,6 +182,7 @@ def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, seque
         compute_s_per_sequence=weight_compute + attention_flops / (par.tensor * attention_flops_per_s * engine.mfu),
         weight_compute_s_per_sequence=weight_compute,
         collective_s_per_sequence=collective,
+        collective_fixed_s=fixed,
     )
 
 
@@ -283,7 +295,8 @@ def plan(profile: Profile) -> Plan:
             limited_by=limited_by),
         decode=DecodeFigures(
             batch=batch, step_time=step_time, memory_time=memory_time, compute_time=compute_time,
-            collective_time=step.collective_time_s(batch), tokens_per_s_per_user=1 / step_time,
+            collective_time=step.collective_time_s(batch),
+            communication_fraction=step.collective_time_s(batch) / step_time, tokens_per_s_per_user=1 / step_time,
             tokens_per_s_aggregate=aggregate, tokens_per_s_single_user=1 / step.step_time_s(1.0),
             bytes_per_step=bytes_per_step, bound="compute" if compute_time > memory_time else "memory",
             arithmetic_intensity=flops_per_step / bytes_per_step, meets_target=meets_speed),

@@ -106,6 +106,9 @@ class Engine(FrozenModel):
     block_tokens: int = Field(default=16, ge=1, le=65_536, description="paged-attention block")
     mbu: float = Field(default=1.0, gt=0, le=1, description="memory-bandwidth utilization achieved")
     mfu: float = Field(default=1.0, gt=0, le=1, description="model-FLOPs utilization achieved")
+    collective_latency_us: float | None = Field(default=None, ge=0, le=1e5,
+                                                description="per all-reduce or stage send; omit for the empirical default")
+    calibration: str = Field(default="", max_length=2000, description="where calibrated values came from")
 
 
 class Cost(FrozenModel):

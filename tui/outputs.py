@@ -255,7 +255,9 @@ class RooflineGauge(PlanView):
         else:
             critical = f"compute-bound from a batch of {roof.critical_batch:,} sequences per pool"
         words = (f"decode is {decode.bound}-bound at batch {decode.batch:,.0f}; "
-                 f"compute is busy {roof.compute_busy_fraction:.0%} of the time")
+                 f"compute is busy {roof.compute_busy_fraction:.0%} of the time"
+                 + (f"; communication takes {decode.communication_fraction:.0%}" if decode.communication_fraction >= 0.005
+                    else ""))
         axis_labels = Text("".join(labels)[:width].rstrip(), self.style("roofline--muted"), no_wrap=True, overflow="crop")
         if self.compact:
             critical = "never" if roof.critical_batch is None else f"{roof.critical_batch:,}"

@@ -80,6 +80,7 @@ def render_plan(profile: Profile, result: Plan) -> Group:
     speed_rows = [
         ("batch per pool", f"{decode.batch:,.1f}"),
         ("step time", seconds(decode.step_time)),
+        ("communication", f"{decode.communication_fraction:.0%} of the step"),
         ("tok/s per user", rate(decode.tokens_per_s_per_user) + _target(decode.meets_target)),
         ("tok/s aggregate", rate(decode.tokens_per_s_aggregate)),
         ("tok/s single user", rate(decode.tokens_per_s_single_user)),

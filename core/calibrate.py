@@ -1,0 +1,127 @@
+"""Calibrate a profile from what the user measured: a vLLM start-up log, or a throughput figure.
+
+From a log, the engine's own memory accounting replaces the empirical defaults: the profiled
+activation peak, the non-torch (and CUDA graph) memory, the memory utilization, and the weights as
+loaded (which become the checkpoint's exact size). From a measured figure, the achieved
+memory-bandwidth utilization (decode) or model-FLOPs utilization (prefill, TTFT) is back-solved.
+Whatever was calibrated is written into [engine] with where it came from (``engine.calibration``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from napkinmath.core.errors import ProfileError
+from napkinmath.core.plan import plan
+from napkinmath.core.profile import Profile
+from napkinmath.core.profile_edit import edit_profile, with_section
+from napkinmath.core.profile_io import profile_to_dict
+from napkinmath.core.specs import GIB
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    profile: Profile
+    changes: tuple[str, ...]  # one line per value set, with its source
+
+
+def _note(profile: Profile, line: str) -> str:
+    return "; ".join(part for part in (profile.engine.calibration, line) if part)[:2000]
+
+
+def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Calibrated:
+    """Take the engine's accounting from a parsed vLLM start-up log (``core.vllm_log.VllmLogFacts``)."""
+    engine = dict(profile_to_dict(profile)["engine"])
+    changes: list[str] = []
+    if facts.gpu_memory_utilization is not None:
+        engine["gpu_memory_utilization"] = facts.gpu_memory_utilization
+        changes.append(f"gpu_memory_utilization {facts.gpu_memory_utilization:g} (from the log)")
+    if facts.activation_peak_gib is not None:
+        engine["activation_gib"] = facts.activation_peak_gib
+        changes.append(f"activation_gib {facts.activation_peak_gib:g} (the profiled activation peak)")
+    overhead = sum(x for x in (facts.non_torch_gib, facts.cuda_graph_gib) if x is not None)
+    if facts.non_torch_gib is not None or facts.cuda_graph_gib is not None:
+        engine["overhead_gib"] = overhead
+        changes.append(f"overhead_gib {overhead:g} (non-torch memory and CUDA graphs)")
+    result = profile
+    if facts.weights_gib is not None:
+        model = dict(profile_to_dict(profile)["model"])
+        model.pop("preset", None)
+        tensor_ranks = facts.tensor_parallel_size or profile.parallelism.tensor
+        model["checkpoint_gib"] = facts.weights_gib * tensor_ranks * profile.parallelism.pipeline
+        model["checkpoint_weight_dtype"] = model["weight_dtype"]
+        result = with_section(result, "model", model)
+        changes.append(f"weights {facts.weights_gib:g} GiB per GPU as loaded (the checkpoint's exact size)")
+    engine["calibration"] = _note(profile, f"{source}: " + ", ".join(changes)) if changes else engine.get("calibration", "")
+    data = profile_to_dict(result)
+    data["engine"] = engine
+    calibrated = Profile.model_validate(data)
+    if facts.available_kv_gib is not None and facts.activation_peak_gib is None:
+        calibrated, line = _overhead_for_kv_memory(calibrated, facts.available_kv_gib, source)
+        changes.append(line)
+    if not changes:
+        raise ProfileError(f"{source}: nothing to calibrate from (no memory profiling lines found)")
+    return Calibrated(calibrated, tuple(changes))
+
+
+def _overhead_for_kv_memory(profile: Profile, available_kv_gib: float, source: str) -> tuple[Profile, str]:
+    """Back-solve the non-weight memory so the plan's KV budget equals what the engine logged."""
+    memory = plan(profile).memory.per_gpu
+    fixed = memory.usable - memory.weights - available_kv_gib * GIB
+    if fixed < 0:
+        raise ProfileError(f"{source}: {available_kv_gib:g} GiB of KV memory is more than this GPU's usable memory "
+                           f"less the weights; is the profile the same deployment as the log?")
+    line = f"activations + overhead {fixed / GIB:.2f} GiB (so the KV memory is the {available_kv_gib:g} GiB logged)"
+    updated = edit_profile(edit_profile(profile, "engine.activation_gib", fixed / GIB), "engine.overhead_gib", 0.0)
+    return edit_profile(updated, "engine.calibration", _note(profile, f"{source}: {line}")), line
+
+
+def calibrate_decode(profile: Profile, tokens_per_s_aggregate: float, concurrency: int) -> Calibrated:
+    """Back-solve the memory-bandwidth utilization from aggregate decode tokens/s at a concurrency.
+
+    At ``concurrency`` sequences decoding together the step is memory time / mbu (plus collectives)
+    when memory-bound: mbu = memory_time_at_full_bandwidth / (concurrency / measured - collectives).
+    """
+    if tokens_per_s_aggregate <= 0 or concurrency < 1:
+        raise ProfileError("a decode measurement needs tokens/s > 0 at a concurrency of at least 1")
+    ideal = edit_profile(edit_profile(profile, "engine.mbu", 1.0), "workload.target_tokens_per_s", 0.0)
+    groups = plan(ideal).capacity.kv_groups
+    at = edit_profile(edit_profile(ideal, "workload.duty_cycle", 1.0), "workload.users", concurrency * groups)
+    result = plan(at)
+    step = concurrency / tokens_per_s_aggregate
+    memory_budget = step - result.decode.collective_time
+    if memory_budget <= 0 or result.decode.memory_time > memory_budget * (1 + 1e-9):
+        raise ProfileError(f"{tokens_per_s_aggregate:,.0f} tok/s at {concurrency} sequences is faster than this "
+                           f"profile's peak-spec ceiling ({concurrency / result.decode.step_time:,.0f} tok/s): "
+                           f"check the GPU, the model and the precisions")
+    mbu = result.decode.memory_time / memory_budget
+    line = (f"mbu {mbu:.3f} from {tokens_per_s_aggregate:,.0f} decode tok/s measured at {concurrency} concurrent "
+            f"sequences")
+    updated = edit_profile(edit_profile(profile, "engine.mbu", round(mbu, 4)), "engine.calibration",
+                           _note(profile, line))
+    return Calibrated(updated, (line,))
+
+
+def calibrate_prefill(profile: Profile, tokens_per_s: float) -> Calibrated:
+    """Back-solve the model-FLOPs utilization from measured prefill tokens/s at the workload's prompt."""
+    ideal = plan(edit_profile(profile, "engine.mfu", 1.0)).prefill.tokens_per_s
+    if tokens_per_s <= 0 or tokens_per_s > ideal * (1 + 1e-9):
+        raise ProfileError(f"{tokens_per_s:,.0f} prefill tok/s is not between 0 and this profile's peak-spec "
+                           f"ceiling of {ideal:,.0f} tok/s")
+    mfu = tokens_per_s / ideal
+    line = f"mfu {mfu:.3f} from {tokens_per_s:,.0f} prefill tok/s measured at {profile.workload.prompt_tokens:,}-token prompts"
+    updated = edit_profile(edit_profile(profile, "engine.mfu", round(mfu, 4)), "engine.calibration",
+                           _note(profile, line))
+    return Calibrated(updated, (line,))
+
+
+def calibrate_ttft(profile: Profile, ttft_s: float) -> Calibrated:
+    """Back-solve the model-FLOPs utilization from a measured time to first token at the workload's prompt."""
+    result = plan(profile)
+    uncached = profile.workload.prompt_tokens * (1 - profile.workload.prefix_cache_hit)
+    prefill_s = ttft_s - result.decode.step_time
+    if uncached <= 0 or prefill_s <= 0:
+        raise ProfileError(f"a TTFT of {ttft_s:g} s leaves no prefill time beyond one decode step "
+                           f"({result.decode.step_time:.3f} s), or the prompt is empty")
+    rate = uncached * profile.workload.concurrent_prefills / prefill_s
+    return calibrate_prefill(profile, rate)

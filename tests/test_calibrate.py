@@ -1,0 +1,82 @@
+"""Calibration: back-solving MBU/MFU from measurements, and the engine's memory terms from a log."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from napkinmath.core.calibrate import calibrate_decode, calibrate_from_log, calibrate_prefill, calibrate_ttft
+from napkinmath.core.errors import ProfileError
+from napkinmath.core.paths import shipped_profile
+from napkinmath.core.plan import plan
+from napkinmath.core.profile_edit import edit_profile
+from napkinmath.core.profile_io import load_profile, profile_from_toml_text, profile_to_toml
+from napkinmath.core.specs import GIB
+
+LLAMA_70B = shipped_profile("llama-3.1-70b-2xh100-fp8.toml")
+
+
+def facts(**given):
+    fields = dict(version=None, model=None, tensor_parallel_size=None, gpu_memory_utilization=None,
+                  total_gpu_memory_gib=None, weights_gib=None, activation_peak_gib=None, non_torch_gib=None,
+                  cuda_graph_gib=None, available_kv_gib=None, kv_cache_tokens=None, max_concurrency=None,
+                  gpu_blocks=None, kv_cache_dtype=None, max_model_len=None, lines_used=1)
+    return SimpleNamespace(**{**fields, **given})
+
+
+@pytest.mark.parametrize("mbu", [0.35, 0.62, 0.9])
+def test_decode_measurement_recovers_the_mbu_that_produced_it(mbu):
+    truth = edit_profile(load_profile(LLAMA_70B), "engine.mbu", mbu)
+    at = edit_profile(edit_profile(edit_profile(truth, "workload.duty_cycle", 1.0), "workload.users", 32),
+                      "workload.target_tokens_per_s", 0.0)
+    measured = plan(at).decode.tokens_per_s_aggregate
+    calibrated = calibrate_decode(edit_profile(truth, "engine.mbu", 1.0), measured, concurrency=32)
+    assert calibrated.profile.engine.mbu == pytest.approx(mbu, abs=1e-3)
+    assert "32 concurrent" in calibrated.profile.engine.calibration
+
+
+def test_prefill_and_ttft_recover_the_mfu():
+    truth = edit_profile(load_profile(LLAMA_70B), "engine.mfu", 0.4)
+    result = plan(truth)
+    assert calibrate_prefill(edit_profile(truth, "engine.mfu", 1.0), result.prefill.tokens_per_s).profile.engine.mfu \
+        == pytest.approx(0.4, abs=1e-3)
+    assert calibrate_ttft(edit_profile(truth, "engine.mfu", 1.0), result.prefill.ttft).profile.engine.mfu \
+        == pytest.approx(0.4, abs=1e-3)
+
+
+def test_a_measurement_beyond_the_peak_ceiling_is_refused():
+    profile = load_profile(LLAMA_70B)
+    with pytest.raises(ProfileError, match="faster than this profile's peak-spec ceiling"):
+        calibrate_decode(profile, 1e9, concurrency=8)
+    with pytest.raises(ProfileError, match="peak-spec ceiling"):
+        calibrate_prefill(profile, 1e12)
+
+
+def test_a_log_replaces_the_empirical_memory_defaults():
+    profile = load_profile(LLAMA_70B)
+    log = facts(gpu_memory_utilization=0.92, weights_gib=33.88, activation_peak_gib=4.1, non_torch_gib=0.62,
+                cuda_graph_gib=0.4, tensor_parallel_size=2)
+    calibrated = calibrate_from_log(profile, log, source="test.log")
+    engine, model = calibrated.profile.engine, calibrated.profile.model
+    assert (engine.gpu_memory_utilization, engine.activation_gib, engine.overhead_gib) == (0.92, 4.1, pytest.approx(1.02))
+    assert model.checkpoint_gib == pytest.approx(33.88 * 2) and model.uses_checkpoint_bytes
+    result = plan(calibrated.profile)
+    assert result.memory.per_gpu.weights == pytest.approx(33.88 * GIB, rel=1e-6)
+    assert result.memory.activations_source == "profile"
+    assert "test.log" in engine.calibration
+    again = profile_from_toml_text(profile_to_toml(calibrated.profile))  # stored in the profile
+    assert again == calibrated.profile
+
+
+def test_available_kv_memory_alone_back_solves_the_overhead():
+    profile = load_profile(LLAMA_70B)
+    calibrated = calibrate_from_log(profile, facts(available_kv_gib=30.0))
+    assert plan(calibrated.profile).memory.per_gpu.kv_budget == pytest.approx(30.0 * GIB, rel=1e-9)
+    with pytest.raises(ProfileError, match="more than this GPU's usable memory"):
+        calibrate_from_log(profile, facts(available_kv_gib=500.0))
+
+
+def test_a_log_with_nothing_to_calibrate_is_refused():
+    with pytest.raises(ProfileError, match="nothing to calibrate"):
+        calibrate_from_log(load_profile(LLAMA_70B), facts(kv_cache_tokens=1000))

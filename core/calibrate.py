@@ -125,3 +125,20 @@ def calibrate_ttft(profile: Profile, ttft_s: float) -> Calibrated:
                            f"({result.decode.step_time:.3f} s), or the prompt is empty")
     rate = uncached * profile.workload.concurrent_prefills / prefill_s
     return calibrate_prefill(profile, rate)
+
+
+def calibrate_measured(profile: Profile, text: str) -> Calibrated:
+    """Calibrate from "decode=TOK_S@CONCURRENCY", "prefill=TOK_S" or "ttft=SECONDS" (CLI and app)."""
+    kind, _, value = text.strip().partition("=")
+    rate, _, concurrency = value.partition("@")
+    try:
+        number, sequences = float(rate), int(concurrency or 1)
+    except ValueError:
+        raise ProfileError(f"{text!r}: the value must be a number (decode=1800@64, prefill=12000, ttft=0.8)") from None
+    if kind == "decode":
+        return calibrate_decode(profile, number, sequences)
+    if kind == "prefill":
+        return calibrate_prefill(profile, number)
+    if kind == "ttft":
+        return calibrate_ttft(profile, number)
+    raise ProfileError(f"{text!r}: use decode=TOK_S@CONCURRENCY, prefill=TOK_S or ttft=SECONDS")

@@ -80,3 +80,39 @@ def test_available_kv_memory_alone_back_solves_the_overhead():
 def test_a_log_with_nothing_to_calibrate_is_refused():
     with pytest.raises(ProfileError, match="nothing to calibrate"):
         calibrate_from_log(load_profile(LLAMA_70B), facts(kv_cache_tokens=1000))
+
+
+def test_calibrate_command(tmp_path, capsys):
+    from napkinmath.tui.cli import main
+
+    copy = tmp_path / "p.toml"
+    copy.write_text(LLAMA_70B.read_text())
+    assert main(["calibrate", str(copy), "--measured", "decode=900@32"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# calibrated: mbu 0.4") and "mbu = 0.4" in out
+    assert load_profile(copy).engine.mbu == 0.8  # printed, not written
+    assert main(["calibrate", str(copy), "--measured", "prefill=5000", "--write"]) == 0
+    assert load_profile(copy).engine.mfu == pytest.approx(0.185, abs=1e-3)
+    assert "5,000 prefill tok/s" in load_profile(copy).engine.calibration
+    assert main(["calibrate", str(copy), "--measured", "decode=90000@32"]) == 2
+    assert "peak-spec ceiling" in capsys.readouterr().err
+    assert main(["calibrate", str(copy), "--measured", "speed=3"]) == 2
+
+
+async def test_calibrate_in_the_app_can_be_undone(napkin_home):
+    from napkinmath.tui.app import NapkinApp
+
+    app = NapkinApp(load_profile(LLAMA_70B), LLAMA_70B)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.inputs_mounted.wait()
+        before = app.profile
+        app.calibrate_from_text("decode=900@32")
+        await pilot.pause()
+        assert app.profile.engine.mbu == pytest.approx(0.497, abs=2e-3)
+        assert app.query_one("#field-engine-mbu").value == "49.7"
+        app.calibrate_from_text("decode=abc")
+        await pilot.pause()
+        assert any("must be a number" in str(n.message) for n in app._notifications)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.profile == before

@@ -23,7 +23,7 @@ from napkinmath.core.profile_io import load_profile
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
-SUBCOMMANDS = ("plan", "gpus", "models", "import-config", "detect", "sweep", "compare", "recommend")
+SUBCOMMANDS = ("plan", "gpus", "models", "import-config", "detect", "sweep", "compare", "recommend", "calibrate")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -59,6 +59,15 @@ def _parser() -> argparse.ArgumentParser:
     recommender.add_argument("--json", action="store_true", help="the candidates as JSON")
     recommender.add_argument("--limit", type=int, default=10, help="how many (default 10)")
     recommender.add_argument("--max-gpus", type=int, default=64, help="largest deployment searched (default 64)")
+    calibrator = commands.add_parser("calibrate", help="calibrate a profile from a vLLM log or a measured figure")
+    calibrator.add_argument("profile", help="a profile TOML file")
+    source = calibrator.add_mutually_exclusive_group(required=True)
+    source.add_argument("--log", metavar="LOG", help="a vLLM start-up log (its memory profiling lines)")
+    source.add_argument("--measured", metavar="WHAT=VALUE",
+                        help="decode=TOK_S@CONCURRENCY (aggregate), prefill=TOK_S, or ttft=SECONDS")
+    target = calibrator.add_mutually_exclusive_group()
+    target.add_argument("--write", action="store_true", help="save the calibrated profile over FILE (atomically)")
+    target.add_argument("--out", metavar="PATH", help="save the calibrated profile to PATH")
     comparer = commands.add_parser("compare", help="profiles side by side, with deltas against the first")
     comparer.add_argument("profiles", nargs="+", help="two or more profile TOML files")
     comparer.add_argument("--json", action="store_true", help="the figures and deltas as JSON")
@@ -260,6 +269,31 @@ def _compare_command(paths: list[str], as_json: bool) -> int:
     return 0
 
 
+def _calibrate_command(path: str, log: str | None, measured: str | None, write: bool, out: str | None) -> int:
+    from napkinmath.core.calibrate import calibrate_from_log, calibrate_measured
+    from napkinmath.core.profile_io import profile_to_toml, save_profile
+
+    profile = load_profile(path)
+    if log is not None:
+        from napkinmath.core.vllm_log import parse_vllm_log
+
+        try:
+            text = Path(log).read_bytes()[:50_000_000].decode("utf-8", errors="replace")
+        except OSError as error:
+            raise ProfileError(f"{log}: cannot read it ({error.strerror or error})") from None
+        calibrated = calibrate_from_log(profile, parse_vllm_log(text), source=Path(log).name)
+    else:
+        calibrated = calibrate_measured(profile, measured)
+    for line in calibrated.changes:
+        print(f"# calibrated: {line}")
+    if write or out:
+        saved = save_profile(calibrated.profile, out or path)
+        print(f"# saved to {saved}")
+    else:
+        print(profile_to_toml(calibrated.profile), end="")
+    return 0
+
+
 def _recommend_command(path: str, as_json: bool, limit: int, max_gpus: int) -> int:
     from napkinmath.core.profile_io import profile_to_dict
     from napkinmath.core.recommend import recommend
@@ -317,6 +351,8 @@ def run(argv: Sequence[str]) -> int:
         return _sweep_command(arguments.profile, arguments.vary, arguments.json)
     if arguments.command == "compare":
         return _compare_command(arguments.profiles, arguments.json)
+    if arguments.command == "calibrate":
+        return _calibrate_command(arguments.profile, arguments.log, arguments.measured, arguments.write, arguments.out)
     if arguments.command == "recommend":
         return _recommend_command(arguments.profile, arguments.json, arguments.limit, arguments.max_gpus)
     _parser().print_help()

@@ -14,7 +14,7 @@ from napkinmath.core.errors import ProfileError
 from napkinmath.core.gpu_detect import Detection, detect_gpus, hardware_section
 from napkinmath.core.hf_cache import hf_hub_cache
 from napkinmath.core.model_import import import_model
-from napkinmath.tui.screens import ImportConfigScreen, LocalModelsScreen
+from napkinmath.tui.screens import ImportConfigScreen, LocalModelsScreen, PromptScreen
 
 
 class DiscoveryActions:
@@ -69,3 +69,43 @@ class DiscoveryActions:
             known = f" ({first.catalog_id})" if first.catalog_id else ": not in the catalog, so complete its bandwidth and TFLOPS"
             self.notify(f"{section['count']} × {first.name}, {first.memory_gib:,.1f} GiB each{known}"
                         + (f". {section['notes']}" if section.get("notes") else ""), title="Detected GPUs", timeout=10)
+
+    def action_calibrate_log(self) -> None:
+        self.push_screen(PromptScreen("Calibrate from a vLLM start-up log", "path/to/vllm.log",
+                                      "Its memory profiling lines replace the empirical defaults."),
+                         lambda path: path and self.calibrate_from_log_file(Path(path).expanduser()))
+
+    def calibrate_from_log_file(self, path: Path) -> None:
+        from napkinmath.core.calibrate import calibrate_from_log
+        from napkinmath.core.vllm_log import parse_vllm_log
+
+        try:
+            text = path.read_bytes()[:50_000_000].decode("utf-8", errors="replace")
+            calibrated = calibrate_from_log(self.profile, parse_vllm_log(text), source=path.name)
+        except OSError as error:
+            self.notify(f"{path}: cannot read it ({error.strerror or error})", severity="error", timeout=10)
+            return
+        except ProfileError as error:
+            self.notify(str(error), title="Not calibrated", severity="error", timeout=12)
+            return
+        self.apply_calibration(calibrated)
+
+    def action_calibrate_measured(self) -> None:
+        self.push_screen(PromptScreen("Calibrate from a measurement", "decode=1800@64   prefill=12000   ttft=0.8",
+                                      "Aggregate decode tok/s at a concurrency, prefill tok/s, or TTFT in seconds."),
+                         lambda text: text and self.calibrate_from_text(text))
+
+    def calibrate_from_text(self, text: str) -> None:
+        from napkinmath.core.calibrate import calibrate_measured
+
+        try:
+            calibrated = calibrate_measured(self.profile, text)
+        except ProfileError as error:
+            self.notify(str(error), title="Not calibrated", severity="error", timeout=12)
+            return
+        self.apply_calibration(calibrated)
+
+    def apply_calibration(self, calibrated) -> None:
+        self.history.record(self.profile)
+        self._replace_profile(calibrated.profile)
+        self.notify("; ".join(calibrated.changes) + " (ctrl+z undoes it)", title="Calibrated", timeout=10)

@@ -44,8 +44,13 @@ def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Cal
         engine["overhead_gib"] = overhead
         changes.append(f"overhead_gib {overhead:g} (non-torch memory and CUDA graphs)")
     result = profile
+    if facts.total_gpu_memory_gib is not None:  # the memory vLLM saw, which can differ from the driver's figure
+        hardware = dict(profile_to_dict(profile)["hardware"])
+        hardware["memory_gib"] = facts.total_gpu_memory_gib
+        result = with_section(result, "hardware", hardware)
+        changes.append(f"memory_gib {facts.total_gpu_memory_gib:g} (the total vLLM saw)")
     if facts.weights_gib is not None:
-        model = dict(profile_to_dict(profile)["model"])
+        model = dict(profile_to_dict(result)["model"])
         model.pop("preset", None)
         tensor_ranks = facts.tensor_parallel_size or profile.parallelism.tensor
         model["checkpoint_gib"] = facts.weights_gib * tensor_ranks * profile.parallelism.pipeline

@@ -105,6 +105,7 @@ class DecodeFigures:
     tokens_per_s_per_user: float
     tokens_per_s_aggregate: float
     tokens_per_s_single_user: float
+    tokens_per_s_per_user_ideal: float  # at full bandwidth and FLOPs (mbu = mfu = 1): the peak-spec ceiling
     bytes_per_step: float
     bound: str
     arithmetic_intensity: float
@@ -124,6 +125,7 @@ class RooflineFigures:
 @dataclass(frozen=True, slots=True)
 class PrefillFigures:
     tokens_per_s: float
+    tokens_per_s_ideal: float  # at mfu = 1, same prompt
     tokens_per_s_peak: float
     flops_per_token: float
     arithmetic_intensity: float
@@ -141,6 +143,18 @@ class CostFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where each group of figures comes from: "spec" (datasheet and architecture), "checkpoint" (exact
+    bytes from safetensors headers or a log), "empirical default", "assumed" (an efficiency below 1 the
+    user typed) or "calibrated" (back-solved from a log or a measurement)."""
+
+    weights: str
+    kv_budget: str
+    decode: str
+    prefill: str
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Every figure of one profile, plus what limits it and what to watch out for."""
 
@@ -152,18 +166,19 @@ class Plan:
     roofline: RooflineFigures
     prefill: PrefillFigures
     cost: CostFigures
+    provenance: Provenance
     warnings: tuple[str, ...]
     notes: tuple[str, ...]
 
 
 def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, sequence_read_bytes: float,
                 weight_flops: float, attention_flops: float, weight_flops_per_s: float,
-                attention_flops_per_s: float) -> StepModel:
+                attention_flops_per_s: float, mbu: float, mfu: float) -> StepModel:
     """Decode-step coefficients for the busiest GPU: pipeline stages run in turn, TP ranks in parallel."""
     hardware, model, par, engine = profile.hardware, profile.model, profile.parallelism, profile.engine
-    bandwidth = hardware.bandwidth_bytes_per_s * engine.mbu
+    bandwidth = hardware.bandwidth_bytes_per_s * mbu
     stages = par.pipeline
-    weight_compute = weight_flops / (par.tensor * weight_flops_per_s * engine.mfu)
+    weight_compute = weight_flops / (par.tensor * weight_flops_per_s * mfu)
     link = hardware.interconnect_gb_s * 1e9
     per_sequence_bytes = (all_reduce_bytes_per_step(1, model.hidden_size, par.tensor, model.layers)
                           + stage_send_bytes_per_step(1, model.hidden_size, par.pipeline))
@@ -179,11 +194,26 @@ def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, seque
         experts_per_token=model.experts_per_token,
         tokens_per_pool_sequence=par.data,
         kv_read_s_per_sequence=stages * sequence_read_bytes / bandwidth,
-        compute_s_per_sequence=weight_compute + attention_flops / (par.tensor * attention_flops_per_s * engine.mfu),
+        compute_s_per_sequence=weight_compute + attention_flops / (par.tensor * attention_flops_per_s * mfu),
         weight_compute_s_per_sequence=weight_compute,
         collective_s_per_sequence=collective,
         collective_fixed_s=fixed,
     )
+
+
+def _provenance(profile: Profile, defaults_used: bool) -> Provenance:
+    """Say where the figures come from, so an estimate is never mistaken for a measurement. Kinds only:
+    the efficiencies themselves are in the profile's [engine]."""
+    engine = profile.engine
+    calibration = engine.calibration
+    decode = "calibrated" if "mbu " in calibration else ("spec" if engine.mbu == 1.0 else "assumed")
+    prefill = "calibrated" if "mfu " in calibration else ("spec" if engine.mfu == 1.0 else "assumed")
+    if "activation_gib" in calibration or "activations + overhead" in calibration:
+        kv_budget = "calibrated"
+    else:
+        kv_budget = "empirical default" if defaults_used else "spec"
+    return Provenance(weights="checkpoint" if profile.model.uses_checkpoint_bytes else "spec",
+                      kv_budget=kv_budget, decode=decode, prefill=prefill)
 
 
 def plan(profile: Profile) -> Plan:
@@ -229,7 +259,11 @@ def plan(profile: Profile) -> Plan:
     weight_flops = weight_flops_per_token(model)
     attention_decode = attention_flops_per_token_decode(model, work.avg_context_tokens)
     step = _step_model(profile, dense_bytes, expert_bytes, sequence_read, weight_flops, attention_decode,
-                       weight_flops_per_s, attention_flops_per_s)
+                       weight_flops_per_s, attention_flops_per_s, engine.mbu, engine.mfu)
+    ideal_step = step
+    if engine.mbu < 1 or engine.mfu < 1:  # the same step at peak spec, for the ideal-vs-expected view
+        ideal_step = _step_model(profile, dense_bytes, expert_bytes, sequence_read, weight_flops, attention_decode,
+                                 weight_flops_per_s, attention_flops_per_s, 1.0, 1.0)
 
     concurrent_by_speed = None
     if work.target_tokens_per_s > 0 and concurrent_by_memory > 0:
@@ -298,13 +332,15 @@ def plan(profile: Profile) -> Plan:
             collective_time=step.collective_time_s(batch),
             communication_fraction=step.collective_time_s(batch) / step_time, tokens_per_s_per_user=1 / step_time,
             tokens_per_s_aggregate=aggregate, tokens_per_s_single_user=1 / step.step_time_s(1.0),
+            tokens_per_s_per_user_ideal=1 / ideal_step.step_time_s(batch),
             bytes_per_step=bytes_per_step, bound="compute" if compute_time > memory_time else "memory",
             arithmetic_intensity=flops_per_step / bytes_per_step, meets_target=meets_speed),
         roofline=RooflineFigures(
             ridge=ridge, critical_batch=round_batch(critical), critical_batch_weights_only=round_batch(critical_weights),
             compute_busy_fraction=compute_time / step_time, weight_compute_path=weight_path,
             attention_compute_path=attention_path),
-        prefill=PrefillFigures(tokens_per_s=prefill_rate, tokens_per_s_peak=prefill_peak,
+        prefill=PrefillFigures(tokens_per_s=prefill_rate, tokens_per_s_ideal=prefill_rate / engine.mfu,
+                               tokens_per_s_peak=prefill_peak,
                                flops_per_token=weight_flops + prefill_attention,
                                arithmetic_intensity=prefill_intensity, ttft=ttft,
                                meets_target=meets_ttft),
@@ -315,6 +351,7 @@ def plan(profile: Profile) -> Plan:
             own_lifetime_per_user=own_lifetime_cost_per_user(par.gpus, hardware.purchase_price, users_served),
             own_per_hour=own_cost_per_hour(par.gpus, hardware.purchase_price, profile.cost.lifetime_years,
                                            hardware.tdp_w, profile.cost.pue, profile.cost.power_price_kwh)),
+        provenance=_provenance(profile, engine.activation_gib is None or engine.overhead_gib is None),
         warnings=(),
         notes=(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -10,6 +11,7 @@ from napkinmath.core.calibrate import calibrate_decode, calibrate_from_log, cali
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.paths import shipped_profile
 from napkinmath.core.plan import plan
+from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile
 from napkinmath.core.profile_io import load_profile, profile_from_toml_text, profile_to_toml
 from napkinmath.core.specs import GIB
@@ -116,3 +118,35 @@ async def test_calibrate_in_the_app_can_be_undone(napkin_home):
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert app.profile == before
+
+
+LOGS = Path(__file__).parent / "data" / "vllm_logs"
+
+
+def test_real_log_llama3_8b_h100_reproduces_the_logged_kv_memory():
+    # vllm PR #10511: Meta-Llama-3-8B on one H100, vLLM 0.6.5-dev memory profiling table
+    from napkinmath.core.vllm_log import parse_vllm_log
+
+    profile = edit_profile(edit_profile(Profile.model_validate(
+        {"hardware": {"gpu": "h100-sxm"}, "model": {"preset": "llama-3.1-8b"}}), "workload.max_context_tokens", 8192),
+        "workload.avg_context_tokens", 8192)
+    facts = parse_vllm_log((LOGS / "v0_llama3_8b_h100_profile_table.log").read_text())
+    calibrated = calibrate_from_log(profile, facts, source="PR 10511").profile
+    result = plan(calibrated)
+    assert result.memory.per_gpu.kv_budget / GIB == pytest.approx(53.29, abs=0.01)  # what vLLM logged
+    assert result.kv.tokens_capacity == pytest.approx(53.29 * GIB / 131_072, rel=2e-4)
+    assert "PR 10511" in calibrated.engine.calibration
+
+
+def test_real_log_qwen3_14b_kv_tokens_match_the_logged_pool():
+    # LMCache #1739: Qwen3-14B on one GPU, vLLM V1: "Available KV cache memory: 6.51 GiB", "GPU KV cache size: 42,656 tokens"
+    from napkinmath.core.vllm_log import parse_vllm_log
+
+    facts = parse_vllm_log((LOGS / "v1_qwen3_14b_single_gpu.log").read_text())
+    profile = Profile.model_validate({"hardware": {"gpu": "h100-sxm"}, "model": {
+        "name": "Qwen3-14B", "params_b": 14.77, "layers": 40, "hidden_size": 5120, "attention_heads": 40,
+        "kv_heads": 8, "head_dim": 128}, "workload": {"max_context_tokens": 32768, "avg_context_tokens": 8192}})
+    result = plan(calibrate_from_log(profile, facts).profile)
+    assert result.kv.bytes_per_token == 163_840
+    # 6.51 GiB is rounded to two decimals in the log: that alone allows +-0.08% on the token count
+    assert result.kv.tokens_capacity == pytest.approx(facts.kv_cache_tokens, rel=1e-3)

@@ -264,8 +264,15 @@ class RooflineGauge(PlanView):
             legend.append(f" · crit {critical}")
             words = f"decode {decode.bound}-bound · compute busy {roof.compute_busy_fraction:.0%}"
             return Text("\n").join([marks, line, axis_labels, legend, Text(words)])
-        return Text("\n").join([Text("Roofline (FLOP per byte, log)", style="bold"), marks, line, axis_labels, legend,
-                                Text(critical, self.style("roofline--muted")), Text(words)])
+        lines = [Text("Roofline (FLOP per byte, log)", style="bold"), marks, line, axis_labels, legend,
+                 Text(critical, self.style("roofline--muted")), Text(words)]
+        engine, source = profile.engine, plan.provenance
+        if decode.tokens_per_s_per_user_ideal != decode.tokens_per_s_per_user or engine.mfu < 1:
+            lines.append(Text(f"ideal (peak spec): {rate_text(decode.tokens_per_s_per_user_ideal)} tok/s per user, "
+                              f"prefill {rate_text(plan.prefill.tokens_per_s_ideal)} tok/s", self.style("roofline--muted")))
+        lines.append(Text(f"expected: bandwidth {engine.mbu:.0%} ({source.decode}), FLOPs {engine.mfu:.0%} "
+                          f"({source.prefill}); KV budget: {source.kv_budget}", self.style("roofline--muted")))
+        return Text("\n").join(lines)
 
 
 class CapacityPanel(PlanView):

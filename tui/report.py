@@ -84,6 +84,7 @@ def render_plan(profile: Profile, result: Plan) -> Group:
         ("tok/s per user", rate(decode.tokens_per_s_per_user) + _target(decode.meets_target)),
         ("tok/s aggregate", rate(decode.tokens_per_s_aggregate)),
         ("tok/s single user", rate(decode.tokens_per_s_single_user)),
+        ("tok/s/user at peak", rate(decode.tokens_per_s_per_user_ideal)),
         ("prefill tok/s", rate(result.prefill.tokens_per_s)),
         ("TTFT", seconds(result.prefill.ttft) + _target(result.prefill.meets_target)),
     ]
@@ -109,6 +110,10 @@ def render_plan(profile: Profile, result: Plan) -> Group:
     parts: list = [header, Text(""), grid]
     if result.warnings:
         parts.append(Panel(Text("\n".join(f"• {w}" for w in result.warnings)), title="warnings", border_style="yellow"))
+    source = result.provenance
+    parts.append(Text(f"figures from: weights {source.weights} · KV budget {source.kv_budget} · decode {source.decode} "
+                      f"(mbu {profile.engine.mbu:.0%}) · prefill {source.prefill} (mfu {profile.engine.mfu:.0%})",
+                      style="dim"))
     if result.notes:
         parts.append(Text("\n".join(f"note: {n}" for n in result.notes), style="dim"))
     return Group(*parts)

@@ -28,9 +28,7 @@ from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile, with_section
 from napkinmath.core.profile_io import load_profile, save_profile
 from napkinmath.themes import APP_VARIABLE_DEFAULTS, THEMES
-from napkinmath.core.export import plan_markdown, vllm_command
 from napkinmath.core.profile_io import write_text_atomically
-from napkinmath.tui.analysis import ChartsScreen, CompareScreen, RecommendScreen
 from napkinmath.tui.commands import NapkinCommands
 from napkinmath.tui.discovery import DiscoveryActions
 from napkinmath.tui.history import History
@@ -378,17 +376,24 @@ class NapkinApp(DiscoveryActions, App[None]):
         if event.button.id in actions:
             actions[event.button.id]()
 
+    # The analysis screens import plotting and search code: loaded when first used, not at start-up.
     def action_charts(self) -> None:
+        from napkinmath.tui.analysis import ChartsScreen
+
         self.push_screen(ChartsScreen(self.profile))
 
     def action_compare(self) -> None:
         """Compare with the pinned baseline, or with a profile picked from the list when none is pinned."""
+        from napkinmath.tui.analysis import CompareScreen
+
         if self.baseline is not None:
             self.push_screen(CompareScreen((self.profile.name, self.plan), (self.baseline_name, self.baseline)))
         else:
             self.action_compare_with_profile()
 
     def action_compare_with_profile(self) -> None:
+        from napkinmath.tui.analysis import CompareScreen
+
         def picked(path: Path | None) -> None:
             if path is None:
                 return
@@ -403,6 +408,8 @@ class NapkinApp(DiscoveryActions, App[None]):
         self.push_screen(OpenScreen(sorted(folder.glob("*.toml")) if folder.is_dir() else [], shipped_profiles()), picked)
 
     def action_recommend(self) -> None:
+        from napkinmath.tui.analysis import RecommendScreen
+
         def chosen(candidate) -> None:
             if candidate is not None:
                 self.history.record(self.profile)
@@ -416,6 +423,8 @@ class NapkinApp(DiscoveryActions, App[None]):
     def export(self, kind: str) -> None:
         """Copy the Markdown report or the vllm serve command (OSC 52, where the terminal allows it) and
         write it to a file as well, since an app cannot tell whether the terminal honoured the copy."""
+        from napkinmath.core.export import plan_markdown, vllm_command
+
         text = plan_markdown(self.profile, self.plan) if kind == "markdown" else vllm_command(self.profile, self.plan)
         name = profile_file_name(self.profile.name).removesuffix(".toml") + (".md" if kind == "markdown" else ".sh")
         path = napkin_home() / "exports" / name

@@ -1,5 +1,6 @@
 """Real models and real GPU boxes in the app: import a config.json, browse the local HuggingFace cache,
 detect the GPUs. Slow work (scanning, nvidia-smi) runs in worker threads and posts its result back.
+The core modules are imported when an action first runs, keeping them out of start-up.
 
 A mixin of NapkinApp: it uses the app's ``load_section`` and ``notify``.
 """
@@ -11,9 +12,6 @@ from pathlib import Path
 from textual import work
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.gpu_detect import Detection, detect_gpus, hardware_section
-from napkinmath.core.hf_cache import hf_hub_cache
-from napkinmath.core.model_import import import_model
 from napkinmath.tui.screens import ImportConfigScreen, LocalModelsScreen, PromptScreen
 
 
@@ -24,6 +22,8 @@ class DiscoveryActions:
         self.push_screen(ImportConfigScreen(Path.cwd()), lambda path: path and self.import_model_from(path, None))
 
     def action_local_models(self) -> None:
+        from napkinmath.core.hf_cache import hf_hub_cache
+
         def picked(model) -> None:
             if model is not None:
                 self.import_model_from(model.folder, model.repo_id)
@@ -32,6 +32,8 @@ class DiscoveryActions:
 
     def import_model_from(self, path: Path, name: str | None) -> None:
         """Import a config.json (and safetensors headers); it becomes a preset for this session."""
+        from napkinmath.core.model_import import import_model
+
         try:
             imported = import_model(path, name)
         except ProfileError as error:
@@ -47,11 +49,15 @@ class DiscoveryActions:
 
     @work(thread=True, exclusive=True, group="detect")
     def detect_worker(self) -> None:
+        from napkinmath.core.gpu_detect import detect_gpus
+
         detection = detect_gpus(timeout_s=5.0)
         self.call_from_thread(self.apply_detection, detection)
 
-    def apply_detection(self, detection: Detection) -> None:
+    def apply_detection(self, detection) -> None:
         """Fill the hardware from what the driver reports; an unknown GPU keeps placeholders to complete."""
+        from napkinmath.core.gpu_detect import hardware_section
+
         if not detection.gpus:
             self.notify(detection.problem or "no GPU found", title="No GPUs detected", severity="warning", timeout=10)
             return

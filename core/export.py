@@ -31,6 +31,7 @@ from __future__ import annotations
 import shlex
 
 from napkinmath.core.catalog import model_entry
+from napkinmath.core.formatting import gib, money, rate, seconds
 from napkinmath.core.plan import Plan
 from napkinmath.core.precisions import Precision
 from napkinmath.core.profile import Profile
@@ -66,24 +67,6 @@ PLACEHOLDER_MODEL = "<huggingface-repo-id>"
 _PRE_QUANTIZED = frozenset({Precision.int8, Precision.int4, Precision.fp4, Precision.nvfp4, Precision.mxfp4})
 _SIXTEEN_BIT = frozenset({Precision.bf16, Precision.fp16, Precision.fp32})
 _DTYPE_FLAG = {Precision.fp16: "float16", Precision.fp32: "float32"}
-
-
-# Formats: the CLI report's (tui/report.py), repeated here because core must not import the TUI.
-
-def _gib(value: float) -> str:
-    return f"{value / GIB:,.2f} GiB"
-
-
-def _rate(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
-
-
-def _money(value: float | None, digits: int = 2) -> str:
-    return "n/a (nobody served)" if value is None else f"${value:,.{digits}f}"
-
-
-def _seconds(value: float) -> str:
-    return f"{value * 1e3:,.1f} ms" if value < 1 else f"{value:,.2f} s"
 
 
 def _number(value: float) -> str:
@@ -139,7 +122,7 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
     if work.target_tokens_per_s > 0:
         targets.append(f"{_number(work.target_tokens_per_s)} tok/s per user")
     if work.ttft_target_s > 0:
-        targets.append(f"TTFT {_seconds(work.ttft_target_s)}")
+        targets.append(f"TTFT {seconds(work.ttft_target_s)}")
     deployment = [
         ("GPU", gpu),
         ("GPUs", f"{par.gpus:,} ({par.gpus_per_replica:,} per replica × {par.replicas:,} "
@@ -184,7 +167,7 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
     if plan.memory.fits:
         out += ["The model fits.", ""]
     else:
-        out += [f"**The model does not fit**: each GPU is short by {_gib(memory.shortfall)}.", ""]
+        out += [f"**The model does not fit**: each GPU is short by {gib(memory.shortfall)}.", ""]
 
     # Capacity
     capacity_rows = [
@@ -197,21 +180,21 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
         ("replicas needed", "-" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"),
         ("KV per token", f"{plan.kv.bytes_per_token:,.0f} B"),
         ("KV pool", f"{plan.kv.tokens_capacity:,} tokens"),
-        ("KV per sequence (avg ctx)", _gib(plan.kv.bytes_per_sequence_avg_context)),
+        ("KV per sequence (avg ctx)", gib(plan.kv.bytes_per_sequence_avg_context)),
     ]
     out += ["## Capacity", ""] + _table(("Figure", "Value"), capacity_rows, "lr") + [""]
 
     # Speed
     speed_target = f"{_number(work.target_tokens_per_s)} tok/s"
-    ttft_target = _seconds(work.ttft_target_s)
+    ttft_target = seconds(work.ttft_target_s)
     speed_rows = [
-        ("decode tok/s per user", _rate(decode.tokens_per_s_per_user), _target(decode.meets_target, speed_target)),
-        ("decode tok/s aggregate", _rate(decode.tokens_per_s_aggregate), "-"),
-        ("decode tok/s single user", _rate(decode.tokens_per_s_single_user), "-"),
+        ("decode tok/s per user", rate(decode.tokens_per_s_per_user), _target(decode.meets_target, speed_target)),
+        ("decode tok/s aggregate", rate(decode.tokens_per_s_aggregate), "-"),
+        ("decode tok/s single user", rate(decode.tokens_per_s_single_user), "-"),
         ("batch per pool", f"{decode.batch:,.1f}", "-"),
-        ("step time", _seconds(decode.step_time), "-"),
-        ("prefill tok/s", _rate(plan.prefill.tokens_per_s), "-"),
-        ("TTFT", _seconds(plan.prefill.ttft), _target(plan.prefill.meets_target, ttft_target)),
+        ("step time", seconds(decode.step_time), "-"),
+        ("prefill tok/s", rate(plan.prefill.tokens_per_s), "-"),
+        ("TTFT", seconds(plan.prefill.ttft), _target(plan.prefill.meets_target, ttft_target)),
     ]
     out += ["## Speed", ""] + _table(("Figure", "Value", "Target"), speed_rows, "lrl") + [""]
 
@@ -230,11 +213,11 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
 
     # Cost
     cost_rows = [
-        ("rented per hour", _money(cost.per_hour)),
-        ("per user-month", _money(cost.per_user_month)),
-        ("per 1M tokens", _money(cost.per_million_tokens, 3)),
-        ("owned per hour", _money(cost.own_per_hour)),
-        ("owned, per user", _money(cost.own_lifetime_per_user, 0)),
+        ("rented per hour", money(cost.per_hour)),
+        ("per user-month", money(cost.per_user_month)),
+        ("per 1M tokens", money(cost.per_million_tokens, 3)),
+        ("owned per hour", money(cost.own_per_hour)),
+        ("owned, per user", money(cost.own_lifetime_per_user, 0)),
     ]
     out += ["## Cost", ""] + _table(("Figure", "Value"), cost_rows, "lr") + [""]
 

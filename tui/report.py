@@ -8,27 +8,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from napkinmath.core.formatting import gib, money, rate, seconds
 from napkinmath.core.plan import Plan
 from napkinmath.core.profile import Profile
-
-GIB = 2**30
-
-
-def gib(value: float) -> str:
-    return f"{value / GIB:,.2f} GiB"
-
-
-def rate(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
-
-
-def money(value: float | None, digits: int = 2) -> str:
-    return "n/a (nobody served)" if value is None else f"${value:,.{digits}f}"
-
-
-def seconds(value: float) -> str:
-    return f"{value * 1e3:,.1f} ms" if value < 1 else f"{value:,.2f} s"
-
 
 def _figures(title: str, rows: list[tuple[str, str]]) -> Table:
     table = Table.grid(padding=(0, 2))

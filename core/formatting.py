@@ -1,0 +1,25 @@
+"""How the reports write figures (the CLI report and the Markdown export share these)."""
+
+from __future__ import annotations
+
+from napkinmath.core.specs import GIB
+
+
+def gib(value: float) -> str:
+    """Bytes in GiB, two decimals."""
+    return f"{value / GIB:,.2f} GiB"
+
+
+def rate(value: float) -> str:
+    """A rate: whole numbers from 100 up, one decimal below."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def money(value: float | None, digits: int = 2) -> str:
+    """Dollars; None (nobody served) says so."""
+    return "n/a (nobody served)" if value is None else f"${value:,.{digits}f}"
+
+
+def seconds(value: float) -> str:
+    """Milliseconds below a second, seconds above."""
+    return f"{value * 1e3:,.1f} ms" if value < 1 else f"{value:,.2f} s"

@@ -31,7 +31,7 @@ from __future__ import annotations
 import shlex
 
 from napkinmath.core.catalog import model_entry
-from napkinmath.core.formatting import gib, money, rate, seconds
+from napkinmath.core.formatting import cost_rows, rate, seconds
 from napkinmath.core.plan import Plan
 from napkinmath.core.precisions import Precision
 from napkinmath.core.profile import Profile
@@ -212,14 +212,7 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
     out += ["## Roofline", ""] + _table(("Figure", "Value"), roofline_rows, "lr") + [""]
 
     # Cost
-    cost_rows = [
-        ("rented per hour", money(cost.per_hour)),
-        ("per user-month", money(cost.per_user_month)),
-        ("per 1M tokens", money(cost.per_million_tokens, 3)),
-        ("owned per hour", money(cost.own_per_hour)),
-        ("owned, per user", money(cost.own_lifetime_per_user, 0)),
-    ]
-    out += ["## Cost", ""] + _table(("Figure", "Value"), cost_rows, "lr") + [""]
+    out += ["## Cost", ""] + _table(("Figure", "Value"), cost_rows(cost), "lr") + [""]
 
     if plan.warnings:
         out += ["## Warnings", ""] + [f"- {_one_line(w)}" for w in plan.warnings] + [""]

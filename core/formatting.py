@@ -23,3 +23,14 @@ def money(value: float | None, digits: int = 2) -> str:
 def seconds(value: float) -> str:
     """Milliseconds below a second, seconds above."""
     return f"{value * 1e3:,.1f} ms" if value < 1 else f"{value:,.2f} s"
+
+
+def cost_rows(cost) -> list[tuple[str, str]]:
+    """The cost figures as (label, text), in the order every report lists them."""
+    return [
+        ("rented per hour", money(cost.per_hour)),
+        ("per user-month", money(cost.per_user_month)),
+        ("per 1M tokens", money(cost.per_million_tokens, 3)),
+        ("owned per hour", money(cost.own_per_hour)),
+        ("owned, per user", money(cost.own_lifetime_per_user, 0)),
+    ]

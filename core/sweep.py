@@ -133,6 +133,17 @@ def cost_vs_gpus(profile: Profile, replicas: int = 8) -> Series:
                   right={"users served": [p.plan.capacity.users_served if p.plan else None for p in results]})
 
 
+def field_upper_bound(section: Any, key: str) -> float:
+    """The largest value a field's own validation allows (its ``le``, or just under its ``lt``)."""
+    bound = float("inf")
+    for rule in type(section).model_fields[key].metadata:
+        if getattr(rule, "le", None) is not None:
+            bound = min(bound, float(rule.le))
+        if getattr(rule, "lt", None) is not None:
+            bound = min(bound, float(rule.lt) * (1 - 1e-6))
+    return bound
+
+
 def field_vs_figure(profile: Profile, path: str, figure_key: str, points: int = 24) -> Series:
     """Any output figure as one numeric field goes from a quarter to four times its value."""
     from napkinmath.core.figures import FIGURES_BY_KEY
@@ -144,8 +155,7 @@ def field_vs_figure(profile: Profile, path: str, figure_key: str, points: int = 
     figure = FIGURES_BY_KEY[figure_key]
     integer = isinstance(current, int)
     low, high = (current / 4, current * 4) if current else (0.0, 1.0)
-    if path.endswith(("duty_cycle", "mbu", "mfu", "gpu_memory_utilization", "prefix_cache_hit")):
-        high = min(high, 1.0 if not path.endswith("prefix_cache_hit") else 0.99)
+    high = min(high, field_upper_bound(getattr(profile, section), key))
     values = _spread(max(low, 1 if integer else 1e-3), high, points, integer)
     results = sweep(profile, path, values)
     return Series(f"{figure.label} against {key}", key, [p.value for p in results],

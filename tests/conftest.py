@@ -23,3 +23,14 @@ def napkin_home(tmp_path, monkeypatch):
     """An empty $NAPKIN_HOME so tests never touch the user's real config folder."""
     monkeypatch.setenv("NAPKIN_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
+
+
+async def type_into(pilot, selector: str, text: str) -> None:
+    """Focus a field, clear it with keys and type the text, as a user would."""
+    from textual.widgets import Input
+
+    field = pilot.app.query_one(selector, Input)
+    field.focus()
+    await pilot.pause()
+    await pilot.press("end", *["backspace"] * (len(field.value) + 1), *list(text))
+    await pilot.pause()

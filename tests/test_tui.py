@@ -10,6 +10,7 @@ from napkinmath.core.paths import shipped_profile, shipped_profiles
 from napkinmath.core.plan import plan
 from napkinmath.core.profile_io import load_profile, save_profile
 from napkinmath.tui.app import KEY_MAP, NapkinApp, opening_profile
+from conftest import type_into
 from napkinmath.tui.outputs import VramBar
 from napkinmath.tui.screens import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen
 from napkinmath.tui.settings import Settings, load_settings
@@ -25,13 +26,6 @@ def make_app(name: str = "llama-3.1-70b-2xh100-fp8.toml", settings: Settings | N
     return NapkinApp(load_profile(path), path, settings=settings)
 
 
-async def type_into(pilot, selector: str, text: str) -> None:
-    """Focus a field, clear it with keys and type the text, as a user would."""
-    field = pilot.app.query_one(selector, Input)
-    field.focus()
-    await pilot.pause()
-    await pilot.press("end", *["backspace"] * (len(field.value) + 1), *list(text))
-    await pilot.pause()
 
 
 def vram_text(app: NapkinApp) -> str:

@@ -13,6 +13,7 @@ from napkinmath.core.plan import plan
 from napkinmath.core.profile_io import load_profile
 from napkinmath.tui.analysis import ChartsScreen, CompareScreen, RecommendScreen
 from napkinmath.tui.app import NapkinApp
+from conftest import type_into
 from napkinmath.tui.outputs import CapacityPanel, CostPanel
 
 CONFIGS = Path(__file__).parent / "data" / "configs"
@@ -24,12 +25,6 @@ def make_app(name: str = "llama-3.1-70b-2xh100-fp8.toml") -> NapkinApp:
     return NapkinApp(load_profile(path), path)
 
 
-async def type_into(pilot, selector: str, text: str) -> None:
-    field = pilot.app.query_one(selector, Input)
-    field.focus()
-    await pilot.pause()
-    await pilot.press("end", *["backspace"] * (len(field.value) + 1), *list(text))
-    await pilot.pause()
 
 
 async def test_undo_and_redo_across_edits_presets_and_imports(napkin_home):

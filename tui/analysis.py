@@ -87,9 +87,9 @@ class ChartsScreen(Screen[None]):
             points = [(x, y) for x, y in zip(series.xs, ys) if y is not None]
             if points:
                 plt.plot(*zip(*points), label=f"{name} (right)", yside="right", marker="braille")
-        for name, y in (series.hlines or {}).items():
+        for y in (series.hlines or {}).values():
             plt.hline(y)
-        for name, x in (series.vlines or {}).items():
+        for x in (series.vlines or {}).values():
             plt.vline(x)
         marks = [f"— {name}: {value:,.4g}" for name, value in {**(series.hlines or {}), **(series.vlines or {})}.items()]
         self.query_one("#chart-note", Static).update("   ".join(marks) or "Escape: back to the planner")

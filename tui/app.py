@@ -301,21 +301,19 @@ class NapkinApp(DiscoveryActions, App[None]):
         """
         section, key = path.split(".")
         current = getattr(getattr(self.profile, section), key)
-        if value == (current.value if isinstance(current, Precision) else current) or value == self.session_preset:
-            return
-        if path == "model.preset" and value in self.session_models:
-            self.load_section("model", self.session_models[value], session_preset=value)
+        if value == (current.value if isinstance(current, Precision) else current):
             return
         if path == "model.preset":
+            if value == self.session_preset:
+                return
+            if value in self.session_models:
+                self.load_section("model", self.session_models[value], session_preset=value)
+                return
             self.session_preset = None
         reason = self._apply(path, value)
         if reason:
             self.notify(reason, title="Not applied", severity="error")
-        self.invalid.clear()
-        for row in self.field_rows:
-            row.show_error(None)
-        self._show_profile(force=True)
-        self._show_stale()
+        self._refresh_fields()
 
     def load_section(self, section: str, fields: dict, session_preset: str | None = None) -> bool:
         """Replace [hardware] or [model] whole (detected GPUs, an imported model); False if refused."""
@@ -338,6 +336,10 @@ class NapkinApp(DiscoveryActions, App[None]):
         """A whole new profile (a section loaded, undo, redo, a file opened): every field follows it."""
         self.profile = profile
         self.dirty = dirty
+        self._refresh_fields()
+
+    def _refresh_fields(self) -> None:
+        """After a change made elsewhere than a field: no field is refused, every field shows the profile."""
         self.invalid.clear()
         for row in self.field_rows:
             row.show_error(None)

@@ -104,7 +104,6 @@ def _print_listing(title: str, headers: tuple[str, ...], rows: list[tuple[str, .
                    flexible: str = "name", may_hide: bool = True) -> None:
     """A table whose columns keep their content's width; only the ``flexible`` column shrinks (with an
     ellipsis), and it is left out below 8 characters when ``may_hide``."""
-    from rich import box
     from rich.table import Table
 
     console = _console()

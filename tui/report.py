@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from napkinmath.core.formatting import gib, money, rate, seconds
+from napkinmath.core.formatting import cost_rows, gib, rate, seconds
 from napkinmath.core.plan import Plan
 from napkinmath.core.profile import Profile
 
@@ -78,16 +78,8 @@ def render_plan(profile: Profile, result: Plan) -> Group:
         ("critical batch", critical),
         ("... weights only", "never" if roof.critical_batch_weights_only is None else f"{roof.critical_batch_weights_only:,}"),
     ]
-    cost = result.cost
-    cost_rows = [
-        ("rented per hour", money(cost.per_hour)),
-        ("per user-month", money(cost.per_user_month)),
-        ("per 1M tokens", money(cost.per_million_tokens, 3)),
-        ("owned per hour", money(cost.own_per_hour)),
-        ("owned, per user", money(cost.own_lifetime_per_user, 0)),
-    ]
     grid = Columns([_figures("Memory per GPU", memory_rows), _figures("Capacity", capacity_rows),
-                    _figures("Speed", speed_rows), _figures("Roofline", roofline_rows), _figures("Cost", cost_rows)],
+                    _figures("Speed", speed_rows), _figures("Roofline", roofline_rows), _figures("Cost", cost_rows(result.cost))],
                    padding=(1, 4))
     parts: list = [header, Text(""), grid]
     if result.warnings:

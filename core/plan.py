@@ -106,6 +106,8 @@ class DecodeFigures:
     tokens_per_s_aggregate: float
     tokens_per_s_single_user: float
     tokens_per_s_per_user_ideal: float  # at full bandwidth and FLOPs (mbu = mfu = 1): the peak-spec ceiling
+    tokens_per_s_aggregate_ideal: float  # the same users at the peak-spec step time
+    step_time_ideal: float
     bytes_per_step: float
     bound: str
     arithmetic_intensity: float
@@ -130,6 +132,7 @@ class PrefillFigures:
     flops_per_token: float
     arithmetic_intensity: float
     ttft: float
+    ttft_ideal: float  # at mfu = 1 and the peak-spec decode step
     meets_target: bool | None
 
 
@@ -296,6 +299,9 @@ def plan(profile: Profile) -> Plan:
                                         prefill_attention, attention_flops_per_s, engine.mfu)
     prefill_peak = gpus_per_replica * weight_flops_per_s / weight_flops
     ttft = ttft_s(work.prompt_tokens, work.prefix_cache_hit, prefill_rate, work.concurrent_prefills, step_time)
+    step_time_ideal = ideal_step.step_time_s(batch)
+    ttft_ideal = ttft_s(work.prompt_tokens, work.prefix_cache_hit, prefill_rate / engine.mfu, work.concurrent_prefills,
+                        step_time_ideal)
     meets_ttft = None if work.ttft_target_s <= 0 else ttft <= work.ttft_target_s
     # The prefill point on the roofline: one pass over the uncached prompt reads the weights once
     # and writes each token's KV, per GPU of the busiest stage.
@@ -332,7 +338,8 @@ def plan(profile: Profile) -> Plan:
             collective_time=step.collective_time_s(batch),
             communication_fraction=step.collective_time_s(batch) / step_time, tokens_per_s_per_user=1 / step_time,
             tokens_per_s_aggregate=aggregate, tokens_per_s_single_user=1 / step.step_time_s(1.0),
-            tokens_per_s_per_user_ideal=1 / ideal_step.step_time_s(batch),
+            tokens_per_s_per_user_ideal=1 / step_time_ideal,
+            tokens_per_s_aggregate_ideal=users_served * work.duty_cycle / step_time_ideal, step_time_ideal=step_time_ideal,
             bytes_per_step=bytes_per_step, bound="compute" if compute_time > memory_time else "memory",
             arithmetic_intensity=flops_per_step / bytes_per_step, meets_target=meets_speed),
         roofline=RooflineFigures(
@@ -342,7 +349,7 @@ def plan(profile: Profile) -> Plan:
         prefill=PrefillFigures(tokens_per_s=prefill_rate, tokens_per_s_ideal=prefill_rate / engine.mfu,
                                tokens_per_s_peak=prefill_peak,
                                flops_per_token=weight_flops + prefill_attention,
-                               arithmetic_intensity=prefill_intensity, ttft=ttft,
+                               arithmetic_intensity=prefill_intensity, ttft=ttft, ttft_ideal=ttft_ideal,
                                meets_target=meets_ttft),
         cost=CostFigures(
             per_hour=per_hour,

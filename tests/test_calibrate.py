@@ -150,3 +150,17 @@ def test_real_log_qwen3_14b_kv_tokens_match_the_logged_pool():
     assert result.kv.bytes_per_token == 163_840
     # 6.51 GiB is rounded to two decimals in the log: that alone allows +-0.08% on the token count
     assert result.kv.tokens_capacity == pytest.approx(facts.kv_cache_tokens, rel=1e-3)
+
+
+@pytest.mark.parametrize("mbu, mfu", [(1.0, 1.0), (0.6, 1.0), (1.0, 0.4), (0.7, 0.5)])
+def test_ideal_figures_are_the_same_plan_at_peak_spec(mbu, mfu):
+    expected_profile = edit_profile(edit_profile(load_profile(LLAMA_70B), "engine.mbu", mbu), "engine.mfu", mfu)
+    at_peak = plan(edit_profile(edit_profile(expected_profile, "engine.mbu", 1.0), "engine.mfu", 1.0))
+    expected = plan(expected_profile)
+    if expected.capacity.users_served == at_peak.capacity.users_served:  # same users: same batch, same step
+        assert expected.decode.step_time_ideal == pytest.approx(at_peak.decode.step_time)
+        assert expected.decode.tokens_per_s_aggregate_ideal == pytest.approx(at_peak.decode.tokens_per_s_aggregate)
+        assert expected.prefill.ttft_ideal == pytest.approx(at_peak.prefill.ttft)
+    assert expected.decode.step_time_ideal <= expected.decode.step_time
+    assert expected.prefill.ttft_ideal <= expected.prefill.ttft
+    assert (expected.decode.step_time_ideal < expected.decode.step_time) == (mbu < 1)

@@ -267,7 +267,8 @@ class RooflineGauge(PlanView):
         lines = [Text("Roofline (FLOP per byte, log)", style="bold"), marks, line, axis_labels, legend,
                  Text(critical, self.style("roofline--muted")), Text(words)]
         engine, source = profile.engine, plan.provenance
-        if decode.tokens_per_s_per_user_ideal != decode.tokens_per_s_per_user or engine.mfu < 1:
+        peak_in_capacity = self.baseline is None  # the capacity panel's peak-spec column (wide layout)
+        if not peak_in_capacity and (decode.step_time_ideal < decode.step_time or engine.mfu < 1):
             lines.append(Text(f"ideal (peak spec): {rate_text(decode.tokens_per_s_per_user_ideal)} tok/s per user, "
                               f"prefill {rate_text(plan.prefill.tokens_per_s_ideal)} tok/s", self.style("roofline--muted")))
         lines.append(Text(f"expected: bandwidth {engine.mbu:.0%} ({source.decode}), FLOPs {engine.mfu:.0%} "
@@ -297,10 +298,23 @@ class CapacityPanel(PlanView):
             return Text(value)
         return Text.assemble(value, (" ✓" if met else " ✗ target", self.style("panel--good" if met else "panel--bad")))
 
+    def ideal_shown(self, plan: Plan) -> bool:
+        """The peak-spec column shows beside the expected figures when they differ, in the wide layout
+        with no baseline pinned (a pinned baseline's change column takes that place)."""
+        differs = (plan.decode.step_time_ideal < plan.decode.step_time
+                   or plan.prefill.tokens_per_s_ideal > plan.prefill.tokens_per_s)
+        return differs and not self.compact and self.baseline is None
+
     def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
         capacity, decode, prefill, work = plan.capacity, plan.decode, plan.prefill, profile.workload
         served = Text(f"{capacity.users_served:,} of {work.users:,}", self.style("panel--strong"))
         replicas = "—" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"
+        ideal = self.ideal_shown(plan)
+
+        def third(key: str, peak: str) -> Text:
+            """The change against the baseline, or the peak-spec figure."""
+            return Text(peak, self.style("panel--label")) if ideal else self.change(key)
+
         rows = [
             ("Users served", served, self.change("users_served")),
             ("Limited by", self.LIMITS[capacity.limited_by]),
@@ -310,11 +324,14 @@ class CapacityPanel(PlanView):
             ("Seqs @ full", f"{capacity.max_sequences_full_context:,} per pool"),
             ("Replicas", replicas),
             ("Decode / user", self._target(f"{rate_text(decode.tokens_per_s_per_user)} tok/s", decode.meets_target),
-             self.change("tokens_per_s_per_user")),
-            ("Decode, all", f"{rate_text(decode.tokens_per_s_aggregate)} tok/s", self.change("tokens_per_s_aggregate")),
-            ("Step time", time_text(decode.step_time), self.change("step_time_ms")),
-            ("Prefill", f"{rate_text(prefill.tokens_per_s)} tok/s", self.change("prefill_tokens_per_s")),
-            ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target), self.change("ttft_s")),
+             third("tokens_per_s_per_user", rate_text(decode.tokens_per_s_per_user_ideal))),
+            ("Decode, all", f"{rate_text(decode.tokens_per_s_aggregate)} tok/s",
+             third("tokens_per_s_aggregate", rate_text(decode.tokens_per_s_aggregate_ideal))),
+            ("Step time", time_text(decode.step_time), third("step_time_ms", time_text(decode.step_time_ideal))),
+            ("Prefill", f"{rate_text(prefill.tokens_per_s)} tok/s",
+             third("prefill_tokens_per_s", rate_text(prefill.tokens_per_s_ideal))),
+            ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target),
+             third("ttft_s", time_text(prefill.ttft_ideal))),
         ]
         if self.compact:
             rows = [
@@ -331,7 +348,12 @@ class CapacityPanel(PlanView):
                 ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target)),
             ]
             return _figures(rows, self.style("panel--label"))
-        return Group(Text("Capacity & latency", style="bold"), _figures(rows, self.style("panel--label")))
+        title = Table.grid(padding=(0, 1), expand=True)
+        title.add_column(no_wrap=True, ratio=1)
+        title.add_column(justify="right", no_wrap=True)
+        title.add_row(Text("Capacity & latency", style="bold"),
+                      Text("at peak", self.style("panel--label")) if ideal else "")
+        return Group(title, _figures(rows, self.style("panel--label")))
 
 
 class CostPanel(PlanView):

@@ -135,4 +135,5 @@ def with_advice(profile: Profile, result: Plan) -> Plan:
     warnings = _not_fitting(profile, result) if not result.memory.fits else []
     warnings += _capacity(profile, result) + _configuration(profile, result)
     return type(result)(result.gpus, result.memory, result.kv, result.capacity, result.decode, result.roofline,
-                        result.prefill, result.cost, result.provenance, tuple(warnings), tuple(_notes(profile, result)))
+                        result.prefill, result.cost, result.provenance, result.engine, tuple(warnings),
+                        tuple(_notes(profile, result)))

@@ -74,6 +74,10 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
 
 
+def _engine_name(engine) -> str:
+    return f"vLLM {engine.version}" if engine.name == "vllm" else "generic engine (physics.md anchors)"
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -138,7 +142,8 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
         ("Users", f"{work.users:,}"),
         ("Duty cycle", f"{work.duty_cycle:.0%}"),
         ("Targets", " · ".join(targets) if targets else "none"),
-        ("Engine", f"memory utilization {_number(engine.gpu_memory_utilization)} · block {engine.block_tokens} tokens"
+        ("Engine", f"{_engine_name(engine)} · memory utilization {_number(engine.gpu_memory_utilization)} · block "
+                   f"{plan.engine.block_tokens if plan.engine else engine.block_tokens or 16} tokens"
                    f" · MBU {engine.mbu:.0%} · MFU {engine.mfu:.0%}"),
     ]
     out += ["## Deployment", ""] + _table(("Setting", "Value"), deployment, "ll") + [""]
@@ -168,6 +173,9 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
         out += ["The model fits.", ""]
     else:
         out += [f"**The model does not fit**: each GPU is short by {gib(memory.shortfall)}.", ""]
+    if plan.engine is not None and plan.memory.fits:
+        out += [f"vLLM {plan.engine.version} would log:", "", "```", plan.engine.available_kv_line,
+                plan.engine.kv_cache_size_line, plan.engine.max_concurrency_line, "```", ""]
 
     # Capacity
     capacity_rows = [
@@ -294,8 +302,12 @@ def vllm_command(profile: Profile, plan: Plan, model_id: str | None = None) -> s
                         f"the nearest is fp8")
     options.append(("--gpu-memory-utilization", str(engine.gpu_memory_utilization)))
     options.append(("--max-num-seqs", str(max(1, plan.capacity.concurrent_sequences))))
-    if engine.block_tokens != 16:
+    if engine.max_num_batched_tokens is not None:
+        options.append(("--max-num-batched-tokens", str(engine.max_num_batched_tokens)))
+    if engine.block_tokens is not None:
         options.append(("--block-size", str(engine.block_tokens)))
+    if not engine.cuda_graphs:
+        options.append(("--enforce-eager", None))
 
     parts = [f"vllm serve {shlex.quote(repo)}"] + [
         flag if value is None else f"{flag} {shlex.quote(value)}" for flag, value in options]

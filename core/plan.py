@@ -45,6 +45,15 @@ from napkinmath.core.memory import (
 from napkinmath.core.prefill import attention_flops_per_token_prefill, prefill_tokens_per_s, ttft_s
 from napkinmath.core.profile import Profile
 from napkinmath.core.specs import GIB
+from napkinmath.core.vllm_engine import (
+    VllmReport,
+    activation_peak_bytes,
+    block_tokens_for,
+    cuda_graph_bytes_charged,
+    default_scheduler_limits,
+    non_torch_bytes,
+    vllm_report,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +179,7 @@ class Plan:
     prefill: PrefillFigures
     cost: CostFigures
     provenance: Provenance
+    engine: VllmReport | None  # what vLLM would print at start-up; None for the generic engine
     warnings: tuple[str, ...]
     notes: tuple[str, ...]
 
@@ -219,6 +229,14 @@ def _provenance(profile: Profile, defaults_used: bool) -> Provenance:
                       kv_budget=kv_budget, decode=decode, prefill=prefill)
 
 
+def _scheduler_limits(profile: Profile) -> tuple[int, int]:
+    """(max_num_batched_tokens, max_num_seqs): the profile's, else vLLM's defaults for this GPU."""
+    engine = profile.engine
+    batched, sequences = default_scheduler_limits(engine.version, profile.hardware.memory_gib, profile.hardware.name,
+                                                  engine.usage, profile.workload.max_context_tokens)
+    return (engine.max_num_batched_tokens or batched, engine.max_num_seqs or sequences)
+
+
 def plan(profile: Profile) -> Plan:
     """Plan one profile (physics.md end to end). Never raises for a valid profile."""
     hardware, model, par, work, engine = (profile.hardware, profile.model, profile.parallelism,
@@ -230,16 +248,27 @@ def plan(profile: Profile) -> Plan:
     usable = usable_bytes(hardware.memory_gib, engine.gpu_memory_utilization)
     dense_bytes, expert_bytes = weight_bytes_per_gpu(model, par.tensor, par.pipeline, par.data, par.expert)
     weights = dense_bytes + expert_bytes
-    if engine.activation_gib is None:
+    vllm = engine.name == "vllm"
+    batched_tokens, sequences = _scheduler_limits(profile)
+    if engine.activation_gib is not None:
+        activations, activations_source = engine.activation_gib * GIB, "profile"
+    elif vllm:
+        activations = activation_peak_bytes(model, batched_tokens, sequences, par.tensor, par.expert, engine.version)
+        activations_source = (f"vLLM {engine.version} profile run: {batched_tokens:,} batched tokens, "
+                              f"sampler over {min(sequences, batched_tokens):,} sequences")
+    else:
         activations = default_activation_bytes(model)
         activations_source = "empirical default (physics.md anchors, scaled by hidden size)"
+    cuda_graphs = cuda_graph_bytes_charged(engine.version, engine.cuda_graphs) if vllm else 0.0
+    if engine.overhead_gib is not None:
+        overhead, overhead_source = engine.overhead_gib * GIB, "profile"
+    elif vllm:
+        overhead = non_torch_bytes(gpus_per_replica, engine.version) + cuda_graphs
+        overhead_source = (f"vLLM {engine.version}: non-torch memory"
+                           + (" and the CUDA-graph estimate" if cuda_graphs else ""))
     else:
-        activations, activations_source = engine.activation_gib * GIB, "profile"
-    if engine.overhead_gib is None:
         overhead = default_overhead_bytes(gpus_per_replica)
         overhead_source = "empirical default (physics.md anchors: non-torch memory and NCCL)"
-    else:
-        overhead, overhead_source = engine.overhead_gib * GIB, "profile"
     budget = kv_budget_bytes(usable, weights, activations, overhead)
     fits = budget > 0
 
@@ -247,8 +276,14 @@ def plan(profile: Profile) -> Plan:
     full_per_token, sliding_per_token = kv_bytes_per_token_split(model, par.tensor, par.pipeline)
     window = model.sliding_window if model.sliding_window_layers else None
     bytes_per_token = full_per_token + sliding_per_token
-    sequence_avg = sequence_kv_bytes(full_per_token, sliding_per_token, work.avg_context_tokens, window, engine.block_tokens)
-    sequence_max = sequence_kv_bytes(full_per_token, sliding_per_token, work.max_context_tokens, window, engine.block_tokens)
+    block = block_tokens_for(model, engine.block_tokens)
+    sequence_avg = sequence_kv_bytes(full_per_token, sliding_per_token, work.avg_context_tokens, window, block)
+    sequence_max = sequence_kv_bytes(full_per_token, sliding_per_token, work.max_context_tokens, window, block)
+    report = None
+    if vllm:
+        report = vllm_report(model, available_kv=budget, tensor=par.tensor, pipeline=par.pipeline,
+                             max_model_len=work.max_context_tokens, batched_tokens=batched_tokens, sequences=sequences,
+                             block_tokens=engine.block_tokens, cuda_graph_charged=cuda_graphs, version=engine.version)
     concurrent_by_memory = sequences_that_fit(budget, sequence_avg)
     kv_groups_per_replica = par.data
     kv_groups = kv_groups_per_replica * par.replicas
@@ -325,7 +360,8 @@ def plan(profile: Profile) -> Plan:
                 profile, weights, activations + overhead, usable),
             fitting_weight_dtype=None if fits else advice.fitting_weight_precision(
                 profile, weights, activations + overhead, usable)),
-        kv=KvFigures(bytes_per_token=bytes_per_token, tokens_capacity=kv_tokens_capacity(budget, bytes_per_token),
+        kv=KvFigures(bytes_per_token=bytes_per_token,
+                     tokens_capacity=report.kv_cache_tokens if report else kv_tokens_capacity(budget, bytes_per_token),
                      bytes_per_sequence_avg_context=sequence_avg, bytes_per_sequence_max_context=sequence_max),
         capacity=CapacityFigures(
             max_sequences_full_context=sequences_that_fit(budget, sequence_max), concurrent_sequences=concurrent,
@@ -359,6 +395,7 @@ def plan(profile: Profile) -> Plan:
             own_per_hour=own_cost_per_hour(par.gpus, hardware.purchase_price, profile.cost.lifetime_years,
                                            hardware.tdp_w, profile.cost.pue, profile.cost.power_price_kwh)),
         provenance=_provenance(profile, engine.activation_gib is None or engine.overhead_gib is None),
+        engine=report,
         warnings=(),
         notes=(),
     )

@@ -7,12 +7,14 @@ holds every value, so saving it writes the whole effective what-if.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from napkinmath.core.catalog import gpu_entry, model_entry
 from napkinmath.core.specs import FrozenModel, GpuSpec, ModelSpec
+from napkinmath.core.vllm_engine import DEFAULT_VLLM_VERSION, VERSION_PATTERN, default_gpu_memory_utilization
 
 SCHEMA_VERSION = 1
 
@@ -98,17 +100,49 @@ class Workload(FrozenModel):
 
 
 class Engine(FrozenModel):
-    """Inference-engine settings and achieved efficiencies."""
+    """Inference-engine settings and achieved efficiencies.
 
-    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1, description="vLLM default 0.9")
-    activation_gib: float | None = Field(default=None, ge=0, le=4096, description="per GPU; omit for the empirical default")
-    overhead_gib: float | None = Field(default=None, ge=0, le=4096, description="per GPU; omit for the empirical default")
-    block_tokens: int = Field(default=16, ge=1, le=65_536, description="paged-attention block")
+    ``name = "vllm"`` (the default) sizes activations, non-torch memory, CUDA graphs and KV pages the
+    way vLLM ``version`` does (core/vllm_engine.py); ``"generic"`` uses physics.md's empirical anchors.
+    """
+
+    name: Literal["vllm", "generic"] = Field(default="vllm", description="whose memory accounting to follow")
+    version: str = Field(default=DEFAULT_VLLM_VERSION, max_length=20,
+                         description="vLLM release whose accounting applies, e.g. 0.11 or 0.11.2")
+    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1,
+                                          description="omit for the version's default (0.9; 0.92 from vLLM 0.21)")
+    activation_gib: float | None = Field(default=None, ge=0, le=4096, description="per GPU; omit for the engine's estimate")
+    overhead_gib: float | None = Field(default=None, ge=0, le=4096, description="per GPU; omit for the engine's estimate")
+    max_num_batched_tokens: int | None = Field(default=None, ge=1, le=10_000_000,
+                                               description="tokens per engine step; omit for vLLM's default")
+    max_num_seqs: int | None = Field(default=None, ge=1, le=1_000_000,
+                                     description="sequences per engine step; omit for vLLM's default")
+    usage: Literal["serve", "llm"] = Field(default="serve", description="vllm serve, or the offline LLM class")
+    cuda_graphs: bool = Field(default=True, description="false = --enforce-eager")
+    block_tokens: int | None = Field(default=None, ge=1, le=65_536,
+                                     description="paged-attention block; omit for vLLM's (16, 64 for MLA)")
     mbu: float = Field(default=1.0, gt=0, le=1, description="memory-bandwidth utilization achieved")
     mfu: float = Field(default=1.0, gt=0, le=1, description="model-FLOPs utilization achieved")
     collective_latency_us: float | None = Field(default=None, ge=0, le=1e5,
                                                 description="per all-reduce or stage send; omit for the empirical default")
     calibration: str = Field(default="", max_length=2000, description="where calibrated values came from")
+
+    @field_validator("version")
+    @classmethod
+    def _version_number(cls, value: str) -> str:
+        if not re.match(VERSION_PATTERN, value.strip()):
+            raise ValueError(f"{value!r} is not a vLLM release number; use one like 0.11 or 0.11.2")
+        return value.strip()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_default_utilization(cls, data: Any) -> Any:
+        """An omitted utilization is the named version's default (vLLM raised it to 0.92 in 0.21)."""
+        if isinstance(data, dict) and "gpu_memory_utilization" not in data:
+            version = data.get("version", DEFAULT_VLLM_VERSION)
+            if isinstance(version, str) and re.match(VERSION_PATTERN, version):
+                return {**data, "gpu_memory_utilization": default_gpu_memory_utilization(version)}
+        return data
 
 
 class Cost(FrozenModel):

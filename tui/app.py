@@ -32,6 +32,7 @@ from napkinmath.core.profile_io import write_text_atomically
 from napkinmath.tui.commands import NapkinCommands
 from napkinmath.tui.discovery import DiscoveryActions
 from napkinmath.tui.history import History
+from napkinmath.core.vllm_engine import ACCOUNTING_ERAS
 from napkinmath.tui.fields import ENGINE_FIELDS, FIELDS_BY_ID, HARDWARE_FIELDS, MODEL_FIELDS, WORKLOAD_FIELDS, Field
 from napkinmath.tui.outputs import CapacityPanel, CostPanel, RooflineGauge, VramBar
 from napkinmath.tui.screens import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen, profile_file_name
@@ -41,6 +42,8 @@ from napkinmath.tui.widgets import CatalogChosen, ChoiceRow, FieldRow
 PANES = (("hardware", "Hardware"), ("model", "Model"), ("workload", "Workload"), ("engine", "Engine & cost"))
 TAB_TITLES = {"engine": "Engine"}  # the tab bar is 36 columns wide
 PRECISIONS = [(p.value, p.value) for p in Precision]
+ENGINES = [("vLLM", "vllm"), ("generic", "generic")]
+VLLM_VERSIONS = [(version, version) for version in ACCOUNTING_ERAS]
 # What the help screen lists; tests press each of them.
 KEY_MAP: list[tuple[str, str]] = [
     ("Tab / Shift+Tab", "next / previous field"),
@@ -170,7 +173,9 @@ class NapkinApp(DiscoveryActions, App[None]):
                       Button("Import config…", id="import-config", compact=True),
                       Button("Local models…", id="local-models", compact=True)],
             "workload": list(self._rows(WORKLOAD_FIELDS)),
-            "engine": list(self._rows(ENGINE_FIELDS)),
+            "engine": [ChoiceRow("engine.name", "Engine", ENGINES, profile.engine.name, "choice-engine"),
+                       ChoiceRow("engine.version", "vLLM", VLLM_VERSIONS, profile.engine.version, "choice-vllm-version"),
+                       *self._rows(ENGINE_FIELDS)],
         }
         for name, title in PANES:
             classes = "pane -active" if name == PANES[0][0] else "pane"

@@ -120,9 +120,11 @@ WORKLOAD_FIELDS = (
 )
 ENGINE_FIELDS = (
     Field("engine.gpu_memory_utilization", "GPU mem use", "%", "percent", 1, 5, minimum=0.01, maximum=1, short="Mem use"),
-    Field("engine.activation_gib", "Activations", "GiB", "optional", 0.5, 2, short="Activation"),
+    Field("engine.activation_gib", "Activations", "GiB", "optional", 0.5, 2, short="Act peak"),
     Field("engine.overhead_gib", "Overhead", "GiB", "optional", 0.1, 1),
-    Field("engine.block_tokens", "KV block", "tok", "int", 16, 64, minimum=1),
+    Field("engine.block_tokens", "KV block", "tok", "optional", 16, 64, minimum=1),
+    Field("engine.max_num_batched_tokens", "Batched tokens", "tok", "optional", 1024, 8192, minimum=1, short="Batch tok"),
+    Field("engine.max_num_seqs", "Max sequences", "seqs", "optional", 64, 256, minimum=1, short="Max seqs"),
     Field("engine.mbu", "Bandwidth use", "%", "percent", 5, 10, minimum=0.01, maximum=1, short="BW use"),
     Field("engine.mfu", "FLOPs use", "%", "percent", 5, 10, minimum=0.01, maximum=1),
     Field("cost.hours_per_month", "Hours/month", "h", "float", 10, 30, minimum=1, maximum=744, short="Hours/mo"),

@@ -181,8 +181,13 @@ class VramBar(PlanView):
     def _status(self, plan: Plan, short: bool) -> Text:
         memory = plan.memory.per_gpu
         if plan.memory.fits:
-            detail = (f" · {plan.kv.tokens_capacity:,} KV tokens/GPU" if short else
-                      f": {plan.kv.tokens_capacity:,} KV tokens per GPU, {plan.kv.bytes_per_token:,.0f} B per token")
+            report = plan.engine
+            if report is not None:  # the two lines vLLM prints at start-up, as it prints them
+                detail = (f" · {report.kv_cache_tokens:,} KV tok · {report.max_concurrency:.2f}x" if short else
+                          f" · vLLM {report.version}: {report.kv_cache_size_line} · {report.max_concurrency_line}")
+            else:
+                detail = (f" · {plan.kv.tokens_capacity:,} KV tokens/GPU" if short else
+                          f": {plan.kv.tokens_capacity:,} KV tokens per GPU, {plan.kv.bytes_per_token:,.0f} B per token")
             return Text.assemble(("fits", self.style("vram--good")), detail, self.change("kv_tokens", percent_only=short))
         status = Text.assemble(("does not fit", self.style("vram--bad")),
                                f": short by {memory_text(memory.shortfall, self.units)} per GPU")

@@ -16,6 +16,7 @@ from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile, with_section
 from napkinmath.core.profile_io import profile_to_dict
+from napkinmath.core.serving import calibrate_serving_point
 from napkinmath.core.specs import GIB
 
 
@@ -132,18 +133,36 @@ def calibrate_ttft(profile: Profile, ttft_s: float) -> Calibrated:
     return calibrate_prefill(profile, rate)
 
 
+def calibrate_serving(profile: Profile, output_tokens_per_s: float, concurrency: int) -> Calibrated:
+    """Calibrate from a load test (``vllm bench serve --max-concurrency C``) at the workload's prompt and
+    output lengths: the engine's time per step, or the bandwidth utilization (core/serving.py)."""
+    work = profile.workload
+    field, value = calibrate_serving_point(profile, output_tokens_per_s, concurrency, work.prompt_tokens,
+                                           work.output_tokens)
+    shown = f"{value:.2f} ms per step" if field == "step_overhead_ms" else f"{value:.3f}"
+    line = (f"{field.replace('_ms', '')} {shown} from {output_tokens_per_s:,.0f} output tok/s measured at {concurrency} "
+            f"concurrent requests of {work.prompt_tokens:,} in / {work.output_tokens:,} out")
+    updated = edit_profile(profile, "engine.step_overhead_ms", 0.0)
+    updated = edit_profile(updated, f"engine.{field}", round(value, 4))
+    return Calibrated(edit_profile(updated, "engine.calibration", _note(profile, line)), (line,))
+
+
 def calibrate_measured(profile: Profile, text: str) -> Calibrated:
-    """Calibrate from "decode=TOK_S@CONCURRENCY", "prefill=TOK_S" or "ttft=SECONDS" (CLI and app)."""
+    """Calibrate from "serving=OUT_TOK_S@CONCURRENCY", "decode=TOK_S@CONCURRENCY", "prefill=TOK_S" or
+    "ttft=SECONDS" (CLI and app)."""
     kind, _, value = text.strip().partition("=")
     rate, _, concurrency = value.partition("@")
     try:
         number, sequences = float(rate), int(concurrency or 1)
     except ValueError:
-        raise ProfileError(f"{text!r}: the value must be a number (decode=1800@64, prefill=12000, ttft=0.8)") from None
+        raise ProfileError(f"{text!r}: the value must be a number (serving=920@64, decode=1800@64, prefill=12000, ttft=0.8)") from None
+    if kind == "serving":
+        return calibrate_serving(profile, number, sequences)
     if kind == "decode":
         return calibrate_decode(profile, number, sequences)
     if kind == "prefill":
         return calibrate_prefill(profile, number)
     if kind == "ttft":
         return calibrate_ttft(profile, number)
-    raise ProfileError(f"{text!r}: use decode=TOK_S@CONCURRENCY, prefill=TOK_S or ttft=SECONDS")
+    raise ProfileError(f"{text!r}: use serving=OUTPUT_TOK_S@CONCURRENCY, decode=TOK_S@CONCURRENCY, prefill=TOK_S "
+                       f"or ttft=SECONDS")

@@ -92,6 +92,7 @@ class StepModel:
     weight_compute_s_per_sequence: float
     collective_s_per_sequence: float
     collective_fixed_s: float = 0.0  # per-collective latencies: paid once per step whatever the batch
+    overhead_s: float = 0.0  # the engine's own time per step (scheduling, sampling, launches): calibrated
 
     def memory_time_s(self, batch: float) -> float:
         touched = moe_fraction_touched(batch * self.tokens_per_pool_sequence, self.experts, self.experts_per_token)
@@ -104,7 +105,7 @@ class StepModel:
         return self.collective_fixed_s + self.collective_s_per_sequence * batch
 
     def step_time_s(self, batch: float) -> float:
-        return max(self.memory_time_s(batch), self.compute_time_s(batch)) + self.collective_time_s(batch)
+        return max(self.memory_time_s(batch), self.compute_time_s(batch)) + self.collective_time_s(batch) + self.overhead_s
 
 
 def critical_batch(step: StepModel, include_kv: bool = True, upper: float = 1e9) -> float | None:

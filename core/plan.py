@@ -186,7 +186,7 @@ class Plan:
 
 def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, sequence_read_bytes: float,
                 weight_flops: float, attention_flops: float, weight_flops_per_s: float,
-                attention_flops_per_s: float, mbu: float, mfu: float) -> StepModel:
+                attention_flops_per_s: float, mbu: float, mfu: float, overhead_s: float) -> StepModel:
     """Decode-step coefficients for the busiest GPU: pipeline stages run in turn, TP ranks in parallel."""
     hardware, model, par, engine = profile.hardware, profile.model, profile.parallelism, profile.engine
     bandwidth = hardware.bandwidth_bytes_per_s * mbu
@@ -211,6 +211,7 @@ def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, seque
         weight_compute_s_per_sequence=weight_compute,
         collective_s_per_sequence=collective,
         collective_fixed_s=fixed,
+        overhead_s=overhead_s,
     )
 
 
@@ -219,7 +220,8 @@ def _provenance(profile: Profile, defaults_used: bool) -> Provenance:
     the efficiencies themselves are in the profile's [engine]."""
     engine = profile.engine
     calibration = engine.calibration
-    decode = "calibrated" if "mbu " in calibration else ("spec" if engine.mbu == 1.0 else "assumed")
+    calibrated_decode = "mbu " in calibration or "step_overhead " in calibration
+    decode = "calibrated" if calibrated_decode else ("spec" if engine.mbu == 1.0 and not engine.step_overhead_ms else "assumed")
     prefill = "calibrated" if "mfu " in calibration else ("spec" if engine.mfu == 1.0 else "assumed")
     if "activation_gib" in calibration or "activations + overhead" in calibration:
         kv_budget = "calibrated"
@@ -297,11 +299,11 @@ def plan(profile: Profile) -> Plan:
     weight_flops = weight_flops_per_token(model)
     attention_decode = attention_flops_per_token_decode(model, work.avg_context_tokens)
     step = _step_model(profile, dense_bytes, expert_bytes, sequence_read, weight_flops, attention_decode,
-                       weight_flops_per_s, attention_flops_per_s, engine.mbu, engine.mfu)
+                       weight_flops_per_s, attention_flops_per_s, engine.mbu, engine.mfu, engine.step_overhead_ms * 1e-3)
     ideal_step = step
-    if engine.mbu < 1 or engine.mfu < 1:  # the same step at peak spec, for the ideal-vs-expected view
+    if engine.mbu < 1 or engine.mfu < 1 or engine.step_overhead_ms > 0:  # the same step at peak spec (ideal vs expected)
         ideal_step = _step_model(profile, dense_bytes, expert_bytes, sequence_read, weight_flops, attention_decode,
-                                 weight_flops_per_s, attention_flops_per_s, 1.0, 1.0)
+                                 weight_flops_per_s, attention_flops_per_s, 1.0, 1.0, 0.0)
 
     concurrent_by_speed = None
     if work.target_tokens_per_s > 0 and concurrent_by_memory > 0:

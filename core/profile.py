@@ -123,6 +123,8 @@ class Engine(FrozenModel):
                                      description="paged-attention block; omit for vLLM's (16, 64 for MLA)")
     mbu: float = Field(default=1.0, gt=0, le=1, description="memory-bandwidth utilization achieved")
     mfu: float = Field(default=1.0, gt=0, le=1, description="model-FLOPs utilization achieved")
+    step_overhead_ms: float = Field(default=0.0, ge=0, le=10_000,
+                                    description="engine time per decode step beyond the roofline (calibrated)")
     collective_latency_us: float | None = Field(default=None, ge=0, le=1e5,
                                                 description="per all-reduce or stage send; omit for the empirical default")
     calibration: str = Field(default="", max_length=2000, description="where calibrated values came from")

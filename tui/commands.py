@@ -42,7 +42,7 @@ class NapkinCommands(Provider):
             ("Browse local models…", app.action_local_models, "the models in the local HuggingFace cache"),
             ("Detect GPUs", app.action_detect_gpus, "read nvidia-smi / rocm-smi and fill the hardware"),
             ("Calibrate from a vLLM log…", app.action_calibrate_log, "the engine's own memory accounting"),
-            ("Calibrate from a measurement…", app.action_calibrate_measured, "decode tok/s, prefill tok/s or TTFT"),
+            ("Calibrate from a measurement…", app.action_calibrate_measured, "load-test tok/s, decode tok/s, prefill tok/s or TTFT"),
             ("Undo", app.action_undo, "ctrl+z"),
             ("Redo", app.action_redo, "ctrl+y"),
             ("Pin or unpin the baseline", app.action_pin, "F4: outputs show their change against it"),

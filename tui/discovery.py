@@ -97,7 +97,7 @@ class DiscoveryActions:
         self.apply_calibration(calibrated)
 
     def action_calibrate_measured(self) -> None:
-        self.push_screen(PromptScreen("Calibrate from a measurement", "decode=1800@64   prefill=12000   ttft=0.8",
+        self.push_screen(PromptScreen("Calibrate from a measurement", "serving=920@64   decode=1800@64   prefill=12000   ttft=0.8",
                                       "Aggregate decode tok/s at a concurrency, prefill tok/s, or TTFT in seconds."),
                          lambda text: text and self.calibrate_from_text(text))
 

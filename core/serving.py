@@ -1,0 +1,104 @@
+"""Closed-loop serving throughput: what a load test (``vllm bench serve --max-concurrency C``) measures.
+
+A benchmark keeps C requests of ``input_tokens`` in and ``output_tokens`` out in flight. Under
+continuous batching with chunked prefill each engine step decodes one token for every running
+sequence and also prefills the prompts of the requests that replace finished ones: per output token,
+input/output prompt tokens (physics.md, "Serving throughput"). So, per KV pool,
+
+    running      = min(C / pools, sequences that fit at context input + output / 2)
+    step         = decode_step(running) + running * (input / output) * (1 - prefix hit) / prefill_rate_per_pool
+    output tok/s = pools * running / step
+
+The ideal figure is the same at peak spec (mbu = mfu = 1): a measurement above it means the profile
+is not the measured system. Calibration back-solves the memory-bandwidth utilization from one point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from napkinmath.core.errors import ProfileError
+from napkinmath.core.plan import plan
+from napkinmath.core.profile import Profile
+from napkinmath.core.profile_edit import edit_profile
+from napkinmath.core.profile_io import profile_to_dict
+
+BISECTION_STEPS = 48
+
+
+@dataclass(frozen=True, slots=True)
+class ServingEstimate:
+    output_tokens_per_s: float  # the whole deployment, at the profile's mbu/mfu
+    output_tokens_per_s_ideal: float  # at peak spec
+    running_per_pool: float  # sequences decoding together in one KV pool (C, or what fits)
+    step_time: float  # seconds per engine step, prefill share included
+
+
+def serving_profile(profile: Profile, concurrency: int, input_tokens: int, output_tokens: int) -> Profile:
+    """The profile with its workload set to a closed-loop benchmark of ``concurrency`` requests."""
+    workload = {**profile.workload.model_dump(), "max_context_tokens": input_tokens + output_tokens,
+                "avg_context_tokens": max(1, input_tokens + output_tokens // 2), "prompt_tokens": input_tokens,
+                "output_tokens": output_tokens, "users": concurrency, "duty_cycle": 1.0,
+                "target_tokens_per_s": 0.0, "ttft_target_s": 0.0}
+    data = profile_to_dict(profile)
+    data["workload"] = workload
+    return Profile.model_validate(data)
+
+
+def serving_throughput(profile: Profile, concurrency: int, input_tokens: int, output_tokens: int) -> ServingEstimate:
+    """Output tokens/s of the whole deployment under a closed-loop benchmark (see the module docstring)."""
+    if concurrency < 1 or input_tokens < 0 or output_tokens < 1:
+        raise ProfileError("a serving benchmark needs concurrency >= 1, input >= 0 and output >= 1 tokens")
+    at = serving_profile(profile, concurrency, input_tokens, output_tokens)
+    result = plan(at)
+    pools = result.capacity.kv_groups
+    if result.capacity.concurrent_sequences < 1:
+        return ServingEstimate(0.0, 0.0, 0.0, float("inf"))
+    running = result.decode.batch
+    prompt_per_output = input_tokens * (1 - at.workload.prefix_cache_hit) / output_tokens
+    data = at.parallelism.data
+
+    def rate(step: float, prefill_tokens_per_s: float) -> tuple[float, float]:
+        total = step + running * prompt_per_output / (prefill_tokens_per_s / data)
+        return pools * running / total, total
+
+    expected, step = rate(result.decode.step_time, result.prefill.tokens_per_s)
+    ideal, _ = rate(result.decode.step_time_ideal, result.prefill.tokens_per_s_ideal)
+    return ServingEstimate(expected, ideal, running, step)
+
+
+def _bisect(rate_at, measured: float, low: float, high: float, rising: bool) -> float:
+    """The argument in [low, high] where ``rate_at`` crosses ``measured`` (monotonic either way)."""
+    for _ in range(BISECTION_STEPS):
+        middle = (low + high) / 2
+        below = rate_at(middle) < measured
+        low, high = (middle, high) if below == rising else (low, middle)
+    return (low + high) / 2
+
+
+def calibrate_serving_point(profile: Profile, measured_output_tokens_per_s: float, concurrency: int,
+                            input_tokens: int, output_tokens: int) -> tuple[str, float]:
+    """What one closed-loop measurement says about the engine: ("step_overhead_ms", value) when the
+    profile's roofline (at its mbu/mfu) is faster than measured, the gap being the engine's own time
+    per step; else ("mbu", value), the bandwidth utilization that explains it with no overhead.
+    ProfileError above the peak-spec ceiling."""
+    if measured_output_tokens_per_s <= 0:
+        raise ProfileError("a measured throughput must be above 0 tok/s")
+    base = edit_profile(profile, "engine.step_overhead_ms", 0.0)
+    ideal = serving_throughput(base, concurrency, input_tokens, output_tokens).output_tokens_per_s_ideal
+    if measured_output_tokens_per_s > ideal * (1 + 1e-9):
+        raise ProfileError(f"{measured_output_tokens_per_s:,.0f} output tok/s at {concurrency} concurrent requests is "
+                           f"above this profile's peak-spec ceiling of {ideal:,.0f} tok/s: check the GPU, the model "
+                           f"and the precisions")
+
+    def rate(field: str, value: float) -> float:
+        return serving_throughput(edit_profile(base, field, value), concurrency, input_tokens,
+                                  output_tokens).output_tokens_per_s
+
+    if serving_throughput(base, concurrency, input_tokens, output_tokens).output_tokens_per_s >= measured_output_tokens_per_s:
+        return "step_overhead_ms", _bisect(lambda ms: rate("engine.step_overhead_ms", ms), measured_output_tokens_per_s,
+                                           0.0, 10_000.0, rising=False)
+    if rate("engine.mbu", 1.0) < measured_output_tokens_per_s:
+        raise ProfileError(f"{measured_output_tokens_per_s:,.0f} output tok/s needs a higher FLOPs utilization than the "
+                           f"profile's {profile.engine.mfu:.0%}: the prefill share alone is slower")
+    return "mbu", _bisect(lambda mbu: rate("engine.mbu", mbu), measured_output_tokens_per_s, 1e-4, 1.0, rising=True)

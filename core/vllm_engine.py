@@ -46,10 +46,10 @@ FUSED_MOE_CHUNK_TOKENS = 16 * 1024  # VLLM_FUSED_MOE_CHUNK_SIZE default (fused_m
 # Sampler pass of the profile run: logits cast to fp32 (4 B), sort-based top-k/top-p (fp32 values 4 B
 # + int64 indices 8 B), softmax probabilities (4 B), the exponential draw (4 B), the bf16 logits (2 B):
 # ~26 B per logit in V1 (gpu_model_runner.py::_dummy_sampler_run). V0's sampler also builds logprobs;
-# 39 B per logit reproduces the 1.26 GiB peak V0 0.6.5 logged for Llama-3-8B on H100 (PR #10511),
+# 41 B per logit reproduces the 1.26 GiB peak V0 0.6.5 logged for Llama-3-8B on H100 (PR #10511),
 # where the 8,192-token forward pass alone needs 0.84 GiB.
 SAMPLER_BYTES_PER_LOGIT_V1 = 26
-SAMPLER_BYTES_PER_LOGIT_V0 = 39
+SAMPLER_BYTES_PER_LOGIT_V0 = 41
 # Non-torch memory (cuBLAS workspaces, allocator, NCCL communicators created during profiling):
 # about 0.15 GiB on one GPU and 0.6 GiB with tensor parallelism (physics.md anchors); V0 and V1
 # before 0.10 also charge NCCL's init buffers, about 0.4 GB at TP 2-8.
@@ -177,10 +177,15 @@ class KvGroups:
 
 
 def kv_groups(full_layers: int, sliding_layers: int, version: str) -> KvGroups:
-    """kv_cache_utils.py: one group of all layers when they are alike (or before the hybrid allocator,
-    which treats a window as full attention); otherwise group size = the smaller layer count (the larger
-    if it is under 1.5x the smaller), each kind split into cdiv(n, size) groups."""
-    if not sliding_layers or not full_layers or version_tuple(version) < HYBRID_ALLOCATOR_FROM:
+    """kv_cache_utils.py: one group when every layer is alike (all full, or all sliding); a mix before
+    the hybrid allocator is one group of full attention (the window saves nothing); with it, group
+    size = the smaller layer count (the larger if under 1.5x the smaller), each kind in cdiv(n, size)
+    groups."""
+    if not sliding_layers:
+        return KvGroups(full_layers, 1, 0)
+    if not full_layers:
+        return KvGroups(sliding_layers, 0, 1)
+    if version_tuple(version) < HYBRID_ALLOCATOR_FROM:
         return KvGroups(full_layers + sliding_layers, 1, 0)
     low, high = min(full_layers, sliding_layers), max(full_layers, sliding_layers)
     size = high if high < 1.5 * low else low
@@ -221,7 +226,7 @@ class VllmReport:
 
 
 def blocks_per_request(full_groups: int, sliding_groups: int, max_model_len: int, window: int | None,
-                       batched_tokens: int, block: int, version: str) -> int:
+                       batched_tokens: int, block: int) -> int:
     """Blocks one request may hold at max_model_len (kv_cache_interface.py ``max_memory_usage_bytes``):
     a full-attention group cdiv(L, block); a sliding group cdiv(min(window - 1 + batched tokens, L),
     block) + 1, the +1 for a window that does not start on a block boundary."""
@@ -248,11 +253,8 @@ def vllm_report(model: ModelSpec, *, available_kv: float, tensor: int, pipeline:
     layout = kv_groups(full_layers, sliding_layers, version)
     num_blocks = max(0, int(available_kv // page // layout.group_layers)) if page > 0 else 0
     at = version_tuple(version)
-    if layout.sliding_groups:
-        per_request = blocks_per_request(layout.full_groups, layout.sliding_groups, max_model_len, model.sliding_window,
-                                         batched_tokens, block, version)
-    else:
-        per_request = ceil(max_model_len / block)
+    per_request = blocks_per_request(layout.full_groups, layout.sliding_groups, max_model_len, model.sliding_window,
+                                     batched_tokens, block)
     if at < WINDOW_AWARE_CONCURRENCY_FROM:
         tokens = num_blocks * block
         concurrency = tokens / max_model_len

@@ -1,0 +1,240 @@
+"""Prediction against published measurement: the cases in tests/data/validation/, computed one way for
+tests/test_validation.py and for the docs table (``python tests/validation_cases.py > docs/validation.md``).
+
+Throughput systems (throughput.toml): a profile from the catalog GPU and model at the stated precisions
+and tensor parallelism, with the shipped profiles' empirical efficiencies (bandwidth 80%, FLOPs 50%).
+The ideal ceiling is the same profile at peak spec. Calibration takes the system's median-concurrency
+point (a fixed rule, not a choice per system) and predicts the others.
+
+vLLM start-up logs (vllm_cases.toml): a profile from the model's config.json and the deployment the
+thread states; the plan's KV figures use only the engine defaults for the named vLLM version.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script from the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from napkinmath.core.calibrate import calibrate_serving
+from napkinmath.core.errors import ProfileError
+from napkinmath.core.hf_config import model_from_config
+from napkinmath.core.plan import plan
+from napkinmath.core.profile import Profile
+from napkinmath.core.profile_edit import edit_profile
+from napkinmath.core.serving import serving_profile, serving_throughput
+
+DATA = Path(__file__).parent / "data"
+THROUGHPUT = DATA / "validation" / "throughput.toml"
+VLLM_CASES = DATA / "validation" / "vllm_cases.toml"
+EMPIRICAL_MBU, EMPIRICAL_MFU = 0.8, 0.5
+THROUGHPUT_GOAL = 0.20  # calibrated on one point, the others within 20%
+KV_GOAL = 0.03  # KV cache tokens within 3% of the log, defaults only
+
+
+def _precision(text: str) -> str:
+    """The precision named first in a free-text field ("bf16 (not stated; ...)" -> "bf16")."""
+    word = text.split()[0].strip("();,").lower() if text.strip() else "bf16"
+    return "bf16" if word in ("not", "auto", "unknown") else word
+
+
+def output_tokens_per_s(system: dict, point: dict) -> float:
+    """The point's output tokens/s for the whole system, from whichever figure the source reports."""
+    if "output_tokens_per_s" in point:
+        return point["output_tokens_per_s"]
+    if "output_tokens_per_s_per_gpu" in point:
+        return point["output_tokens_per_s_per_gpu"] * system["gpus"]
+    share = system["output_tokens"] / (system["input_tokens"] + system["output_tokens"])
+    if "total_tokens_per_s" in point:
+        return point["total_tokens_per_s"] * share
+    return point["total_tokens_per_s_per_gpu"] * system["gpus"] * share
+
+
+def system_profile(system: dict) -> Profile:
+    return Profile.model_validate({
+        "name": system["id"],
+        "hardware": {"gpu": system["gpu"], "count": system["gpus"]},
+        "model": {"preset": system["model"], "weight_dtype": _precision(system["weight_dtype"]),
+                  "kv_dtype": _precision(system.get("kv_cache_dtype", "bf16"))},
+        "parallelism": {"tensor": system["tensor_parallel_size"]},
+        "engine": {"mbu": EMPIRICAL_MBU, "mfu": EMPIRICAL_MFU},
+    })
+
+
+@dataclass(frozen=True)
+class ThroughputPoint:
+    concurrency: int
+    measured: float
+    ideal: float
+    calibrated: float | None  # None for the calibration point itself
+    excluded: str
+
+    @property
+    def error(self) -> float | None:
+        return None if self.calibrated is None else self.calibrated / self.measured - 1
+
+
+@dataclass(frozen=True)
+class ThroughputSystem:
+    system: dict
+    calibrated_at: int
+    calibration: str
+    points: tuple[ThroughputPoint, ...]
+
+    @property
+    def meets_goal(self) -> bool:
+        return all(abs(p.error) <= THROUGHPUT_GOAL for p in self.points if p.error is not None and not p.excluded)
+
+
+def throughput_systems() -> list[dict]:
+    return tomllib.loads(THROUGHPUT.read_text())["system"]
+
+
+def evaluate_system(system: dict) -> ThroughputSystem:
+    profile = system_profile(system)
+    isl, osl = system["input_tokens"], system["output_tokens"]
+    usable = [p for p in system["points"] if not p.get("excluded")]
+    anchor = sorted(usable, key=lambda p: p["concurrency"])[len(usable) // 2]
+    at = serving_profile(profile, anchor["concurrency"], isl, osl)
+    calibrated = calibrate_serving(at, output_tokens_per_s(system, anchor), anchor["concurrency"])
+    engine = calibrated.profile.engine
+    tuned = edit_profile(edit_profile(profile, "engine.step_overhead_ms", engine.step_overhead_ms), "engine.mbu", engine.mbu)
+    points = []
+    for point in system["points"]:
+        concurrency = point["concurrency"]
+        ideal = serving_throughput(edit_profile(edit_profile(profile, "engine.mbu", 1.0), "engine.mfu", 1.0),
+                                   concurrency, isl, osl).output_tokens_per_s_ideal
+        predicted = None if point is anchor else serving_throughput(tuned, concurrency, isl, osl).output_tokens_per_s
+        points.append(ThroughputPoint(concurrency, output_tokens_per_s(system, point), ideal, predicted,
+                                      point.get("excluded", "")))
+    return ThroughputSystem(system, anchor["concurrency"], calibrated.changes[0], tuple(points))
+
+
+# ------------------------------------------------------------------------------------------ vLLM logs
+def vllm_cases() -> list[dict]:
+    if not VLLM_CASES.exists():
+        return []
+    return tomllib.loads(VLLM_CASES.read_text())["case"]
+
+
+@dataclass(frozen=True)
+class KvCase:
+    case: dict
+    predicted_tokens: int | None
+    predicted_available_gib: float | None
+    predicted_concurrency: float | None
+    tokens_from_logged_memory: int | None  # the page arithmetic alone, from the logged available memory
+    skipped: str = ""  # why the full prediction cannot be made (no GPU memory known, ...)
+
+    @property
+    def logged_tokens(self) -> int | None:
+        return self.case.get("logged_kv_cache_tokens")
+
+    @property
+    def error(self) -> float | None:
+        if self.predicted_tokens is None or not self.logged_tokens:
+            return None
+        return self.predicted_tokens / self.logged_tokens - 1
+
+
+def case_profile(case: dict, memory_gib: float | None = None) -> Profile:
+    model, _ = model_from_config(DATA / "configs" / case["config"])
+    model = {**model, "weight_dtype": case.get("weight_dtype", model.get("weight_dtype", "bf16"))}
+    kv = case.get("kv_cache_dtype", "auto")
+    model["kv_dtype"] = model["weight_dtype"] if kv == "auto" and model["weight_dtype"] in ("bf16", "fp16") else (
+        "bf16" if kv == "auto" else kv)
+    max_len = case["max_model_len"]
+    hardware = {"name": case.get("gpu", "GPU"), "memory_gib": memory_gib or case.get("total_gpu_memory_gib") or 80.0,
+                "bandwidth_tb_s": 1.0, "tflops": {"bf16": 100.0}, "count": case.get("gpus", 1)}
+    version = re.search(r"\d+\.\d+(\.\d+)?", case.get("vllm_version", "0.11")).group(0)
+    engine = {"name": "vllm", "version": version, "usage": case.get("usage", "serve"),
+              "cuda_graphs": not case.get("enforce_eager", False)}
+    for key in ("gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs", "block_size"):
+        if key in case:
+            engine["block_tokens" if key == "block_size" else key] = case[key]
+    return Profile.model_validate({
+        "name": case["id"], "hardware": hardware, "model": model,
+        "parallelism": {"tensor": case.get("tensor_parallel_size", 1), "pipeline": case.get("pipeline_parallel_size", 1)},
+        "workload": {"max_context_tokens": max_len, "avg_context_tokens": max_len, "users": 1},
+        "engine": engine,
+    })
+
+
+def evaluate_case(case: dict) -> KvCase:
+    from napkinmath.core.vllm_engine import vllm_report
+
+    profile = case_profile(case)
+    result = plan(profile)
+    report = result.engine
+    from_memory = None
+    if case.get("logged_available_kv_gib") is not None:
+        engine = profile.engine
+        again = vllm_report(profile.model, available_kv=case["logged_available_kv_gib"] * 2**30,
+                            tensor=profile.parallelism.tensor, pipeline=profile.parallelism.pipeline,
+                            max_model_len=case["max_model_len"], batched_tokens=report.max_num_batched_tokens,
+                            sequences=report.max_num_seqs, block_tokens=engine.block_tokens,
+                            cuda_graph_charged=report.cuda_graph_charged, version=engine.version)
+        from_memory = again.kv_cache_tokens
+    if case.get("total_gpu_memory_gib") is None and "memory_gib" not in case:
+        return KvCase(case, None, None, None, from_memory, skipped="the log does not say the GPU's memory")
+    return KvCase(case, report.kv_cache_tokens, report.available_kv / 2**30, report.max_concurrency, from_memory)
+
+
+# ------------------------------------------------------------------------------------------ docs table
+def markdown() -> str:
+    out = ["# Validation: prediction against measurement", "",
+           "Generated by `python tests/validation_cases.py > docs/validation.md`; the same numbers are asserted "
+           "by `tests/test_validation.py`. Sources: `tests/data/validation/SOURCES.md` and "
+           "`tests/data/vllm_logs/SOURCES.md`.", ""]
+    out += ["## Serving throughput (load tests)", "",
+            f"Profile: catalog GPU and model at the stated precisions and TP, bandwidth {EMPIRICAL_MBU:.0%} and FLOPs "
+            f"{EMPIRICAL_MFU:.0%} (the shipped profiles' empirical defaults). *Ideal* is the same profile at peak spec "
+            "(it must never be below the measurement). Calibrated on the median-concurrency point, then predicted "
+            f"at the others; the goal is within {THROUGHPUT_GOAL:.0%}. Excluded points are shown, not counted.", ""]
+    for result in (evaluate_system(system) for system in throughput_systems()):
+        system = result.system
+        verdict = "meets the goal" if result.meets_goal else "misses the goal"
+        out += [f"### {system['id']} — {verdict}", "",
+                f"{system['gpus']} × {system['gpu']}, {system['model']} {system['weight_dtype'].split()[0]}, "
+                f"TP {system['tensor_parallel_size']}, {system['engine']}; {system['input_tokens']:,} in / "
+                f"{system['output_tokens']:,} out. Calibration: {result.calibration}. Source: {system['source']}", "",
+                "| concurrency | measured out tok/s | ideal | ideal ≥ measured | predicted | error | note |",
+                "| ---: | ---: | ---: | :---: | ---: | ---: | --- |"]
+        for p in result.points:
+            predicted = "calibration point" if p.calibrated is None else f"{p.calibrated:,.0f}"
+            error = "—" if p.error is None else f"{p.error:+.1%}"
+            out.append(f"| {p.concurrency} | {p.measured:,.1f} | {p.ideal:,.0f} | {'yes' if p.ideal >= p.measured else 'NO'} "
+                       f"| {predicted} | {error} | {p.excluded} |")
+        out.append("")
+    cases = [evaluate_case(case) for case in vllm_cases()]
+    out += ["## vLLM start-up KV cache", "",
+            "Predicted from the model's config.json, the GPU memory and the deployment the thread states, with "
+            "only the engine defaults of the named vLLM version (activation peak, non-torch memory, CUDA graphs). "
+            f"The goal is within {KV_GOAL:.0%} of the logged \"GPU KV cache size\". *From logged memory* is the page "
+            "arithmetic alone, from the log's own \"Available KV cache memory\".", "",
+            "| case | vLLM | model | GPU × TP | logged tokens | predicted | error | from logged memory | "
+            "predicted KV GiB | logged KV GiB |",
+            "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for kv in cases:
+        case = kv.case
+        logged = f"{kv.logged_tokens:,}" if kv.logged_tokens else "—"
+        predicted = f"{kv.predicted_tokens:,}" if kv.predicted_tokens is not None else kv.skipped
+        error = f"{kv.error:+.1%}" if kv.error is not None else "—"
+        memory = f"{kv.tokens_from_logged_memory:,}" if kv.tokens_from_logged_memory is not None else "—"
+        gib = f"{kv.predicted_available_gib:.2f}" if kv.predicted_available_gib is not None else "—"
+        out.append(f"| {case['id']} | {case.get('vllm_version', '?')} | {case['model']} | "
+                   f"{case.get('gpu', '?')} × {case.get('tensor_parallel_size', 1)} | {logged} | {predicted} | {error} | "
+                   f"{memory} | {gib} | {case.get('logged_available_kv_gib', '—')} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    try:
+        print(markdown(), end="")
+    except ProfileError as error:
+        sys.exit(f"validation: {error}")

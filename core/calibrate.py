@@ -17,6 +17,7 @@ from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile, with_section
 from napkinmath.core.profile_io import profile_to_dict
 from napkinmath.core.serving import calibrate_serving_point
+from napkinmath.core.vllm_engine import DRIVER_HIDDEN_GIB
 from napkinmath.core.specs import GIB
 
 
@@ -47,9 +48,10 @@ def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Cal
     result = profile
     if facts.total_gpu_memory_gib is not None:  # the memory vLLM saw, which can differ from the driver's figure
         hardware = dict(profile_to_dict(profile)["hardware"])
-        hardware["memory_gib"] = facts.total_gpu_memory_gib
+        hardware["memory_gib"] = round(facts.total_gpu_memory_gib + DRIVER_HIDDEN_GIB, 4)
         result = with_section(result, "hardware", hardware)
-        changes.append(f"memory_gib {facts.total_gpu_memory_gib:g} (the total vLLM saw)")
+        changes.append(f"memory_gib {hardware['memory_gib']:g} (the {facts.total_gpu_memory_gib:g} GiB vLLM saw, plus "
+                       f"the {DRIVER_HIDDEN_GIB:g} GiB CUDA hides from it)")
     if facts.weights_gib is not None:
         model = dict(profile_to_dict(result)["model"])
         model.pop("preset", None)

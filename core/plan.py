@@ -51,6 +51,7 @@ from napkinmath.core.vllm_engine import (
     block_tokens_for,
     cuda_graph_bytes_charged,
     default_scheduler_limits,
+    engine_visible_bytes,
     non_torch_bytes,
     vllm_report,
 )
@@ -247,7 +248,10 @@ def plan(profile: Profile) -> Plan:
 
     # Memory per GPU
     total = hardware.memory_bytes
-    usable = usable_bytes(hardware.memory_gib, engine.gpu_memory_utilization)
+    if engine.name == "vllm":  # vLLM applies the utilization to the total CUDA reports
+        usable = engine_visible_bytes(hardware.memory_gib) * engine.gpu_memory_utilization
+    else:
+        usable = usable_bytes(hardware.memory_gib, engine.gpu_memory_utilization)
     dense_bytes, expert_bytes = weight_bytes_per_gpu(model, par.tensor, par.pipeline, par.data, par.expert)
     weights = dense_bytes + expert_bytes
     vllm = engine.name == "vllm"
@@ -278,7 +282,7 @@ def plan(profile: Profile) -> Plan:
     full_per_token, sliding_per_token = kv_bytes_per_token_split(model, par.tensor, par.pipeline)
     window = model.sliding_window if model.sliding_window_layers else None
     bytes_per_token = full_per_token + sliding_per_token
-    block = block_tokens_for(model, engine.block_tokens)
+    block = block_tokens_for(model, engine.block_tokens) if vllm else (engine.block_tokens or 16)
     sequence_avg = sequence_kv_bytes(full_per_token, sliding_per_token, work.avg_context_tokens, window, block)
     sequence_max = sequence_kv_bytes(full_per_token, sliding_per_token, work.max_context_tokens, window, block)
     report = None

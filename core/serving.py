@@ -3,7 +3,7 @@
 A benchmark keeps C requests of ``input_tokens`` in and ``output_tokens`` out in flight. Under
 continuous batching with chunked prefill each engine step decodes one token for every running
 sequence and also prefills the prompts of the requests that replace finished ones: per output token,
-input/output prompt tokens (physics.md, "Serving throughput"). So, per KV pool,
+input/output prompt tokens (docs/accuracy.md, "Serving throughput"). So, per KV pool,
 
     running      = min(C / pools, sequences that fit at context input + output / 2)
     step         = decode_step(running) + running * (input / output) * (1 - prefix hit) / prefill_rate_per_pool

@@ -1,8 +1,8 @@
 """vLLM's own start-up memory accounting: what it will print as "GPU KV cache size" and "Maximum
 concurrency for N tokens per request".
 
-Every term follows vLLM's source (read for this module; see docs/vllm-accounting.md for the files,
-versions and the log lines each one reproduces):
+Every term follows vLLM's source (read for this module; see docs/accuracy.md for the files,
+versions and the log lines each one reproduces; the terms are summarised in docs/accuracy.md):
 
 - ``vllm/v1/worker/gpu_worker.py::determine_available_memory`` (V0: ``vllm/worker/worker.py::
   determine_num_available_blocks``): available = total * gpu_memory_utilization - (weights +
@@ -59,6 +59,9 @@ NCCL_INIT_BYTES = 0.4e9
 # CUDA-graph pool, charged from v0.21: vLLM captures up to 512-token graphs; logs show 0.3-0.6 GiB
 # ("Graph capturing finished ... took 0.44 GiB" for Gemma 3 1B, vLLM issue #14696).
 CUDA_GRAPH_GIB = 0.5
+# The total vLLM sees (torch.cuda.mem_get_info) is below nvidia-smi's memory.total, which the catalog and
+# profiles hold: H100 80GB 79.65 vs 79.22 GiB (PR #10511), RTX 3090 24.00 vs 23.58 GiB (issue #10517).
+DRIVER_HIDDEN_GIB = 0.43
 MLA_BLOCK_TOKENS = 64  # FlashMLA (Hopper default) forces 64-token blocks (platforms/cuda.py)
 
 
@@ -71,6 +74,11 @@ def version_tuple(version: str) -> tuple[int, int]:
 def default_gpu_memory_utilization(version: str) -> float:
     """0.90 through v0.20, 0.92 from v0.21 (PR #38284, with the CUDA-graph estimate charged)."""
     return 0.92 if version_tuple(version) >= CUDA_GRAPH_CHARGED_FROM else 0.9
+
+
+def engine_visible_bytes(memory_gib: float) -> float:
+    """The total vLLM multiplies by gpu_memory_utilization: the driver's figure less what CUDA hides."""
+    return max(0.0, memory_gib - DRIVER_HIDDEN_GIB) * GIB
 
 
 def default_scheduler_limits(version: str, gpu_memory_gib: float, gpu_name: str, usage: str,

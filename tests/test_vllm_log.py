@@ -165,6 +165,20 @@ REAL = {
         kv_cache_dtype="fp8",
         lines_used=3,
     ),
+    # Added with the validation set; figures checked against the files by grep (see SOURCES.md).
+    "v1_qwen3_0_6b_a100_lm_eval_flashinfer.log": facts(weights_gib=1.1201, available_kv_gib=69.66, kv_cache_tokens=652144,
+                                                       max_concurrency=(4096, 159.21), max_model_len=4096, lines_used=4),
+    "v1_qwen3_30b_a3b_a10x4_tp4_docker.log": facts(kv_cache_tokens=198784, max_concurrency=(8192, 24.27),
+                                                   max_model_len=8192, lines_used=2),
+    "v1_gpt_oss_120b_h100_util095_kv_too_small.log": facts(available_kv_gib=1.71, lines_used=1),
+    # the post wraps lines at 120 columns, so the concurrency and profiling lines are cut and not read
+    "v1_gpt_oss_120b_tp2_80gb_blackfish.log": facts(cuda_graph_gib=0.94, available_kv_gib=35.82, kv_cache_tokens=1043264,
+                                                    lines_used=5),
+    "v1_gpt_oss_20b_a100_util065_page.log": facts(version="0.19.0", model="openai/gpt-oss-20b", gpu_memory_utilization=0.65,
+                                                  weights_gib=13.72, available_kv_gib=36.56, max_model_len=131072,
+                                                  lines_used=5),
+    "v1_mistral_small_31_24b_tp2_example.log": facts(available_kv_gib=16.2, kv_cache_tokens=212352,
+                                                     max_concurrency=(8192, 25.92), max_model_len=8192, lines_used=6),
 }
 
 

@@ -22,12 +22,14 @@ if __package__ in (None, ""):  # run as a script from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from napkinmath.core.calibrate import calibrate_serving
+from napkinmath.core.catalog import gpu_entry
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.hf_config import model_from_config
 from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile
 from napkinmath.core.serving import serving_profile, serving_throughput
+from napkinmath.core.vllm_engine import DRIVER_HIDDEN_GIB
 
 DATA = Path(__file__).parent / "data"
 THROUGHPUT = DATA / "validation" / "throughput.toml"
@@ -142,14 +144,24 @@ class KvCase:
         return self.predicted_tokens / self.logged_tokens - 1
 
 
-def case_profile(case: dict, memory_gib: float | None = None) -> Profile:
+def case_memory_gib(case: dict) -> float | None:
+    """The GPU memory as nvidia-smi reports it: the total the log printed plus what CUDA hides from vLLM,
+    else the catalog entry the case names (``catalog_gpu``: our mapping of the GPU the thread names)."""
+    if case.get("total_gpu_memory_gib") is not None:
+        return case["total_gpu_memory_gib"] + DRIVER_HIDDEN_GIB
+    if case.get("catalog_gpu"):
+        return gpu_entry(case["catalog_gpu"])["memory_gib"]
+    return None
+
+
+def case_profile(case: dict) -> Profile:
     model, _ = model_from_config(DATA / "configs" / case["config"])
     model = {**model, "weight_dtype": case.get("weight_dtype", model.get("weight_dtype", "bf16"))}
     kv = case.get("kv_cache_dtype", "auto")
     model["kv_dtype"] = model["weight_dtype"] if kv == "auto" and model["weight_dtype"] in ("bf16", "fp16") else (
         "bf16" if kv == "auto" else kv)
     max_len = case["max_model_len"]
-    hardware = {"name": case.get("gpu", "GPU"), "memory_gib": memory_gib or case.get("total_gpu_memory_gib") or 80.0,
+    hardware = {"name": case.get("gpu", "GPU"), "memory_gib": case_memory_gib(case) or 80.0,
                 "bandwidth_tb_s": 1.0, "tflops": {"bf16": 100.0}, "count": case.get("gpus", 1)}
     version = re.search(r"\d+\.\d+(\.\d+)?", case.get("vllm_version", "0.11")).group(0)
     engine = {"name": "vllm", "version": version, "usage": case.get("usage", "serve"),
@@ -168,6 +180,8 @@ def case_profile(case: dict, memory_gib: float | None = None) -> Profile:
 def evaluate_case(case: dict) -> KvCase:
     from napkinmath.core.vllm_engine import vllm_report
 
+    if not case.get("config"):
+        return KvCase(case, None, None, None, None, skipped="no exact config.json (SOURCES.md)")
     profile = case_profile(case)
     result = plan(profile)
     report = result.engine
@@ -180,8 +194,8 @@ def evaluate_case(case: dict) -> KvCase:
                             sequences=report.max_num_seqs, block_tokens=engine.block_tokens,
                             cuda_graph_charged=report.cuda_graph_charged, version=engine.version)
         from_memory = again.kv_cache_tokens
-    if case.get("total_gpu_memory_gib") is None and "memory_gib" not in case:
-        return KvCase(case, None, None, None, from_memory, skipped="the log does not say the GPU's memory")
+    if case_memory_gib(case) is None:
+        return KvCase(case, None, None, None, from_memory, skipped="GPU memory not known")
     return KvCase(case, report.kv_cache_tokens, report.available_kv / 2**30, report.max_concurrency, from_memory)
 
 
@@ -217,7 +231,7 @@ def markdown() -> str:
             "only the engine defaults of the named vLLM version (activation peak, non-torch memory, CUDA graphs). "
             f"The goal is within {KV_GOAL:.0%} of the logged \"GPU KV cache size\". *From logged memory* is the page "
             "arithmetic alone, from the log's own \"Available KV cache memory\".", "",
-            "| case | vLLM | model | GPU × TP | logged tokens | predicted | error | from logged memory | "
+            "| case | vLLM | model | GPU, parallelism | logged tokens | predicted | error | from logged memory | "
             "predicted KV GiB | logged KV GiB |",
             "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for kv in cases:
@@ -227,8 +241,8 @@ def markdown() -> str:
         error = f"{kv.error:+.1%}" if kv.error is not None else "—"
         memory = f"{kv.tokens_from_logged_memory:,}" if kv.tokens_from_logged_memory is not None else "—"
         gib = f"{kv.predicted_available_gib:.2f}" if kv.predicted_available_gib is not None else "—"
-        out.append(f"| {case['id']} | {case.get('vllm_version', '?')} | {case['model']} | "
-                   f"{case.get('gpu', '?')} × {case.get('tensor_parallel_size', 1)} | {logged} | {predicted} | {error} | "
+        out.append(f"| {case['id']} | {case.get('vllm_version', '?')} | {case.get('model', 'not named')} | "
+                   f"{case.get('gpu', '?')} · TP {case.get('tensor_parallel_size', 1)} PP {case.get('pipeline_parallel_size', 1)} | {logged} | {predicted} | {error} | "
                    f"{memory} | {gib} | {case.get('logged_available_kv_gib', '—')} |")
     return "\n".join(out) + "\n"
 

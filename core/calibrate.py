@@ -17,8 +17,8 @@ from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile, with_section
 from napkinmath.core.profile_io import profile_to_dict
 from napkinmath.core.serving import calibrate_serving_point
-from napkinmath.core.vllm_engine import DRIVER_HIDDEN_GIB
 from napkinmath.core.specs import GIB
+from napkinmath.core.vllm_engine import DRIVER_HIDDEN_GIB
 
 
 @dataclass(frozen=True)

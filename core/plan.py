@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from napkinmath.core import advice
-from napkinmath.core.capacity import capacity_users, kv_tokens_capacity, replicas_needed, sequences_that_fit
+from napkinmath.core.capacity import (
+    capacity_users,
+    kv_tokens_capacity,
+    replicas_needed,
+    sequences_that_fit,
+)
 from napkinmath.core.cost import (
     cost_per_hour,
     cost_per_million_tokens,
@@ -21,15 +26,15 @@ from napkinmath.core.decode import (
     NVLINK_COLLECTIVE_LATENCY_US,
     PCIE_COLLECTIVE_LATENCY_US,
     StepModel,
-    collectives_per_step,
-    stage_send_bytes_per_step,
     all_reduce_bytes_per_step,
     attention_flops_per_token_decode,
+    collectives_per_step,
     critical_batch,
     largest_batch_meeting,
     moe_fraction_touched,
     ridge_flops_per_byte,
     round_batch,
+    stage_send_bytes_per_step,
     weight_flops_per_token,
 )
 from napkinmath.core.memory import (
@@ -42,7 +47,11 @@ from napkinmath.core.memory import (
     usable_bytes,
     weight_bytes_per_gpu,
 )
-from napkinmath.core.prefill import attention_flops_per_token_prefill, prefill_tokens_per_s, ttft_s
+from napkinmath.core.prefill import (
+    attention_flops_per_token_prefill,
+    prefill_tokens_per_s,
+    ttft_s,
+)
 from napkinmath.core.profile import Profile
 from napkinmath.core.specs import GIB
 from napkinmath.core.vllm_engine import (

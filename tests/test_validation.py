@@ -37,10 +37,9 @@ def test_calibrated_on_one_point_four_systems_predict_the_others_within_20_perce
 
 
 def test_calibration_reproduces_its_own_point():
-    from napkinmath.core.serving import serving_throughput
-    from validation_cases import output_tokens_per_s, system_profile
     from napkinmath.core.calibrate import calibrate_serving
-    from napkinmath.core.serving import serving_profile
+    from napkinmath.core.serving import serving_profile, serving_throughput
+    from validation_cases import output_tokens_per_s, system_profile
 
     system = SYSTEMS[0]
     point = system["points"][1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile

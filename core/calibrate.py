@@ -61,9 +61,7 @@ def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Cal
         result = with_section(result, "model", model)
         changes.append(f"weights {facts.weights_gib:g} GiB per GPU as loaded (the checkpoint's exact size)")
     engine["calibration"] = _note(profile, f"{source}: " + ", ".join(changes)) if changes else engine.get("calibration", "")
-    data = profile_to_dict(result)
-    data["engine"] = engine
-    calibrated = Profile.model_validate(data)
+    calibrated = with_section(result, "engine", engine)
     if facts.available_kv_gib is not None and facts.activation_peak_gib is None:
         calibrated, line = _overhead_for_kv_memory(calibrated, facts.available_kv_gib, source)
         changes.append(line)

@@ -15,6 +15,7 @@ from napkinmath.core.profile import Profile
 from napkinmath.core.profile_io import profile_to_dict
 
 DEGREES = ("tensor", "pipeline", "data")
+REPLACEABLE = ("hardware", "model", "workload", "engine", "cost")
 
 
 def edit_profile(profile: Profile, path: str, value: Any) -> Profile:
@@ -54,6 +55,11 @@ def edit_profile(profile: Profile, path: str, value: Any) -> Profile:
         data[section].pop(key, None)
     else:
         data[section][key] = value
+    return _validated(data, path)
+
+
+def _validated(data: dict[str, Any], where: str) -> Profile:
+    """The profile ``data`` describes; ProfileError, prefixed with ``where`` for a catalog lookup."""
     try:
         return Profile.model_validate(data)
     except ValidationError as error:
@@ -61,18 +67,20 @@ def edit_profile(profile: Profile, path: str, value: Any) -> Profile:
     except ProfileError:
         raise
     except ValueError as error:  # a catalog lookup inside validation
-        raise ProfileError(f"{path}: {error}") from None
+        raise ProfileError(f"{where}: {error}") from None
 
 
 def with_section(profile: Profile, section: str, fields: dict[str, Any]) -> Profile:
-    """The profile with a whole section replaced (an imported model, detected GPUs), validated.
+    """The profile with a whole section replaced (an imported model, detected GPUs, a calibrated
+    engine, a benchmark's workload), validated.
 
     New hardware brings its own GPU count: the replicas follow when the count is a multiple of
-    tensor x pipeline x data, otherwise the GPUs become one tensor-parallel replica.
+    tensor x pipeline x data, otherwise the GPUs become one tensor-parallel replica. [parallelism]
+    is edited field by field (``edit_profile``), which keeps the count consistent.
     """
     data = profile_to_dict(profile)
-    if section not in ("hardware", "model"):
-        raise ProfileError(f"{section}: only [hardware] and [model] can be replaced whole")
+    if section not in REPLACEABLE:
+        raise ProfileError(f"{section}: only {', '.join(f'[{name}]' for name in REPLACEABLE)} can be replaced whole")
     data[section] = dict(fields)
     count = fields.get("count") if section == "hardware" else None
     if isinstance(count, int) and count >= 1:
@@ -81,9 +89,4 @@ def with_section(profile: Profile, section: str, fields: dict[str, Any]) -> Prof
             data["parallelism"]["replicas"] = count // per_replica
         else:
             data["parallelism"] = {"tensor": count, "pipeline": 1, "data": 1, "expert": 1, "replicas": 1}
-    try:
-        return Profile.model_validate(data)
-    except ValidationError as error:
-        raise ProfileError(describe_validation_error(error)) from None
-    except ValueError as error:
-        raise ProfileError(f"{section}: {error}") from None
+    return _validated(data, section)

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
-from napkinmath.core.profile_edit import edit_profile
-from napkinmath.core.profile_io import profile_to_dict
+from napkinmath.core.profile_edit import edit_profile, with_section
 
 BISECTION_STEPS = 48
 
@@ -40,26 +39,27 @@ def serving_profile(profile: Profile, concurrency: int, input_tokens: int, outpu
                 "avg_context_tokens": max(1, input_tokens + output_tokens // 2), "prompt_tokens": input_tokens,
                 "output_tokens": output_tokens, "users": concurrency, "duty_cycle": 1.0,
                 "target_tokens_per_s": 0.0, "ttft_target_s": 0.0}
-    data = profile_to_dict(profile)
-    data["workload"] = workload
-    return Profile.model_validate(data)
+    return with_section(profile, "workload", workload)
 
 
 def serving_throughput(profile: Profile, concurrency: int, input_tokens: int, output_tokens: int) -> ServingEstimate:
     """Output tokens/s of the whole deployment under a closed-loop benchmark (see the module docstring)."""
     if concurrency < 1 or input_tokens < 0 or output_tokens < 1:
         raise ProfileError("a serving benchmark needs concurrency >= 1, input >= 0 and output >= 1 tokens")
-    at = serving_profile(profile, concurrency, input_tokens, output_tokens)
+    return _estimate(serving_profile(profile, concurrency, input_tokens, output_tokens))
+
+
+def _estimate(at: Profile) -> ServingEstimate:
+    """``serving_throughput`` for a profile whose workload is already the benchmark's."""
     result = plan(at)
-    pools = result.capacity.kv_groups
     if result.capacity.concurrent_sequences < 1:
         return ServingEstimate(0.0, 0.0, 0.0, float("inf"))
-    running = result.decode.batch
-    prompt_per_output = input_tokens * (1 - at.workload.prefix_cache_hit) / output_tokens
-    data = at.parallelism.data
+    pools, running = result.capacity.kv_groups, result.decode.batch
+    work = at.workload
+    prompt_per_output = work.prompt_tokens * (1 - work.prefix_cache_hit) / work.output_tokens
 
     def rate(step: float, prefill_tokens_per_s: float) -> tuple[float, float]:
-        total = step + running * prompt_per_output / (prefill_tokens_per_s / data)
+        total = step + running * prompt_per_output / (prefill_tokens_per_s / at.parallelism.data)
         return pools * running / total, total
 
     expected, step = rate(result.decode.step_time, result.prefill.tokens_per_s)
@@ -84,18 +84,17 @@ def calibrate_serving_point(profile: Profile, measured_output_tokens_per_s: floa
     ProfileError above the peak-spec ceiling."""
     if measured_output_tokens_per_s <= 0:
         raise ProfileError("a measured throughput must be above 0 tok/s")
-    base = edit_profile(profile, "engine.step_overhead_ms", 0.0)
-    ideal = serving_throughput(base, concurrency, input_tokens, output_tokens).output_tokens_per_s_ideal
-    if measured_output_tokens_per_s > ideal * (1 + 1e-9):
+    at = serving_profile(edit_profile(profile, "engine.step_overhead_ms", 0.0), concurrency, input_tokens, output_tokens)
+    base = _estimate(at)
+    if measured_output_tokens_per_s > base.output_tokens_per_s_ideal * (1 + 1e-9):
         raise ProfileError(f"{measured_output_tokens_per_s:,.0f} output tok/s at {concurrency} concurrent requests is "
-                           f"above this profile's peak-spec ceiling of {ideal:,.0f} tok/s: check the GPU, the model "
-                           f"and the precisions")
+                           f"above this profile's peak-spec ceiling of {base.output_tokens_per_s_ideal:,.0f} tok/s: "
+                           f"check the GPU, the model and the precisions")
 
     def rate(field: str, value: float) -> float:
-        return serving_throughput(edit_profile(base, field, value), concurrency, input_tokens,
-                                  output_tokens).output_tokens_per_s
+        return _estimate(edit_profile(at, field, value)).output_tokens_per_s
 
-    if serving_throughput(base, concurrency, input_tokens, output_tokens).output_tokens_per_s >= measured_output_tokens_per_s:
+    if base.output_tokens_per_s >= measured_output_tokens_per_s:
         return "step_overhead_ms", _bisect(lambda ms: rate("engine.step_overhead_ms", ms), measured_output_tokens_per_s,
                                            0.0, 10_000.0, rising=False)
     if rate("engine.mbu", 1.0) < measured_output_tokens_per_s:

@@ -143,7 +143,7 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
         ("Duty cycle", f"{work.duty_cycle:.0%}"),
         ("Targets", " · ".join(targets) if targets else "none"),
         ("Engine", f"{_engine_name(engine)} · memory utilization {_number(engine.gpu_memory_utilization)} · block "
-                   f"{plan.engine.block_tokens if plan.engine else engine.block_tokens or 16} tokens"
+                   f"{plan.kv.block_tokens} tokens"
                    f" · MBU {engine.mbu:.0%} · MFU {engine.mfu:.0%}"),
     ]
     out += ["## Deployment", ""] + _table(("Setting", "Value"), deployment, "ll") + [""]

@@ -96,6 +96,7 @@ class MemoryFigures:
 class KvFigures:
     bytes_per_token: float
     tokens_capacity: int
+    block_tokens: int  # the paged-attention block in use (the profile's, else the engine's default)
     bytes_per_sequence_avg_context: float
     bytes_per_sequence_max_context: float
 
@@ -298,7 +299,7 @@ def plan(profile: Profile) -> Plan:
     if vllm:
         report = vllm_report(model, available_kv=budget, tensor=par.tensor, pipeline=par.pipeline,
                              max_model_len=work.max_context_tokens, batched_tokens=batched_tokens, sequences=sequences,
-                             block_tokens=engine.block_tokens, cuda_graph_charged=cuda_graphs, version=engine.version)
+                             block_tokens=block, cuda_graph_charged=cuda_graphs, version=engine.version)
     concurrent_by_memory = sequences_that_fit(budget, sequence_avg)
     kv_groups_per_replica = par.data
     kv_groups = kv_groups_per_replica * par.replicas
@@ -375,7 +376,7 @@ def plan(profile: Profile) -> Plan:
                 profile, weights, activations + overhead, usable),
             fitting_weight_dtype=None if fits else advice.fitting_weight_precision(
                 profile, weights, activations + overhead, usable)),
-        kv=KvFigures(bytes_per_token=bytes_per_token,
+        kv=KvFigures(bytes_per_token=bytes_per_token, block_tokens=block,
                      tokens_capacity=report.kv_cache_tokens if report else kv_tokens_capacity(budget, bytes_per_token),
                      bytes_per_sequence_avg_context=sequence_avg, bytes_per_sequence_max_context=sequence_max),
         capacity=CapacityFigures(

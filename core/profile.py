@@ -141,9 +141,8 @@ class Engine(FrozenModel):
     def _version_default_utilization(cls, data: Any) -> Any:
         """An omitted utilization is the named version's default (vLLM raised it to 0.92 in 0.21)."""
         if isinstance(data, dict) and "gpu_memory_utilization" not in data:
-            version = data.get("version", DEFAULT_VLLM_VERSION)
-            if isinstance(version, str) and re.match(VERSION_PATTERN, version):
-                return {**data, "gpu_memory_utilization": default_gpu_memory_utilization(version)}
+            version = data.get("version", DEFAULT_VLLM_VERSION)  # a bad version is refused by its own validator
+            return {**data, "gpu_memory_utilization": default_gpu_memory_utilization(str(version))}
         return data
 
 

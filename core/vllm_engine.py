@@ -246,7 +246,7 @@ def blocks_per_request(full_groups: int, sliding_groups: int, max_model_len: int
 
 
 def vllm_report(model: ModelSpec, *, available_kv: float, tensor: int, pipeline: int, max_model_len: int,
-                batched_tokens: int, sequences: int, block_tokens: int | None, cuda_graph_charged: float,
+                batched_tokens: int, sequences: int, block_tokens: int, cuda_graph_charged: float,
                 version: str) -> VllmReport:
     """The start-up KV lines from the available KV memory (kv_cache_utils.py, per version).
 
@@ -254,7 +254,7 @@ def vllm_report(model: ModelSpec, *, available_kv: float, tensor: int, pipeline:
     blocks * block size (to v0.9), blocks // groups * block size (to v0.19), int(concurrency *
     max_model_len) after. Concurrency: tokens / max_model_len (to v0.8), then blocks / blocks per request.
     """
-    block = block_tokens_for(model, block_tokens)
+    block = block_tokens
     page = block * kv_bytes_per_token_per_layer(model, tensor)
     full_layers = layers_per_gpu(model.full_attention_layers, pipeline)
     sliding_layers = layers_per_gpu(model.sliding_window_layers, pipeline)

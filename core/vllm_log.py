@@ -47,6 +47,7 @@ replacement. One pass, linear in the input; a cheap trigger regex skips the line
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from napkinmath.core.errors import ProfileError
@@ -172,6 +173,32 @@ def _priority(line: str) -> int:
     return 1
 
 
+# (field, patterns tried in turn, how the first group reads); a field keeps the first value it gets.
+_Fields = tuple[tuple[str, tuple[re.Pattern[str], ...], Callable[[str], object]], ...]
+_LINE_FIELDS: _Fields = (
+    ("gpu_memory_utilization", (_GPU_UTIL,), _number),
+    ("kv_cache_tokens", (_KV_TOKENS,), _integer),
+    ("gpu_blocks", (_GPU_BLOCKS,), _integer),
+    ("version", (_VERSION_ENGINE, _VERSION_API), str),
+    ("model", (_MODEL_LOADING,), str),
+)
+_BANNER_FIELDS: _Fields = (("version", (_VERSION_BANNER,), str), ("model", (_MODEL_BANNER,), str))
+_CONFIG_FIELDS: _Fields = (
+    ("model", (_CFG_MODEL, _CFG_MODEL_TAG), str),
+    ("tensor_parallel_size", (_CFG_TP,), int),
+    ("max_model_len", (_CFG_MAX_LEN,), int),
+    ("kv_cache_dtype", (_CFG_KV_DTYPE,), str),
+)
+
+
+def _put_first(found: dict[str, object], line: str, fields: _Fields) -> None:
+    """Each field's value from the first of its patterns that matches the line, unless already found."""
+    for name, patterns, read in fields:
+        match = next((m for m in (pattern.search(line) for pattern in patterns) if m is not None), None)
+        if match is not None:
+            found.setdefault(name, read(match.group(1)))
+
+
 def _facts_in_line(line: str) -> dict[str, object]:
     found: dict[str, object] = {}
 
@@ -183,51 +210,15 @@ def _facts_in_line(line: str) -> dict[str, object]:
         if match is not None:
             put(name, _gib(match.group(1), match.group(2)))
 
-    match = _GPU_UTIL.search(line)
-    if match is not None:
-        put("gpu_memory_utilization", _number(match.group(1)))
-
-    match = _KV_TOKENS.search(line)
-    if match is not None:
-        put("kv_cache_tokens", _integer(match.group(1)))
-
     match = _CONCURRENCY.search(line)
     if match is not None:
         put("max_concurrency", (_integer(match.group(1)), _number(match.group(2))))
 
-    match = _GPU_BLOCKS.search(line)
-    if match is not None:
-        put("gpu_blocks", _integer(match.group(1)))
-
-    match = _VERSION_ENGINE.search(line) or _VERSION_API.search(line)
-    if match is not None:
-        put("version", match.group(1))
-
     if "\u2588" in line:  # the block-letter banner of vLLM 0.11+
-        match = _VERSION_BANNER.search(line)
-        if match is not None:
-            put("version", match.group(1))
-        match = _MODEL_BANNER.search(line)
-        if match is not None:
-            put("model", match.group(1))
-
-    match = _MODEL_LOADING.search(line)
-    if match is not None:
-        put("model", match.group(1))
-
+        _put_first(found, line, _BANNER_FIELDS)
+    _put_first(found, line, _LINE_FIELDS)
     if _CONFIG_LINE.search(line):
-        match = _CFG_MODEL.search(line) or _CFG_MODEL_TAG.search(line)
-        if match is not None:
-            put("model", match.group(1))
-        match = _CFG_TP.search(line)
-        if match is not None:
-            put("tensor_parallel_size", int(match.group(1)))
-        match = _CFG_MAX_LEN.search(line)
-        if match is not None:
-            put("max_model_len", int(match.group(1)))
-        match = _CFG_KV_DTYPE.search(line)
-        if match is not None:
-            put("kv_cache_dtype", match.group(1))
+        _put_first(found, line, _CONFIG_FIELDS)
     return found
 
 

@@ -10,9 +10,14 @@ from validation_cases import (
     evaluate_case,
     evaluate_system,
     markdown,
+    output_tokens_per_s,
+    system_profile,
     throughput_systems,
     vllm_cases,
 )
+
+from napkinmath.core.calibrate import calibrate_serving
+from napkinmath.core.serving import serving_profile, serving_throughput
 
 SYSTEMS = throughput_systems()
 RESULTS = {system["id"]: evaluate_system(system) for system in SYSTEMS}
@@ -37,10 +42,6 @@ def test_calibrated_on_one_point_four_systems_predict_the_others_within_20_perce
 
 
 def test_calibration_reproduces_its_own_point():
-    from napkinmath.core.calibrate import calibrate_serving
-    from napkinmath.core.serving import serving_profile, serving_throughput
-    from validation_cases import output_tokens_per_s, system_profile
-
     system = SYSTEMS[0]
     point = system["points"][1]
     at = serving_profile(system_profile(system), point["concurrency"], system["input_tokens"], system["output_tokens"])

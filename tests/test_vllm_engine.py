@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+
 from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile
 from napkinmath.core.specs import GIB, ModelSpec
 from napkinmath.core.vllm_engine import (
     activation_peak_bytes,
+    block_tokens_for,
     default_gpu_memory_utilization,
     default_scheduler_limits,
     forward_activation_bytes,
@@ -29,7 +31,7 @@ GPT_OSS_120B = ModelSpec(params_b=116.8, active_params_b=5.7, expert_params_b=11
 
 def report(model, available_gib, max_model_len, version, batched=8192, sequences=1024, tensor=1):
     return vllm_report(model, available_kv=available_gib * GIB, tensor=tensor, pipeline=1, max_model_len=max_model_len,
-                       batched_tokens=batched, sequences=sequences, block_tokens=None, cuda_graph_charged=0.0,
+                       batched_tokens=batched, sequences=sequences, block_tokens=block_tokens_for(model, None), cuda_graph_charged=0.0,
                        version=version)
 
 

@@ -29,7 +29,7 @@ from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile
 from napkinmath.core.serving import serving_profile, serving_throughput
-from napkinmath.core.vllm_engine import DRIVER_HIDDEN_GIB
+from napkinmath.core.vllm_engine import DRIVER_HIDDEN_GIB, vllm_report
 
 DATA = Path(__file__).parent / "data"
 THROUGHPUT = DATA / "validation" / "throughput.toml"
@@ -158,8 +158,9 @@ def case_profile(case: dict) -> Profile:
     model, _ = model_from_config(DATA / "configs" / case["config"])
     model = {**model, "weight_dtype": case.get("weight_dtype", model.get("weight_dtype", "bf16"))}
     kv = case.get("kv_cache_dtype", "auto")
-    model["kv_dtype"] = model["weight_dtype"] if kv == "auto" and model["weight_dtype"] in ("bf16", "fp16") else (
-        "bf16" if kv == "auto" else kv)
+    if kv == "auto":  # vLLM's "auto" caches in the model's activation dtype
+        kv = model["weight_dtype"] if model["weight_dtype"] in ("bf16", "fp16") else "bf16"
+    model["kv_dtype"] = kv
     max_len = case["max_model_len"]
     hardware = {"name": case.get("gpu", "GPU"), "memory_gib": case_memory_gib(case) or 80.0,
                 "bandwidth_tb_s": 1.0, "tflops": {"bf16": 100.0}, "count": case.get("gpus", 1)}
@@ -178,8 +179,6 @@ def case_profile(case: dict) -> Profile:
 
 
 def evaluate_case(case: dict) -> KvCase:
-    from napkinmath.core.vllm_engine import vllm_report
-
     if not case.get("config"):
         return KvCase(case, None, None, None, None, skipped="no exact config.json (SOURCES.md)")
     profile = case_profile(case)
@@ -191,7 +190,7 @@ def evaluate_case(case: dict) -> KvCase:
         again = vllm_report(profile.model, available_kv=case["logged_available_kv_gib"] * 2**30,
                             tensor=profile.parallelism.tensor, pipeline=profile.parallelism.pipeline,
                             max_model_len=case["max_model_len"], batched_tokens=report.max_num_batched_tokens,
-                            sequences=report.max_num_seqs, block_tokens=engine.block_tokens,
+                            sequences=report.max_num_seqs, block_tokens=report.block_tokens,
                             cuda_graph_charged=report.cuda_graph_charged, version=engine.version)
         from_memory = again.kv_cache_tokens
     if case_memory_gib(case) is None:

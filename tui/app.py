@@ -26,14 +26,13 @@ from napkinmath.core.plan import plan as make_plan
 from napkinmath.core.precisions import Precision
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile, with_section
-from napkinmath.core.profile_io import load_profile, save_profile
+from napkinmath.core.profile_io import load_profile, save_profile, write_text_atomically
+from napkinmath.core.vllm_engine import ACCOUNTING_ERAS
 from napkinmath.themes import APP_VARIABLE_DEFAULTS, THEMES
-from napkinmath.core.profile_io import write_text_atomically
 from napkinmath.tui.commands import NapkinCommands
 from napkinmath.tui.discovery import DiscoveryActions
-from napkinmath.tui.history import History
-from napkinmath.core.vllm_engine import ACCOUNTING_ERAS
 from napkinmath.tui.fields import ENGINE_FIELDS, FIELDS_BY_ID, HARDWARE_FIELDS, MODEL_FIELDS, WORKLOAD_FIELDS, Field
+from napkinmath.tui.history import History
 from napkinmath.tui.outputs import CapacityPanel, CostPanel, RooflineGauge, VramBar
 from napkinmath.tui.screens import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen, profile_file_name
 from napkinmath.tui.settings import Settings, load_settings, save_settings
@@ -404,10 +403,8 @@ class NapkinApp(DiscoveryActions, App[None]):
         def picked(path: Path | None) -> None:
             if path is None:
                 return
-            try:
-                other = load_profile(path)
-            except ProfileError as error:
-                self.notify(str(error), title="Could not open", severity="error", timeout=12)
+            other = self._load_or_notify(path)
+            if other is None:
                 return
             self.push_screen(CompareScreen((self.profile.name, self.plan), (other.name, make_plan(other))))
 
@@ -519,6 +516,14 @@ class NapkinApp(DiscoveryActions, App[None]):
         if then_quit:
             self.exit()
 
+    def _load_or_notify(self, path: Path) -> Profile | None:
+        """The profile in ``path``, or None after saying why it could not be opened."""
+        try:
+            return load_profile(path)
+        except ProfileError as error:
+            self.notify(str(error), title="Could not open", severity="error", timeout=12)
+            return None
+
     def action_open(self) -> None:
         folder = user_profiles_dir()
         mine = sorted(folder.glob("*.toml")) if folder.is_dir() else []
@@ -527,10 +532,8 @@ class NapkinApp(DiscoveryActions, App[None]):
     def open_profile(self, path: Path | None) -> None:
         if path is None:
             return
-        try:
-            profile = load_profile(path)
-        except ProfileError as error:
-            self.notify(str(error), title="Could not open", severity="error", timeout=12)
+        profile = self._load_or_notify(path)
+        if profile is None:
             return
         self.profile_path = path
         self.session_preset = None

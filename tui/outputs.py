@@ -72,6 +72,16 @@ class PlanView(Widget):
         return Text(f"\u00a0{text}", self.get_component_rich_style(style))
 
     @property
+    def peak_column_shown(self) -> bool:
+        """The capacity panel shows peak-spec figures beside the expected ones when they differ, in the
+        wide layout with no baseline pinned (a pinned baseline's change column takes that place); the
+        roofline panel says them in words otherwise."""
+        plan = self.plan
+        differs = plan is not None and (plan.decode.step_time_ideal < plan.decode.step_time
+                                        or plan.prefill.tokens_per_s_ideal > plan.prefill.tokens_per_s)
+        return differs and not self.compact and self.baseline is None
+
+    @property
     def compact(self) -> bool:
         """Narrow or short terminals get the compact rendering (same figures, fewer lines)."""
         return self.app.size.width < COMPACT_BELOW_WIDTH or self.app.size.height < COMPACT_BELOW_HEIGHT
@@ -272,8 +282,7 @@ class RooflineGauge(PlanView):
         lines = [Text("Roofline (FLOP per byte, log)", style="bold"), marks, line, axis_labels, legend,
                  Text(critical, self.style("roofline--muted")), Text(words)]
         engine, source = profile.engine, plan.provenance
-        peak_in_capacity = self.baseline is None  # the capacity panel's peak-spec column (wide layout)
-        if not peak_in_capacity and (decode.step_time_ideal < decode.step_time or engine.mfu < 1):
+        if not self.peak_column_shown and (decode.step_time_ideal < decode.step_time or engine.mfu < 1):
             lines.append(Text(f"ideal (peak spec): {rate_text(decode.tokens_per_s_per_user_ideal)} tok/s per user, "
                               f"prefill {rate_text(plan.prefill.tokens_per_s_ideal)} tok/s", self.style("roofline--muted")))
         lines.append(Text(f"expected: bandwidth {engine.mbu:.0%} ({source.decode}), FLOPs {engine.mfu:.0%} "
@@ -303,18 +312,11 @@ class CapacityPanel(PlanView):
             return Text(value)
         return Text.assemble(value, (" ✓" if met else " ✗ target", self.style("panel--good" if met else "panel--bad")))
 
-    def ideal_shown(self, plan: Plan) -> bool:
-        """The peak-spec column shows beside the expected figures when they differ, in the wide layout
-        with no baseline pinned (a pinned baseline's change column takes that place)."""
-        differs = (plan.decode.step_time_ideal < plan.decode.step_time
-                   or plan.prefill.tokens_per_s_ideal > plan.prefill.tokens_per_s)
-        return differs and not self.compact and self.baseline is None
-
     def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
         capacity, decode, prefill, work = plan.capacity, plan.decode, plan.prefill, profile.workload
         served = Text(f"{capacity.users_served:,} of {work.users:,}", self.style("panel--strong"))
         replicas = "—" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"
-        ideal = self.ideal_shown(plan)
+        ideal = self.peak_column_shown
 
         def third(key: str, peak: str) -> Text:
             """The change against the baseline, or the peak-spec figure."""

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from napkinmath.core.errors import ProfileError, describe_validation_error
 from napkinmath.core.param_count import ParameterCount, count_parameters
+from napkinmath.core.precisions import bytes_per_value
 from napkinmath.core.specs import ModelSpec
 
 MAX_CONFIG_BYTES = 5_000_000
@@ -105,6 +106,25 @@ def weight_precision(config: dict[str, Any]) -> str:
     return TORCH_DTYPES.get(str(config.get("torch_dtype") or config.get("dtype") or "bfloat16"), "bf16")
 
 
+def unquantized_parameters(config: dict[str, Any], count: ParameterCount) -> int | None:
+    """Parameters a quantized checkpoint keeps at 16 bits, None for a 16-bit one.
+
+    vLLM (and the checkpoints) never quantize the embeddings, the output head, the norms or the MoE
+    routers; quantization_config may leave more out: ``modules_to_not_convert`` (gpt-oss: attention and
+    router) or compressed-tensors' ``ignore`` (often attention). Those names are matched by kind.
+    """
+    if bytes_per_value(weight_precision(config)) >= 2:
+        return None
+    quant = config.get("quantization_config") or {}
+    skipped = " ".join(str(name) for name in (quant.get("modules_to_not_convert") or []) + (quant.get("ignore") or []))
+    kept = count.embeddings + count.lm_head + count.norms + count.routers
+    if "attn" in skipped:
+        kept += count.attention
+    if "shared_expert" in skipped:
+        kept += count.shared_experts
+    return kept
+
+
 def default_name(config: dict[str, Any], file: Path) -> str:
     """The config's own _name_or_path, else the file's stem (deepseek-v3.json), else its folder's name."""
     named = str(config.get("_name_or_path") or "").rstrip("/").split("/")[-1]
@@ -156,6 +176,9 @@ def model_from_config(path: str | Path, name: str | None = None) -> tuple[dict[s
         model.update(sliding_window=window, sliding_window_layers=sliding)
     if experts:
         model.update(experts=experts, experts_per_token=per_token, expert_params_b=count.routed_experts / 1e9)
+    unquantized = unquantized_parameters(c, count)
+    if unquantized is not None:
+        model["unquantized_params_b"] = unquantized / 1e9
     if count.notes:
         model["notes"] = "; ".join(count.notes)
     try:

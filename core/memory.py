@@ -25,6 +25,7 @@ ACTIVATION_FLOOR_GIB = 0.5
 OVERHEAD_SINGLE_GPU_GIB = 0.15
 OVERHEAD_MULTI_GPU_NON_TORCH_GIB = 0.6
 OVERHEAD_NCCL_BYTES = 0.4e9
+UNQUANTIZED_BYTES = 2.0  # bf16/fp16: what quantized checkpoints keep their embeddings and output head in
 
 
 def usable_bytes(memory_gib: float, gpu_memory_utilization: float) -> float:
@@ -66,14 +67,26 @@ def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int
     physics.md: weights = (dense / (tp * pp) + experts / (ep * pp)) * weight_bytes, where the
     experts' divisor is max(ep, tp): without expert parallelism vLLM tensor-shards every expert.
     Without a stated expert split (MoE with no ``expert_params_b``) all weights divide evenly over
-    the replica's GPUs, as the Kimi seed assumes.
+    the replica's GPUs, as the Kimi seed assumes. Parameters a quantized checkpoint keeps at 16 bits
+    (``unquantized_params_b``) are dense and count 2 bytes each.
     """
     weight_bytes = weight_bytes_per_parameter(model)
     dense, experts = expert_params_split(model)
+    dense_bytes = dense * weight_bytes + unquantized_extra_bytes(model)
     if model.is_moe and model.expert_params_b is None:
         gpus = tensor * pipeline * data
-        return dense * weight_bytes / gpus, experts * weight_bytes / gpus
-    return dense * weight_bytes / (tensor * pipeline), experts * weight_bytes / (max(expert, tensor) * pipeline)
+        return dense_bytes / gpus, experts * weight_bytes / gpus
+    return dense_bytes / (tensor * pipeline), experts * weight_bytes / (max(expert, tensor) * pipeline)
+
+
+def unquantized_extra_bytes(model: ModelSpec) -> float:
+    """What the parameters a quantized checkpoint keeps at 16 bits (``unquantized_params_b``: embeddings,
+    output head, and for gpt-oss attention and routers too) add over holding them at ``weight_dtype``.
+    Zero for 16-bit weights and for an exact checkpoint size, which already counts them."""
+    per_value = bytes_per_value(model.weight_dtype)
+    if model.unquantized_params_b is None or model.uses_checkpoint_bytes or per_value >= UNQUANTIZED_BYTES:
+        return 0.0
+    return model.unquantized_params_b * 1e9 * (UNQUANTIZED_BYTES - per_value)
 
 
 def default_activation_bytes(model: ModelSpec) -> float:

@@ -116,6 +116,10 @@ class ModelSpec(FrozenModel):
     checkpoint_gib: float | None = Field(default=None, gt=0, le=1e6,
                                          description="exact weight bytes from the safetensors headers, GiB")
     checkpoint_weight_dtype: Precision | None = Field(default=None, description="the precision those bytes hold")
+    unquantized_params_b: float | None = Field(
+        default=None, ge=0, le=1e5,
+        description="parameters a quantized checkpoint keeps at 16 bits (embeddings, output head, norms, routers and "
+                    "the modules its quantization_config leaves out), billions; unset: all hold weight_dtype")
     max_context_tokens: int | None = Field(default=None, ge=1, le=100_000_000)
     published_params_b: float | None = Field(default=None, gt=0, le=1e5)
     notes: str = Field(default="", max_length=1200)
@@ -138,6 +142,10 @@ class ModelSpec(FrozenModel):
             raise ValueError("experts and experts_per_token go together: both 0 (dense) or both set (MoE)")
         if self.experts_per_token > self.experts:
             raise ValueError(f"experts_per_token ({self.experts_per_token}) cannot exceed experts ({self.experts})")
+        quantizable = self.params_b - (self.expert_params_b or 0.0)
+        if self.unquantized_params_b is not None and self.unquantized_params_b > quantizable * (1 + 1e-9):
+            raise ValueError(f"unquantized_params_b ({self.unquantized_params_b}) cannot exceed the parameters outside "
+                             f"the routed experts ({quantizable:g}B)")
         if self.expert_params_b is not None and not self.experts:
             raise ValueError("expert_params_b is set but experts is 0 (a dense model has no routed experts)")
         return self

@@ -134,6 +134,24 @@ def test_quantization_config_sets_the_weight_precision(quantization, dtype):
     assert weight_precision({"torch_dtype": "float16"}) == "fp16"
 
 
+GPT_OSS_QUANTIZATION = {"quant_method": "mxfp4", "modules_to_not_convert": [
+    "model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"]}
+
+
+def test_a_quantized_config_keeps_embeddings_head_and_unconverted_modules_at_16_bits(tmp_path):
+    config = json.loads((CONFIGS / "gpt-oss-120b.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "quantization_config": GPT_OSS_QUANTIZATION}))
+    model, count = model_from_config(tmp_path)
+    assert model["weight_dtype"] == "mxfp4"
+    # gpt-oss leaves attention and the router out as well: everything but the experts stays bf16
+    assert model["unquantized_params_b"] == pytest.approx(model["params_b"] - model["expert_params_b"])
+    fp8 = {**GPT_OSS_QUANTIZATION, "quant_method": "fp8", "modules_to_not_convert": []}
+    (tmp_path / "config.json").write_text(json.dumps({**config, "quantization_config": fp8}))
+    model, count = model_from_config(tmp_path)
+    assert model["unquantized_params_b"] * 1e9 == count.embeddings + count.lm_head + count.norms + count.routers
+    assert "unquantized_params_b" not in imported("gpt-oss-120b")[0]  # the stored copy is plain bf16
+
+
 def test_a_model_folder_works_like_its_config(tmp_path):
     (tmp_path / "config.json").write_text((CONFIGS / "mixtral-8x7b.json").read_text())
     assert model_from_config(tmp_path)[0] == model_from_config(tmp_path / "config.json")[0]

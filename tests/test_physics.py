@@ -81,6 +81,18 @@ def test_known_expert_split_replicates_dense_weights_per_data_rank():
     assert experts == pytest.approx(90e9 / 8)
 
 
+def test_unquantized_parameters_count_two_bytes_and_stay_dense():
+    spec = dict(params_b=100, active_params_b=10, expert_params_b=90, layers=10, hidden_size=1024,
+                attention_heads=8, experts=64, experts_per_token=4, weight_dtype="fp8")
+    dense, experts = weight_bytes_per_gpu(ModelSpec(**spec, unquantized_params_b=4), tensor=2, pipeline=1, data=1, expert=1)
+    assert dense == pytest.approx((6e9 * 1 + 4e9 * 2) / 2)
+    assert experts == pytest.approx(90e9 / 2)
+    bf16 = ModelSpec(**{**spec, "weight_dtype": "bf16"}, unquantized_params_b=4)  # nothing to keep at 16 bits
+    assert weight_bytes_per_gpu(bf16, tensor=1, pipeline=1, data=1, expert=1)[0] == pytest.approx(20e9)
+    with pytest.raises(ValueError, match="unquantized_params_b .* cannot exceed the parameters outside the routed"):
+        ModelSpec(**spec, unquantized_params_b=11)
+
+
 def test_compute_path_falls_back_to_bf16_without_native_path():
     ampere = Tflops(bf16=312, int8=624)
     assert ampere.compute_path("fp8") == "bf16"

@@ -18,7 +18,9 @@ from napkinmath.core.profile_edit import edit_profile, with_section
 from napkinmath.core.profile_io import profile_to_dict
 from napkinmath.core.serving import calibrate_serving_point
 from napkinmath.core.specs import GIB
-from napkinmath.core.vllm_engine import DRIVER_HIDDEN_GIB
+from napkinmath.core.vllm_engine import DEFAULT_DRIVER_RESERVED_GIB
+
+MAX_PLAUSIBLE_RESERVED_GIB = 2.0  # more between the profile's GPU and the log's means another GPU
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,20 @@ def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Cal
         engine["overhead_gib"] = overhead
         changes.append(f"overhead_gib {overhead:g} (non-torch memory and CUDA graphs)")
     result = profile
-    if facts.total_gpu_memory_gib is not None:  # the memory vLLM saw, which can differ from the driver's figure
+    if facts.total_gpu_memory_gib is not None:  # the memory vLLM saw, below the driver's figure
         hardware = dict(profile_to_dict(profile)["hardware"])
-        hardware["memory_gib"] = round(facts.total_gpu_memory_gib + DRIVER_HIDDEN_GIB, 4)
+        seen = facts.total_gpu_memory_gib
+        hidden = hardware["memory_gib"] - seen
+        if 0 <= hidden <= MAX_PLAUSIBLE_RESERVED_GIB:  # the same GPU: the log measures what its driver keeps
+            hardware["driver_reserved_gib"] = round(hidden, 4)
+            changes.append(f"driver_reserved_gib {hidden:.2f} (memory_gib less the {seen:g} GiB vLLM saw)")
+        else:  # the log ran on a GPU of another size
+            reserved = hardware.get("driver_reserved_gib")
+            reserved = DEFAULT_DRIVER_RESERVED_GIB if reserved is None else reserved
+            hardware["memory_gib"] = round(seen + reserved, 4)
+            changes.append(f"memory_gib {hardware['memory_gib']:g} (the {seen:g} GiB vLLM saw, plus the {reserved:g} "
+                           f"GiB the driver keeps from it)")
         result = with_section(result, "hardware", hardware)
-        changes.append(f"memory_gib {hardware['memory_gib']:g} (the {facts.total_gpu_memory_gib:g} GiB vLLM saw, plus "
-                       f"the {DRIVER_HIDDEN_GIB:g} GiB CUDA hides from it)")
     if facts.weights_gib is not None:
         model = dict(profile_to_dict(result)["model"])
         model.pop("preset", None)

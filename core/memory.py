@@ -89,6 +89,17 @@ def unquantized_extra_bytes(model: ModelSpec) -> float:
     return model.unquantized_params_b * 1e9 * (UNQUANTIZED_BYTES - per_value)
 
 
+def vocab_matrix_bytes(model: ModelSpec) -> float:
+    """One vocabulary x hidden matrix (the input embedding, or an untied output head) at the bytes it is
+    held in: 16 bits in a quantized checkpoint that keeps them so (``unquantized_params_b``)."""
+    if not model.vocab_size:
+        return 0.0
+    per_value = weight_bytes_per_parameter(model)
+    if model.unquantized_params_b is not None and not model.uses_checkpoint_bytes:
+        per_value = max(per_value, UNQUANTIZED_BYTES)
+    return model.vocab_size * model.hidden_size * per_value
+
+
 def default_activation_bytes(model: ModelSpec) -> float:
     """Empirical activation peak per GPU: the physics.md anchor scaled by hidden size (see above)."""
     anchor = MOE_ACTIVATION_ANCHOR_GIB if model.is_moe else DENSE_ACTIVATION_ANCHOR_GIB

@@ -56,9 +56,10 @@ from napkinmath.core.profile import Profile
 from napkinmath.core.specs import GIB
 from napkinmath.core.vllm_engine import (
     VllmReport,
-    activation_peak_bytes,
+    binding_stage,
     block_tokens_for,
     cuda_graph_bytes_charged,
+    default_sampler,
     default_scheduler_limits,
     engine_visible_bytes,
     non_torch_bytes,
@@ -259,7 +260,7 @@ def plan(profile: Profile) -> Plan:
     # Memory per GPU
     total = hardware.memory_bytes
     if engine.name == "vllm":  # vLLM applies the utilization to the total CUDA reports
-        usable = engine_visible_bytes(hardware.memory_gib) * engine.gpu_memory_utilization
+        usable = engine_visible_bytes(hardware.memory_gib, hardware.driver_reserved_gib) * engine.gpu_memory_utilization
     else:
         usable = usable_bytes(hardware.memory_gib, engine.gpu_memory_utilization)
     dense_bytes, expert_bytes = weight_bytes_per_gpu(model, par.tensor, par.pipeline, par.data, par.expert)
@@ -269,9 +270,10 @@ def plan(profile: Profile) -> Plan:
     if engine.activation_gib is not None:
         activations, activations_source = engine.activation_gib * GIB, "profile"
     elif vllm:
-        activations = activation_peak_bytes(model, batched_tokens, sequences, par.tensor, par.expert, engine.version)
+        activations = 0.0  # the binding pipeline stage's, below
         activations_source = (f"vLLM {engine.version} profile run: {batched_tokens:,} batched tokens, "
-                              f"sampler over {min(sequences, batched_tokens):,} sequences")
+                              f"{engine.sampler or default_sampler(engine.version)} sampler over "
+                              f"{min(sequences, batched_tokens):,} sequences")
     else:
         activations = default_activation_bytes(model)
         activations_source = "empirical default (physics.md anchors, scaled by hidden size)"
@@ -285,6 +287,19 @@ def plan(profile: Profile) -> Plan:
     else:
         overhead = default_overhead_bytes(gpus_per_replica)
         overhead_source = "empirical default (physics.md anchors: non-torch memory and NCCL)"
+    block = block_tokens_for(model, engine.block_tokens, hardware.name, hardware.architecture) if vllm \
+        else (engine.block_tokens or 16)
+    stage = None
+    if vllm:  # each pipeline stage sizes its own pool; the smallest binds
+        pinned = engine.activation_gib * GIB if engine.activation_gib is not None else None
+        binding = binding_stage(model, usable=usable, overhead=overhead, tensor=par.tensor, pipeline=par.pipeline,
+                                data=par.data, expert=par.expert, batched_tokens=batched_tokens, sequences=sequences,
+                                version=engine.version, block_tokens=block, architecture=hardware.architecture,
+                                sampler=engine.sampler, activations=pinned)
+        stage, weights, activations = binding.stage, binding.weights, binding.activations
+        if par.pipeline > 1 and pinned is None and not stage.last:
+            activations_source = (f"vLLM {engine.version} profile run on pipeline stage {stage.index + 1} of "
+                                  f"{par.pipeline}: {batched_tokens:,} batched tokens (the sampler runs on the last)")
     budget = kv_budget_bytes(usable, weights, activations, overhead)
     fits = budget > 0
 
@@ -292,12 +307,11 @@ def plan(profile: Profile) -> Plan:
     full_per_token, sliding_per_token = kv_bytes_per_token_split(model, par.tensor, par.pipeline)
     window = model.sliding_window if model.sliding_window_layers else None
     bytes_per_token = full_per_token + sliding_per_token
-    block = block_tokens_for(model, engine.block_tokens) if vllm else (engine.block_tokens or 16)
     sequence_avg = sequence_kv_bytes(full_per_token, sliding_per_token, work.avg_context_tokens, window, block)
     sequence_max = sequence_kv_bytes(full_per_token, sliding_per_token, work.max_context_tokens, window, block)
     report = None
     if vllm:
-        report = vllm_report(model, available_kv=budget, tensor=par.tensor, pipeline=par.pipeline,
+        report = vllm_report(model, available_kv=budget, tensor=par.tensor, stage=stage,
                              max_model_len=work.max_context_tokens, batched_tokens=batched_tokens, sequences=sequences,
                              block_tokens=block, cuda_graph_charged=cuda_graphs, version=engine.version)
     concurrent_by_memory = sequences_that_fit(budget, sequence_avg)

@@ -120,7 +120,9 @@ class Engine(FrozenModel):
     usage: Literal["serve", "llm"] = Field(default="serve", description="vllm serve, or the offline LLM class")
     cuda_graphs: bool = Field(default=True, description="false = --enforce-eager")
     block_tokens: int | None = Field(default=None, ge=1, le=65_536,
-                                     description="paged-attention block; omit for vLLM's (16, 64 for MLA)")
+                                     description="paged-attention block; omit for vLLM's (16; 64 for MLA on Hopper)")
+    sampler: Literal["native", "flashinfer"] | None = Field(
+        default=None, description="top-k/top-p kernel of the profile run's sampler pass; omit for the version's default")
     mbu: float = Field(default=1.0, gt=0, le=1, description="memory-bandwidth utilization achieved")
     mfu: float = Field(default=1.0, gt=0, le=1, description="model-FLOPs utilization achieved")
     step_overhead_ms: float = Field(default=0.0, ge=0, le=10_000,

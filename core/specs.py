@@ -63,6 +63,10 @@ class GpuSpec(FrozenModel):
     architecture: str = Field(default="", max_length=40)
     memory_gib: float = Field(gt=0, le=4096, description="per GPU, as the driver reports it")
     memory_reported: str = Field(default="", max_length=400)
+    driver_reserved_gib: float | None = Field(
+        default=None, ge=0, le=64,
+        description="memory the driver keeps from CUDA: memory_gib less the total torch.cuda.mem_get_info reports, "
+                    "which vLLM multiplies by gpu_memory_utilization; unset: 0.43 GiB")
     bandwidth_tb_s: float = Field(gt=0, le=1000, description="per GPU, decimal TB/s")
     tflops: Tflops
     interconnect: str = Field(default="", max_length=120)

@@ -17,7 +17,8 @@ versions and the log lines each one reproduces; the terms are summarised in docs
   tokens per layer (MLA: one latent, not K and V), blocks = available // page // layers per group,
   the hybrid allocator's groups for sliding-window layers, the printed token count and concurrency.
 
-Sizes are bytes per GPU (the busiest rank: vLLM takes the minimum block count over workers).
+Sizes are bytes per GPU. With pipeline parallelism each stage holds its own layers (the first the
+embedding, the last the head and the sampler) and vLLM keeps the smallest block count over workers.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import re
 from dataclasses import dataclass
 from math import ceil
 
-from napkinmath.core.memory import kv_bytes_per_token_per_layer, layers_per_gpu
+from napkinmath.core.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes, weight_bytes_per_gpu
 from napkinmath.core.specs import GIB, ModelSpec
 
 DEFAULT_VLLM_VERSION = "0.30"  # the newest release whose defaults we checked (CacheConfig docs, v0.30)
@@ -39,30 +40,46 @@ HYBRID_ALLOCATOR_FROM = (0, 10)  # sliding-window layers get their own KV groups
 WINDOW_AWARE_CONCURRENCY_FROM = (0, 9)  # PR #19029: concurrency counts each spec's max memory per request
 CONCURRENCY_TOKEN_PRINT_FROM = (0, 20)  # PRs #38364/#40694: "GPU KV cache size" = int(concurrency * max_model_len)
 CUDA_GRAPH_CHARGED_FROM = (0, 21)  # PR #38284: the CUDA-graph estimate comes out of the KV budget by default
-NCCL_BEFORE_SNAPSHOT_FROM = (0, 10)  # the init snapshot follows NCCL init: its buffers are not charged
 
 ACTIVATION_BYTES = 2  # activations run in bf16/fp16 whatever the weights' precision
 FUSED_MOE_CHUNK_TOKENS = 16 * 1024  # VLLM_FUSED_MOE_CHUNK_SIZE default (fused_moe.py)
-# Sampler pass of the profile run: logits cast to fp32 (4 B), sort-based top-k/top-p (fp32 values 4 B
-# + int64 indices 8 B), softmax probabilities (4 B), the exponential draw (4 B), the bf16 logits (2 B):
-# ~26 B per logit in V1 (gpu_model_runner.py::_dummy_sampler_run). V0's sampler also builds logprobs;
-# 41 B per logit reproduces the 1.26 GiB peak V0 0.6.5 logged for Llama-3-8B on H100 (PR #10511),
-# where the 8,192-token forward pass alone needs 0.84 GiB.
-SAMPLER_BYTES_PER_LOGIT_V1 = 26
+# Sampler pass of the profile run over rows x vocabulary logits (gpu_model_runner.py::_dummy_sampler_run,
+# top-k = vocab - 1 and top-p = 0.9, no logprobs), bytes live at its peak per logit:
+# - native (PyTorch sort, topk_topp_sampler.py::apply_top_k_top_p): bf16 logits 2 + the fp32 copy 4 + sorted
+#   values 4 + int64 indices 8 + the sort's scratch (reverse indices 8, CUB's extra key/value buffers 12) = 38.
+#   Reproduces the gpt-oss-120b H100 logs (vLLM 0.10.1 and 0.11, 1,024 rows: 7.3 GiB), and the 1.74 GiB
+#   "Tried to allocate" of vLLM issues #15105 / #26278 (1,024 x 152,064 x 12 B).
+# - FlashInfer (top_k_top_p_sampling_from_logits): bf16 2 + fp32 4 + masked logits 4 + probabilities 4 = 14.
+#   Reproduces the 0.69 GiB peak logged for gpt-oss-120b at TP2 on A100s (256 rows).
+# V0's sampler also builds logprobs: 41 B per logit reproduces the 1.26 GiB peak V0 0.6.5 logged for
+# Llama-3-8B on H100 (PR #10511), where the 8,192-token forward pass alone needs 0.84 GiB.
+SAMPLER_BYTES_PER_LOGIT = {"native": 38, "flashinfer": 14}
 SAMPLER_BYTES_PER_LOGIT_V0 = 41
-# Non-torch memory (cuBLAS workspaces, allocator, NCCL communicators created during profiling):
-# about 0.15 GiB on one GPU and 0.6 GiB with tensor parallelism (physics.md anchors); V0 and V1
-# before 0.10 also charge NCCL's init buffers, about 0.4 GB at TP 2-8.
-NON_TORCH_SINGLE_GPU_GIB = 0.15
-NON_TORCH_MULTI_GPU_GIB = 0.6
+# Which one runs by default: FlashInfer whenever it was importable up to 0.11.0 (the Docker images ship it,
+# a plain pip install did not); native from 0.11.1 (PR #26859 turned it off); FlashInfer again from 0.19
+# (PR #40376, merged 2026-04-20; inferred: a stock 0.19.0 on an A100 logs too little memory for the
+# native pass). The default below the 0.19 boundary is the pip install's, native.
+FLASHINFER_SAMPLER_DEFAULT_FROM = (0, 19)
+# Non-torch memory (CUDA context, cuBLAS/NCCL buffers: device memory torch did not allocate). V0 before
+# 0.7 and V1 0.8.x measure it device-wide (total - free - torch allocated), so the process's CUDA context
+# counts: 0.35 GiB logged on one RTX 3090 (V0 0.6.4, vLLM issue #10517); with tensor parallelism the
+# physics.md anchors (0.6 GiB and NCCL's ~0.4 GB buffers). From 0.7 (V0) and 0.9 (V1) it is the increase
+# since a snapshot taken after the context (and, from 0.10, after NCCL) came up: 0.15 GiB on one GPU
+# (anchor; V1 logs imply 0.02-0.28), 0.3 GiB with several, between the 0.44 GiB logged at TP2 on NVLink
+# A100s (v0.12) and the 0.2 GiB at TP16 on PCIe RTX 3090s (V0 0.8.3).
+NON_TORCH_DEVICE_WIDE_GIB = {"single": 0.35, "multi": 0.6}
 NCCL_INIT_BYTES = 0.4e9
+NON_TORCH_SINCE_SNAPSHOT_GIB = {"single": 0.15, "multi": 0.3}
+SNAPSHOT_NON_TORCH_V0_FROM = (0, 7)  # PR #10511: memory_profiling against a baseline snapshot
+SNAPSHOT_NON_TORCH_V1_FROM = (0, 9)  # PR #19312 and its 0.9.0 predecessor
 # CUDA-graph pool, charged from v0.21: vLLM captures up to 512-token graphs; logs show 0.3-0.6 GiB
 # ("Graph capturing finished ... took 0.44 GiB" for Gemma 3 1B, vLLM issue #14696).
 CUDA_GRAPH_GIB = 0.5
 # The total vLLM sees (torch.cuda.mem_get_info) is below nvidia-smi's memory.total, which the catalog and
-# profiles hold: H100 80GB 79.65 vs 79.22 GiB (PR #10511), RTX 3090 24.00 vs 23.58 GiB (issue #10517).
-DRIVER_HIDDEN_GIB = 0.43
-MLA_BLOCK_TOKENS = 64  # FlashMLA (Hopper default) forces 64-token blocks (platforms/cuda.py)
+# profiles hold, by what the driver keeps: per GPU in the catalog (driver_reserved_gib), else this, the
+# H100's 79.65 vs 79.22 GiB (vLLM PR #10511). It moves by ~0.1 GiB between driver versions.
+DEFAULT_DRIVER_RESERVED_GIB = 0.43
+MLA_BLOCK_TOKENS = 64  # FlashMLA (Hopper, Blackwell sm100) forces 64-token blocks (platforms/cuda.py)
 
 
 def version_tuple(version: str) -> tuple[int, int]:
@@ -76,9 +93,10 @@ def default_gpu_memory_utilization(version: str) -> float:
     return 0.92 if version_tuple(version) >= CUDA_GRAPH_CHARGED_FROM else 0.9
 
 
-def engine_visible_bytes(memory_gib: float) -> float:
-    """The total vLLM multiplies by gpu_memory_utilization: the driver's figure less what CUDA hides."""
-    return max(0.0, memory_gib - DRIVER_HIDDEN_GIB) * GIB
+def engine_visible_bytes(memory_gib: float, driver_reserved_gib: float | None = None) -> float:
+    """The total vLLM multiplies by gpu_memory_utilization: the driver's figure less what it keeps from CUDA."""
+    reserved = DEFAULT_DRIVER_RESERVED_GIB if driver_reserved_gib is None else driver_reserved_gib
+    return max(0.0, memory_gib - reserved) * GIB
 
 
 def default_scheduler_limits(version: str, gpu_memory_gib: float, gpu_name: str, usage: str,
@@ -108,6 +126,50 @@ def moe_intermediate_size(model: ModelSpec) -> float:
     return (model.intermediate_size or 4 * model.hidden_size) / max(1, model.experts_per_token)
 
 
+# MXFP4 MoE experts as vLLM holds them after loading (quantization/mxfp4.py, create_weights and
+# process_weights_after_loading, read in the 0.10.1, 0.11.0, 0.12.0 and 0.19.0 releases): the expert
+# width per rank and the hidden size are zero-padded, values stay 4-bit, e8m0 scales 1 byte per 32.
+# Marlin (Ampere/Ada always; Hopper before 0.12, which pinned torch < 2.8 or lacked triton_kernels):
+# width to 128, hidden to 256, bf16 biases. Triton matmul_ogs (Hopper from 0.12): width to 64, hidden
+# unpadded, fp32 biases, and the swizzled scales are a copy (the loaded ones are never freed).
+# Reproduces "Model loading took" within 0.04 GiB: gpt-oss-120b 65.97 GiB (H100, 0.10.1), 34.38 GiB per
+# rank (TP2, A100, 0.12), gpt-oss-20b 13.72 GiB (A100, 0.19).
+MXFP4_LAYOUTS = {  # backend: (width multiple, hidden multiple, bias bytes, scale copies)
+    "marlin": (128, 256, 2, 1),
+    "triton": (64, 1, 4, 2),
+}
+MXFP4_TRITON_FROM = (0, 12)
+
+
+def mxfp4_backend(architecture: str, version: str) -> str | None:
+    """vLLM's default MXFP4 MoE kernel on this GPU, None where we have not read it (Blackwell, AMD)."""
+    if architecture in ("ampere", "ada"):
+        return "marlin"
+    if architecture == "hopper":
+        return "triton" if version_tuple(version) >= MXFP4_TRITON_FROM else "marlin"
+    return None
+
+
+def round_up(value: float, multiple: int) -> int:
+    return ceil(value / multiple) * multiple
+
+
+def loaded_expert_bytes(model: ModelSpec, tensor: int, expert: int, version: str, architecture: str) -> float | None:
+    """One rank's MXFP4 expert weights as loaded (see MXFP4_LAYOUTS); None when the layout does not
+    apply (not MXFP4 MoE, an exact checkpoint size, or a GPU whose kernel we have not read)."""
+    backend = mxfp4_backend(architecture, version)
+    if model.weight_dtype != "mxfp4" or not model.is_moe or model.uses_checkpoint_bytes or backend is None:
+        return None
+    width_multiple, hidden_multiple, bias_bytes, scale_copies = MXFP4_LAYOUTS[backend]
+    sharded = expert <= 1  # without expert parallelism every rank holds every expert, its width split by TP
+    experts = model.experts if sharded else ceil(model.experts / expert)
+    width = round_up(int(moe_intermediate_size(model)) / (tensor if sharded else 1), width_multiple)
+    hidden = round_up(model.hidden_size, hidden_multiple)
+    values = 3 * width * hidden  # gate and up (2 x width) and down, per expert
+    per_expert = values / 2 + scale_copies * values / 32 + bias_bytes * (2 * width + hidden)
+    return model.layers * experts * per_expert
+
+
 def forward_activation_bytes(model: ModelSpec, tokens: int, tensor: int, expert: int = 1) -> float:
     """Peak of the profile run's forward pass over ``tokens`` tokens on one rank.
 
@@ -130,29 +192,37 @@ def forward_activation_bytes(model: ModelSpec, tokens: int, tensor: int, expert:
     return hidden + max(moe, dense_layers)
 
 
-def sampler_activation_bytes(model: ModelSpec, sequences: int, version: str) -> float:
+def default_sampler(version: str) -> str:
+    """The top-k/top-p kernel a stock install of this version runs (see the constants)."""
+    return "flashinfer" if version_tuple(version) >= FLASHINFER_SAMPLER_DEFAULT_FROM else "native"
+
+
+def sampler_activation_bytes(model: ModelSpec, sequences: int, version: str, sampler: str | None = None) -> float:
     """The profile run's sampler pass: ``sequences`` rows of full-vocabulary logits (see the constants)."""
     vocab = model.vocab_size or 32000
-    per_logit = SAMPLER_BYTES_PER_LOGIT_V1 if version_tuple(version) >= V1_FROM else SAMPLER_BYTES_PER_LOGIT_V0
-    return sequences * vocab * per_logit
+    if version_tuple(version) < V1_FROM:
+        return sequences * vocab * SAMPLER_BYTES_PER_LOGIT_V0
+    return sequences * vocab * SAMPLER_BYTES_PER_LOGIT[sampler or default_sampler(version)]
 
 
 def activation_peak_bytes(model: ModelSpec, batched_tokens: int, sequences: int, tensor: int, expert: int,
-                          version: str) -> float:
+                          version: str, sampler: str | None = None) -> float:
     """vLLM's "PyTorch activation peak": the larger of the forward pass and the sampler pass (the
     forward's transients are freed before sampling; its last hidden states are still held)."""
     rows = min(sequences, batched_tokens)
     held = rows * model.hidden_size * ACTIVATION_BYTES
     return max(forward_activation_bytes(model, batched_tokens, tensor, expert),
-               held + sampler_activation_bytes(model, rows, version))
+               held + sampler_activation_bytes(model, rows, version, sampler))
 
 
 def non_torch_bytes(gpus_per_replica: int, version: str) -> float:
     """Non-torch memory charged to the KV budget (see the constants)."""
-    if gpus_per_replica == 1:
-        return NON_TORCH_SINGLE_GPU_GIB * GIB
-    nccl = 0.0 if version_tuple(version) >= NCCL_BEFORE_SNAPSHOT_FROM else NCCL_INIT_BYTES
-    return NON_TORCH_MULTI_GPU_GIB * GIB + nccl
+    at = version_tuple(version)
+    since_snapshot = (SNAPSHOT_NON_TORCH_V0_FROM <= at < V1_FROM) or at >= SNAPSHOT_NON_TORCH_V1_FROM
+    kind = "single" if gpus_per_replica == 1 else "multi"
+    if since_snapshot:
+        return NON_TORCH_SINCE_SNAPSHOT_GIB[kind] * GIB
+    return NON_TORCH_DEVICE_WIDE_GIB[kind] * GIB + (NCCL_INIT_BYTES if kind == "multi" else 0.0)
 
 
 def cuda_graph_bytes_charged(version: str, cuda_graphs: bool) -> float:
@@ -163,11 +233,16 @@ def cuda_graph_bytes_charged(version: str, cuda_graphs: bool) -> float:
     return CUDA_GRAPH_GIB * GIB
 
 
-def block_tokens_for(model: ModelSpec, block_tokens: int | None) -> int:
-    """The page size in tokens: the profile's, else vLLM's platform default (16; 64 for MLA, FlashMLA)."""
+def block_tokens_for(model: ModelSpec, block_tokens: int | None, gpu_name: str = "", architecture: str = "") -> int:
+    """The page size in tokens: the profile's, else vLLM's platform default (platforms/cuda.py): 16,
+    but 64 for MLA where FlashMLA runs (Hopper and data-centre Blackwell, sm90/sm100), which forces
+    it. Elsewhere (Ampere, Ada, consumer Blackwell) MLA runs on Triton MLA with 16-token blocks, as the
+    DeepSeek-V2-Lite log on L4s shows (807,792 tokens, a multiple of 16, not of 64)."""
     if block_tokens is not None:
         return block_tokens
-    return MLA_BLOCK_TOKENS if model.attention == "mla" else 16
+    flash_mla = architecture == "hopper" or (architecture == "blackwell" and not re.search(r"rtx|geforce", gpu_name,
+                                                                                          re.IGNORECASE))
+    return MLA_BLOCK_TOKENS if model.attention == "mla" and flash_mla else 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +273,103 @@ def kv_groups(full_layers: int, sliding_layers: int, version: str) -> KvGroups:
     low, high = min(full_layers, sliding_layers), max(full_layers, sliding_layers)
     size = high if high < 1.5 * low else low
     return KvGroups(size, ceil(full_layers / size), ceil(sliding_layers / size))
+
+
+def blocks_that_fit(available_kv: float, page_bytes: float, layout: KvGroups) -> int:
+    """kv_cache_utils.py: available // page // layers per group, never negative."""
+    return max(0, int(available_kv // page_bytes // layout.group_layers)) if page_bytes > 0 else 0
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStage:
+    """One pipeline stage's share of the model: its decoder layers (by attention kind) and whether it
+    holds the input embedding (first stage) or the output head, final norm and sampler (last stage)."""
+
+    index: int
+    full_layers: int
+    sliding_layers: int
+    first: bool
+    last: bool
+
+    @property
+    def layers(self) -> int:
+        return self.full_layers + self.sliding_layers
+
+
+def pipeline_layer_split(layers: int, pipeline: int) -> list[int]:
+    """vLLM's split (vllm/distributed/utils.py ``get_pp_indices``, without VLLM_PP_LAYER_PARTITION):
+    layers // pp per stage, the remainder one apiece counting back from the second-to-last stage, so
+    the last stage (head and sampler) never gets an extra layer: 27 over 2 -> [14, 13]."""
+    share, extra = divmod(layers, pipeline)
+    split = [share] * pipeline
+    for back in range(2, extra + 2):
+        split[-back] += 1
+    return split
+
+
+def pipeline_stages(model: ModelSpec, pipeline: int) -> list[PipelineStage]:
+    """The stages, with sliding-window layers spread over them in proportion (they interleave)."""
+    stages = []
+    for index, layers in enumerate(pipeline_layer_split(model.layers, pipeline)):
+        sliding = round(layers * model.sliding_window_layers / model.layers)
+        stages.append(PipelineStage(index, layers - sliding, sliding, index == 0, index == pipeline - 1))
+    return stages
+
+
+def stage_weight_bytes(stage: PipelineStage, model: ModelSpec, weights_per_rank: float, vocab_bytes: float) -> float:
+    """One rank's weights on a stage: its share of the decoder layers plus the embedding (first stage)
+    and the output head (last stage). ``weights_per_rank`` is the whole model on one tensor-parallel
+    rank; ``vocab_bytes`` one vocabulary x hidden matrix on it. With one stage this is the whole model."""
+    if stage.first and stage.last:
+        return weights_per_rank
+    layer_bytes = max(0.0, weights_per_rank - 2 * vocab_bytes)
+    return layer_bytes * stage.layers / model.layers + vocab_bytes * (stage.first + stage.last)
+
+
+def stage_activation_bytes(stage: PipelineStage, model: ModelSpec, batched_tokens: int, sequences: int, tensor: int,
+                           expert: int, version: str, sampler: str | None = None) -> float:
+    """The profile run on a stage: every stage runs the forward pass over its layers; only the last
+    samples (gpu_model_runner.py: ``_dummy_sampler_run`` when ``get_pp_group().is_last_rank``)."""
+    if stage.last:
+        return activation_peak_bytes(model, batched_tokens, sequences, tensor, expert, version, sampler)
+    return forward_activation_bytes(model, batched_tokens, tensor, expert)
+
+
+@dataclass(frozen=True, slots=True)
+class StageBudget:
+    """The pipeline stage whose KV pool binds, with what its GPUs hold (bytes per GPU)."""
+
+    stage: PipelineStage
+    weights: float
+    activations: float
+    available_kv: float
+
+
+def binding_stage(model: ModelSpec, *, usable: float, overhead: float, tensor: int, pipeline: int, data: int,
+                  expert: int, batched_tokens: int, sequences: int, version: str, block_tokens: int,
+                  architecture: str = "", sampler: str | None = None, activations: float | None = None) -> StageBudget:
+    """Size the pool on every stage and keep the one with the fewest blocks: vLLM profiles each worker
+    and gives every worker the smallest block count (``unify_kv_cache_configs``; V0: min over workers).
+    Weights are as loaded: MXFP4 experts padded for the GPU's kernel (``loaded_expert_bytes``).
+
+    ``activations`` pins the activation peak on every stage (a calibrated or typed figure).
+    """
+    dense, experts = weight_bytes_per_gpu(model, tensor, 1, data, expert)
+    loaded = loaded_expert_bytes(model, tensor, expert, version, architecture)
+    whole = dense + (experts if loaded is None else loaded)
+    vocab = vocab_matrix_bytes(model) / tensor
+    page = block_tokens * kv_bytes_per_token_per_layer(model, tensor)
+    best: tuple[int, StageBudget] | None = None
+    for stage in pipeline_stages(model, pipeline):
+        weights = stage_weight_bytes(stage, model, whole, vocab)
+        peak = activations if activations is not None else stage_activation_bytes(
+            stage, model, batched_tokens, sequences, tensor, expert, version, sampler)
+        budget = StageBudget(stage, weights, peak, usable - weights - peak - overhead)
+        blocks = blocks_that_fit(budget.available_kv, page, kv_groups(stage.full_layers, stage.sliding_layers, version))
+        if best is None or (blocks, budget.available_kv) < (best[0], best[1].available_kv):
+            best = (blocks, budget)
+    assert best is not None  # pipeline >= 1
+    return best[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,21 +417,19 @@ def blocks_per_request(full_groups: int, sliding_groups: int, max_model_len: int
     return full + sliding_groups * (ceil(held / block) + 1)
 
 
-def vllm_report(model: ModelSpec, *, available_kv: float, tensor: int, pipeline: int, max_model_len: int,
+def vllm_report(model: ModelSpec, *, available_kv: float, tensor: int, stage: PipelineStage, max_model_len: int,
                 batched_tokens: int, sequences: int, block_tokens: int, cuda_graph_charged: float,
                 version: str) -> VllmReport:
-    """The start-up KV lines from the available KV memory (kv_cache_utils.py, per version).
+    """The start-up KV lines from one pipeline stage's available KV memory (kv_cache_utils.py, per version).
 
-    num_blocks = available // page // layers per group (the busiest pipeline stage). Printed tokens:
+    num_blocks = available // page // layers per group (the stage whose pool binds). Printed tokens:
     blocks * block size (to v0.9), blocks // groups * block size (to v0.19), int(concurrency *
     max_model_len) after. Concurrency: tokens / max_model_len (to v0.8), then blocks / blocks per request.
     """
     block = block_tokens
     page = block * kv_bytes_per_token_per_layer(model, tensor)
-    full_layers = layers_per_gpu(model.full_attention_layers, pipeline)
-    sliding_layers = layers_per_gpu(model.sliding_window_layers, pipeline)
-    layout = kv_groups(full_layers, sliding_layers, version)
-    num_blocks = max(0, int(available_kv // page // layout.group_layers)) if page > 0 else 0
+    layout = kv_groups(stage.full_layers, stage.sliding_layers, version)
+    num_blocks = blocks_that_fit(available_kv, page, layout)
     at = version_tuple(version)
     per_request = blocks_per_request(layout.full_groups, layout.sliding_groups, max_model_len, model.sliding_window,
                                      batched_tokens, block)

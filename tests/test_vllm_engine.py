@@ -15,6 +15,7 @@ from napkinmath.core.vllm_engine import (
     default_scheduler_limits,
     forward_activation_bytes,
     kv_groups,
+    pipeline_stages,
     vllm_report,
 )
 
@@ -30,7 +31,8 @@ GPT_OSS_120B = ModelSpec(params_b=116.8, active_params_b=5.7, expert_params_b=11
 
 
 def report(model, available_gib, max_model_len, version, batched=8192, sequences=1024, tensor=1):
-    return vllm_report(model, available_kv=available_gib * GIB, tensor=tensor, pipeline=1, max_model_len=max_model_len,
+    return vllm_report(model, available_kv=available_gib * GIB, tensor=tensor, stage=pipeline_stages(model, 1)[0],
+                       max_model_len=max_model_len,
                        batched_tokens=batched, sequences=sequences, block_tokens=block_tokens_for(model, None), cuda_graph_charged=0.0,
                        version=version)
 

@@ -29,7 +29,7 @@ from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile
 from napkinmath.core.serving import serving_profile, serving_throughput
-from napkinmath.core.vllm_engine import DRIVER_HIDDEN_GIB, vllm_report
+from napkinmath.core.vllm_engine import DEFAULT_DRIVER_RESERVED_GIB, pipeline_stages, vllm_report
 
 DATA = Path(__file__).parent / "data"
 THROUGHPUT = DATA / "validation" / "throughput.toml"
@@ -145,12 +145,22 @@ class KvCase:
 
 
 def case_memory_gib(case: dict) -> float | None:
-    """The GPU memory as nvidia-smi reports it: the total the log printed plus what CUDA hides from vLLM,
-    else the catalog entry the case names (``catalog_gpu``: our mapping of the GPU the thread names)."""
-    if case.get("total_gpu_memory_gib") is not None:
-        return case["total_gpu_memory_gib"] + DRIVER_HIDDEN_GIB
+    """The GPU memory as nvidia-smi reports it: the catalog entry the case names (``catalog_gpu``: our
+    mapping of the GPU the thread names), else the total the log printed plus the default the driver keeps."""
     if case.get("catalog_gpu"):
         return gpu_entry(case["catalog_gpu"])["memory_gib"]
+    if case.get("total_gpu_memory_gib") is not None:
+        return case["total_gpu_memory_gib"] + DEFAULT_DRIVER_RESERVED_GIB
+    return None
+
+
+def case_driver_reserved_gib(case: dict) -> float | None:
+    """What the driver keeps from CUDA: measured where the log prints the total vLLM saw, else the catalog's."""
+    memory = case_memory_gib(case)
+    if case.get("total_gpu_memory_gib") is not None and memory is not None:
+        return memory - case["total_gpu_memory_gib"]
+    if case.get("catalog_gpu"):
+        return gpu_entry(case["catalog_gpu"]).get("driver_reserved_gib")
     return None
 
 
@@ -167,7 +177,11 @@ def case_profile(case: dict) -> Profile:
     model["kv_dtype"] = kv
     max_len = case["max_model_len"]
     hardware = {"name": case.get("gpu", "GPU"), "memory_gib": case_memory_gib(case) or 80.0,
-                "bandwidth_tb_s": 1.0, "tflops": {"bf16": 100.0}, "count": case.get("gpus", 1)}
+                "bandwidth_tb_s": 1.0, "tflops": {"bf16": 100.0}, "count": case.get("gpus", 1),
+                "driver_reserved_gib": case_driver_reserved_gib(case)}
+    if case.get("catalog_gpu"):  # the architecture picks vLLM's kernels (MLA page size, MXFP4 layout)
+        entry = gpu_entry(case["catalog_gpu"])
+        hardware.update(name=case.get("gpu", entry["name"]), architecture=entry["architecture"])
     version = re.search(r"\d+\.\d+(\.\d+)?", case.get("vllm_version", "0.11")).group(0)
     engine = {"name": "vllm", "version": version, "usage": case.get("usage", "serve"),
               "cuda_graphs": not case.get("enforce_eager", False)}
@@ -191,8 +205,9 @@ def evaluate_case(case: dict) -> KvCase:
     from_memory = None
     if case.get("logged_available_kv_gib") is not None:
         engine = profile.engine
+        first = pipeline_stages(profile.model, profile.parallelism.pipeline)[0]  # the log quotes rank 0
         again = vllm_report(profile.model, available_kv=case["logged_available_kv_gib"] * 2**30,
-                            tensor=profile.parallelism.tensor, pipeline=profile.parallelism.pipeline,
+                            tensor=profile.parallelism.tensor, stage=first,
                             max_model_len=case["max_model_len"], batched_tokens=report.max_num_batched_tokens,
                             sequences=report.max_num_seqs, block_tokens=report.block_tokens,
                             cuda_graph_charged=report.cuda_graph_charged, version=engine.version)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from math import ceil
+from math import ceil, floor
 
 from napkinmath.core.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes, weight_bytes_per_gpu
 from napkinmath.core.specs import GIB, ModelSpec
@@ -308,11 +308,14 @@ def pipeline_layer_split(layers: int, pipeline: int) -> list[int]:
 
 
 def pipeline_stages(model: ModelSpec, pipeline: int) -> list[PipelineStage]:
-    """The stages, with sliding-window layers spread over them in proportion (they interleave)."""
-    stages = []
+    """The stages, with sliding-window layers spread over them in proportion (they interleave), counted
+    cumulatively so the stages add up to the model."""
+    share = model.sliding_window_layers / model.layers
+    stages, start = [], 0
     for index, layers in enumerate(pipeline_layer_split(model.layers, pipeline)):
-        sliding = round(layers * model.sliding_window_layers / model.layers)
+        sliding = floor((start + layers) * share + 0.5) - floor(start * share + 0.5)
         stages.append(PipelineStage(index, layers - sliding, sliding, index == 0, index == pipeline - 1))
+        start += layers
     return stages
 
 

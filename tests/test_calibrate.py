@@ -136,6 +136,16 @@ def test_real_log_llama3_8b_h100_reproduces_the_logged_kv_memory():
     assert result.memory.per_gpu.kv_budget / GIB == pytest.approx(53.29, abs=0.01)  # what vLLM logged
     assert result.kv.tokens_capacity == pytest.approx(53.29 * GIB / 131_072, rel=2e-4)
     assert "PR 10511" in calibrated.engine.calibration
+    # the log's total is what CUDA showed vLLM: on the profile's own GPU it measures what the driver keeps
+    assert calibrated.hardware.memory_gib == 79.647
+    assert calibrated.hardware.driver_reserved_gib == pytest.approx(79.647 - 79.22)
+
+
+def test_a_log_from_a_gpu_of_another_size_resizes_the_profile_gpu():
+    profile = Profile.model_validate({"hardware": {"gpu": "h100-sxm"}, "model": {"preset": "llama-3.1-8b"}})
+    calibrated = calibrate_from_log(profile, facts(total_gpu_memory_gib=23.58), source="3090.log")
+    assert calibrated.profile.hardware.memory_gib == pytest.approx(23.58 + 0.43)  # plus what the H100's driver keeps
+    assert any("memory_gib" in change for change in calibrated.changes)
 
 
 def test_real_log_qwen3_14b_kv_tokens_match_the_logged_pool():

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from validation_cases import (
     KV_GOAL,
+    case_memory_gib,
     evaluate_case,
     evaluate_system,
     markdown,
@@ -74,14 +75,30 @@ PREDICTED = [result for result in PREDICTED if result.error is not None]
 
 
 def test_kv_tokens_from_defaults_against_the_logs():
-    """The issue's goal is 3% on every case; it holds where the pool is large (Qwen3-0.6B on an A100,
-    gpt-oss-120b at TP2) and not yet on small pools, where 0.2-0.5 GiB of non-torch or hidden memory
-    is 3-10% of the pool (docs/validation.md). This guards what is reached: every case within 12%, at
-    least two within 3%."""
+    """The issue's goal: the "GPU KV cache size" vLLM logged, within 3%, from the deployment and vLLM's
+    defaults alone, on every case with a logged token count and a known GPU (docs/validation.md)."""
     assert len(PREDICTED) >= 5
     errors = {result.case["id"]: result.error for result in PREDICTED}
-    assert all(abs(error) <= 0.12 for error in errors.values()), errors
-    assert sum(abs(error) <= KV_GOAL for error in errors.values()) >= 2, errors
+    assert all(abs(error) <= KV_GOAL for error in errors.values()), errors
+
+
+GIB_ONLY = [evaluate_case(c) for c in CASES if c.get("config") and not c.get("logged_kv_cache_tokens")
+            and c.get("logged_available_kv_gib") is not None and case_memory_gib(c) is not None]
+
+
+@pytest.mark.parametrize("result", GIB_ONLY, ids=lambda r: r.case["id"])
+def test_available_kv_memory_where_the_log_gives_no_token_count(result):
+    """Logs that print only "Available KV cache memory": within 3% of it where the pool is a real one
+    (5 GiB or more); near-failed and failed starts (a pool under 5 GiB, or negative) within 0.3 GiB,
+    so the plan says whether the engine starts. The DeepSeek-V3 AWQ log ran the V0 engine in vLLM 0.8,
+    which the 0.8 era's V1 accounting does not model: a documented miss, kept visible."""
+    logged, predicted = result.case["logged_available_kv_gib"], result.predicted_available_gib
+    if "deepseek-v3-0324-awq" in result.case["id"]:
+        assert abs(predicted - logged) > 0.3
+    elif logged >= 5:
+        assert predicted / logged - 1 == pytest.approx(0, abs=KV_GOAL)
+    else:
+        assert predicted == pytest.approx(logged, abs=0.3)
 
 
 def test_the_docs_table_is_current():

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import pytest
 
+from napkinmath.core.catalog import model_entry
+from napkinmath.core.memory import weight_bytes_per_gpu
 from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile
 from napkinmath.core.specs import GIB, ModelSpec
 from napkinmath.core.vllm_engine import (
+    DEFAULT_DRIVER_RESERVED_GIB,
     activation_peak_bytes,
+    binding_stage,
     block_tokens_for,
     default_gpu_memory_utilization,
+    default_sampler,
     default_scheduler_limits,
+    engine_visible_bytes,
     forward_activation_bytes,
     kv_groups,
+    loaded_expert_bytes,
+    mxfp4_backend,
+    pipeline_layer_split,
     pipeline_stages,
+    sampler_activation_bytes,
+    stage_activation_bytes,
+    stage_weight_bytes,
     vllm_report,
 )
 
@@ -128,3 +140,104 @@ def test_a_version_that_is_not_a_release_number_is_refused_with_its_field(bad):
     profile = Profile.model_validate({"hardware": {"gpu": "l4"}, "model": {"preset": "llama-3.1-8b"}})
     with pytest.raises(ProfileError, match="engine.version"):
         edit_profile(profile, "engine.version", bad)
+
+
+@pytest.mark.parametrize(("layers", "pipeline", "split"), [
+    (27, 2, [14, 13]), (22, 4, [5, 6, 6, 5]), (61, 4, [15, 15, 16, 15]), (32, 4, [8, 8, 8, 8]), (5, 3, [2, 2, 1])])
+def test_pipeline_layers_split_as_vllm_does(layers, pipeline, split):
+    # vllm/distributed/utils.py get_pp_indices: the remainder goes to the stages before the last
+    assert pipeline_layer_split(layers, pipeline) == split
+
+
+def test_pipeline_stages_hold_their_layers_and_the_ends_hold_embedding_and_head():
+    stages = pipeline_stages(GPT_OSS_120B, 4)
+    assert [s.layers for s in stages] == [9, 9, 9, 9] and sum(s.sliding_layers for s in stages) == 18
+    assert [(s.first, s.last) for s in stages] == [(True, False), (False, False), (False, False), (False, True)]
+    whole, vocab = 80e9, 2e9
+    weights = [stage_weight_bytes(s, GPT_OSS_120B, whole, vocab) for s in stages]
+    assert sum(weights) == pytest.approx(whole)
+    assert weights[0] == weights[-1] > weights[1] == weights[2]
+    single = pipeline_stages(GPT_OSS_120B, 1)[0]
+    assert stage_weight_bytes(single, GPT_OSS_120B, whole, vocab) == whole
+
+
+def test_only_the_last_pipeline_stage_runs_the_sampler():
+    stages = pipeline_stages(LLAMA_8B, 2)
+    first, last = (stage_activation_bytes(s, LLAMA_8B, 2048, 256, 1, 1, "0.12") for s in stages)
+    assert first == forward_activation_bytes(LLAMA_8B, 2048, 1)
+    assert last == activation_peak_bytes(LLAMA_8B, 2048, 256, 1, 1, "0.12") > first
+
+
+def test_the_stage_with_fewest_blocks_binds():
+    # Llama-3.1-8B over 2 stages: equal layers, so the last stage (head and sampler) has the least room
+    binding = binding_stage(LLAMA_8B, usable=20 * GIB, overhead=0.3 * GIB, tensor=1, pipeline=2, data=1, expert=1,
+                            batched_tokens=2048, sequences=256, version="0.12", block_tokens=16)
+    assert binding.stage.last
+    pinned = binding_stage(LLAMA_8B, usable=20 * GIB, overhead=0.3 * GIB, tensor=1, pipeline=2, data=1, expert=1,
+                           batched_tokens=2048, sequences=256, version="0.12", block_tokens=16, activations=1 * GIB)
+    assert pinned.activations == 1 * GIB
+
+
+def test_mla_page_size_follows_the_kernel_the_gpu_runs():
+    mla = ModelSpec(params_b=16, layers=27, hidden_size=2048, attention_heads=16, attention="mla", kv_lora_rank=512,
+                    qk_rope_head_dim=64)
+    assert block_tokens_for(mla, None, "NVIDIA H100 80GB HBM3", "hopper") == 64  # FlashMLA
+    assert block_tokens_for(mla, None, "NVIDIA B200", "blackwell") == 64
+    assert block_tokens_for(mla, None, "NVIDIA GeForce RTX 5090", "blackwell") == 16
+    assert block_tokens_for(mla, None, "NVIDIA L4", "ada") == 16  # Triton MLA
+    assert block_tokens_for(mla, 32, "NVIDIA H100 80GB HBM3", "hopper") == 32  # the profile's wins
+    assert block_tokens_for(LLAMA_8B, None, "NVIDIA H100 80GB HBM3", "hopper") == 16
+
+
+@pytest.mark.parametrize(("preset", "tensor", "architecture", "version", "logged_gib"), [
+    ("gpt-oss-120b", 1, "hopper", "0.10.1", 65.9651),  # vLLM issue #23278: Marlin (torch 2.7 pin)
+    ("gpt-oss-120b", 2, "ampere", "0.12.0", 34.38),  # blackfish issue #162, per rank
+    ("gpt-oss-20b", 1, "ampere", "0.19.0", 13.72),  # myoceane.fr, vLLM 0.19.0 on an A100
+])
+def test_mxfp4_weights_as_loaded_match_the_logs(preset, tensor, architecture, version, logged_gib):
+    model = ModelSpec.model_validate(model_entry(preset))
+    dense, experts = weight_bytes_per_gpu(model, tensor, 1, 1, 1)
+    loaded = loaded_expert_bytes(model, tensor, 1, version, architecture)
+    assert loaded > experts  # the padding
+    assert (dense + loaded) / GIB == pytest.approx(logged_gib, abs=0.1)
+
+
+def test_mxfp4_layout_by_gpu_and_version():
+    model = ModelSpec.model_validate(model_entry("gpt-oss-120b"))
+    assert mxfp4_backend("hopper", "0.11") == "marlin" and mxfp4_backend("hopper", "0.12") == "triton"
+    assert mxfp4_backend("ampere", "0.19") == "marlin" and mxfp4_backend("cdna3", "0.19") is None
+    triton = loaded_expert_bytes(model, 1, 1, "0.12", "hopper")
+    marlin = loaded_expert_bytes(model, 1, 1, "0.11", "hopper")
+    assert triton < marlin  # Triton pads the width to 64 and leaves the hidden size alone
+    assert loaded_expert_bytes(model, 1, 1, "0.12", "cdna3") is None
+    assert loaded_expert_bytes(LLAMA_8B, 1, 1, "0.12", "hopper") is None
+
+
+def test_sampler_pass_bytes_by_kernel_and_version():
+    rows, vocab = 256, GPT_OSS_120B.vocab_size
+    assert sampler_activation_bytes(GPT_OSS_120B, rows, "0.12") == rows * vocab * 38  # native sort from 0.11.1
+    assert sampler_activation_bytes(GPT_OSS_120B, rows, "0.12", "flashinfer") == rows * vocab * 14
+    assert default_sampler("0.12") == "native" and default_sampler("0.19") == default_sampler("0.30") == "flashinfer"
+    assert sampler_activation_bytes(GPT_OSS_120B, rows, "0.6") == rows * vocab * 41  # V0 builds logprobs too
+    # blackfish issue #162: 0.69 GiB logged for gpt-oss-120b at TP2 on A100s (256 rows), the FlashInfer pass
+    peak = activation_peak_bytes(GPT_OSS_120B, 2048, 256, 2, 1, "0.12", "flashinfer")
+    assert peak / GIB == pytest.approx(0.69, abs=0.03)
+
+
+def test_the_driver_keeps_memory_from_cuda_per_gpu():
+    h100 = Profile.model_validate({"hardware": {"gpu": "h100-sxm"}, "model": {"preset": "llama-3.1-8b"},
+                                   "engine": {"version": "0.12"}})
+    assert h100.hardware.driver_reserved_gib == pytest.approx(0.43)
+    assert plan(h100).memory.per_gpu.usable == pytest.approx((79.647 - 0.43) * 0.9 * GIB)
+    a100 = edit_profile(h100, "hardware.gpu", "a100-80gb")
+    assert plan(a100).memory.per_gpu.usable == pytest.approx((80 - 0.75) * 0.9 * GIB)
+    assert engine_visible_bytes(24.0) == pytest.approx((24.0 - DEFAULT_DRIVER_RESERVED_GIB) * GIB)
+
+
+def test_a_bad_sampler_is_refused_with_its_field():
+    from napkinmath.core.errors import ProfileError
+    profile = Profile.model_validate({"hardware": {"gpu": "l4"}, "model": {"preset": "llama-3.1-8b"}})
+    with pytest.raises(ProfileError, match="engine.sampler"):
+        edit_profile(profile, "engine.sampler", "fastest")
+    assert plan(edit_profile(profile, "engine.sampler", "flashinfer")).memory.per_gpu.activations < \
+        plan(edit_profile(profile, "engine.sampler", "native")).memory.per_gpu.activations

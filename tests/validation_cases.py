@@ -250,8 +250,8 @@ def markdown() -> str:
             f"The goal is within {KV_GOAL:.0%} of the logged \"GPU KV cache size\". *From logged memory* is the page "
             "arithmetic alone, from the log's own \"Available KV cache memory\".", "",
             "| case | vLLM | model | GPU, parallelism | logged tokens | predicted | error | from logged memory | "
-            "predicted KV GiB | logged KV GiB |",
-            "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            "predicted KV GiB | logged KV GiB | defaults this log set or checks |",
+            "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for kv in cases:
         case = kv.case
         logged = f"{kv.logged_tokens:,}" if kv.logged_tokens else "—"
@@ -259,9 +259,12 @@ def markdown() -> str:
         error = f"{kv.error:+.1%}" if kv.error is not None else "—"
         memory = f"{kv.tokens_from_logged_memory:,}" if kv.tokens_from_logged_memory is not None else "—"
         gib = f"{kv.predicted_available_gib:.2f}" if kv.predicted_available_gib is not None else "—"
+        gpu = case.get("gpu") or (f"{gpu_entry(case['catalog_gpu'])['name']} (inferred)" if case.get("catalog_gpu")
+                                  else "?")
         out.append(f"| {case['id']} | {case.get('vllm_version', '?')} | {case.get('model', 'not named')} | "
-                   f"{case.get('gpu', '?')} · TP {case.get('tensor_parallel_size', 1)} PP {case.get('pipeline_parallel_size', 1)} | {logged} | {predicted} | {error} | "
-                   f"{memory} | {gib} | {case.get('logged_available_kv_gib', '—')} |")
+                   f"{gpu} · TP {case.get('tensor_parallel_size', 1)} PP {case.get('pipeline_parallel_size', 1)} | "
+                   f"{logged} | {predicted} | {error} | {memory} | {gib} | {case.get('logged_available_kv_gib', '—')} | "
+                   f"{case.get('informs', '')} |")
     return "\n".join(out) + "\n"
 
 

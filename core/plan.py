@@ -281,7 +281,7 @@ def plan(profile: Profile) -> Plan:
     if engine.overhead_gib is not None:
         overhead, overhead_source = engine.overhead_gib * GIB, "profile"
     elif vllm:
-        overhead = non_torch_bytes(gpus_per_replica, engine.version) + cuda_graphs
+        overhead = non_torch_bytes(gpus_per_replica, par.tensor, engine.version, hardware.interconnect) + cuda_graphs
         overhead_source = (f"vLLM {engine.version}: non-torch memory"
                            + (" and the CUDA-graph estimate" if cuda_graphs else ""))
     else:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from math import ceil, floor
+from math import ceil, floor, log2
 
 from napkinmath.core.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes, weight_bytes_per_gpu
 from napkinmath.core.specs import GIB, ModelSpec
@@ -60,16 +60,18 @@ SAMPLER_BYTES_PER_LOGIT_V0 = 41
 # (PR #40376, merged 2026-04-20; inferred: a stock 0.19.0 on an A100 logs too little memory for the
 # native pass). The default below the 0.19 boundary is the pip install's, native.
 FLASHINFER_SAMPLER_DEFAULT_FROM = (0, 19)
-# Non-torch memory (CUDA context, cuBLAS/NCCL buffers: device memory torch did not allocate). V0 before
-# 0.7 and V1 0.8.x measure it device-wide (total - free - torch allocated), so the process's CUDA context
-# counts: 0.35 GiB logged on one RTX 3090 (V0 0.6.4, vLLM issue #10517); with tensor parallelism the
-# physics.md anchors (0.6 GiB and NCCL's ~0.4 GB buffers). From 0.7 (V0) and 0.9 (V1) it is the increase
-# since a snapshot taken after the context (and, from 0.10, after NCCL) came up: 0.15 GiB on one GPU
-# (anchor; V1 logs imply 0.02-0.28), 0.3 GiB with several, between the 0.44 GiB logged at TP2 on NVLink
-# A100s (v0.12) and the 0.2 GiB at TP16 on PCIe RTX 3090s (V0 0.8.3).
-NON_TORCH_DEVICE_WIDE_GIB = {"single": 0.35, "multi": 0.6}
-NCCL_INIT_BYTES = 0.4e9
-NON_TORCH_SINCE_SNAPSHOT_GIB = {"single": 0.15, "multi": 0.3}
+# Non-torch memory (device memory torch did not allocate: cuBLAS and NCCL buffers, custom all-reduce),
+# medians of 35 start-up logs that print it (docs/accuracy.md lists them). From 0.7 (V0) and 0.9 (V1)
+# vLLM counts the increase since a snapshot taken once the CUDA context is up: 0.08 GiB on one GPU
+# (medians 0.09 of 13 V0 logs, 0.07 of 9 V1 logs). With tensor parallelism over NVLink it grows with
+# the group (NCCL channels, custom all-reduce): 0.74 GiB at TP 2 (median of 0.44, 0.74, 1.38), 1.6 at
+# TP 4 (1.39, 1.84), 1.94 at TP 8 (1.78, 2.10); over PCIe alone ~0.1 (0.09 on four 24 GB PCIe cards).
+# V0 before 0.7 and V1 0.8 measure device-wide, so the process's CUDA context counts too: 0.45 GiB
+# median on one GPU (four NVIDIA logs: 0.15-0.73), i.e. 0.37 GiB of context on top.
+NON_TORCH_ONE_GPU_GIB = 0.08
+NON_TORCH_PCIE_GIB = 0.1
+NON_TORCH_NVLINK_GIB = {1: 0.08, 2: 0.74, 4: 1.6, 8: 1.94}  # by tensor-parallel group size
+CUDA_CONTEXT_GIB = 0.37
 SNAPSHOT_NON_TORCH_V0_FROM = (0, 7)  # PR #10511: memory_profiling against a baseline snapshot
 SNAPSHOT_NON_TORCH_V1_FROM = (0, 9)  # PR #19312 and its 0.9.0 predecessor
 # CUDA-graph pool, charged from v0.21: vLLM captures up to 512-token graphs; logs show 0.3-0.6 GiB
@@ -215,14 +217,30 @@ def activation_peak_bytes(model: ModelSpec, batched_tokens: int, sequences: int,
                held + sampler_activation_bytes(model, rows, version, sampler))
 
 
-def non_torch_bytes(gpus_per_replica: int, version: str) -> float:
-    """Non-torch memory charged to the KV budget (see the constants)."""
+def nvlink_non_torch_gib(tensor: int) -> float:
+    """NON_TORCH_NVLINK_GIB, interpolated on log2 of the group size and flat past TP 8."""
+    sizes = sorted(NON_TORCH_NVLINK_GIB)
+    size = min(max(tensor, sizes[0]), sizes[-1])
+    low = max(s for s in sizes if s <= size)
+    high = min(s for s in sizes if s >= size)
+    if low == high:
+        return NON_TORCH_NVLINK_GIB[low]
+    share = (log2(size) - log2(low)) / (log2(high) - log2(low))
+    return NON_TORCH_NVLINK_GIB[low] + share * (NON_TORCH_NVLINK_GIB[high] - NON_TORCH_NVLINK_GIB[low])
+
+
+def non_torch_bytes(gpus_per_replica: int, tensor: int, version: str, interconnect: str = "") -> float:
+    """Non-torch memory charged to the KV budget (see the constants). ``interconnect`` is the GPU's
+    (catalog text): PCIe-only parts get no custom all-reduce and few NCCL channels."""
     at = version_tuple(version)
     since_snapshot = (SNAPSHOT_NON_TORCH_V0_FROM <= at < V1_FROM) or at >= SNAPSHOT_NON_TORCH_V1_FROM
-    kind = "single" if gpus_per_replica == 1 else "multi"
-    if since_snapshot:
-        return NON_TORCH_SINCE_SNAPSHOT_GIB[kind] * GIB
-    return NON_TORCH_DEVICE_WIDE_GIB[kind] * GIB + (NCCL_INIT_BYTES if kind == "multi" else 0.0)
+    if gpus_per_replica == 1:
+        gib = NON_TORCH_ONE_GPU_GIB
+    elif tensor == 1 or interconnect.strip().lower().startswith("pcie"):
+        gib = NON_TORCH_PCIE_GIB
+    else:
+        gib = nvlink_non_torch_gib(tensor)
+    return (gib + (0.0 if since_snapshot else CUDA_CONTEXT_GIB)) * GIB
 
 
 def cuda_graph_bytes_charged(version: str, cuda_graphs: bool) -> float:

@@ -181,11 +181,14 @@ def case_profile(case: dict) -> Profile:
                 "driver_reserved_gib": case_driver_reserved_gib(case)}
     if case.get("catalog_gpu"):  # the architecture picks vLLM's kernels (MLA page size, MXFP4 layout)
         entry = gpu_entry(case["catalog_gpu"])
-        hardware.update(name=case.get("gpu", entry["name"]), architecture=entry["architecture"])
+        hardware.update(name=case.get("gpu", entry["name"]), architecture=entry["architecture"],
+                        interconnect=entry["interconnect"])
+    if case.get("interconnect"):
+        hardware["interconnect"] = case["interconnect"]
     version = re.search(r"\d+\.\d+(\.\d+)?", case.get("vllm_version", "0.11")).group(0)
     engine = {"name": "vllm", "version": version, "usage": case.get("usage", "serve"),
               "cuda_graphs": not case.get("enforce_eager", False)}
-    for key in ("gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs", "block_size"):
+    for key in ("gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs", "block_size", "sampler"):
         if key in case:
             engine["block_tokens" if key == "block_size" else key] = case[key]
     return Profile.model_validate({

@@ -131,6 +131,22 @@ async def test_loading_a_gpu_from_the_select_refills_the_hardware(napkin_home):
         assert app.plan.capacity.users_served > 0
 
 
+async def test_the_sampler_select_sets_the_kernel_and_goes_back_to_the_version_default(napkin_home):
+    app = make_app("llama-3.1-70b-2xh100-fp8.toml")
+    async with app.run_test(size=WIDE) as pilot:
+        await app.inputs_mounted.wait()
+        select = app.query_one("#choice-sampler", Select)
+        assert select.value == "default" and app.profile.engine.sampler is None
+        before = app.plan.memory.per_gpu.activations
+        select.value = "native"
+        await pilot.pause()
+        assert app.profile.engine.sampler == "native"
+        assert app.plan.memory.per_gpu.activations > before  # the sort path holds more per logit
+        select.value = "default"
+        await pilot.pause()
+        assert app.profile.engine.sampler is None and app.plan.memory.per_gpu.activations == before
+
+
 async def test_choosing_the_gpu_already_chosen_keeps_the_overrides(napkin_home):
     app = make_app("b200-32b-chat-200k.toml")
     async with app.run_test(size=WIDE) as pilot:

@@ -43,6 +43,9 @@ TAB_TITLES = {"engine": "Engine"}  # the tab bar is 36 columns wide
 PRECISIONS = [(p.value, p.value) for p in Precision]
 ENGINES = [("vLLM", "vllm"), ("generic", "generic")]
 VLLM_VERSIONS = [(version, version) for version in ACCOUNTING_ERAS]
+# The profile run's top-k/top-p kernel; "default" stands for an omitted [engine] sampler (the version's).
+SAMPLER_DEFAULT = "default"
+SAMPLERS = [("version's", SAMPLER_DEFAULT), ("native sort", "native"), ("FlashInfer", "flashinfer")]
 # What the help screen lists; tests press each of them.
 KEY_MAP: list[tuple[str, str]] = [
     ("Tab / Shift+Tab", "next / previous field"),
@@ -174,6 +177,8 @@ class NapkinApp(DiscoveryActions, App[None]):
             "workload": list(self._rows(WORKLOAD_FIELDS)),
             "engine": [ChoiceRow("engine.name", "Engine", ENGINES, profile.engine.name, "choice-engine"),
                        ChoiceRow("engine.version", "vLLM", VLLM_VERSIONS, profile.engine.version, "choice-vllm-version"),
+                       ChoiceRow("engine.sampler", "Sampler", SAMPLERS, profile.engine.sampler or SAMPLER_DEFAULT,
+                                 "choice-sampler"),
                        *self._rows(ENGINE_FIELDS)],
         }
         for name, title in PANES:
@@ -218,6 +223,8 @@ class NapkinApp(DiscoveryActions, App[None]):
             value = getattr(getattr(profile, section), key)
             if row.path == "model.preset" and value is None:
                 value = self.session_preset
+            if row.path == "engine.sampler" and value is None:
+                value = SAMPLER_DEFAULT
             row.show_value(value.value if isinstance(value, Precision) else value)
         hw, model = profile.hardware, profile.model
         self._update_static("#hardware-info", hw.name)
@@ -297,7 +304,7 @@ class NapkinApp(DiscoveryActions, App[None]):
     def on_catalog_chosen(self, message: CatalogChosen) -> None:
         self.choose(message.path, message.value)
 
-    def choose(self, path: str, value: str) -> None:
+    def choose(self, path: str, value: str | None) -> None:
         """Load a catalog entry or precision (from a select or the palette).
 
         Choosing what is already chosen does nothing: reloading a catalog entry would drop the
@@ -305,6 +312,8 @@ class NapkinApp(DiscoveryActions, App[None]):
         """
         section, key = path.split(".")
         current = getattr(getattr(self.profile, section), key)
+        if path == "engine.sampler" and value == SAMPLER_DEFAULT:
+            value = None  # back to the version's kernel
         if value == (current.value if isinstance(current, Precision) else current):
             return
         if path == "model.preset":

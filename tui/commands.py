@@ -16,7 +16,12 @@ if TYPE_CHECKING:
     from napkinmath.tui.app import NapkinApp
 
 CHOICE_TARGETS = (("GPU", "choice-gpu"), ("Model preset", "choice-preset"), ("Weight precision", "choice-weight-dtype"),
-                  ("KV precision", "choice-kv-dtype"))
+                  ("KV precision", "choice-kv-dtype"), ("Engine", "choice-engine"),
+                  ("vLLM version", "choice-vllm-version"), ("Sampler", "choice-sampler"))
+# The profile run's top-k/top-p kernel (see tui/app.py SAMPLERS).
+SAMPLER_COMMANDS = (("version's default", "default", "the kernel a stock install of the engine version runs"),
+                    ("native sort", "native", "PyTorch sort: 38 B per logit in the profile run"),
+                    ("FlashInfer", "flashinfer", "14 B per logit; vLLM's Docker images before 0.11.1, and from 0.19"))
 
 
 class NapkinCommands(Provider):
@@ -36,6 +41,8 @@ class NapkinCommands(Provider):
         for model_id, spec in model_catalog().items():
             commands.append((f"Load model: {spec.name}", partial(app.choose, "model.preset", model_id),
                              f"{model_id}: {spec.params_b:,.1f}B parameters"))
+        for label, value, help_text in SAMPLER_COMMANDS:
+            commands.append((f"Sampler: {label}", partial(app.choose, "engine.sampler", value), help_text))
         commands += [
             ("Open profile…", app.action_open, "your profiles and the shipped examples (ctrl+o)"),
             ("Import config.json…", app.action_import_config, "a HuggingFace config.json or model folder"),

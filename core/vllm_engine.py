@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from math import ceil, floor, log2
 
 from napkinmath.core.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes, weight_bytes_per_gpu
@@ -84,6 +85,7 @@ DEFAULT_DRIVER_RESERVED_GIB = 0.43
 MLA_BLOCK_TOKENS = 64  # FlashMLA (Hopper, Blackwell sm100) forces 64-token blocks (platforms/cuda.py)
 
 
+@lru_cache(maxsize=64)
 def version_tuple(version: str) -> tuple[int, int]:
     """"0.11.2" -> (0, 11). The profile validates the text against ``VERSION_PATTERN``."""
     match = re.match(r"^(\d+)\.(\d+)", version)

@@ -18,7 +18,7 @@ from napkinmath.core.profile_edit import edit_profile, with_section
 from napkinmath.core.profile_io import profile_to_dict
 from napkinmath.core.serving import calibrate_serving_point
 from napkinmath.core.specs import GIB
-from napkinmath.core.vllm_engine import DEFAULT_DRIVER_RESERVED_GIB
+from napkinmath.core.vllm_engine import driver_reserved
 
 MAX_PLAUSIBLE_RESERVED_GIB = 2.0  # more between the profile's GPU and the log's means another GPU
 
@@ -56,8 +56,7 @@ def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Cal
             hardware["driver_reserved_gib"] = round(hidden, 4)
             changes.append(f"driver_reserved_gib {hidden:.2f} (memory_gib less the {seen:g} GiB vLLM saw)")
         else:  # the log ran on a GPU of another size
-            reserved = hardware.get("driver_reserved_gib")
-            reserved = DEFAULT_DRIVER_RESERVED_GIB if reserved is None else reserved
+            reserved = driver_reserved(hardware.get("driver_reserved_gib"))
             hardware["memory_gib"] = round(seen + reserved, 4)
             changes.append(f"memory_gib {hardware['memory_gib']:g} (the {seen:g} GiB vLLM saw, plus the {reserved:g} "
                            f"GiB the driver keeps from it)")

@@ -133,10 +133,12 @@ def default_name(config: dict[str, Any], file: Path) -> str:
     return file.stem if file.stem != "config" else (file.parent.name or "imported model")
 
 
-def model_from_config(path: str | Path, name: str | None = None) -> tuple[dict[str, Any], ParameterCount]:
-    """A validated [model] section (plain data) and the parameter breakdown behind it."""
+def model_from_config(path: str | Path, name: str | None = None,
+                      overrides: dict[str, Any] | None = None) -> tuple[dict[str, Any], ParameterCount]:
+    """A validated [model] section (plain data) and the parameter breakdown behind it. ``overrides``
+    replaces top-level config keys (a copy that lost its ``quantization_config``, say)."""
     file = config_path(path)
-    c = read_config(path)
+    c = {**read_config(path), **(overrides or {})}
     hidden, layers, heads, _ = (_positive_int(c, key, file) for key in REQUIRED)
     kv_heads = _positive_int(c, "num_key_value_heads", file, required=False) or (1 if c.get("multi_query") else heads)
     head_dim = _positive_int(c, "head_dim", file, required=False) or hidden // heads

@@ -79,24 +79,27 @@ def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int
     return dense_bytes / (tensor * pipeline), experts * weight_bytes / (max(expert, tensor) * pipeline)
 
 
+def keeps_16_bit_params(model: ModelSpec) -> bool:
+    """Whether some parameters sit at 16 bits beside lower-precision weights (``unquantized_params_b``).
+    Not for 16-bit weights, nor for an exact checkpoint size, which already counts them."""
+    return (model.unquantized_params_b is not None and not model.uses_checkpoint_bytes
+            and bytes_per_value(model.weight_dtype) < UNQUANTIZED_BYTES)
+
+
 def unquantized_extra_bytes(model: ModelSpec) -> float:
-    """What the parameters a quantized checkpoint keeps at 16 bits (``unquantized_params_b``: embeddings,
-    output head, and for gpt-oss attention and routers too) add over holding them at ``weight_dtype``.
-    Zero for 16-bit weights and for an exact checkpoint size, which already counts them."""
-    per_value = bytes_per_value(model.weight_dtype)
-    if model.unquantized_params_b is None or model.uses_checkpoint_bytes or per_value >= UNQUANTIZED_BYTES:
+    """What the parameters a quantized checkpoint keeps at 16 bits (embeddings, output head, and for
+    gpt-oss attention and routers too) add over holding them at ``weight_dtype``."""
+    if not keeps_16_bit_params(model):
         return 0.0
-    return model.unquantized_params_b * 1e9 * (UNQUANTIZED_BYTES - per_value)
+    return model.unquantized_params_b * 1e9 * (UNQUANTIZED_BYTES - bytes_per_value(model.weight_dtype))
 
 
 def vocab_matrix_bytes(model: ModelSpec) -> float:
     """One vocabulary x hidden matrix (the input embedding, or an untied output head) at the bytes it is
-    held in: 16 bits in a quantized checkpoint that keeps them so (``unquantized_params_b``)."""
+    held in: 16 bits in a quantized checkpoint that keeps them so."""
     if not model.vocab_size:
         return 0.0
-    per_value = weight_bytes_per_parameter(model)
-    if model.unquantized_params_b is not None and not model.uses_checkpoint_bytes:
-        per_value = max(per_value, UNQUANTIZED_BYTES)
+    per_value = UNQUANTIZED_BYTES if keeps_16_bit_params(model) else weight_bytes_per_parameter(model)
     return model.vocab_size * model.hidden_size * per_value
 
 

@@ -55,6 +55,7 @@ from napkinmath.core.prefill import (
 from napkinmath.core.profile import Profile
 from napkinmath.core.specs import GIB
 from napkinmath.core.vllm_engine import (
+    PipelineStage,
     VllmReport,
     binding_stage,
     block_tokens_for,
@@ -62,6 +63,7 @@ from napkinmath.core.vllm_engine import (
     default_sampler,
     default_scheduler_limits,
     engine_visible_bytes,
+    loaded_expert_bytes,
     non_torch_bytes,
     vllm_report,
 )
@@ -243,6 +245,16 @@ def _provenance(profile: Profile, defaults_used: bool) -> Provenance:
                       kv_budget=kv_budget, decode=decode, prefill=prefill)
 
 
+def _profile_run_source(version: str, sampler: str | None, stage: PipelineStage, pipeline: int, batched_tokens: int,
+                        sequences: int) -> str:
+    """Where the vLLM activation peak comes from, for the binding pipeline stage."""
+    if not stage.last:
+        return (f"vLLM {version} profile run on pipeline stage {stage.index + 1} of {pipeline}: "
+                f"{batched_tokens:,} batched tokens (the sampler runs on the last)")
+    return (f"vLLM {version} profile run: {batched_tokens:,} batched tokens, "
+            f"{sampler or default_sampler(version)} sampler over {min(sequences, batched_tokens):,} sequences")
+
+
 def _scheduler_limits(profile: Profile) -> tuple[int, int]:
     """(max_num_batched_tokens, max_num_seqs): the profile's, else vLLM's defaults for this GPU."""
     engine = profile.engine
@@ -263,20 +275,11 @@ def plan(profile: Profile) -> Plan:
         usable = engine_visible_bytes(hardware.memory_gib, hardware.driver_reserved_gib) * engine.gpu_memory_utilization
     else:
         usable = usable_bytes(hardware.memory_gib, engine.gpu_memory_utilization)
-    dense_bytes, expert_bytes = weight_bytes_per_gpu(model, par.tensor, par.pipeline, par.data, par.expert)
-    weights = dense_bytes + expert_bytes
+    # the whole model on one tensor-parallel rank; every pipeline stage holds its share of it
+    dense_rank, expert_rank = weight_bytes_per_gpu(model, par.tensor, 1, par.data, par.expert)
+    dense_bytes, expert_bytes = dense_rank / par.pipeline, expert_rank / par.pipeline
     vllm = engine.name == "vllm"
     batched_tokens, sequences = _scheduler_limits(profile)
-    if engine.activation_gib is not None:
-        activations, activations_source = engine.activation_gib * GIB, "profile"
-    elif vllm:
-        activations = 0.0  # the binding pipeline stage's, below
-        activations_source = (f"vLLM {engine.version} profile run: {batched_tokens:,} batched tokens, "
-                              f"{engine.sampler or default_sampler(engine.version)} sampler over "
-                              f"{min(sequences, batched_tokens):,} sequences")
-    else:
-        activations = default_activation_bytes(model)
-        activations_source = "empirical default (physics.md anchors, scaled by hidden size)"
     cuda_graphs = cuda_graph_bytes_charged(engine.version, engine.cuda_graphs) if vllm else 0.0
     if engine.overhead_gib is not None:
         overhead, overhead_source = engine.overhead_gib * GIB, "profile"
@@ -287,19 +290,25 @@ def plan(profile: Profile) -> Plan:
     else:
         overhead = default_overhead_bytes(gpus_per_replica)
         overhead_source = "empirical default (physics.md anchors: non-torch memory and NCCL)"
+    pinned = engine.activation_gib * GIB if engine.activation_gib is not None else None
     block = block_tokens_for(model, engine.block_tokens, hardware.name, hardware.architecture) if vllm \
         else (engine.block_tokens or 16)
     stage = None
-    if vllm:  # each pipeline stage sizes its own pool; the smallest binds
-        pinned = engine.activation_gib * GIB if engine.activation_gib is not None else None
-        binding = binding_stage(model, usable=usable, overhead=overhead, tensor=par.tensor, pipeline=par.pipeline,
-                                data=par.data, expert=par.expert, batched_tokens=batched_tokens, sequences=sequences,
-                                version=engine.version, block_tokens=block, architecture=hardware.architecture,
-                                sampler=engine.sampler, activations=pinned)
+    if vllm:  # weights as loaded; each pipeline stage sizes its own pool and the smallest binds
+        loaded = loaded_expert_bytes(model, par.tensor, par.expert, engine.version, hardware.architecture)
+        binding = binding_stage(model, usable=usable, overhead=overhead,
+                                weights_per_rank=dense_rank + (expert_rank if loaded is None else loaded),
+                                tensor=par.tensor, pipeline=par.pipeline, expert=par.expert,
+                                batched_tokens=batched_tokens, sequences=sequences, version=engine.version,
+                                block_tokens=block, sampler=engine.sampler, activations=pinned)
         stage, weights, activations = binding.stage, binding.weights, binding.activations
-        if par.pipeline > 1 and pinned is None and not stage.last:
-            activations_source = (f"vLLM {engine.version} profile run on pipeline stage {stage.index + 1} of "
-                                  f"{par.pipeline}: {batched_tokens:,} batched tokens (the sampler runs on the last)")
+        activations_source = "profile" if pinned is not None else _profile_run_source(
+            engine.version, engine.sampler, stage, par.pipeline, batched_tokens, sequences)
+    else:
+        weights = dense_bytes + expert_bytes
+        activations = pinned if pinned is not None else default_activation_bytes(model)
+        activations_source = ("profile" if pinned is not None
+                              else "empirical default (physics.md anchors, scaled by hidden size)")
     budget = kv_budget_bytes(usable, weights, activations, overhead)
     fits = budget > 0
 

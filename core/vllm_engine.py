@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import ceil, floor, log2
 
-from napkinmath.core.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes, weight_bytes_per_gpu
+from napkinmath.core.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes
 from napkinmath.core.specs import GIB, ModelSpec
 
 DEFAULT_VLLM_VERSION = "0.30"  # the newest release whose defaults we checked (CacheConfig docs, v0.30)
@@ -97,10 +97,14 @@ def default_gpu_memory_utilization(version: str) -> float:
     return 0.92 if version_tuple(version) >= CUDA_GRAPH_CHARGED_FROM else 0.9
 
 
+def driver_reserved(driver_reserved_gib: float | None) -> float:
+    """What the driver keeps from CUDA, GiB: the GPU's figure, else the default."""
+    return DEFAULT_DRIVER_RESERVED_GIB if driver_reserved_gib is None else driver_reserved_gib
+
+
 def engine_visible_bytes(memory_gib: float, driver_reserved_gib: float | None = None) -> float:
     """The total vLLM multiplies by gpu_memory_utilization: the driver's figure less what it keeps from CUDA."""
-    reserved = DEFAULT_DRIVER_RESERVED_GIB if driver_reserved_gib is None else driver_reserved_gib
-    return max(0.0, memory_gib - reserved) * GIB
+    return max(0.0, memory_gib - driver_reserved(driver_reserved_gib)) * GIB
 
 
 def default_scheduler_limits(version: str, gpu_memory_gib: float, gpu_name: str, usage: str,
@@ -368,18 +372,17 @@ class StageBudget:
     available_kv: float
 
 
-def binding_stage(model: ModelSpec, *, usable: float, overhead: float, tensor: int, pipeline: int, data: int,
-                  expert: int, batched_tokens: int, sequences: int, version: str, block_tokens: int,
-                  architecture: str = "", sampler: str | None = None, activations: float | None = None) -> StageBudget:
+def binding_stage(model: ModelSpec, *, usable: float, overhead: float, weights_per_rank: float, tensor: int,
+                  pipeline: int, expert: int, batched_tokens: int, sequences: int, version: str, block_tokens: int,
+                  sampler: str | None = None, activations: float | None = None) -> StageBudget:
     """Size the pool on every stage and keep the one with the fewest blocks: vLLM profiles each worker
     and gives every worker the smallest block count (``unify_kv_cache_configs``; V0: min over workers).
-    Weights are as loaded: MXFP4 experts padded for the GPU's kernel (``loaded_expert_bytes``).
 
-    ``activations`` pins the activation peak on every stage (a calibrated or typed figure).
+    ``weights_per_rank`` is the whole model on one tensor-parallel rank, as loaded (MXFP4 experts
+    padded: ``loaded_expert_bytes``). ``activations`` pins the activation peak on every stage (a
+    calibrated or typed figure).
     """
-    dense, experts = weight_bytes_per_gpu(model, tensor, 1, data, expert)
-    loaded = loaded_expert_bytes(model, tensor, expert, version, architecture)
-    whole = dense + (experts if loaded is None else loaded)
+    whole = weights_per_rank
     vocab = vocab_matrix_bytes(model) / tensor
     page = block_tokens * kv_bytes_per_token_per_layer(model, tensor)
     best: tuple[int, StageBudget] | None = None

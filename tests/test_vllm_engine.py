@@ -170,11 +170,13 @@ def test_only_the_last_pipeline_stage_runs_the_sampler():
 
 def test_the_stage_with_fewest_blocks_binds():
     # Llama-3.1-8B over 2 stages: equal layers, so the last stage (head and sampler) has the least room
-    binding = binding_stage(LLAMA_8B, usable=20 * GIB, overhead=0.3 * GIB, tensor=1, pipeline=2, data=1, expert=1,
-                            batched_tokens=2048, sequences=256, version="0.12", block_tokens=16)
+    weights = sum(weight_bytes_per_gpu(LLAMA_8B, 1, 1, 1, 1))
+    binding = binding_stage(LLAMA_8B, usable=20 * GIB, overhead=0.3 * GIB, weights_per_rank=weights, tensor=1,
+                            pipeline=2, expert=1, batched_tokens=2048, sequences=256, version="0.12", block_tokens=16)
     assert binding.stage.last
-    pinned = binding_stage(LLAMA_8B, usable=20 * GIB, overhead=0.3 * GIB, tensor=1, pipeline=2, data=1, expert=1,
-                           batched_tokens=2048, sequences=256, version="0.12", block_tokens=16, activations=1 * GIB)
+    pinned = binding_stage(LLAMA_8B, usable=20 * GIB, overhead=0.3 * GIB, weights_per_rank=weights, tensor=1,
+                           pipeline=2, expert=1, batched_tokens=2048, sequences=256, version="0.12", block_tokens=16,
+                           activations=1 * GIB)
     assert pinned.activations == 1 * GIB
 
 

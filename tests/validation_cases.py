@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script from the repository root
 from napkinmath.core.calibrate import calibrate_serving
 from napkinmath.core.catalog import gpu_entry
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.hf_config import model_from_config, read_config, unquantized_parameters, weight_precision
+from napkinmath.core.hf_config import model_from_config
 from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile
@@ -165,11 +165,9 @@ def case_driver_reserved_gib(case: dict) -> float | None:
 
 
 def case_profile(case: dict) -> Profile:
-    model, count = model_from_config(DATA / "configs" / case["config"])
-    if case.get("quantization_config"):  # the released config's block, where the stored copy lacks it
-        config = {**read_config(DATA / "configs" / case["config"]), "quantization_config": case["quantization_config"]}
-        model["weight_dtype"] = weight_precision(config)
-        model["unquantized_params_b"] = unquantized_parameters(config, count) / 1e9
+    # the released config's quantization block, where the stored copy lacks it
+    released = {"quantization_config": case["quantization_config"]} if case.get("quantization_config") else None
+    model, _ = model_from_config(DATA / "configs" / case["config"], overrides=released)
     model = {**model, "weight_dtype": case.get("weight_dtype", model.get("weight_dtype", "bf16"))}
     kv = case.get("kv_cache_dtype", "auto")
     if kv == "auto":  # vLLM's "auto" caches in the model's activation dtype

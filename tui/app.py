@@ -31,7 +31,16 @@ from napkinmath.core.vllm_engine import ACCOUNTING_ERAS
 from napkinmath.themes import APP_VARIABLE_DEFAULTS, THEMES
 from napkinmath.tui.commands import NapkinCommands
 from napkinmath.tui.discovery import DiscoveryActions
-from napkinmath.tui.fields import ENGINE_FIELDS, FIELDS_BY_ID, HARDWARE_FIELDS, MODEL_FIELDS, WORKLOAD_FIELDS, Field
+from napkinmath.tui.fields import (
+    ENGINE_FIELDS,
+    FIELDS_BY_ID,
+    HARDWARE_FIELDS,
+    MODEL_FIELDS,
+    SAMPLER_CHOICES,
+    SAMPLER_DEFAULT,
+    WORKLOAD_FIELDS,
+    Field,
+)
 from napkinmath.tui.history import History
 from napkinmath.tui.outputs import CapacityPanel, CostPanel, RooflineGauge, VramBar
 from napkinmath.tui.screens import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen, profile_file_name
@@ -43,9 +52,7 @@ TAB_TITLES = {"engine": "Engine"}  # the tab bar is 36 columns wide
 PRECISIONS = [(p.value, p.value) for p in Precision]
 ENGINES = [("vLLM", "vllm"), ("generic", "generic")]
 VLLM_VERSIONS = [(version, version) for version in ACCOUNTING_ERAS]
-# The profile run's top-k/top-p kernel; "default" stands for an omitted [engine] sampler (the version's).
-SAMPLER_DEFAULT = "default"
-SAMPLERS = [("version's", SAMPLER_DEFAULT), ("native sort", "native"), ("FlashInfer", "flashinfer")]
+SAMPLERS = [(label, value) for label, value, _ in SAMPLER_CHOICES]
 # What the help screen lists; tests press each of them.
 KEY_MAP: list[tuple[str, str]] = [
     ("Tab / Shift+Tab", "next / previous field"),
@@ -177,8 +184,8 @@ class NapkinApp(DiscoveryActions, App[None]):
             "workload": list(self._rows(WORKLOAD_FIELDS)),
             "engine": [ChoiceRow("engine.name", "Engine", ENGINES, profile.engine.name, "choice-engine"),
                        ChoiceRow("engine.version", "vLLM", VLLM_VERSIONS, profile.engine.version, "choice-vllm-version"),
-                       ChoiceRow("engine.sampler", "Sampler", SAMPLERS, profile.engine.sampler or SAMPLER_DEFAULT,
-                                 "choice-sampler"),
+                       ChoiceRow("engine.sampler", "Sampler", SAMPLERS, profile.engine.sampler, "choice-sampler",
+                                 unset=SAMPLER_DEFAULT),
                        *self._rows(ENGINE_FIELDS)],
         }
         for name, title in PANES:
@@ -223,8 +230,6 @@ class NapkinApp(DiscoveryActions, App[None]):
             value = getattr(getattr(profile, section), key)
             if row.path == "model.preset" and value is None:
                 value = self.session_preset
-            if row.path == "engine.sampler" and value is None:
-                value = SAMPLER_DEFAULT
             row.show_value(value.value if isinstance(value, Precision) else value)
         hw, model = profile.hardware, profile.model
         self._update_static("#hardware-info", hw.name)
@@ -312,8 +317,6 @@ class NapkinApp(DiscoveryActions, App[None]):
         """
         section, key = path.split(".")
         current = getattr(getattr(self.profile, section), key)
-        if path == "engine.sampler" and value == SAMPLER_DEFAULT:
-            value = None  # back to the version's kernel
         if value == (current.value if isinstance(current, Precision) else current):
             return
         if path == "model.preset":

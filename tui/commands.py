@@ -10,7 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from napkinmath.core.catalog import gpu_catalog, model_catalog
 from napkinmath.themes import THEMES
-from napkinmath.tui.fields import ALL_FIELDS
+from napkinmath.tui.fields import ALL_FIELDS, SAMPLER_CHOICES, SAMPLER_DEFAULT
 
 if TYPE_CHECKING:
     from napkinmath.tui.app import NapkinApp
@@ -18,10 +18,6 @@ if TYPE_CHECKING:
 CHOICE_TARGETS = (("GPU", "choice-gpu"), ("Model preset", "choice-preset"), ("Weight precision", "choice-weight-dtype"),
                   ("KV precision", "choice-kv-dtype"), ("Engine", "choice-engine"),
                   ("vLLM version", "choice-vllm-version"), ("Sampler", "choice-sampler"))
-# The profile run's top-k/top-p kernel (see tui/app.py SAMPLERS).
-SAMPLER_COMMANDS = (("version's default", "default", "the kernel a stock install of the engine version runs"),
-                    ("native sort", "native", "PyTorch sort: 38 B per logit in the profile run"),
-                    ("FlashInfer", "flashinfer", "14 B per logit; vLLM's Docker images before 0.11.1, and from 0.19"))
 
 
 class NapkinCommands(Provider):
@@ -41,8 +37,9 @@ class NapkinCommands(Provider):
         for model_id, spec in model_catalog().items():
             commands.append((f"Load model: {spec.name}", partial(app.choose, "model.preset", model_id),
                              f"{model_id}: {spec.params_b:,.1f}B parameters"))
-        for label, value, help_text in SAMPLER_COMMANDS:
-            commands.append((f"Sampler: {label}", partial(app.choose, "engine.sampler", value), help_text))
+        for label, value, help_text in SAMPLER_CHOICES:
+            sampler = None if value == SAMPLER_DEFAULT else value
+            commands.append((f"Sampler: {label}", partial(app.choose, "engine.sampler", sampler), help_text))
         commands += [
             ("Open profile…", app.action_open, "your profiles and the shipped examples (ctrl+o)"),
             ("Import config.json…", app.action_import_config, "a HuggingFace config.json or model folder"),

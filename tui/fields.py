@@ -134,5 +134,13 @@ ENGINE_FIELDS = (
     Field("cost.power_price_kwh", "Power", "$/kWh", "float", 0.01, 0.05),
     Field("cost.pue", "PUE", "", "float", 0.05, 0.2, minimum=1),
 )
+# The profile run's top-k/top-p kernel ([engine] sampler): (label, select value, what it means).
+SAMPLER_DEFAULT = "default"  # stands for an omitted sampler: the engine version's kernel
+SAMPLER_CHOICES = (
+    ("version's", SAMPLER_DEFAULT, "the kernel a stock install of the engine version runs"),
+    ("native sort", "native", "PyTorch sort: 38 B per logit in the profile run"),
+    ("FlashInfer", "flashinfer", "14 B per logit; vLLM's Docker images before 0.11.1, and from 0.19"),
+)
+
 ALL_FIELDS = HARDWARE_FIELDS + MODEL_FIELDS + WORKLOAD_FIELDS + ENGINE_FIELDS
 FIELDS_BY_ID = {field.widget_id: field for field in ALL_FIELDS}

@@ -49,7 +49,7 @@ class CatalogChosen(Message):
     """The user picked a catalog entry or a precision in a select."""
 
     path: str
-    value: str
+    value: str | None  # None: the row's unset choice (the field omitted from the profile)
 
 
 class FieldRow(Horizontal):
@@ -133,12 +133,15 @@ class ChoiceRow(Horizontal):
     ChoiceRow Select { width: 17; }
     """
 
-    def __init__(self, path: str, label: str, options: list[tuple[str, str]], value: str | None, widget_id: str) -> None:
+    def __init__(self, path: str, label: str, options: list[tuple[str, str]], value: str | None, widget_id: str,
+                 unset: str | None = None) -> None:
+        """``unset``: the option that stands for the field being omitted (None in the profile)."""
         super().__init__(id=widget_id + "-row")
         self.path = path
         self.label = label
         self.options = options
-        self.initial = value
+        self.unset = unset
+        self.initial = unset if value is None and unset is not None else value
         self.widget_id = widget_id
 
     def compose(self) -> ComposeResult:
@@ -152,7 +155,7 @@ class ChoiceRow(Horizontal):
         if event.value is Select.NULL or event.value == self.initial:  # not a choice: the echo of our own value
             return
         self.initial = str(event.value)
-        self.post_message(CatalogChosen(self.path, str(event.value)))
+        self.post_message(CatalogChosen(self.path, None if self.initial == self.unset else self.initial))
 
     def add_option(self, label: str, value: str) -> None:
         """Offer one more choice (an imported model, for this session)."""
@@ -162,6 +165,8 @@ class ChoiceRow(Horizontal):
             select.set_options(self.options)
 
     def show_value(self, value: str | None) -> None:
+        if value is None and self.unset is not None:
+            value = self.unset
         select = self.query_one(Select)
         wanted = value if value in {v for _, v in self.options} else Select.NULL
         self.initial = value

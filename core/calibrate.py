@@ -29,8 +29,16 @@ class Calibrated:
     changes: tuple[str, ...]  # one line per value set, with its source
 
 
+CALIBRATION_NOTE_CHARS = 2000  # Engine.calibration's limit
+
+
 def _note(profile: Profile, line: str) -> str:
-    return "; ".join(part for part in (profile.engine.calibration, line) if part)[:2000]
+    """The profile's calibration note with ``line`` added; the oldest entries go first when it is full,
+    so the newest calibration is always there whole."""
+    parts = [part for part in profile.engine.calibration.split("; ") if part] + [line]
+    while len(parts) > 1 and len("; ".join(parts)) > CALIBRATION_NOTE_CHARS:
+        parts.pop(0)
+    return "; ".join(parts)[-CALIBRATION_NOTE_CHARS:]
 
 
 def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Calibrated:
@@ -100,7 +108,7 @@ def calibrate_decode(profile: Profile, tokens_per_s_aggregate: float, concurrenc
     if tokens_per_s_aggregate <= 0 or concurrency < 1:
         raise ProfileError("a decode measurement needs tokens/s > 0 at a concurrency of at least 1")
     ideal = edit_profile(edit_profile(profile, "engine.mbu", 1.0), "workload.target_tokens_per_s", 0.0)
-    groups = plan(ideal).capacity.kv_groups
+    groups = ideal.parallelism.data * ideal.parallelism.replicas  # KV pools, as plan() counts them
     at = edit_profile(edit_profile(ideal, "workload.duty_cycle", 1.0), "workload.users", concurrency * groups)
     result = plan(at)
     step = concurrency / tokens_per_s_aggregate

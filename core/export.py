@@ -152,27 +152,27 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
     def share(value: float) -> str:
         return f"{value / memory.total:.1%}" if memory.total else "-"
 
-    def gib(value: float) -> str:  # the column says GiB
+    def gib_cell(value: float) -> str:  # the column says GiB
         return f"{value / GIB:,.2f}"
 
     memory_rows = [
-        ("GPU memory", gib(memory.total), share(memory.total)),
-        ("reserved (outside the engine)", gib(memory.reserved), share(memory.reserved)),
-        ("usable", gib(memory.usable), share(memory.usable)),
-        ("weights", gib(memory.weights), share(memory.weights)),
-        ("activations", gib(memory.activations), share(memory.activations)),
-        ("overhead", gib(memory.overhead), share(memory.overhead)),
-        ("KV budget", gib(memory.kv_budget), share(memory.kv_budget)),
-        ("KV in use", gib(memory.kv_used), share(memory.kv_used)),
-        ("KV headroom", gib(memory.free), share(memory.free)),
+        ("GPU memory", gib_cell(memory.total), share(memory.total)),
+        ("reserved (outside the engine)", gib_cell(memory.reserved), share(memory.reserved)),
+        ("usable", gib_cell(memory.usable), share(memory.usable)),
+        ("weights", gib_cell(memory.weights), share(memory.weights)),
+        ("activations", gib_cell(memory.activations), share(memory.activations)),
+        ("overhead", gib_cell(memory.overhead), share(memory.overhead)),
+        ("KV budget", gib_cell(memory.kv_budget), share(memory.kv_budget)),
+        ("KV in use", gib_cell(memory.kv_used), share(memory.kv_used)),
+        ("KV headroom", gib_cell(memory.free), share(memory.free)),
     ]
     if memory.shortfall > 0:
-        memory_rows.append(("shortfall", gib(memory.shortfall), share(memory.shortfall)))
+        memory_rows.append(("shortfall", gib_cell(memory.shortfall), share(memory.shortfall)))
     out += ["## Memory per GPU", ""] + _table(("Item", "GiB", "% of GPU"), memory_rows, "lrr") + [""]
     if plan.memory.fits:
         out += ["The model fits.", ""]
     else:
-        out += [f"**The model does not fit**: each GPU is short by {gib(memory.shortfall)}.", ""]
+        out += [f"**The model does not fit**: each GPU is short by {gib_cell(memory.shortfall)} GiB.", ""]
     if plan.engine is not None and plan.memory.fits:
         out += [f"vLLM {plan.engine.version} would log:", "", "```", plan.engine.available_kv_line,
                 plan.engine.kv_cache_size_line, plan.engine.max_concurrency_line, "```", ""]
@@ -188,7 +188,7 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
         ("replicas needed", "-" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"),
         ("KV per token", f"{plan.kv.bytes_per_token:,.0f} B"),
         ("KV pool", f"{plan.kv.tokens_capacity:,} tokens"),
-        ("KV per sequence (avg ctx)", gib(plan.kv.bytes_per_sequence_avg_context)),
+        ("KV per sequence (avg ctx)", f"{gib_cell(plan.kv.bytes_per_sequence_avg_context)} GiB"),
     ]
     out += ["## Capacity", ""] + _table(("Figure", "Value"), capacity_rows, "lr") + [""]
 

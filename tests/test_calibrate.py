@@ -174,3 +174,12 @@ def test_ideal_figures_are_the_same_plan_at_peak_spec(mbu, mfu):
     assert expected.decode.step_time_ideal <= expected.decode.step_time
     assert expected.prefill.ttft_ideal <= expected.prefill.ttft
     assert (expected.decode.step_time_ideal < expected.decode.step_time) == (mbu < 1)
+
+
+def test_a_full_calibration_note_drops_the_oldest_entries_not_the_newest():
+    profile = edit_profile(load_profile(LLAMA_70B), "engine.calibration", "; ".join(["mbu 0.800 from an old run"] * 74))
+    assert len(profile.engine.calibration) > 1990
+    calibrated = calibrate_prefill(profile, plan(profile).prefill.tokens_per_s * 0.9).profile
+    note = calibrated.engine.calibration
+    assert len(note) <= 2000 and note.endswith("-token prompts") and "; mfu " in note
+    assert plan(calibrated).provenance.prefill == "calibrated"

@@ -134,6 +134,7 @@ def test_model_that_does_not_fit_says_so():
     assert not result.memory.fits
     markdown = plan_markdown(profile, result)
     assert "**The model does not fit**" in markdown
+    assert re.search(r"each GPU is short by [\d,.]+ GiB\.", markdown)  # with its unit
     assert _figure(_tables(markdown)["Memory per GPU"], "shortfall")
     assert "the model does not fit" in markdown.split("## Warnings")[1]
     command = vllm_command(profile, result)

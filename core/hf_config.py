@@ -106,14 +106,14 @@ def weight_precision(config: dict[str, Any]) -> str:
     return TORCH_DTYPES.get(str(config.get("torch_dtype") or config.get("dtype") or "bfloat16"), "bf16")
 
 
-def unquantized_parameters(config: dict[str, Any], count: ParameterCount) -> int | None:
+def unquantized_parameters(config: dict[str, Any], count: ParameterCount, precision: str) -> int | None:
     """Parameters a quantized checkpoint keeps at 16 bits, None for a 16-bit one.
 
     vLLM (and the checkpoints) never quantize the embeddings, the output head, the norms or the MoE
     routers; quantization_config may leave more out: ``modules_to_not_convert`` (gpt-oss: attention and
     router) or compressed-tensors' ``ignore`` (often attention). Those names are matched by kind.
     """
-    if bytes_per_value(weight_precision(config)) >= 2:
+    if bytes_per_value(precision) >= 2:  # precision: weight_precision(config)
         return None
     quant = config.get("quantization_config") or {}
     skipped = " ".join(str(name) for name in (quant.get("modules_to_not_convert") or []) + (quant.get("ignore") or []))
@@ -178,7 +178,7 @@ def model_from_config(path: str | Path, name: str | None = None,
         model.update(sliding_window=window, sliding_window_layers=sliding)
     if experts:
         model.update(experts=experts, experts_per_token=per_token, expert_params_b=count.routed_experts / 1e9)
-    unquantized = unquantized_parameters(c, count)
+    unquantized = unquantized_parameters(c, count, weights)
     if unquantized is not None:
         model["unquantized_params_b"] = unquantized / 1e9
     if count.notes:

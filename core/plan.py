@@ -271,14 +271,14 @@ def plan(profile: Profile) -> Plan:
 
     # Memory per GPU
     total = hardware.memory_bytes
-    if engine.name == "vllm":  # vLLM applies the utilization to the total CUDA reports
+    vllm = engine.name == "vllm"
+    if vllm:  # vLLM applies the utilization to the total CUDA reports
         usable = engine_visible_bytes(hardware.memory_gib, hardware.driver_reserved_gib) * engine.gpu_memory_utilization
     else:
         usable = usable_bytes(hardware.memory_gib, engine.gpu_memory_utilization)
     # the whole model on one tensor-parallel rank; every pipeline stage holds its share of it
     dense_rank, expert_rank = weight_bytes_per_gpu(model, par.tensor, 1, par.data, par.expert)
     dense_bytes, expert_bytes = dense_rank / par.pipeline, expert_rank / par.pipeline
-    vllm = engine.name == "vllm"
     batched_tokens, sequences = _scheduler_limits(profile)
     cuda_graphs = cuda_graph_bytes_charged(engine.version, engine.cuda_graphs) if vllm else 0.0
     if engine.overhead_gib is not None:
@@ -357,6 +357,7 @@ def plan(profile: Profile) -> Plan:
     batch = max(1.0, min(float(concurrent) if concurrent else 1.0, users_served * work.duty_cycle / kv_groups))
     step_time = step.step_time_s(batch)
     memory_time, compute_time = step.memory_time_s(batch), step.compute_time_s(batch)
+    collective_time = step.collective_time_s(batch)
     touched = moe_fraction_touched(batch * par.data, model.experts, model.experts_per_token)
     bytes_per_step = dense_bytes + expert_bytes * touched + batch * sequence_read
     flops_per_step = batch * (weight_flops + attention_decode) / (par.tensor * par.pipeline)
@@ -410,8 +411,7 @@ def plan(profile: Profile) -> Plan:
             limited_by=limited_by),
         decode=DecodeFigures(
             batch=batch, step_time=step_time, memory_time=memory_time, compute_time=compute_time,
-            collective_time=step.collective_time_s(batch),
-            communication_fraction=step.collective_time_s(batch) / step_time, tokens_per_s_per_user=1 / step_time,
+            collective_time=collective_time, communication_fraction=collective_time / step_time, tokens_per_s_per_user=1 / step_time,
             tokens_per_s_aggregate=aggregate, tokens_per_s_single_user=1 / step.step_time_s(1.0),
             tokens_per_s_per_user_ideal=1 / step_time_ideal,
             tokens_per_s_aggregate_ideal=users_served * work.duty_cycle / step_time_ideal, step_time_ideal=step_time_ideal,

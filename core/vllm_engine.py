@@ -71,7 +71,8 @@ FLASHINFER_SAMPLER_DEFAULT_FROM = (0, 19)
 # median on one GPU (four NVIDIA logs: 0.15-0.73), i.e. 0.37 GiB of context on top.
 NON_TORCH_ONE_GPU_GIB = 0.08
 NON_TORCH_PCIE_GIB = 0.1
-NON_TORCH_NVLINK_GIB = {1: 0.08, 2: 0.74, 4: 1.6, 8: 1.94}  # by tensor-parallel group size
+NON_TORCH_NVLINK_GIB = {1: NON_TORCH_ONE_GPU_GIB, 2: 0.74, 4: 1.6, 8: 1.94}  # by tensor-parallel group size
+NVLINK_GROUP_SIZES = tuple(sorted(NON_TORCH_NVLINK_GIB))
 CUDA_CONTEXT_GIB = 0.37
 SNAPSHOT_NON_TORCH_V0_FROM = (0, 7)  # PR #10511: memory_profiling against a baseline snapshot
 SNAPSHOT_NON_TORCH_V1_FROM = (0, 9)  # PR #19312 and its 0.9.0 predecessor
@@ -225,7 +226,7 @@ def activation_peak_bytes(model: ModelSpec, batched_tokens: int, sequences: int,
 
 def nvlink_non_torch_gib(tensor: int) -> float:
     """NON_TORCH_NVLINK_GIB, interpolated on log2 of the group size and flat past TP 8."""
-    sizes = sorted(NON_TORCH_NVLINK_GIB)
+    sizes = NVLINK_GROUP_SIZES
     size = min(max(tensor, sizes[0]), sizes[-1])
     low = max(s for s in sizes if s <= size)
     high = min(s for s in sizes if s >= size)
@@ -429,6 +430,13 @@ class VllmReport:
     @property
     def available_kv_line(self) -> str:
         return f"Available KV cache memory: {self.available_kv / GIB:.2f} GiB"
+
+    def with_available(self, model: ModelSpec, tensor: int, stage: PipelineStage, available_kv: float) -> VllmReport:
+        """The same deployment's lines for another available KV memory (a logged one, say)."""
+        return vllm_report(model, available_kv=available_kv, tensor=tensor, stage=stage,
+                           max_model_len=self.max_model_len, batched_tokens=self.max_num_batched_tokens,
+                           sequences=self.max_num_seqs, block_tokens=self.block_tokens,
+                           cuda_graph_charged=self.cuda_graph_charged, version=self.version)
 
 
 def blocks_per_request(full_groups: int, sliding_groups: int, max_model_len: int, window: int | None,

@@ -29,7 +29,8 @@ from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile
 from napkinmath.core.serving import serving_profile, serving_throughput
-from napkinmath.core.vllm_engine import DEFAULT_DRIVER_RESERVED_GIB, pipeline_stages, vllm_report
+from napkinmath.core.specs import GIB
+from napkinmath.core.vllm_engine import DEFAULT_DRIVER_RESERVED_GIB, pipeline_stages
 
 DATA = Path(__file__).parent / "data"
 THROUGHPUT = DATA / "validation" / "throughput.toml"
@@ -109,8 +110,7 @@ def evaluate_system(system: dict) -> ThroughputSystem:
     points = []
     for point in system["points"]:
         concurrency = point["concurrency"]
-        ideal = serving_throughput(edit_profile(edit_profile(profile, "engine.mbu", 1.0), "engine.mfu", 1.0),
-                                   concurrency, isl, osl).output_tokens_per_s_ideal
+        ideal = serving_throughput(profile, concurrency, isl, osl).output_tokens_per_s_ideal  # at peak spec
         predicted = None if point is anchor else serving_throughput(tuned, concurrency, isl, osl).output_tokens_per_s
         points.append(ThroughputPoint(concurrency, output_tokens_per_s(system, point), ideal, predicted,
                                       point.get("excluded", "")))
@@ -205,17 +205,12 @@ def evaluate_case(case: dict) -> KvCase:
     report = result.engine
     from_memory = None
     if case.get("logged_available_kv_gib") is not None:
-        engine = profile.engine
         first = pipeline_stages(profile.model, profile.parallelism.pipeline)[0]  # the log quotes rank 0
-        again = vllm_report(profile.model, available_kv=case["logged_available_kv_gib"] * 2**30,
-                            tensor=profile.parallelism.tensor, stage=first,
-                            max_model_len=case["max_model_len"], batched_tokens=report.max_num_batched_tokens,
-                            sequences=report.max_num_seqs, block_tokens=report.block_tokens,
-                            cuda_graph_charged=report.cuda_graph_charged, version=engine.version)
-        from_memory = again.kv_cache_tokens
+        from_memory = report.with_available(profile.model, profile.parallelism.tensor, first,
+                                            case["logged_available_kv_gib"] * GIB).kv_cache_tokens
     if case_memory_gib(case) is None:
         return KvCase(case, None, None, None, from_memory, skipped="GPU memory not known")
-    return KvCase(case, report.kv_cache_tokens, report.available_kv / 2**30, report.max_concurrency, from_memory)
+    return KvCase(case, report.kv_cache_tokens, report.available_kv / GIB, report.max_concurrency, from_memory)
 
 
 # ------------------------------------------------------------------------------------------ docs table

@@ -31,7 +31,7 @@ from __future__ import annotations
 import shlex
 
 from napkinmath.core.catalog import model_entry
-from napkinmath.core.formatting import cost_rows, rate, seconds
+from napkinmath.core.formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
 from napkinmath.core.plan import Plan
 from napkinmath.core.precisions import Precision
 from napkinmath.core.profile import Profile
@@ -102,9 +102,6 @@ def _target(met: bool | None, target: str) -> str:
     return f"{target}: {'met' if met else 'missed'}"
 
 
-_LIMITS = {"users": "the workload's user count", "memory": "KV memory", "speed": "the speed target"}
-
-
 def plan_markdown(profile: Profile, plan: Plan) -> str:
     """The plan as a Markdown report: title, summary, deployment, figure tables, warnings, notes."""
     hw, model, par, work, engine = (profile.hardware, profile.model, profile.parallelism, profile.workload,
@@ -115,7 +112,7 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
     if profile.description.strip():
         out += [f"> {_one_line(profile.description)}", ""]
 
-    limit = _LIMITS[capacity.limited_by] + ("" if plan.memory.fits else ": the model does not fit")
+    limit = LIMITED_BY_TEXT[capacity.limited_by] + ("" if plan.memory.fits else ": the model does not fit")
     out += [f"**{capacity.users_served:,} users of {work.users:,} served on {plan.gpus:,} × {_one_line(hw.name)}; "
             f"limited by {limit}.**", ""]
 
@@ -180,7 +177,7 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
     # Capacity
     capacity_rows = [
         ("users served", f"{capacity.users_served:,} of {work.users:,}"),
-        ("limited by", _LIMITS[capacity.limited_by]),
+        ("limited by", LIMITED_BY_TEXT[capacity.limited_by]),
         ("capacity", f"{capacity.capacity_users:,} users"),
         ("sequences (avg ctx)", f"{capacity.concurrent_sequences:,} per pool × {capacity.kv_groups:,} "
                                 f"{'pool' if capacity.kv_groups == 1 else 'pools'}"),

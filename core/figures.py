@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from napkinmath.core.plan import Plan
-
-GIB = 2**30
+from napkinmath.core.specs import GIB
 
 
 @dataclass(frozen=True)

@@ -34,3 +34,14 @@ def cost_rows(cost) -> list[tuple[str, str]]:
         ("owned per hour", money(cost.own_per_hour)),
         ("owned, per user", money(cost.own_lifetime_per_user, 0)),
     ]
+
+
+# What bounds the users served (CapacityFigures.limited_by), as every report says it.
+LIMITED_BY_TEXT = {"users": "the workload's user count", "memory": "KV memory", "speed": "the speed target"}
+
+
+def figure_number(value: float | None, missing: str = "-") -> str:
+    """A figure in a table: whole numbers as such and from 100 up, two decimals below."""
+    if value is None:
+        return missing
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.2f}"

@@ -49,6 +49,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from napkinmath.core.errors import ProfileError
 
@@ -220,6 +221,18 @@ def _facts_in_line(line: str) -> dict[str, object]:
     if _CONFIG_LINE.search(line):
         _put_first(found, line, _CONFIG_FIELDS)
     return found
+
+
+MAX_LOG_BYTES = 50_000_000  # a start-up log is kilobytes; a runaway one is read this far
+
+
+def read_vllm_log(path: str | Path) -> str:
+    """A log file's text (undecodable bytes replaced); ProfileError naming the file when it cannot be read."""
+    try:
+        with Path(path).open("rb") as file:
+            return file.read(MAX_LOG_BYTES).decode("utf-8", errors="replace")
+    except OSError as error:
+        raise ProfileError(f"{path}: cannot read it ({error.strerror or error})") from None
 
 
 def parse_vllm_log(text: str) -> VllmLogFacts:

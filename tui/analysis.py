@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 from textual_plotext import PlotextPlot
 
 from napkinmath.core.figures import FIGURES, delta, format_delta
+from napkinmath.core.formatting import figure_number
 from napkinmath.core.plan import Plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.recommend import Candidate, recommend
@@ -52,11 +53,13 @@ class ChartsScreen(Screen[None]):
         yield Static("", id="chart-note")
         yield Footer()
 
+    drawn: tuple[object, ...] | None = None  # the (kind, field, figure) on screen
+
     def on_mount(self) -> None:
         self.draw()
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        self.draw()
+        self.draw()  # each select also reports its first value as it mounts: draw() skips those repeats
 
     def series(self) -> Series:
         kind = self.query_one("#chart-kind", Select).value
@@ -70,6 +73,10 @@ class ChartsScreen(Screen[None]):
         return users_vs_context(self.profile)
 
     def draw(self) -> None:
+        choice = tuple(self.query_one(f"#chart-{name}", Select).value for name in ("kind", "field", "figure"))
+        if choice == self.drawn:
+            return
+        self.drawn = choice
         custom = self.query_one("#chart-kind", Select).value == "custom"
         self.query_one("#chart-field").display = custom
         self.query_one("#chart-figure").display = custom
@@ -128,10 +135,7 @@ class CompareScreen(Screen[None]):
 
 
 def _number(value: float | None) -> Text:
-    if value is None:
-        return Text("—", justify="right")
-    text = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.2f}"
-    return Text(text, justify="right")
+    return Text(figure_number(value, "—"), justify="right")
 
 
 class RecommendScreen(Screen[Candidate | None]):

@@ -17,6 +17,7 @@ from typing import Sequence
 
 from napkinmath.core.catalog import gpu_catalog, model_catalog
 from napkinmath.core.errors import ProfileError
+from napkinmath.core.formatting import figure_number
 from napkinmath.core.plan import plan
 from napkinmath.core.plan_json import plan_to_dict
 from napkinmath.core.profile_io import load_profile
@@ -202,14 +203,6 @@ def _detect_command(as_json: bool, timeout_s: float) -> int:
     return 0
 
 
-def _figure_text(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if float(value).is_integer() or abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
-
-
 def _sweep_command(path: str, vary: str, as_json: bool) -> int:
     from napkinmath.core.figures import FIGURES
     from napkinmath.core.sweep import field_path, parse_values, sweep
@@ -235,7 +228,7 @@ def _sweep_command(path: str, vary: str, as_json: bool) -> int:
         if point.plan is None:
             rows.append((str(point.value), *[""] * len(shown), f"refused: {point.error}"))
             continue
-        rows.append((str(point.value), *(_figure_text(FIGURES_BY_KEY[key].value(point.plan)) for key in shown),
+        rows.append((str(point.value), *(figure_number(FIGURES_BY_KEY[key].value(point.plan)) for key in shown),
                      point.plan.capacity.limited_by))
     headers = (field.split(".")[1], *shown.values(), "limited by")
     refused = "".join(f"\nrefused {point.value}: {point.error}" for point in points if point.plan is None)
@@ -259,7 +252,7 @@ def _compare_command(paths: list[str], as_json: bool) -> int:
         return 0
     rows = []
     for figure in FIGURES:
-        cells = [_figure_text(figure.value(result)) for result in plans]
+        cells = [figure_number(figure.value(result)) for result in plans]
         changes = [format_delta(delta(figure, plans[0], result)) for result in plans[1:]]
         rows.append((f"{figure.label} ({figure.unit})", *cells, *changes))
     headers = ("figure", *(Path(p).stem for p in paths), *(f"Δ {Path(p).stem}" for p in paths[1:]))
@@ -275,13 +268,9 @@ def _calibrate_command(path: str, log: str | None, measured: str | None, write: 
 
     profile = load_profile(path)
     if log is not None:
-        from napkinmath.core.vllm_log import parse_vllm_log
+        from napkinmath.core.vllm_log import parse_vllm_log, read_vllm_log
 
-        try:
-            text = Path(log).read_bytes()[:50_000_000].decode("utf-8", errors="replace")
-        except OSError as error:
-            raise ProfileError(f"{log}: cannot read it ({error.strerror or error})") from None
-        calibrated = calibrate_from_log(profile, parse_vllm_log(text), source=Path(log).name)
+        calibrated = calibrate_from_log(profile, parse_vllm_log(read_vllm_log(log)), source=Path(log).name)
     else:
         calibrated = calibrate_measured(profile, measured)
     for line in calibrated.changes:

@@ -83,14 +83,10 @@ class DiscoveryActions:
 
     def calibrate_from_log_file(self, path: Path) -> None:
         from napkinmath.core.calibrate import calibrate_from_log
-        from napkinmath.core.vllm_log import parse_vllm_log
+        from napkinmath.core.vllm_log import parse_vllm_log, read_vllm_log
 
         try:
-            text = path.read_bytes()[:50_000_000].decode("utf-8", errors="replace")
-            calibrated = calibrate_from_log(self.profile, parse_vllm_log(text), source=path.name)
-        except OSError as error:
-            self.notify(f"{path}: cannot read it ({error.strerror or error})", severity="error", timeout=10)
-            return
+            calibrated = calibrate_from_log(self.profile, parse_vllm_log(read_vllm_log(path)), source=path.name)
         except ProfileError as error:
             self.notify(str(error), title="Not calibrated", severity="error", timeout=12)
             return

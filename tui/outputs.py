@@ -15,10 +15,11 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from napkinmath.core.figures import FIGURES_BY_KEY, delta, format_delta
+from napkinmath.core.formatting import money, rate, seconds
 from napkinmath.core.plan import Plan
 from napkinmath.core.profile import Profile
+from napkinmath.core.specs import GIB
 
-GIB = 2**30
 COMPACT_BELOW_WIDTH = 110  # the app's "-narrow" breakpoint
 COMPACT_BELOW_HEIGHT = 30
 
@@ -29,17 +30,16 @@ def memory_text(value: float, units: str) -> str:
 
 
 def rate_text(value: float) -> str:
-    if value >= 1e6:
-        return f"{value / 1e6:,.2f}M"
-    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+    """core.formatting.rate, with millions shortened for the narrow panels."""
+    return f"{value / 1e6:,.2f}M" if value >= 1e6 else rate(value)
 
 
-def time_text(seconds: float) -> str:
-    return f"{seconds * 1e3:,.1f} ms" if seconds < 1 else f"{seconds:,.2f} s"
+time_text = seconds  # the panels' name for core.formatting.seconds
 
 
 def money_text(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"${value:,.{digits}f}"
+    """core.formatting.money with a dash, not a sentence, where nobody is served."""
+    return "—" if value is None else money(value, digits)
 
 
 def compact_number(value: float) -> str:

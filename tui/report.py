@@ -8,9 +8,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from napkinmath.core.formatting import cost_rows, gib, rate, seconds
+from napkinmath.core.formatting import LIMITED_BY_TEXT, cost_rows, gib, rate, seconds
 from napkinmath.core.plan import Plan
 from napkinmath.core.profile import Profile
+
 
 def _figures(title: str, rows: list[tuple[str, str]]) -> Table:
     table = Table.grid(padding=(0, 2))
@@ -50,7 +51,7 @@ def render_plan(profile: Profile, result: Plan) -> Group:
         ("KV pool", f"{result.kv.tokens_capacity:,} tokens"),
         ("model", fit),
     ]
-    limit = {"users": "the workload's user count", "memory": "KV memory", "speed": "the speed target"}[capacity.limited_by]
+    limit = LIMITED_BY_TEXT[capacity.limited_by]
     capacity_rows = [
         ("users served", f"{capacity.users_served:,} of {work.users:,}"),
         ("limited by", limit),

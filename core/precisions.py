@@ -51,8 +51,6 @@ COMPUTE_PATH: dict[Precision, str] = {
 # Where a GPU lacks a path, engines fall back to 16-bit math (weight-only quantization).
 FALLBACK_PATHS: tuple[str, ...] = ("bf16", "fp16", "fp32")
 
-COMPUTE_PATHS: tuple[str, ...] = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4")
-
 
 def bytes_per_value(precision: Precision) -> float:
     """Bytes one stored value takes, block scales included (physics.md, "Precisions")."""

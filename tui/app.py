@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from dataclasses import replace
 from pathlib import Path
 
 from textual.app import App, ComposeResult
@@ -470,16 +471,14 @@ class NapkinApp(DiscoveryActions, App[None]):
 
     def set_units(self, units: str) -> None:
         self.units = units
-        self.settings = Settings(self.theme, units, self.settings.last_profile)
-        save_settings(self.settings)
+        self._remember(units=units)
 
     def action_toggle_units(self) -> None:
         self.set_units("GB" if self.units == "GiB" else "GiB")
 
     def set_theme(self, name: str) -> None:
         self.theme = name
-        self.settings = Settings(name, self.units, self.settings.last_profile)
-        save_settings(self.settings)
+        self._remember(theme=name)
 
     def action_next_theme(self) -> None:
         names = [theme.name for theme in THEMES]
@@ -521,12 +520,16 @@ class NapkinApp(DiscoveryActions, App[None]):
             return
         self.profile_path = path
         self.dirty = False
-        self.settings = Settings(self.theme, self.units, str(path))
-        save_settings(self.settings)
+        self._remember(last_profile=str(path))
         note = " (the refused fields keep their last good values)" if self.invalid else ""
         self.notify(f"Saved to {path}{note}", timeout=4)
         if then_quit:
             self.exit()
+
+    def _remember(self, **changes: str) -> None:
+        """Keep a setting (theme, units, last profile) for next time."""
+        self.settings = replace(self.settings, **changes)
+        save_settings(self.settings)
 
     def _load_or_notify(self, path: Path) -> Profile | None:
         """The profile in ``path``, or None after saying why it could not be opened."""
@@ -551,8 +554,7 @@ class NapkinApp(DiscoveryActions, App[None]):
         self.session_preset = None
         self.history.record(self.profile)
         self._replace_profile(profile, dirty=False)
-        self.settings = Settings(self.theme, self.units, str(path))
-        save_settings(self.settings)
+        self._remember(last_profile=str(path))
 
     async def action_quit(self) -> None:
         if not self.dirty:

@@ -32,8 +32,8 @@ import re
 import shutil
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from napkinmath.core.catalog import gpu_catalog
 
@@ -193,17 +193,7 @@ def parse_nvidia_smi_csv(text: str) -> list[DetectedGpu]:
         memory_mib = _mib(memory_text, where)
         driver = None if _is_na(driver_text) else driver_text
         mig = mig_text.strip().lower() == "enabled"
-        gpus.append(
-            DetectedGpu(
-                index=index,
-                name=name,
-                memory_mib=memory_mib,
-                vendor="nvidia",
-                driver_version=driver,
-                mig_enabled=mig,
-                catalog_id=match_catalog(name, memory_mib / MIB_PER_GIB, "nvidia"),
-            )
-        )
+        gpus.append(_detected(index, name, memory_mib, "nvidia", driver, mig))
     if not gpus:
         raise ValueError("nvidia-smi printed a header but no GPU lines")
     return gpus
@@ -218,6 +208,18 @@ _ROCM_NAME_KEYS = ("card series", "card model", "marketing name", "card sku")
 _ROCM_VRAM_KEYS = ("vram total memory (b)",)
 _ROCM_DRIVER_KEYS = ("driver version",)
 _HEX_ID = re.compile(r"^0x[0-9a-f]+$", re.IGNORECASE)
+
+
+def _detected(index: int, name: str, memory_mib: float, vendor: str, driver: str | None,
+              mig: bool = False) -> DetectedGpu:
+    """One parsed GPU, matched against the catalog by name and memory."""
+    return DetectedGpu(index=index, name=name, memory_mib=memory_mib, vendor=vendor, driver_version=driver,
+                       mig_enabled=mig, catalog_id=match_catalog(name, memory_mib / MIB_PER_GIB, vendor))
+
+
+def _first_field(fields: dict[str, str], keys: tuple[str, ...], usable=lambda value: True) -> str | None:
+    """The first of ``keys`` present in ``fields`` whose value is ``usable``."""
+    return next((fields[key] for key in keys if key in fields and usable(fields[key])), None)
 
 
 def _lower_keys(entry: dict) -> dict[str, str]:
@@ -242,7 +244,7 @@ def parse_rocm_smi_json(text: str) -> list[DetectedGpu]:
     if not isinstance(data, dict):
         raise ValueError("rocm-smi JSON is not an object of cards")
     system = _lower_keys(data["system"]) if isinstance(data.get("system"), dict) else {}
-    system_driver = next((system[key] for key in _ROCM_DRIVER_KEYS if key in system and not _is_na(system[key])), None)
+    system_driver = _first_field(system, _ROCM_DRIVER_KEYS, lambda value: not _is_na(value))
     cards = sorted(
         ((int(match.group(1)), entry) for key, entry in data.items() if (match := re.fullmatch(r"card(\d+)", str(key))) and isinstance(entry, dict)),
         key=lambda item: item[0],
@@ -252,13 +254,11 @@ def parse_rocm_smi_json(text: str) -> list[DetectedGpu]:
     gpus: list[DetectedGpu] = []
     for index, entry in cards:
         fields = _lower_keys(entry)
-        name = next(
-            (fields[key] for key in _ROCM_NAME_KEYS if key in fields and fields[key] and not _is_na(fields[key]) and not _HEX_ID.match(fields[key])),
-            None,
-        )
+        name = _first_field(fields, _ROCM_NAME_KEYS,
+                            lambda value: bool(value) and not _is_na(value) and not _HEX_ID.match(value))
         if name is None:
             raise ValueError(f"rocm-smi card{index} has no product name (give --showproductname)")
-        vram = next((fields[key] for key in _ROCM_VRAM_KEYS if key in fields), None)
+        vram = _first_field(fields, _ROCM_VRAM_KEYS)
         if vram is None or _is_na(vram):
             raise ValueError(f"rocm-smi card{index} has no 'VRAM Total Memory (B)' (give --showmeminfo vram)")
         try:
@@ -268,18 +268,8 @@ def parse_rocm_smi_json(text: str) -> list[DetectedGpu]:
         if not memory_bytes > 0:
             raise ValueError(f"rocm-smi card{index}: VRAM total {vram!r} is not positive")
         memory_mib = memory_bytes / 2**20
-        driver = next((fields[key] for key in _ROCM_DRIVER_KEYS if key in fields and not _is_na(fields[key])), system_driver)
-        gpus.append(
-            DetectedGpu(
-                index=index,
-                name=name,
-                memory_mib=memory_mib,
-                vendor="amd",
-                driver_version=driver,
-                mig_enabled=False,
-                catalog_id=match_catalog(name, memory_mib / MIB_PER_GIB, "amd"),
-            )
-        )
+        driver = _first_field(fields, _ROCM_DRIVER_KEYS, lambda value: not _is_na(value)) or system_driver
+        gpus.append(_detected(index, name, memory_mib, "amd", driver))
     return gpus
 
 

@@ -10,13 +10,14 @@ Whatever was calibrated is written into [engine] with where it came from (``engi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import isfinite
 
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile, with_section
 from napkinmath.core.profile_io import profile_to_dict
-from napkinmath.core.serving import calibrate_serving_point
+from napkinmath.core.serving import calibrate_serving_point, fit_engine_time
 from napkinmath.core.specs import GIB
 from napkinmath.core.vllm_engine import driver_reserved
 
@@ -152,7 +153,8 @@ def calibrate_ttft(profile: Profile, ttft_s: float) -> Calibrated:
 
 def calibrate_serving(profile: Profile, output_tokens_per_s: float, concurrency: int) -> Calibrated:
     """Calibrate from a load test (``vllm bench serve --max-concurrency C``) at the workload's prompt and
-    output lengths: the engine's time per step, or the bandwidth utilization (core/serving.py)."""
+    output lengths: the engine's time per step, or the bandwidth utilization (core/serving.py). The
+    profile's time per running sequence, if any, is kept."""
     work = profile.workload
     field, value = calibrate_serving_point(profile, output_tokens_per_s, concurrency, work.prompt_tokens,
                                            work.output_tokens)
@@ -164,22 +166,63 @@ def calibrate_serving(profile: Profile, output_tokens_per_s: float, concurrency:
     return Calibrated(edit_profile(updated, "engine.calibration", _note(profile, line)), (line,))
 
 
+def calibrate_serving_points(profile: Profile, points: list[tuple[float, int]]) -> Calibrated:
+    """Calibrate from two or more load-test points ``(output tok/s, concurrency)`` at the workload's
+    prompt and output lengths: the engine's time per step as a fixed part plus a part per running
+    sequence (``core.serving.fit_engine_time``)."""
+    work = profile.workload
+    fit = fit_engine_time(profile, points, work.prompt_tokens, work.output_tokens)
+    (first_rate, first_concurrency), rest = points[0], points[1:]
+    measured = ", ".join([f"{first_rate:,.0f} output tok/s at {first_concurrency} concurrent requests"]
+                         + [f"{rate:,.0f} at {concurrency}" for rate, concurrency in rest])
+    line = (f"step_overhead {fit.overhead_ms:.2f} ms per step + {fit.per_sequence_us:.1f} µs per running sequence "
+            f"from {measured} ({work.prompt_tokens:,} in / {work.output_tokens:,} out; the fit is within "
+            f"{fit.worst_error:.1%} of them)")
+    updated = edit_profile(profile, "engine.step_overhead_ms", round(fit.overhead_ms, 4))
+    updated = edit_profile(updated, "engine.step_overhead_per_sequence_us", round(fit.per_sequence_us, 3))
+    return Calibrated(edit_profile(updated, "engine.calibration", _note(profile, line)), (line,))
+
+
+def _finite(number: float) -> float:
+    """``number``, or ValueError for nan and infinities (which parse as floats)."""
+    if not isfinite(number):
+        raise ValueError(number)
+    return number
+
+
+def _serving_points(text: str, value: str) -> list[tuple[float, int]]:
+    """"920@64" or "1042@4,8428@64" as (output tok/s, concurrency) pairs."""
+    points = []
+    for part in value.split(","):
+        rate, _, concurrency = part.strip().partition("@")
+        try:
+            points.append((_finite(float(rate)), int(concurrency)))
+        except ValueError:
+            raise ProfileError(f"{text!r}: each load-test point is OUTPUT_TOK_S@CONCURRENCY, e.g. serving=920@64 or "
+                               f"serving=1042@4,8428@64 (got {part.strip()!r})") from None
+    return points
+
+
 def calibrate_measured(profile: Profile, text: str) -> Calibrated:
-    """Calibrate from "serving=OUT_TOK_S@CONCURRENCY", "decode=TOK_S@CONCURRENCY", "prefill=TOK_S" or
-    "ttft=SECONDS" (CLI and app)."""
+    """Calibrate from "serving=OUT_TOK_S@CONCURRENCY" (or several, comma-separated), "decode=TOK_S@CONCURRENCY",
+    "prefill=TOK_S" or "ttft=SECONDS" (CLI and app)."""
     kind, _, value = text.strip().partition("=")
+    kind = kind.strip().lower()
+    if kind == "serving":
+        points = _serving_points(text, value)
+        if len(points) == 1:
+            return calibrate_serving(profile, *points[0])
+        return calibrate_serving_points(profile, points)
     rate, _, concurrency = value.partition("@")
     try:
-        number, sequences = float(rate), int(concurrency or 1)
+        number, sequences = _finite(float(rate)), int(concurrency or 1)
     except ValueError:
         raise ProfileError(f"{text!r}: the value must be a number (serving=920@64, decode=1800@64, prefill=12000, ttft=0.8)") from None
-    if kind == "serving":
-        return calibrate_serving(profile, number, sequences)
     if kind == "decode":
         return calibrate_decode(profile, number, sequences)
     if kind == "prefill":
         return calibrate_prefill(profile, number)
     if kind == "ttft":
         return calibrate_ttft(profile, number)
-    raise ProfileError(f"{text!r}: use serving=OUTPUT_TOK_S@CONCURRENCY, decode=TOK_S@CONCURRENCY, prefill=TOK_S "
+    raise ProfileError(f"{text!r}: use serving=OUTPUT_TOK_S@CONCURRENCY[,...], decode=TOK_S@CONCURRENCY, prefill=TOK_S "
                        f"or ttft=SECONDS")

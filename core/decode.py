@@ -80,6 +80,7 @@ class StepModel:
     memory(B)  = dense + experts * touched(B * tokens_per_pool_sequence) + kv * B
     compute(B) = compute_per_sequence * B
     step(B)    = max(memory, compute) + collectives_fixed + collectives_per_sequence * B
+                 + overhead + overhead_per_sequence * B
     """
 
     dense_read_s: float
@@ -93,6 +94,7 @@ class StepModel:
     collective_s_per_sequence: float
     collective_fixed_s: float = 0.0  # per-collective latencies: paid once per step whatever the batch
     overhead_s: float = 0.0  # the engine's own time per step (scheduling, sampling, launches): calibrated
+    overhead_s_per_sequence: float = 0.0  # and its share that grows with the running batch: calibrated
 
     def memory_time_s(self, batch: float) -> float:
         touched = moe_fraction_touched(batch * self.tokens_per_pool_sequence, self.experts, self.experts_per_token)
@@ -105,7 +107,12 @@ class StepModel:
         return self.collective_fixed_s + self.collective_s_per_sequence * batch
 
     def step_time_s(self, batch: float) -> float:
-        return max(self.memory_time_s(batch), self.compute_time_s(batch)) + self.collective_time_s(batch) + self.overhead_s
+        return (max(self.memory_time_s(batch), self.compute_time_s(batch)) + self.collective_time_s(batch)
+                + self.engine_time_s(batch))
+
+    def engine_time_s(self, batch: float) -> float:
+        """The engine's own time in a step of ``batch`` sequences, beyond the roofline (calibrated)."""
+        return self.overhead_s + self.overhead_s_per_sequence * batch
 
 
 def critical_batch(step: StepModel, include_kv: bool = True, upper: float = 1e9) -> float | None:

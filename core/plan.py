@@ -200,8 +200,10 @@ class Plan:
 
 def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, sequence_read_bytes: float,
                 weight_flops: float, attention_flops: float, weight_flops_per_s: float,
-                attention_flops_per_s: float, mbu: float, mfu: float, overhead_s: float) -> StepModel:
-    """Decode-step coefficients for the busiest GPU: pipeline stages run in turn, TP ranks in parallel."""
+                attention_flops_per_s: float, mbu: float, mfu: float, engine_time: bool) -> StepModel:
+    """Decode-step coefficients for the busiest GPU: pipeline stages run in turn, TP ranks in parallel.
+    ``engine_time`` adds the engine's own time per step (fixed and per running sequence); the peak-spec
+    step leaves it out."""
     hardware, model, par, engine = profile.hardware, profile.model, profile.parallelism, profile.engine
     bandwidth = hardware.bandwidth_bytes_per_s * mbu
     stages = par.pipeline
@@ -225,7 +227,8 @@ def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, seque
         weight_compute_s_per_sequence=weight_compute,
         collective_s_per_sequence=collective,
         collective_fixed_s=fixed,
-        overhead_s=overhead_s,
+        overhead_s=engine.step_overhead_ms * 1e-3 if engine_time else 0.0,
+        overhead_s_per_sequence=engine.step_overhead_per_sequence_us * 1e-6 if engine_time else 0.0,
     )
 
 
@@ -235,7 +238,8 @@ def _provenance(profile: Profile, defaults_used: bool) -> Provenance:
     engine = profile.engine
     calibration = engine.calibration
     calibrated_decode = "mbu " in calibration or "step_overhead " in calibration
-    decode = "calibrated" if calibrated_decode else ("spec" if engine.mbu == 1.0 and not engine.step_overhead_ms else "assumed")
+    decode = "calibrated" if calibrated_decode else ("spec" if engine.mbu == 1.0 and not engine.step_overhead_ms
+                                                         and not engine.step_overhead_per_sequence_us else "assumed")
     prefill = "calibrated" if "mfu " in calibration else ("spec" if engine.mfu == 1.0 else "assumed")
     if "activation_gib" in calibration or "activations + overhead" in calibration:
         kv_budget = "calibrated"
@@ -336,11 +340,12 @@ def plan(profile: Profile) -> Plan:
     weight_flops = weight_flops_per_token(model)
     attention_decode = attention_flops_per_token_decode(model, work.avg_context_tokens)
     step = _step_model(profile, dense_bytes, expert_bytes, sequence_read, weight_flops, attention_decode,
-                       weight_flops_per_s, attention_flops_per_s, engine.mbu, engine.mfu, engine.step_overhead_ms * 1e-3)
+                       weight_flops_per_s, attention_flops_per_s, engine.mbu, engine.mfu, True)
     ideal_step = step
-    if engine.mbu < 1 or engine.mfu < 1 or engine.step_overhead_ms > 0:  # the same step at peak spec (ideal vs expected)
+    engine_time = engine.step_overhead_ms > 0 or engine.step_overhead_per_sequence_us > 0
+    if engine.mbu < 1 or engine.mfu < 1 or engine_time:  # the same step at peak spec (ideal vs expected)
         ideal_step = _step_model(profile, dense_bytes, expert_bytes, sequence_read, weight_flops, attention_decode,
-                                 weight_flops_per_s, attention_flops_per_s, 1.0, 1.0, 0.0)
+                                 weight_flops_per_s, attention_flops_per_s, 1.0, 1.0, False)
 
     concurrent_by_speed = None
     if work.target_tokens_per_s > 0 and concurrent_by_memory > 0:

@@ -127,6 +127,10 @@ class Engine(FrozenModel):
     mfu: float = Field(default=1.0, gt=0, le=1, description="model-FLOPs utilization achieved")
     step_overhead_ms: float = Field(default=0.0, ge=0, le=10_000,
                                     description="engine time per decode step beyond the roofline (calibrated)")
+    step_overhead_per_sequence_us: float = Field(
+        default=0.0, ge=0, le=100_000,
+        description="engine time per step for each running sequence, beyond the roofline (calibrated from two or "
+                    "more load-test points)")
     collective_latency_us: float | None = Field(default=None, ge=0, le=1e5,
                                                 description="per all-reduce or stage send; omit for the empirical default")
     calibration: str = Field(default="", max_length=2000, description="where calibrated values came from")

@@ -10,11 +10,14 @@ input/output prompt tokens (docs/accuracy.md, "Serving throughput"). So, per KV 
     output tok/s = pools * running / step
 
 The ideal figure is the same at peak spec (mbu = mfu = 1): a measurement above it means the profile
-is not the measured system. Calibration back-solves the memory-bandwidth utilization from one point.
+is not the measured system. One measured point back-solves the engine's own time per step (or the
+memory-bandwidth utilization, when the roofline alone is already slower); two or more fit that time as
+a fixed part plus a part per running sequence (``fit_engine_time``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from napkinmath.core.errors import ProfileError
@@ -101,3 +104,72 @@ def calibrate_serving_point(profile: Profile, measured_output_tokens_per_s: floa
         raise ProfileError(f"{measured_output_tokens_per_s:,.0f} output tok/s needs a higher FLOPs utilization than the "
                            f"profile's {profile.engine.mfu:.0%}: the prefill share alone is slower")
     return "mbu", _bisect(lambda mbu: rate("engine.mbu", mbu), measured_output_tokens_per_s, 1e-4, 1.0, rising=True)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineTimeFit:
+    """The engine's own time per step, beyond the roofline: ``overhead_ms + per_sequence_us * running``."""
+
+    overhead_ms: float
+    per_sequence_us: float
+    worst_error: float  # largest |predicted / measured - 1| over the measured points
+
+
+def _nonnegative_least_squares(rows: Sequence[tuple[float, float, float]]) -> tuple[float, float]:
+    """(x, y) >= 0 minimising sum (a x + c y - target)^2 over rows (a, c, target): the unconstrained
+    solution when it is feasible, else the best with one or both held at 0 (exact for two unknowns)."""
+    s_aa = sum(a * a for a, _, _ in rows)
+    s_cc = sum(c * c for _, c, _ in rows)
+    s_ac = sum(a * c for a, c, _ in rows)
+    r_a = sum(a * t for a, _, t in rows)
+    r_c = sum(c * t for _, c, t in rows)
+    candidates = [(0.0, 0.0), (max(0.0, r_a / s_aa), 0.0), (0.0, max(0.0, r_c / s_cc))]
+    determinant = s_aa * s_cc - s_ac * s_ac
+    if determinant > 1e-12 * s_aa * s_cc:
+        x, y = (r_a * s_cc - r_c * s_ac) / determinant, (s_aa * r_c - s_ac * r_a) / determinant
+        if x >= 0 and y >= 0:
+            candidates.append((x, y))
+
+    def squared_error(solution: tuple[float, float]) -> float:
+        return sum((a * solution[0] + c * solution[1] - t) ** 2 for a, c, t in rows)
+
+    return min(candidates, key=squared_error)
+
+
+def fit_engine_time(profile: Profile, points: Sequence[tuple[float, int]], input_tokens: int,
+                    output_tokens: int) -> EngineTimeFit:
+    """Fit the engine's time per step to two or more load-test points ``(output tok/s, concurrency)``.
+
+    Each point's measured step is pools * running / measured; the plan's step with no engine time is
+    T0; the fit chooses overhead o >= 0 and per-sequence time b >= 0 so that T0 + o + b * running
+    matches the measured steps with the least squared relative error (docs/accuracy.md, "Calibration").
+    """
+    if len(points) < 2:
+        raise ProfileError("fitting the engine's time per sequence needs two or more measured points")
+    bare = edit_profile(edit_profile(profile, "engine.step_overhead_ms", 0.0), "engine.step_overhead_per_sequence_us", 0.0)
+    rows, measured_steps = [], []
+    for measured, concurrency in points:
+        if measured <= 0 or concurrency < 1:
+            raise ProfileError(f"{measured:g} tok/s at {concurrency} concurrent requests: a measured point needs "
+                               f"tok/s > 0 at a concurrency of at least 1")
+        estimate = serving_throughput(bare, concurrency, input_tokens, output_tokens)
+        if measured > estimate.output_tokens_per_s_ideal * (1 + 1e-9):
+            raise ProfileError(f"{measured:,.0f} output tok/s at {concurrency} concurrent requests is above this "
+                               f"profile's peak-spec ceiling of {estimate.output_tokens_per_s_ideal:,.0f} tok/s: "
+                               f"check the GPU, the model and the precisions")
+        step = estimate.step_time * estimate.output_tokens_per_s / measured  # pools * running / measured
+        rows.append((1 / step, estimate.running_per_pool / step, 1 - estimate.step_time / step))
+        measured_steps.append((estimate.running_per_pool, estimate.step_time, step))
+    if len({running for running, _, _ in measured_steps}) < 2:
+        why = ("what fits in the KV cache caps the batch; measure at lower concurrency"
+               if len({concurrency for _, concurrency in points}) > 1 else "measure at two or more concurrencies")
+        raise ProfileError(f"every point runs {measured_steps[0][0]:g} sequences per KV pool, so a time per sequence "
+                           f"cannot be told from a time per step: {why}")
+    overhead_s, per_sequence_s = _nonnegative_least_squares(rows)
+    if overhead_s == 0 and per_sequence_s == 0:
+        raise ProfileError(f"the profile's roofline (mbu {profile.engine.mbu:g}, mfu {profile.engine.mfu:g}) is already "
+                           f"slower than every measured point: calibrate on one point, which raises the bandwidth "
+                           f"utilization, or raise engine.mbu and engine.mfu")
+    worst = max(abs(step / (bare_step + overhead_s + per_sequence_s * running) - 1)
+                for running, bare_step, step in measured_steps)
+    return EngineTimeFit(overhead_s * 1e3, per_sequence_s * 1e6, worst)

@@ -7,13 +7,20 @@ from types import SimpleNamespace
 
 import pytest
 
-from napkinmath.core.calibrate import calibrate_decode, calibrate_from_log, calibrate_prefill, calibrate_ttft
+from napkinmath.core.calibrate import (
+    calibrate_decode,
+    calibrate_from_log,
+    calibrate_measured,
+    calibrate_prefill,
+    calibrate_ttft,
+)
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.paths import shipped_profile
 from napkinmath.core.plan import plan
 from napkinmath.core.profile import Profile
 from napkinmath.core.profile_edit import edit_profile
 from napkinmath.core.profile_io import load_profile, profile_from_toml_text, profile_to_toml
+from napkinmath.core.serving import fit_engine_time, serving_throughput
 from napkinmath.core.specs import GIB
 
 LLAMA_70B = shipped_profile("llama-3.1-70b-2xh100-fp8.toml")
@@ -183,3 +190,69 @@ def test_a_full_calibration_note_drops_the_oldest_entries_not_the_newest():
     note = calibrated.engine.calibration
     assert len(note) <= 2000 and note.endswith("-token prompts") and "; mfu " in note
     assert plan(calibrated).provenance.prefill == "calibrated"
+
+
+SERVING = {"input_tokens": 2000, "output_tokens": 500}
+
+
+@pytest.mark.parametrize(("overhead_ms", "per_sequence_us"), [(3.0, 50.0), (0.5, 400.0), (8.0, 0.0)])
+def test_two_load_test_points_recover_the_engine_time_that_produced_them(overhead_ms, per_sequence_us):
+    bare = load_profile(LLAMA_70B)
+    truth = edit_profile(edit_profile(bare, "engine.step_overhead_ms", overhead_ms),
+                         "engine.step_overhead_per_sequence_us", per_sequence_us)
+    points = [(serving_throughput(truth, c, **SERVING).output_tokens_per_s, c) for c in (4, 32)]
+    calibrated = calibrate_measured(bare, "serving=" + ",".join(f"{rate!r}@{c}" for rate, c in points))
+    engine = calibrated.profile.engine
+    assert engine.step_overhead_ms == pytest.approx(overhead_ms, abs=1e-3)
+    assert engine.step_overhead_per_sequence_us == pytest.approx(per_sequence_us, abs=0.01)
+    assert "within 0.0%" in engine.calibration
+    assert plan(calibrated.profile).provenance.decode == "calibrated"
+    between = serving_throughput(calibrated.profile, 16, **SERVING).output_tokens_per_s
+    assert between == pytest.approx(serving_throughput(truth, 16, **SERVING).output_tokens_per_s, rel=1e-4)
+
+
+def test_engine_time_per_sequence_slows_large_batches_more_than_small_ones():
+    base = load_profile(LLAMA_70B)
+    slowed = edit_profile(base, "engine.step_overhead_per_sequence_us", 200.0)
+    ratio = {c: serving_throughput(slowed, c, **SERVING).step_time / serving_throughput(base, c, **SERVING).step_time
+             for c in (1, 32)}
+    assert 1 < ratio[1] < ratio[32]
+    assert serving_throughput(slowed, 32, **SERVING).output_tokens_per_s_ideal == pytest.approx(
+        serving_throughput(base, 32, **SERVING).output_tokens_per_s_ideal)  # the peak-spec ceiling leaves it out
+
+
+def test_the_fit_never_goes_negative():
+    """Points whose slope the roofline already overstates fit a fixed time alone, and say how far off they are."""
+    bare = load_profile(LLAMA_70B)
+    fast_at_high = edit_profile(bare, "engine.step_overhead_ms", 4.0)
+    low = serving_throughput(fast_at_high, 4, **SERVING).output_tokens_per_s
+    high = serving_throughput(edit_profile(bare, "engine.mbu", min(1.0, bare.engine.mbu * 1.2)), 32,
+                              **SERVING).output_tokens_per_s
+    fit = fit_engine_time(bare, [(low, 4), (high, 32)], **SERVING)
+    assert fit.per_sequence_us == 0 and fit.overhead_ms > 0
+    assert fit.worst_error > 0.001
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("serving=300@4,", "each load-test point"),
+    ("serving=300", "each load-test point"),
+    ("serving=nan@4", "each load-test point"),
+    ("serving=300@4,inf@8", "each load-test point"),
+    ("decode=nan@5", "must be a number"),
+    ("prefill=inf", "must be a number"),
+    ("serving=300@4,310@4", "two or more concurrencies"),
+    ("serving=1e9@4,2e9@8", "peak-spec ceiling"),
+    ("serving=-5@4,300@8", "tok/s > 0"),
+    ("serving=300@0,400@8", "at least 1"),
+    ("throughput=300@4", "use serving="),
+])
+def test_bad_measurements_are_refused_with_the_rule(text, says):
+    with pytest.raises(ProfileError, match=says):
+        calibrate_measured(load_profile(LLAMA_70B), text)
+
+
+def test_a_roofline_slower_than_every_point_is_refused_for_two_points():
+    slow = edit_profile(load_profile(LLAMA_70B), "engine.mbu", 0.05)
+    points = [(serving_throughput(load_profile(LLAMA_70B), c, **SERVING).output_tokens_per_s, c) for c in (4, 32)]
+    with pytest.raises(ProfileError, match="already slower than every measured point"):
+        fit_engine_time(slow, points, **SERVING)

@@ -125,6 +125,7 @@ class DecodeFigures:
     compute_time: float
     collective_time: float
     communication_fraction: float  # of the step: TP all-reduces and pipeline sends
+    engine_time: float  # the engine's own time in the step beyond the roofline (calibrated; 0 by default)
     tokens_per_s_per_user: float
     tokens_per_s_aggregate: float
     tokens_per_s_single_user: float
@@ -416,7 +417,8 @@ def plan(profile: Profile) -> Plan:
             limited_by=limited_by),
         decode=DecodeFigures(
             batch=batch, step_time=step_time, memory_time=memory_time, compute_time=compute_time,
-            collective_time=collective_time, communication_fraction=collective_time / step_time, tokens_per_s_per_user=1 / step_time,
+            collective_time=collective_time, communication_fraction=collective_time / step_time,
+            engine_time=step.engine_time_s(batch), tokens_per_s_per_user=1 / step_time,
             tokens_per_s_aggregate=aggregate, tokens_per_s_single_user=1 / step.step_time_s(1.0),
             tokens_per_s_per_user_ideal=1 / step_time_ideal,
             tokens_per_s_aggregate_ideal=users_served * work.duty_cycle / step_time_ideal, step_time_ideal=step_time_ideal,

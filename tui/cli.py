@@ -66,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--log", metavar="LOG", help="a vLLM start-up log (its memory profiling lines)")
     source.add_argument("--measured", metavar="WHAT=VALUE",
                         help="serving=OUTPUT_TOK_S@CONCURRENCY (a load test at the workload's prompt and output "
-                             "lengths), decode=TOK_S@CONCURRENCY (aggregate), prefill=TOK_S, or ttft=SECONDS")
+                             "lengths; two or more comma-separated points, e.g. serving=310@4,920@64, also fit the "
+                             "engine's time per running sequence), decode=TOK_S@CONCURRENCY (aggregate), "
+                             "prefill=TOK_S, or ttft=SECONDS")
     target = calibrator.add_mutually_exclusive_group()
     target.add_argument("--write", action="store_true", help="save the calibrated profile over FILE (atomically)")
     target.add_argument("--out", metavar="PATH", help="save the calibrated profile to PATH")

@@ -93,8 +93,10 @@ class DiscoveryActions:
         self.apply_calibration(calibrated)
 
     def action_calibrate_measured(self) -> None:
-        self.push_screen(PromptScreen("Calibrate from a measurement", "serving=920@64   decode=1800@64   prefill=12000   ttft=0.8",
-                                      "Aggregate decode tok/s at a concurrency, prefill tok/s, or TTFT in seconds."),
+        self.push_screen(PromptScreen("Calibrate from a measurement",
+                                      "serving=920@64   serving=310@4,920@64   decode=1800@64   prefill=12000   ttft=0.8",
+                                      "Load-test output tok/s at a concurrency (two or more points also fit a time per "
+                                      "sequence), aggregate decode tok/s, prefill tok/s, or TTFT in seconds."),
                          lambda text: text and self.calibrate_from_text(text))
 
     def calibrate_from_text(self, text: str) -> None:

@@ -128,6 +128,7 @@ ENGINE_FIELDS = (
     Field("engine.mbu", "Bandwidth use", "%", "percent", 5, 10, minimum=0.01, maximum=1, short="BW use"),
     Field("engine.mfu", "FLOPs use", "%", "percent", 5, 10, minimum=0.01, maximum=1),
     Field("engine.step_overhead_ms", "Step overhead", "ms", "float", 0.5, 5, short="Step ovh"),
+    Field("engine.step_overhead_per_sequence_us", "Per sequence", "µs", "float", 10, 100, short="Per seq"),
     Field("cost.hours_per_month", "Hours/month", "h", "float", 10, 30, minimum=1, maximum=744, short="Hours/mo"),
     Field("hardware.purchase_price", "Purchase", "$", "float", 1000, 10000),
     Field("cost.lifetime_years", "Lifetime", "years", "float", 1, 2, minimum=0.5),

@@ -272,7 +272,9 @@ class RooflineGauge(PlanView):
         words = (f"decode is {decode.bound}-bound at batch {decode.batch:,.0f}; "
                  f"compute is busy {roof.compute_busy_fraction:.0%} of the time"
                  + (f"; communication takes {decode.communication_fraction:.0%}" if decode.communication_fraction >= 0.005
-                    else ""))
+                    else "")
+                 + (f"; the engine's own time {decode.engine_time / decode.step_time:.0%}"
+                    if decode.engine_time >= 0.005 * decode.step_time else ""))
         axis_labels = Text("".join(labels)[:width].rstrip(), self.style("roofline--muted"), no_wrap=True, overflow="crop")
         if self.compact:
             critical = "never" if roof.critical_batch is None else f"{roof.critical_batch:,}"

@@ -31,6 +31,7 @@ class Calibrated:
 
 
 CALIBRATION_NOTE_CHARS = 2000  # Engine.calibration's limit
+LOOSE_FIT = 0.10  # a two-or-more-point fit further than this from a measured point says so
 
 
 def _note(profile: Profile, line: str) -> str:
@@ -178,6 +179,9 @@ def calibrate_serving_points(profile: Profile, points: list[tuple[float, int]]) 
     line = (f"step_overhead {fit.overhead_ms:.2f} ms per step + {fit.per_sequence_us:.1f} µs per running sequence "
             f"from {measured} ({work.prompt_tokens:,} in / {work.output_tokens:,} out; the fit is within "
             f"{fit.worst_error:.1%} of them)")
+    if fit.worst_error > LOOSE_FIT:
+        line += ("; a loose fit: check that the points come from one steady system, and the profile's bandwidth and "
+                 "FLOPs use")
     updated = edit_profile(profile, "engine.step_overhead_ms", round(fit.overhead_ms, 4))
     updated = edit_profile(updated, "engine.step_overhead_per_sequence_us", round(fit.per_sequence_us, 3))
     return Calibrated(edit_profile(updated, "engine.calibration", _note(profile, line)), (line,))

@@ -177,8 +177,10 @@ class Provenance:
 
     weights: str
     kv_budget: str
-    decode: str
+    decode: str  # the decode figures as a whole: calibrated when the bandwidth use or the engine time is
     prefill: str
+    bandwidth: str = "spec"  # the bandwidth use (mbu) alone
+    engine_time: str = "none"  # the engine's own time per step (step_overhead_ms and per sequence); "none" when 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,16 +240,22 @@ def _provenance(profile: Profile, defaults_used: bool) -> Provenance:
     the efficiencies themselves are in the profile's [engine]."""
     engine = profile.engine
     calibration = engine.calibration
-    calibrated_decode = "mbu " in calibration or "step_overhead " in calibration
-    decode = "calibrated" if calibrated_decode else ("spec" if engine.mbu == 1.0 and not engine.step_overhead_ms
-                                                         and not engine.step_overhead_per_sequence_us else "assumed")
+    bandwidth = "calibrated" if "mbu " in calibration else ("spec" if engine.mbu == 1.0 else "assumed")
+    if "step_overhead " in calibration:
+        engine_time = "calibrated"
+    else:
+        engine_time = "assumed" if engine.step_overhead_ms or engine.step_overhead_per_sequence_us else "none"
+    if "calibrated" in (bandwidth, engine_time):
+        decode = "calibrated"
+    else:
+        decode = "spec" if bandwidth == "spec" and engine_time == "none" else "assumed"
     prefill = "calibrated" if "mfu " in calibration else ("spec" if engine.mfu == 1.0 else "assumed")
     if "activation_gib" in calibration or "activations + overhead" in calibration:
         kv_budget = "calibrated"
     else:
         kv_budget = "empirical default" if defaults_used else "spec"
     return Provenance(weights="checkpoint" if profile.model.uses_checkpoint_bytes else "spec",
-                      kv_budget=kv_budget, decode=decode, prefill=prefill)
+                      kv_budget=kv_budget, decode=decode, prefill=prefill, bandwidth=bandwidth, engine_time=engine_time)
 
 
 def _profile_run_source(version: str, sampler: str | None, stage: PipelineStage, pipeline: int, batched_tokens: int,

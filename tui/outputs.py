@@ -269,12 +269,12 @@ class RooflineGauge(PlanView):
             critical = "never compute-bound at this context (KV reads grow as fast as the math)"
         else:
             critical = f"compute-bound from a batch of {roof.critical_batch:,} sequences per pool"
-        words = (f"decode is {decode.bound}-bound at batch {decode.batch:,.0f}; "
-                 f"compute is busy {roof.compute_busy_fraction:.0%} of the time"
-                 + (f"; communication takes {decode.communication_fraction:.0%}" if decode.communication_fraction >= 0.005
-                    else "")
-                 + (f"; the engine's own time {decode.engine_time / decode.step_time:.0%}"
-                    if decode.engine_time >= 0.005 * decode.step_time else ""))
+        shares = [f"compute busy {roof.compute_busy_fraction:.0%}"]
+        if decode.communication_fraction >= 0.005:
+            shares.append(f"comms {decode.communication_fraction:.0%}")
+        if decode.engine_time >= 0.005 * decode.step_time:
+            shares.append(f"engine {decode.engine_time / decode.step_time:.0%} ({plan.provenance.engine_time})")
+        words = f"decode {decode.bound}-bound at batch {decode.batch:,.0f}; {', '.join(shares)}"
         axis_labels = Text("".join(labels)[:width].rstrip(), self.style("roofline--muted"), no_wrap=True, overflow="crop")
         if self.compact:
             critical = "never" if roof.critical_batch is None else f"{roof.critical_batch:,}"
@@ -287,7 +287,7 @@ class RooflineGauge(PlanView):
         if not self.peak_column_shown and (decode.step_time_ideal < decode.step_time or engine.mfu < 1):
             lines.append(Text(f"ideal (peak spec): {rate_text(decode.tokens_per_s_per_user_ideal)} tok/s per user, "
                               f"prefill {rate_text(plan.prefill.tokens_per_s_ideal)} tok/s", self.style("roofline--muted")))
-        lines.append(Text(f"expected: bandwidth {engine.mbu:.0%} ({source.decode}), FLOPs {engine.mfu:.0%} "
+        lines.append(Text(f"expected: bandwidth {engine.mbu:.0%} ({source.bandwidth}), FLOPs {engine.mfu:.0%} "
                           f"({source.prefill}); KV budget: {source.kv_budget}", self.style("roofline--muted")))
         return Text("\n").join(lines)
 

@@ -86,9 +86,10 @@ def render_plan(profile: Profile, result: Plan) -> Group:
     if result.warnings:
         parts.append(Panel(Text("\n".join(f"• {w}" for w in result.warnings)), title="warnings", border_style="yellow"))
     source = result.provenance
+    engine_time = "" if source.engine_time == "none" else f", engine time {source.engine_time}"
     parts.append(Text(f"figures from: weights {source.weights} · KV budget {source.kv_budget} · decode {source.decode} "
-                      f"(mbu {profile.engine.mbu:.0%}) · prefill {source.prefill} (mfu {profile.engine.mfu:.0%})",
-                      style="dim"))
+                      f"(mbu {profile.engine.mbu:.0%} {source.bandwidth}{engine_time}) · prefill {source.prefill} "
+                      f"(mfu {profile.engine.mfu:.0%})", style="dim"))
     if result.notes:
         parts.append(Text("\n".join(f"note: {n}" for n in result.notes), style="dim"))
     return Group(*parts)

@@ -174,7 +174,7 @@ def calibrate_serving_points(profile: Profile, points: list[tuple[float, int]]) 
     work = profile.workload
     fit = fit_engine_time(profile, points, work.prompt_tokens, work.output_tokens)
     (first_rate, first_concurrency), rest = points[0], points[1:]
-    measured = ", ".join([f"{first_rate:,.0f} output tok/s at {first_concurrency} concurrent requests"]
+    measured = ", ".join([f"{first_rate:,.0f} output tok/s at {first_concurrency} concurrent request{'s' * (first_concurrency != 1)}"]
                          + [f"{rate:,.0f} at {concurrency}" for rate, concurrency in rest])
     line = (f"step_overhead {fit.overhead_ms:.2f} ms per step + {fit.per_sequence_us:.1f} µs per running sequence "
             f"from {measured} ({work.prompt_tokens:,} in / {work.output_tokens:,} out; the fit is within "

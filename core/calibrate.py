@@ -43,19 +43,29 @@ def _note(profile: Profile, line: str) -> str:
     return "; ".join(parts)[-CALIBRATION_NOTE_CHARS:]
 
 
+def _calibrated(profile: Profile, values: dict[str, float], line: str) -> Profile:
+    """The profile with the [engine] ``values`` set, recorded as calibrated (``Engine.calibrated``), and
+    ``line`` added to the calibration note."""
+    engine = {**profile_to_dict(profile)["engine"], **values}
+    engine["calibrated"] = {**profile.engine.calibrated, **values}
+    engine["calibration"] = _note(profile, line)
+    return with_section(profile, "engine", engine)
+
+
 def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Calibrated:
     """Take the engine's accounting from a parsed vLLM start-up log (``core.vllm_log.VllmLogFacts``)."""
     engine = dict(profile_to_dict(profile)["engine"])
     changes: list[str] = []
+    measured: dict[str, float] = {}  # the engine's memory terms the log gives (recorded as calibrated)
     if facts.gpu_memory_utilization is not None:
         engine["gpu_memory_utilization"] = facts.gpu_memory_utilization
         changes.append(f"gpu_memory_utilization {facts.gpu_memory_utilization:g} (from the log)")
     if facts.activation_peak_gib is not None:
-        engine["activation_gib"] = facts.activation_peak_gib
+        measured["activation_gib"] = facts.activation_peak_gib
         changes.append(f"activation_gib {facts.activation_peak_gib:g} (the profiled activation peak)")
     overhead = sum(x for x in (facts.non_torch_gib, facts.cuda_graph_gib) if x is not None)
     if facts.non_torch_gib is not None or facts.cuda_graph_gib is not None:
-        engine["overhead_gib"] = overhead
+        measured["overhead_gib"] = overhead
         changes.append(f"overhead_gib {overhead:g} (non-torch memory and CUDA graphs)")
     result = profile
     if facts.total_gpu_memory_gib is not None:  # the memory vLLM saw, below the driver's figure
@@ -80,6 +90,7 @@ def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Cal
         result = with_section(result, "model", model)
         changes.append(f"weights {facts.weights_gib:g} GiB per GPU as loaded (the checkpoint's exact size)")
     engine["calibration"] = _note(profile, f"{source}: " + ", ".join(changes)) if changes else engine.get("calibration", "")
+    engine.update(measured, calibrated={**profile.engine.calibrated, **measured})
     calibrated = with_section(result, "engine", engine)
     if facts.available_kv_gib is not None and facts.activation_peak_gib is None:
         calibrated, line = _overhead_for_kv_memory(calibrated, facts.available_kv_gib, source)
@@ -97,8 +108,7 @@ def _overhead_for_kv_memory(profile: Profile, available_kv_gib: float, source: s
         raise ProfileError(f"{source}: {available_kv_gib:g} GiB of KV memory is more than this GPU's usable memory "
                            f"less the weights; is the profile the same deployment as the log?")
     line = f"activations + overhead {fixed / GIB:.2f} GiB (so the KV memory is the {available_kv_gib:g} GiB logged)"
-    updated = edit_profile(edit_profile(profile, "engine.activation_gib", fixed / GIB), "engine.overhead_gib", 0.0)
-    return edit_profile(updated, "engine.calibration", _note(profile, f"{source}: {line}")), line
+    return _calibrated(profile, {"activation_gib": fixed / GIB, "overhead_gib": 0.0}, f"{source}: {line}"), line
 
 
 def calibrate_decode(profile: Profile, tokens_per_s_aggregate: float, concurrency: int) -> Calibrated:
@@ -122,8 +132,7 @@ def calibrate_decode(profile: Profile, tokens_per_s_aggregate: float, concurrenc
     mbu = result.decode.memory_time / memory_budget
     line = (f"mbu {mbu:.3f} from {tokens_per_s_aggregate:,.0f} decode tok/s measured at {concurrency} concurrent "
             f"sequences")
-    updated = edit_profile(edit_profile(profile, "engine.mbu", round(mbu, 4)), "engine.calibration",
-                           _note(profile, line))
+    updated = _calibrated(profile, {"mbu": round(mbu, 4)}, line)
     return Calibrated(updated, (line,))
 
 
@@ -135,8 +144,7 @@ def calibrate_prefill(profile: Profile, tokens_per_s: float) -> Calibrated:
                            f"ceiling of {ideal:,.0f} tok/s")
     mfu = tokens_per_s / ideal
     line = f"mfu {mfu:.3f} from {tokens_per_s:,.0f} prefill tok/s measured at {profile.workload.prompt_tokens:,}-token prompts"
-    updated = edit_profile(edit_profile(profile, "engine.mfu", round(mfu, 4)), "engine.calibration",
-                           _note(profile, line))
+    updated = _calibrated(profile, {"mfu": round(mfu, 4)}, line)
     return Calibrated(updated, (line,))
 
 
@@ -162,9 +170,7 @@ def calibrate_serving(profile: Profile, output_tokens_per_s: float, concurrency:
     shown = f"{value:.2f} ms per step" if field == "step_overhead_ms" else f"{value:.3f}"
     line = (f"{field.replace('_ms', '')} {shown} from {output_tokens_per_s:,.0f} output tok/s measured at {concurrency} "
             f"concurrent requests of {work.prompt_tokens:,} in / {work.output_tokens:,} out")
-    updated = edit_profile(profile, "engine.step_overhead_ms", 0.0)
-    updated = edit_profile(updated, f"engine.{field}", round(value, 4))
-    return Calibrated(edit_profile(updated, "engine.calibration", _note(profile, line)), (line,))
+    return Calibrated(_calibrated(profile, {"step_overhead_ms": 0.0, field: round(value, 4)}, line), (line,))
 
 
 def calibrate_serving_points(profile: Profile, points: list[tuple[float, int]]) -> Calibrated:
@@ -182,9 +188,9 @@ def calibrate_serving_points(profile: Profile, points: list[tuple[float, int]]) 
     if fit.worst_error > LOOSE_FIT:
         line += ("; a loose fit: check that the points come from one steady system, and the profile's bandwidth and "
                  "FLOPs use")
-    updated = edit_profile(profile, "engine.step_overhead_ms", round(fit.overhead_ms, 4))
-    updated = edit_profile(updated, "engine.step_overhead_per_sequence_us", round(fit.per_sequence_us, 3))
-    return Calibrated(edit_profile(updated, "engine.calibration", _note(profile, line)), (line,))
+    values = {"step_overhead_ms": round(fit.overhead_ms, 4),
+              "step_overhead_per_sequence_us": round(fit.per_sequence_us, 3)}
+    return Calibrated(_calibrated(profile, values, line), (line,))
 
 
 def _finite(number: float) -> float:

@@ -239,18 +239,18 @@ def _provenance(profile: Profile, defaults_used: bool) -> Provenance:
     """Say where the figures come from, so an estimate is never mistaken for a measurement. Kinds only:
     the efficiencies themselves are in the profile's [engine]."""
     engine = profile.engine
-    calibration = engine.calibration
-    bandwidth = "calibrated" if "mbu " in calibration else ("spec" if engine.mbu == 1.0 else "assumed")
-    if "step_overhead " in calibration:
-        engine_time = "calibrated"
+    bandwidth = "calibrated" if engine.is_calibrated("mbu") else ("spec" if engine.mbu == 1.0 else "assumed")
+    engine_times = [name for name in ("step_overhead_ms", "step_overhead_per_sequence_us") if getattr(engine, name)]
+    if not engine_times:
+        engine_time = "none"
     else:
-        engine_time = "assumed" if engine.step_overhead_ms or engine.step_overhead_per_sequence_us else "none"
+        engine_time = "calibrated" if all(engine.is_calibrated(name) for name in engine_times) else "assumed"
     if "calibrated" in (bandwidth, engine_time):
         decode = "calibrated"
     else:
         decode = "spec" if bandwidth == "spec" and engine_time == "none" else "assumed"
-    prefill = "calibrated" if "mfu " in calibration else ("spec" if engine.mfu == 1.0 else "assumed")
-    if "activation_gib" in calibration or "activations + overhead" in calibration:
+    prefill = "calibrated" if engine.is_calibrated("mfu") else ("spec" if engine.mfu == 1.0 else "assumed")
+    if engine.is_calibrated("activation_gib"):
         kv_budget = "calibrated"
     else:
         kv_budget = "empirical default" if defaults_used else "spec"

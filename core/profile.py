@@ -8,6 +8,7 @@ holds every value, so saving it writes the whole effective what-if.
 from __future__ import annotations
 
 import re
+from math import isclose
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -17,6 +18,8 @@ from napkinmath.core.specs import FrozenModel, GpuSpec, ModelSpec
 from napkinmath.core.vllm_engine import DEFAULT_VLLM_VERSION, VERSION_PATTERN, default_gpu_memory_utilization
 
 SCHEMA_VERSION = 1
+# [engine] values a calibration may set (Engine.calibrated records them as set).
+CALIBRATABLE = ("mbu", "mfu", "step_overhead_ms", "step_overhead_per_sequence_us", "activation_gib", "overhead_gib")
 
 
 def _merged_over_catalog(data: Any, id_key: str, lookup) -> Any:
@@ -134,6 +137,24 @@ class Engine(FrozenModel):
     collective_latency_us: float | None = Field(default=None, ge=0, le=1e5,
                                                 description="per all-reduce or stage send; omit for the empirical default")
     calibration: str = Field(default="", max_length=2000, description="where calibrated values came from")
+    calibrated: dict[str, float] = Field(
+        default_factory=dict,
+        description="the [engine] values a calibration set, as set: one edited since no longer counts as calibrated")
+
+    @field_validator("calibrated")
+    @classmethod
+    def _calibratable(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(CALIBRATABLE))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not calibrated values; use {', '.join(CALIBRATABLE)}")
+        return value
+
+    def is_calibrated(self, name: str) -> bool:
+        """Whether ``name`` still holds the value a calibration set (an edit since makes it the user's)."""
+        if name not in self.calibrated:
+            return False
+        current = getattr(self, name)
+        return current is not None and isclose(current, self.calibrated[name], rel_tol=1e-9, abs_tol=1e-12)
 
     @field_validator("version")
     @classmethod

@@ -92,9 +92,12 @@ def _without_none(value: Any) -> Any:
 
 
 def profile_to_dict(profile: Profile) -> dict[str, Any]:
-    """The whole effective profile as plain data, in the file's key order."""
-    data = profile.model_dump(mode="json", by_alias=True)
-    return _without_none(data)
+    """The whole effective profile as plain data, in the file's key order (an empty
+    ``engine.calibrated`` is left out: nothing was calibrated)."""
+    data = _without_none(profile.model_dump(mode="json", by_alias=True))
+    if not data["engine"].get("calibrated"):
+        data["engine"].pop("calibrated", None)
+    return data
 
 
 def profile_to_toml(profile: Profile) -> str:

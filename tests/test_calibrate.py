@@ -258,3 +258,30 @@ def test_a_roofline_slower_than_every_point_is_refused_for_two_points():
     points = [(serving_throughput(load_profile(LLAMA_70B), c, **SERVING).output_tokens_per_s, c) for c in (4, 32)]
     with pytest.raises(ProfileError, match="already slower than every measured point"):
         fit_engine_time(slow, points, **SERVING)
+
+
+def test_a_calibrated_value_edited_by_hand_is_no_longer_called_calibrated():
+    calibrated = calibrate_measured(load_profile(LLAMA_70B), "decode=1500@64").profile
+    assert plan(calibrated).provenance.bandwidth == "calibrated"
+    reloaded = profile_from_toml_text(profile_to_toml(calibrated))
+    assert reloaded.engine.calibrated == calibrated.engine.calibrated
+    assert plan(reloaded).provenance.decode == "calibrated"
+    edited = edit_profile(reloaded, "engine.mbu", 0.5)
+    assert (plan(edited).provenance.bandwidth, plan(edited).provenance.decode) == ("assumed", "assumed")
+    assert "mbu 0.530" in edited.engine.calibration  # the note keeps the history
+
+
+def test_engine_time_is_calibrated_only_while_every_part_of_it_is():
+    bare = load_profile(LLAMA_70B)
+    points = [(serving_throughput(edit_profile(bare, "engine.step_overhead_ms", 3.0), c, **SERVING).output_tokens_per_s, c)
+              for c in (4, 32)]
+    fitted = calibrate_measured(bare, "serving=" + ",".join(f"{rate!r}@{c}" for rate, c in points)).profile
+    assert plan(fitted).provenance.engine_time == "calibrated"
+    assert plan(edit_profile(fitted, "engine.step_overhead_per_sequence_us", 40.0)).provenance.engine_time == "assumed"
+    assert plan(bare).provenance.engine_time == "none"
+
+
+def test_an_unknown_calibrated_name_is_refused_by_name():
+    text = profile_to_toml(load_profile(LLAMA_70B)) + "\n[engine.calibrated]\nrent = 2.0\n"
+    with pytest.raises(ProfileError, match="rent: not calibrated values"):
+        profile_from_toml_text(text)

@@ -79,6 +79,14 @@ def _bisect(rate_at, measured: float, low: float, high: float, rising: bool) -> 
     return (low + high) / 2
 
 
+def _below_the_ceiling(measured: float, concurrency: int, estimate: ServingEstimate) -> None:
+    """ProfileError when a measurement is faster than the profile's peak-spec ceiling: not the same system."""
+    if measured > estimate.output_tokens_per_s_ideal * (1 + 1e-9):
+        raise ProfileError(f"{measured:,.0f} output tok/s at {concurrency} concurrent requests is above this profile's "
+                           f"peak-spec ceiling of {estimate.output_tokens_per_s_ideal:,.0f} tok/s: check the GPU, the "
+                           f"model and the precisions")
+
+
 def calibrate_serving_point(profile: Profile, measured_output_tokens_per_s: float, concurrency: int,
                             input_tokens: int, output_tokens: int) -> tuple[str, float]:
     """What one closed-loop measurement says about the engine: ("step_overhead_ms", value) when the
@@ -89,10 +97,7 @@ def calibrate_serving_point(profile: Profile, measured_output_tokens_per_s: floa
         raise ProfileError("a measured throughput must be above 0 tok/s")
     at = serving_profile(edit_profile(profile, "engine.step_overhead_ms", 0.0), concurrency, input_tokens, output_tokens)
     base = _estimate(at)
-    if measured_output_tokens_per_s > base.output_tokens_per_s_ideal * (1 + 1e-9):
-        raise ProfileError(f"{measured_output_tokens_per_s:,.0f} output tok/s at {concurrency} concurrent requests is "
-                           f"above this profile's peak-spec ceiling of {base.output_tokens_per_s_ideal:,.0f} tok/s: "
-                           f"check the GPU, the model and the precisions")
+    _below_the_ceiling(measured_output_tokens_per_s, concurrency, base)
 
     def rate(field: str, value: float) -> float:
         return _estimate(edit_profile(at, field, value)).output_tokens_per_s
@@ -153,10 +158,7 @@ def fit_engine_time(profile: Profile, points: Sequence[tuple[float, int]], input
             raise ProfileError(f"{measured:g} tok/s at {concurrency} concurrent requests: a measured point needs "
                                f"tok/s > 0 at a concurrency of at least 1")
         estimate = serving_throughput(bare, concurrency, input_tokens, output_tokens)
-        if measured > estimate.output_tokens_per_s_ideal * (1 + 1e-9):
-            raise ProfileError(f"{measured:,.0f} output tok/s at {concurrency} concurrent requests is above this "
-                               f"profile's peak-spec ceiling of {estimate.output_tokens_per_s_ideal:,.0f} tok/s: "
-                               f"check the GPU, the model and the precisions")
+        _below_the_ceiling(measured, concurrency, estimate)
         step = estimate.step_time * estimate.output_tokens_per_s / measured  # pools * running / measured
         rows.append((1 / step, estimate.running_per_pool / step, 1 - estimate.step_time / step))
         measured_steps.append((estimate.running_per_pool, estimate.step_time, step))

@@ -349,12 +349,12 @@ def plan(profile: Profile) -> Plan:
     weight_flops = weight_flops_per_token(model)
     attention_decode = attention_flops_per_token_decode(model, work.avg_context_tokens)
     step = _step_model(profile, dense_bytes, expert_bytes, sequence_read, weight_flops, attention_decode,
-                       weight_flops_per_s, attention_flops_per_s, engine.mbu, engine.mfu, True)
+                       weight_flops_per_s, attention_flops_per_s, engine.mbu, engine.mfu, engine_time=True)
     ideal_step = step
-    engine_time = engine.step_overhead_ms > 0 or engine.step_overhead_per_sequence_us > 0
-    if engine.mbu < 1 or engine.mfu < 1 or engine_time:  # the same step at peak spec (ideal vs expected)
+    has_engine_time = engine.step_overhead_ms > 0 or engine.step_overhead_per_sequence_us > 0
+    if engine.mbu < 1 or engine.mfu < 1 or has_engine_time:  # the same step at peak spec (ideal vs expected)
         ideal_step = _step_model(profile, dense_bytes, expert_bytes, sequence_read, weight_flops, attention_decode,
-                                 weight_flops_per_s, attention_flops_per_s, 1.0, 1.0, False)
+                                 weight_flops_per_s, attention_flops_per_s, 1.0, 1.0, engine_time=False)
 
     concurrent_by_speed = None
     if work.target_tokens_per_s > 0 and concurrent_by_memory > 0:

@@ -116,7 +116,6 @@ class NapkinApp(DiscoveryActions, App[None]):
         self.choice_rows: list[ChoiceRow] = []
         self.inputs_ready = False
         self.session_models: dict[str, dict] = {}  # imported models: presets for as long as the app runs
-        self.session_preset: str | None = None  # the imported model now loaded, if any
         self.history = History()
         self.baseline_name = ""
         self.inputs_mounted = asyncio.Event()  # set once the input panes exist (tests await it)
@@ -326,7 +325,6 @@ class NapkinApp(DiscoveryActions, App[None]):
             if value in self.session_models:
                 self.load_section("model", self.session_models[value], session_preset=value)
                 return
-            self.session_preset = None
         reason = self._apply(path, value)
         if reason:
             self.notify(reason, title="Not applied", severity="error")
@@ -343,14 +341,21 @@ class NapkinApp(DiscoveryActions, App[None]):
             if session_preset not in self.session_models:
                 self.query_one("#choice-preset-row", ChoiceRow).add_option(f"{session_preset} (imported)", session_preset)
             self.session_models[session_preset] = dict(fields)
-        if section == "model":
-            self.session_preset = session_preset
-        self.history.record(self.profile)
         self._replace_profile(profile)
         return True
 
-    def _replace_profile(self, profile: Profile, dirty: bool = True) -> None:
-        """A whole new profile (a section loaded, undo, redo, a file opened): every field follows it."""
+    @property
+    def session_preset(self) -> str | None:
+        """The imported model now loaded, if any: the profile's model has no catalog preset and carries the
+        name it was imported under."""
+        model = self.profile.model
+        return model.name if model.preset is None and model.name in self.session_models else None
+
+    def _replace_profile(self, profile: Profile, dirty: bool = True, undoable: bool = True) -> None:
+        """A whole new profile (a section loaded, a calibration, a file opened; undo and redo with
+        ``undoable=False``): every field follows it, and ctrl+z brings the old one back."""
+        if undoable:
+            self.history.record(self.profile)
         self.profile = profile
         self.dirty = dirty
         self._refresh_fields()
@@ -373,9 +378,7 @@ class NapkinApp(DiscoveryActions, App[None]):
         if profile is None:
             self.notify(empty, timeout=2)
             return
-        model = profile.model
-        self.session_preset = model.name if model.preset is None and model.name in self.session_models else None
-        self._replace_profile(profile)
+        self._replace_profile(profile, undoable=False)
 
     def action_pin(self) -> None:
         """Pin the current plan as the baseline every output compares against; pressed again, unpin."""
@@ -429,8 +432,6 @@ class NapkinApp(DiscoveryActions, App[None]):
 
         def chosen(candidate) -> None:
             if candidate is not None:
-                self.history.record(self.profile)
-                self.session_preset = None
                 self._replace_profile(candidate.profile)
                 self.notify(f"{candidate.gpus} × {candidate.gpu_id}, ${candidate.per_user_month:,.2f} per user-month "
                             "(ctrl+z undoes it)", title="Deployment loaded", timeout=6)
@@ -551,8 +552,6 @@ class NapkinApp(DiscoveryActions, App[None]):
         if profile is None:
             return
         self.profile_path = path
-        self.session_preset = None
-        self.history.record(self.profile)
         self._replace_profile(profile, dirty=False)
         self._remember(last_profile=str(path))
 

@@ -110,6 +110,5 @@ class DiscoveryActions:
         self.apply_calibration(calibrated)
 
     def apply_calibration(self, calibrated) -> None:
-        self.history.record(self.profile)
         self._replace_profile(calibrated.profile)
         self.notify("; ".join(calibrated.changes) + " (ctrl+z undoes it)", title="Calibrated", timeout=10)

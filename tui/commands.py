@@ -15,10 +15,6 @@ from napkinmath.tui.fields import ALL_FIELDS, SAMPLER_CHOICES, SAMPLER_DEFAULT
 if TYPE_CHECKING:
     from napkinmath.tui.app import NapkinApp
 
-CHOICE_TARGETS = (("GPU", "choice-gpu"), ("Model preset", "choice-preset"), ("Weight precision", "choice-weight-dtype"),
-                  ("KV precision", "choice-kv-dtype"), ("Engine", "choice-engine"),
-                  ("vLLM version", "choice-vllm-version"), ("Sampler", "choice-sampler"))
-
 
 class NapkinCommands(Provider):
     """Every action a user can name: fields, presets, files, look."""
@@ -26,8 +22,8 @@ class NapkinCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app: NapkinApp = self.app  # type: ignore[assignment]
         commands: list[tuple[str, Callable[[], object], str]] = []
-        for label, widget_id in CHOICE_TARGETS:
-            commands.append((f"Go to: {label}", partial(app.focus_field, widget_id), "move the cursor there"))
+        for row in app.choice_rows:
+            commands.append((f"Go to: {row.title}", partial(app.focus_field, row.widget_id), "move the cursor there"))
         for field in ALL_FIELDS:
             commands.append((f"Go to: {field.label}", partial(app.focus_field, field.widget_id),
                              f"{field.path} ({field.unit})" if field.unit else field.path))

@@ -134,11 +134,13 @@ class ChoiceRow(Horizontal):
     """
 
     def __init__(self, path: str, label: str, options: list[tuple[str, str]], value: str | None, widget_id: str,
-                 unset: str | None = None) -> None:
-        """``unset``: the option that stands for the field being omitted (None in the profile)."""
+                 unset: str | None = None, title: str | None = None) -> None:
+        """``unset``: the option that stands for the field being omitted (None in the profile); ``title``: the
+        name the command palette goes to it by (the label when omitted)."""
         super().__init__(id=widget_id + "-row")
         self.path = path
         self.label = label
+        self.title = title or label
         self.options = options
         self.unset = unset
         self.initial = unset if value is None and unset is not None else value

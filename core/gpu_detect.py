@@ -146,16 +146,20 @@ def _is_na(value: str) -> bool:
     return value.strip().lower() in _NA_VALUES
 
 
-def _mib(value: str, where: str) -> float:
-    text = value.strip()
-    text = re.sub(r"\s*MiB$", "", text, flags=re.IGNORECASE)  # in case "nounits" was not honoured
+def _positive_number(text: str, what: str, unit: str) -> float:
+    """``text`` as a number above 0, or ValueError naming ``what`` and the ``unit`` it should be in."""
     try:
         number = float(text)
     except ValueError:
-        raise ValueError(f"{where}: memory.total {value.strip()!r} is not a number of MiB") from None
+        raise ValueError(f"{what} {text!r} is not a number of {unit}") from None
     if not number > 0:
-        raise ValueError(f"{where}: memory.total {value.strip()!r} is not a positive number of MiB")
+        raise ValueError(f"{what} {text!r} is not a positive number of {unit}")
     return number
+
+
+def _mib(value: str, where: str) -> float:
+    text = re.sub(r"\s*MiB$", "", value.strip(), flags=re.IGNORECASE)  # in case "nounits" was not honoured
+    return _positive_number(text, f"{where}: memory.total", "MiB")
 
 
 def parse_nvidia_smi_csv(text: str) -> list[DetectedGpu]:
@@ -261,13 +265,7 @@ def parse_rocm_smi_json(text: str) -> list[DetectedGpu]:
         vram = _first_field(fields, _ROCM_VRAM_KEYS)
         if vram is None or _is_na(vram):
             raise ValueError(f"rocm-smi card{index} has no 'VRAM Total Memory (B)' (give --showmeminfo vram)")
-        try:
-            memory_bytes = float(vram)
-        except ValueError:
-            raise ValueError(f"rocm-smi card{index}: VRAM total {vram!r} is not a number of bytes") from None
-        if not memory_bytes > 0:
-            raise ValueError(f"rocm-smi card{index}: VRAM total {vram!r} is not positive")
-        memory_mib = memory_bytes / 2**20
+        memory_mib = _positive_number(vram, f"rocm-smi card{index}: VRAM total", "bytes") / 2**20
         driver = _first_field(fields, _ROCM_DRIVER_KEYS, lambda value: not _is_na(value)) or system_driver
         gpus.append(_detected(index, name, memory_mib, "amd", driver))
     return gpus

@@ -255,16 +255,19 @@ class RooflineGauge(PlanView):
             marks = Text.assemble(marks[:at], Text(glyph, self.style(style)), marks[at + 1:], no_wrap=True,
                                   overflow="crop")
             line.stylize(self.style(style), at, at + 1)
+        axis_labels = Text("".join(labels)[:width].rstrip(), self.style("roofline--muted"), no_wrap=True, overflow="crop")
         if self.compact:
+            critical = "never" if roof.critical_batch is None else f"{roof.critical_batch:,}"
             legend = Text.assemble(
                 ("D ", self.style("roofline--decode")), f"{decode.arithmetic_intensity:,.1f}  ",
                 ("P ", self.style("roofline--prefill")), f"{compact_number(plan.prefill.arithmetic_intensity)}  ",
-                ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f}")
-        else:
-            legend = Text.assemble(
-                ("D ", self.style("roofline--decode")), f"decode {decode.arithmetic_intensity:,.1f}  ",
-                ("P ", self.style("roofline--prefill")), f"prefill {compact_number(plan.prefill.arithmetic_intensity)}  ",
-                ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f} FLOP/B ({roof.weight_compute_path})")
+                ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f} · crit {critical}")
+            words = f"decode {decode.bound}-bound · compute busy {roof.compute_busy_fraction:.0%}"
+            return Text("\n").join([marks, line, axis_labels, legend, Text(words)])
+        legend = Text.assemble(
+            ("D ", self.style("roofline--decode")), f"decode {decode.arithmetic_intensity:,.1f}  ",
+            ("P ", self.style("roofline--prefill")), f"prefill {compact_number(plan.prefill.arithmetic_intensity)}  ",
+            ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f} FLOP/B ({roof.weight_compute_path})")
         if roof.critical_batch is None:
             critical = "never compute-bound at this context (KV reads grow as fast as the math)"
         else:
@@ -275,12 +278,6 @@ class RooflineGauge(PlanView):
         if decode.engine_time >= 0.005 * decode.step_time:
             shares.append(f"engine {decode.engine_time / decode.step_time:.0%} ({plan.provenance.engine_time})")
         words = f"decode {decode.bound}-bound at batch {decode.batch:,.0f}; {', '.join(shares)}"
-        axis_labels = Text("".join(labels)[:width].rstrip(), self.style("roofline--muted"), no_wrap=True, overflow="crop")
-        if self.compact:
-            critical = "never" if roof.critical_batch is None else f"{roof.critical_batch:,}"
-            legend.append(f" · crit {critical}")
-            words = f"decode {decode.bound}-bound · compute busy {roof.compute_busy_fraction:.0%}"
-            return Text("\n").join([marks, line, axis_labels, legend, Text(words)])
         lines = [Text("Roofline (FLOP per byte, log)", style="bold"), marks, line, axis_labels, legend,
                  Text(critical, self.style("roofline--muted")), Text(words)]
         engine, source = profile.engine, plan.provenance
@@ -318,6 +315,21 @@ class CapacityPanel(PlanView):
         capacity, decode, prefill, work = plan.capacity, plan.decode, plan.prefill, profile.workload
         served = Text(f"{capacity.users_served:,} of {work.users:,}", self.style("panel--strong"))
         replicas = "—" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"
+        if self.compact:
+            rows = [
+                ("Users", Text.assemble(served, f" · {self.LIMITS[capacity.limited_by]}")
+                 if self.baseline is None else Text.assemble(served, self.change("users_served", percent_only=True))),
+                ("Capacity", f"{capacity.capacity_users:,} users · {replicas} replica"
+                 + ("s" if capacity.replicas_needed != 1 else "")),
+                ("Sequences", f"{capacity.concurrent_sequences:,}×{capacity.kv_groups} · full ctx "
+                 f"{capacity.max_sequences_full_context:,}"),
+                ("Decode", Text.assemble(self._target(f"{rate_text(decode.tokens_per_s_per_user)}/user", decode.meets_target),
+                                         self.change("tokens_per_s_per_user", percent_only=True),
+                                         f" · {rate_text(decode.tokens_per_s_aggregate)} all")),
+                ("Step", f"{time_text(decode.step_time)} · prefill {rate_text(prefill.tokens_per_s)} tok/s"),
+                ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target)),
+            ]
+            return _figures(rows, self.style("panel--label"))
         ideal = self.peak_column_shown
 
         def third(key: str, peak: str) -> Text:
@@ -342,21 +354,6 @@ class CapacityPanel(PlanView):
             ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target),
              third("ttft_s", time_text(prefill.ttft_ideal))),
         ]
-        if self.compact:
-            rows = [
-                ("Users", Text.assemble(served, f" · {self.LIMITS[capacity.limited_by]}")
-                 if self.baseline is None else Text.assemble(served, self.change("users_served", percent_only=True))),
-                ("Capacity", f"{capacity.capacity_users:,} users · {replicas} replica"
-                 + ("s" if capacity.replicas_needed != 1 else "")),
-                ("Sequences", f"{capacity.concurrent_sequences:,}×{capacity.kv_groups} · full ctx "
-                 f"{capacity.max_sequences_full_context:,}"),
-                ("Decode", Text.assemble(self._target(f"{rate_text(decode.tokens_per_s_per_user)}/user", decode.meets_target),
-                                         self.change("tokens_per_s_per_user", percent_only=True),
-                                         f" · {rate_text(decode.tokens_per_s_aggregate)} all")),
-                ("Step", f"{time_text(decode.step_time)} · prefill {rate_text(prefill.tokens_per_s)} tok/s"),
-                ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target)),
-            ]
-            return _figures(rows, self.style("panel--label"))
         title = Table.grid(padding=(0, 1), expand=True)
         title.add_column(no_wrap=True, ratio=1)
         title.add_column(justify="right", no_wrap=True)
@@ -379,6 +376,13 @@ class CostPanel(PlanView):
 
     def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
         cost = plan.cost
+        if self.compact:
+            return Text.assemble(
+                ("Cost ", self.style("panel--label")), f"{money_text(cost.per_hour)}/h · ",
+                (f"{money_text(cost.per_user_month)}/user-month", self.style("panel--strong")),
+                self.change("per_user_month", percent_only=True), "\n",
+                ("     ", self.style("panel--label")), f"{money_text(cost.per_million_tokens, 3)}/1M · own ",
+                f"{money_text(cost.own_per_hour)}/h, {money_text(cost.own_lifetime_per_user, 0)}/user")
         rows = [
             ("Rent / hour", money_text(cost.per_hour), self.change("per_hour")),
             ("Per user-month", Text(money_text(cost.per_user_month), self.style("panel--strong")),
@@ -387,11 +391,4 @@ class CostPanel(PlanView):
             ("Owned / hour", money_text(cost.own_per_hour)),
             ("Owned / user", money_text(cost.own_lifetime_per_user, 0), self.change("own_lifetime_per_user")),
         ]
-        if self.compact:
-            return Text.assemble(
-                ("Cost ", self.style("panel--label")), f"{money_text(cost.per_hour)}/h · ",
-                (f"{money_text(cost.per_user_month)}/user-month", self.style("panel--strong")),
-                self.change("per_user_month", percent_only=True), "\n",
-                ("     ", self.style("panel--label")), f"{money_text(cost.per_million_tokens, 3)}/1M · own ",
-                f"{money_text(cost.own_per_hour)}/h, {money_text(cost.own_lifetime_per_user, 0)}/user")
         return Group(Text("Cost", style="bold"), _figures(rows, self.style("panel--label")))

@@ -179,8 +179,8 @@ class Provenance:
     kv_budget: str
     decode: str  # the decode figures as a whole: calibrated when the bandwidth use or the engine time is
     prefill: str
-    bandwidth: str = "spec"  # the bandwidth use (mbu) alone
-    engine_time: str = "none"  # the engine's own time per step (step_overhead_ms and per sequence); "none" when 0
+    bandwidth: str  # the bandwidth use (mbu) alone
+    engine_time: str  # the engine's own time per step (step_overhead_ms and per sequence); "none" when 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,12 +115,13 @@ def evaluate_system(system: dict) -> ThroughputSystem:
     profile = system_profile(system)
     isl, osl = system["input_tokens"], system["output_tokens"]
     usable = [p for p in system["points"] if not p.get("excluded")]
-    anchor = sorted(usable, key=lambda p: p["concurrency"])[len(usable) // 2]
+    ordered = sorted(usable, key=lambda p: p["concurrency"])
+    anchor = ordered[len(ordered) // 2]
     at = serving_profile(profile, anchor["concurrency"], isl, osl)
     calibrated = calibrate_serving(at, output_tokens_per_s(system, anchor), anchor["concurrency"])
     engine = calibrated.profile.engine
     tuned = edit_profile(edit_profile(profile, "engine.step_overhead_ms", engine.step_overhead_ms), "engine.mbu", engine.mbu)
-    ends = sorted(usable, key=lambda p: p["concurrency"])[:: len(usable) - 1]
+    ends = [ordered[0], ordered[-1]]
     fitted = calibrate_serving_points(serving_profile(profile, anchor["concurrency"], isl, osl),
                                       [(output_tokens_per_s(system, p), p["concurrency"]) for p in ends])
     low, high = ends[0]["concurrency"], ends[1]["concurrency"]

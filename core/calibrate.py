@@ -43,10 +43,10 @@ def _note(profile: Profile, line: str) -> str:
     return "; ".join(parts)[-CALIBRATION_NOTE_CHARS:]
 
 
-def _calibrated(profile: Profile, values: dict[str, float], line: str) -> Profile:
+def _calibrated(profile: Profile, values: dict[str, float], line: str, facts: dict | None = None) -> Profile:
     """The profile with the [engine] ``values`` set, recorded as calibrated (``Engine.calibrated``), and
-    ``line`` added to the calibration note."""
-    engine = {**profile_to_dict(profile)["engine"], **values}
+    ``line`` added to the calibration note; ``facts``: [engine] settings read from a log, set as they are."""
+    engine = {**profile_to_dict(profile)["engine"], **(facts or {}), **values}
     engine["calibrated"] = {**profile.engine.calibrated, **values}
     engine["calibration"] = _note(profile, line)
     return with_section(profile, "engine", engine)
@@ -54,11 +54,11 @@ def _calibrated(profile: Profile, values: dict[str, float], line: str) -> Profil
 
 def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Calibrated:
     """Take the engine's accounting from a parsed vLLM start-up log (``core.vllm_log.VllmLogFacts``)."""
-    engine = dict(profile_to_dict(profile)["engine"])
     changes: list[str] = []
+    settings: dict[str, float] = {}  # what the deployment was set to
     measured: dict[str, float] = {}  # the engine's memory terms the log gives (recorded as calibrated)
     if facts.gpu_memory_utilization is not None:
-        engine["gpu_memory_utilization"] = facts.gpu_memory_utilization
+        settings["gpu_memory_utilization"] = facts.gpu_memory_utilization
         changes.append(f"gpu_memory_utilization {facts.gpu_memory_utilization:g} (from the log)")
     if facts.activation_peak_gib is not None:
         measured["activation_gib"] = facts.activation_peak_gib
@@ -89,9 +89,7 @@ def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Cal
         model["checkpoint_weight_dtype"] = model["weight_dtype"]
         result = with_section(result, "model", model)
         changes.append(f"weights {facts.weights_gib:g} GiB per GPU as loaded (the checkpoint's exact size)")
-    engine["calibration"] = _note(profile, f"{source}: " + ", ".join(changes)) if changes else engine.get("calibration", "")
-    engine.update(measured, calibrated={**profile.engine.calibrated, **measured})
-    calibrated = with_section(result, "engine", engine)
+    calibrated = _calibrated(result, measured, f"{source}: " + ", ".join(changes), settings) if changes else result
     if facts.available_kv_gib is not None and facts.activation_peak_gib is None:
         calibrated, line = _overhead_for_kv_memory(calibrated, facts.available_kv_gib, source)
         changes.append(line)

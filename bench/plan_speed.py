@@ -12,9 +12,9 @@ import platform
 import statistics
 import time
 
-from napkinmath.core.paths import shipped_profiles
-from napkinmath.core.plan import plan
-from napkinmath.core.profile_io import load_profile
+from napkinmath.core.profile.paths import shipped_profiles
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.files import load_profile
 
 
 def per_call_us(profile, loops: int, repeats: int) -> tuple[float, float]:
@@ -72,8 +72,8 @@ def main() -> None:
 
 def search_and_sweep() -> None:
     """Issue 6's figures: the whole-catalog recommend search and a 100-point sweep."""
-    from napkinmath.core.recommend import recommend
-    from napkinmath.core.sweep import sweep
+    from napkinmath.core.tools.recommend import recommend
+    from napkinmath.core.tools.sweep import sweep
 
     for name in ("b200-32b-chat-duty20.toml", "llama-3.1-70b-2xh100-fp8.toml", "qwen3-30b-a3b-1xh100.toml"):
         base = load_profile(next(p for p in shipped_profiles() if p.name == name))

@@ -1,11 +1,8 @@
 """napkinmath.core: the pure planning engine.
 
-Specs (pydantic), catalogs, the physics, ``plan()`` and profile I/O. Nothing here imports
-Textual, Rich or the TUI; ``tests/test_core_purity.py`` proves it.
+Sub-packages in the order data flows (docs/design/architecture.md): ``specs`` (what hardware and
+models are) -> ``physics`` and ``sources`` -> ``engines`` -> ``profile`` -> ``plan`` -> ``tools`` and
+``report``. Nothing here imports Textual, Rich or the TUI; an import-linter contract and
+``tests/test_core_purity.py`` prove it. Import what you need from its module, e.g.
+``from napkinmath.core.plan.compose import plan``.
 """
-
-from napkinmath.core.errors import ProfileError
-from napkinmath.core.plan import Plan, plan
-from napkinmath.core.profile import Profile
-
-__all__ = ["Plan", "Profile", "ProfileError", "plan"]

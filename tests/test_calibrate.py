@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from napkinmath.core.calibrate import (
+from napkinmath.core.tools.calibrate import (
     calibrate_decode,
     calibrate_from_log,
     calibrate_measured,
@@ -15,13 +15,13 @@ from napkinmath.core.calibrate import (
     calibrate_ttft,
 )
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.paths import shipped_profile
-from napkinmath.core.plan import plan
-from napkinmath.core.profile import Profile
-from napkinmath.core.profile_edit import edit_profile
-from napkinmath.core.profile_io import load_profile, profile_from_toml_text, profile_to_toml
-from napkinmath.core.serving import fit_engine_time, serving_throughput
-from napkinmath.core.specs import GIB
+from napkinmath.core.profile.paths import shipped_profile
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.profile.edit import edit_profile
+from napkinmath.core.profile.files import load_profile, profile_from_toml_text, profile_to_toml
+from napkinmath.core.tools.serving import fit_engine_time, serving_throughput
+from napkinmath.core.specs.specs import GIB
 
 LLAMA_70B = shipped_profile("llama-3.1-70b-2xh100-fp8.toml")
 
@@ -132,7 +132,7 @@ LOGS = Path(__file__).parent / "data" / "vllm_logs"
 
 def test_real_log_llama3_8b_h100_reproduces_the_logged_kv_memory():
     # vllm PR #10511: Meta-Llama-3-8B on one H100, vLLM 0.6.5-dev memory profiling table
-    from napkinmath.core.vllm_log import parse_vllm_log
+    from napkinmath.core.sources.vllm_log import parse_vllm_log
 
     profile = edit_profile(edit_profile(Profile.model_validate(
         {"hardware": {"gpu": "h100-sxm"}, "model": {"preset": "llama-3.1-8b"}}), "workload.max_context_tokens", 8192),
@@ -157,7 +157,7 @@ def test_a_log_from_a_gpu_of_another_size_resizes_the_profile_gpu():
 
 def test_real_log_qwen3_14b_kv_tokens_match_the_logged_pool():
     # LMCache #1739: Qwen3-14B on one GPU, vLLM V1: "Available KV cache memory: 6.51 GiB", "GPU KV cache size: 42,656 tokens"
-    from napkinmath.core.vllm_log import parse_vllm_log
+    from napkinmath.core.sources.vllm_log import parse_vllm_log
 
     facts = parse_vllm_log((LOGS / "v1_qwen3_14b_single_gpu.log").read_text())
     profile = Profile.model_validate({"hardware": {"gpu": "h100-sxm"}, "model": {

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from napkinmath.core.paths import shipped_profile
+from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.tui.cli import main
 
 

@@ -7,11 +7,11 @@ import shlex
 
 import pytest
 
-from napkinmath.core.export import PLACEHOLDER_MODEL, plan_markdown, vllm_command
-from napkinmath.core.paths import shipped_profiles
-from napkinmath.core.plan import plan
-from napkinmath.core.profile import Profile
-from napkinmath.core.profile_io import load_profile
+from napkinmath.core.report.markdown import PLACEHOLDER_MODEL, plan_markdown, vllm_command
+from napkinmath.core.profile.paths import shipped_profiles
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.profile.files import load_profile
 
 from conftest import shipped
 

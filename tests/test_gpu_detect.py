@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from napkinmath.core.gpu_detect import (
+from napkinmath.core.sources.gpu_detect import (
     Detection,
     DetectedGpu,
     detect_gpus,
@@ -20,7 +20,7 @@ from napkinmath.core.gpu_detect import (
     parse_nvidia_smi_csv,
     parse_rocm_smi_json,
 )
-from napkinmath.core.profile import Hardware
+from napkinmath.core.profile.schema import Hardware
 
 SMI = Path(__file__).parent / "data" / "smi"
 

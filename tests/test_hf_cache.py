@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from napkinmath.core.hf_cache import hf_hub_cache, list_cached_models
-from napkinmath.core.model_import import import_model
+from napkinmath.core.sources.hf_cache import hf_hub_cache, list_cached_models
+from napkinmath.core.sources.model_import import import_model
 
 CONFIGS = Path(__file__).parent / "data" / "configs"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.hf_config import model_from_config, weight_precision
-from napkinmath.core.memory import kv_bytes_per_token_split
-from napkinmath.core.model_import import import_model
-from napkinmath.core.precisions import bytes_per_value
-from napkinmath.core.specs import ModelSpec
+from napkinmath.core.sources.hf_config import model_from_config, weight_precision
+from napkinmath.core.physics.memory import kv_bytes_per_token_split
+from napkinmath.core.sources.model_import import import_model
+from napkinmath.core.specs.precisions import bytes_per_value
+from napkinmath.core.specs.specs import ModelSpec
 from napkinmath.tui.cli import main
 
 CONFIGS = Path(__file__).parent / "data" / "configs"
@@ -198,8 +198,8 @@ def test_import_config_command(capsys, tmp_path):
 
 
 def test_imported_section_plans_in_a_profile():
-    from napkinmath.core.plan import plan
-    from napkinmath.core.profile import Profile
+    from napkinmath.core.plan.compose import plan
+    from napkinmath.core.profile.schema import Profile
 
     model, _ = imported("gpt-oss-120b")
     result = plan(Profile.model_validate({"hardware": {"gpu": "h100-sxm"}, "model": model}))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from napkinmath.core.decode import StepModel, critical_batch, moe_fraction_touched
-from napkinmath.core.memory import (
+from napkinmath.core.physics.decode import StepModel, critical_batch, moe_fraction_touched
+from napkinmath.core.physics.memory import (
     expert_params_split,
     kv_bytes_per_token_split,
     kv_heads_per_gpu,
@@ -13,10 +13,10 @@ from napkinmath.core.memory import (
     sequence_kv_bytes,
     weight_bytes_per_gpu,
 )
-from napkinmath.core.plan import plan
-from napkinmath.core.prefill import attention_flops_per_token_prefill, mean_attended_tokens
-from napkinmath.core.profile import Profile
-from napkinmath.core.specs import ModelSpec, Tflops
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.physics.prefill import attention_flops_per_token_prefill, mean_attended_tokens
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.specs.specs import ModelSpec, Tflops
 
 LLAMA_8B = ModelSpec(params_b=8.03, layers=32, hidden_size=4096, attention_heads=32, kv_heads=8, head_dim=128)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from napkinmath.core.catalog import gpu_catalog
-from napkinmath.core.plan import Plan, plan
-from napkinmath.core.profile import Profile
-from napkinmath.core.profile_edit import edit_profile
-from napkinmath.core.profile_io import profile_from_dict, profile_from_toml_text, profile_to_dict, profile_to_toml
-from napkinmath.core.recommend import Candidate, Option, deployment_space, recommend
+from napkinmath.core.specs.catalog import gpu_catalog
+from napkinmath.core.plan.compose import Plan, plan
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.profile.edit import edit_profile
+from napkinmath.core.profile.files import profile_from_dict, profile_from_toml_text, profile_to_dict, profile_to_toml
+from napkinmath.core.tools.recommend import Candidate, Option, deployment_space, recommend
 
 from conftest import shipped
 
@@ -125,7 +125,7 @@ def test_nothing_cheaper_in_the_catalog_meets_the_targets(name):
 
 
 def test_ranked_by_cost_then_gpus_then_precision_kept_then_speed(seed_candidates):
-    from napkinmath.core.precisions import bytes_per_value
+    from napkinmath.core.specs.precisions import bytes_per_value
 
     keys = [(c.per_user_month, c.gpus, -(bytes_per_value(c.weight_dtype) + bytes_per_value(c.kv_dtype)),
              -c.plan.decode.tokens_per_s_per_user) for c in seed_candidates]

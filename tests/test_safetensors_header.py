@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from napkinmath.core import safetensors_header as st
+from napkinmath.core.sources import safetensors_header as st
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.safetensors_header import (
+from napkinmath.core.sources.safetensors_header import (
     CheckpointWeights,
     TensorHeader,
     read_checkpoint_weights,

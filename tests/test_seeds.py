@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from napkinmath.core.capacity import capacity_users, sequences_that_fit
-from napkinmath.core.cost import cost_per_user_month, own_lifetime_cost_per_user
-from napkinmath.core.decode import StepModel, critical_batch, ridge_flops_per_byte, round_batch
-from napkinmath.core.memory import kv_bytes_per_token_split, sequence_kv_bytes
-from napkinmath.core.prefill import prefill_tokens_per_s, ttft_s
-from napkinmath.core.specs import ModelSpec
+from napkinmath.core.physics.capacity import capacity_users, sequences_that_fit
+from napkinmath.core.physics.cost import cost_per_user_month, own_lifetime_cost_per_user
+from napkinmath.core.physics.decode import StepModel, critical_batch, ridge_flops_per_byte, round_batch
+from napkinmath.core.physics.memory import kv_bytes_per_token_split, sequence_kv_bytes
+from napkinmath.core.physics.prefill import prefill_tokens_per_s, ttft_s
+from napkinmath.core.specs.specs import ModelSpec
 
 from conftest import planned
 

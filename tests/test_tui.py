@@ -6,9 +6,9 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input, OptionList, Select, Tabs
 
-from napkinmath.core.paths import shipped_profile, shipped_profiles
-from napkinmath.core.plan import plan
-from napkinmath.core.profile_io import load_profile, save_profile
+from napkinmath.core.profile.paths import shipped_profile, shipped_profiles
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.files import load_profile, save_profile
 from napkinmath.tui.app import KEY_MAP, NapkinApp, opening_profile
 from conftest import type_into
 from napkinmath.tui.outputs import VramBar

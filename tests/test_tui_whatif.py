@@ -8,9 +8,9 @@ import pytest
 from textual.widgets import DataTable, Input, Select
 from textual_plotext import PlotextPlot
 
-from napkinmath.core.paths import shipped_profile
-from napkinmath.core.plan import plan
-from napkinmath.core.profile_io import load_profile
+from napkinmath.core.profile.paths import shipped_profile
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.files import load_profile
 from napkinmath.tui.analysis import ChartsScreen, CompareScreen, RecommendScreen
 from napkinmath.tui.app import NapkinApp
 from conftest import type_into

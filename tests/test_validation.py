@@ -17,8 +17,8 @@ from validation_cases import (
     vllm_cases,
 )
 
-from napkinmath.core.calibrate import calibrate_serving
-from napkinmath.core.serving import serving_profile, serving_throughput
+from napkinmath.core.tools.calibrate import calibrate_serving
+from napkinmath.core.tools.serving import serving_profile, serving_throughput
 
 SYSTEMS = throughput_systems()
 RESULTS = {system["id"]: evaluate_system(system) for system in SYSTEMS}

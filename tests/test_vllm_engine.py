@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from napkinmath.core.catalog import model_entry
-from napkinmath.core.memory import weight_bytes_per_gpu
-from napkinmath.core.plan import plan
-from napkinmath.core.profile import Profile
-from napkinmath.core.profile_edit import edit_profile
-from napkinmath.core.specs import GIB, ModelSpec
-from napkinmath.core.vllm_engine import (
+from napkinmath.core.specs.catalog import model_entry
+from napkinmath.core.physics.memory import weight_bytes_per_gpu
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.profile.edit import edit_profile
+from napkinmath.core.specs.specs import GIB, ModelSpec
+from napkinmath.core.engines.vllm import (
     DEFAULT_DRIVER_RESERVED_GIB,
     activation_peak_bytes,
     binding_stage,

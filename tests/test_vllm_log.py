@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.vllm_log import MAX_LINE_CHARS, VllmLogFacts, parse_vllm_log
+from napkinmath.core.sources.vllm_log import MAX_LINE_CHARS, VllmLogFacts, parse_vllm_log
 
 LOGS = Path(__file__).parent / "data" / "vllm_logs"
 

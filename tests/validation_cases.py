@@ -23,16 +23,16 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from napkinmath.core.calibrate import calibrate_serving, calibrate_serving_points
-from napkinmath.core.catalog import gpu_entry
+from napkinmath.core.tools.calibrate import calibrate_serving, calibrate_serving_points
+from napkinmath.core.specs.catalog import gpu_entry
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.hf_config import model_from_config
-from napkinmath.core.plan import plan
-from napkinmath.core.profile import Profile
-from napkinmath.core.profile_edit import edit_profile
-from napkinmath.core.serving import serving_profile, serving_throughput
-from napkinmath.core.specs import GIB
-from napkinmath.core.vllm_engine import DEFAULT_DRIVER_RESERVED_GIB, pipeline_stages
+from napkinmath.core.sources.hf_config import model_from_config
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.profile.edit import edit_profile
+from napkinmath.core.tools.serving import serving_profile, serving_throughput
+from napkinmath.core.specs.specs import GIB
+from napkinmath.core.engines.vllm import DEFAULT_DRIVER_RESERVED_GIB, pipeline_stages
 
 DATA = Path(__file__).parent / "data"
 THROUGHPUT = DATA / "validation" / "throughput.toml"

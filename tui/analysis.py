@@ -14,12 +14,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 from textual_plotext import PlotextPlot
 
-from napkinmath.core.figures import FIGURES, delta, format_delta
-from napkinmath.core.formatting import figure_number
-from napkinmath.core.plan import Plan
-from napkinmath.core.profile import Profile
-from napkinmath.core.recommend import Candidate, recommend
-from napkinmath.core.sweep import Series, cost_vs_gpus, field_vs_figure, speed_vs_batch, users_vs_context
+from napkinmath.core.plan.figures import FIGURES, delta, format_delta
+from napkinmath.core.report.formatting import figure_number
+from napkinmath.core.plan.compose import Plan
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.tools.recommend import Candidate, recommend
+from napkinmath.core.tools.sweep import Series, cost_vs_gpus, field_vs_figure, speed_vs_batch, users_vs_context
 from napkinmath.tui.fields import ALL_FIELDS
 
 CHARTS = [("Users served vs average context", "context"), ("Decode speed vs batch", "batch"),

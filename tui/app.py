@@ -19,16 +19,16 @@ from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive, var
 from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
 
-from napkinmath.core.catalog import gpu_catalog, model_catalog
+from napkinmath.core.specs.catalog import gpu_catalog, model_catalog
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.paths import DEFAULT_PROFILE, napkin_home, shipped_profile, shipped_profiles, user_profiles_dir
-from napkinmath.core.plan import Plan
-from napkinmath.core.plan import plan as make_plan
-from napkinmath.core.precisions import Precision
-from napkinmath.core.profile import Profile
-from napkinmath.core.profile_edit import edit_profile, with_section
-from napkinmath.core.profile_io import load_profile, save_profile, write_text_atomically
-from napkinmath.core.vllm_engine import ACCOUNTING_ERAS
+from napkinmath.core.profile.paths import DEFAULT_PROFILE, napkin_home, shipped_profile, shipped_profiles, user_profiles_dir
+from napkinmath.core.plan.compose import Plan
+from napkinmath.core.plan.compose import plan as make_plan
+from napkinmath.core.specs.precisions import Precision
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.profile.edit import edit_profile, with_section
+from napkinmath.core.profile.files import load_profile, save_profile, write_text_atomically
+from napkinmath.core.engines.vllm import ACCOUNTING_ERAS
 from napkinmath.themes import APP_VARIABLE_DEFAULTS, THEMES
 from napkinmath.tui.commands import NapkinCommands
 from napkinmath.tui.discovery import DiscoveryActions
@@ -442,7 +442,7 @@ class NapkinApp(DiscoveryActions, App[None]):
     def export(self, kind: str) -> None:
         """Copy the Markdown report or the vllm serve command (OSC 52, where the terminal allows it) and
         write it to a file as well, since an app cannot tell whether the terminal honoured the copy."""
-        from napkinmath.core.export import plan_markdown, vllm_command
+        from napkinmath.core.report.markdown import plan_markdown, vllm_command
 
         text = plan_markdown(self.profile, self.plan) if kind == "markdown" else vllm_command(self.profile, self.plan)
         name = profile_file_name(self.profile.name).removesuffix(".toml") + (".md" if kind == "markdown" else ".sh")

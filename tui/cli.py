@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from napkinmath.core.catalog import gpu_catalog, model_catalog
+from napkinmath.core.specs.catalog import gpu_catalog, model_catalog
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.formatting import figure_number
-from napkinmath.core.plan import plan
-from napkinmath.core.plan_json import plan_to_dict
-from napkinmath.core.profile_io import load_profile
+from napkinmath.core.report.formatting import figure_number
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.plan.json_view import plan_to_dict
+from napkinmath.core.profile.files import load_profile
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
@@ -91,7 +91,7 @@ def _plan_command(path: str, as_json: bool, as_markdown: bool = False, as_vllm: 
     profile = load_profile(path)
     result = plan(profile)
     if as_markdown or as_vllm:
-        from napkinmath.core.export import plan_markdown, vllm_command
+        from napkinmath.core.report.markdown import plan_markdown, vllm_command
 
         print(plan_markdown(profile, result) if as_markdown else vllm_command(profile, result))
         return 0
@@ -163,7 +163,7 @@ def _models_command(as_json: bool) -> int:
 
 
 def _import_command(path: str, name: str | None, as_json: bool) -> int:
-    from napkinmath.core.model_import import import_model
+    from napkinmath.core.sources.model_import import import_model
 
     imported = import_model(path, name)
     if as_json:
@@ -181,7 +181,7 @@ def _detect_command(as_json: bool, timeout_s: float) -> int:
     """Exit 0 with the GPUs found; exit 1 with the reason on stderr when there are none."""
     from dataclasses import asdict
 
-    from napkinmath.core.gpu_detect import detect_gpus, hardware_section
+    from napkinmath.core.sources.gpu_detect import detect_gpus, hardware_section
 
     detection = detect_gpus(timeout_s=timeout_s)
     section = hardware_section(detection) if detection.gpus else None
@@ -206,8 +206,8 @@ def _detect_command(as_json: bool, timeout_s: float) -> int:
 
 
 def _sweep_command(path: str, vary: str, as_json: bool) -> int:
-    from napkinmath.core.figures import FIGURES
-    from napkinmath.core.sweep import field_path, parse_values, sweep
+    from napkinmath.core.plan.figures import FIGURES
+    from napkinmath.core.tools.sweep import field_path, parse_values, sweep
 
     profile = load_profile(path)
     name, separator, values_text = vary.partition("=")
@@ -221,7 +221,7 @@ def _sweep_command(path: str, vary: str, as_json: bool) -> int:
              "figures": {f.key: f.value(point.plan) for f in FIGURES} if point.plan else None} for point in points]},
             indent=2))
         return 0
-    from napkinmath.core.figures import FIGURES_BY_KEY
+    from napkinmath.core.plan.figures import FIGURES_BY_KEY
 
     shown = {"users_served": "users", "tokens_per_s_per_user": "tok/s/user", "tokens_per_s_aggregate": "tok/s all",
              "ttft_s": "TTFT s", "per_user_month": "$/user-mo"}
@@ -240,7 +240,7 @@ def _sweep_command(path: str, vary: str, as_json: bool) -> int:
 
 
 def _compare_command(paths: list[str], as_json: bool) -> int:
-    from napkinmath.core.figures import FIGURES, delta, format_delta
+    from napkinmath.core.plan.figures import FIGURES, delta, format_delta
 
     if len(paths) < 2:
         raise ProfileError("napkin compare: give two or more profiles; the first is the baseline")
@@ -265,12 +265,12 @@ def _compare_command(paths: list[str], as_json: bool) -> int:
 
 
 def _calibrate_command(path: str, log: str | None, measured: str | None, write: bool, out: str | None) -> int:
-    from napkinmath.core.calibrate import calibrate_from_log, calibrate_measured
-    from napkinmath.core.profile_io import profile_to_toml, save_profile
+    from napkinmath.core.tools.calibrate import calibrate_from_log, calibrate_measured
+    from napkinmath.core.profile.files import profile_to_toml, save_profile
 
     profile = load_profile(path)
     if log is not None:
-        from napkinmath.core.vllm_log import parse_vllm_log, read_vllm_log
+        from napkinmath.core.sources.vllm_log import parse_vllm_log, read_vllm_log
 
         calibrated = calibrate_from_log(profile, parse_vllm_log(read_vllm_log(log)), source=Path(log).name)
     else:
@@ -286,8 +286,8 @@ def _calibrate_command(path: str, log: str | None, measured: str | None, write: 
 
 
 def _recommend_command(path: str, as_json: bool, limit: int, max_gpus: int) -> int:
-    from napkinmath.core.profile_io import profile_to_dict
-    from napkinmath.core.recommend import recommend
+    from napkinmath.core.profile.files import profile_to_dict
+    from napkinmath.core.tools.recommend import recommend
 
     if limit < 1 or max_gpus < 1:
         raise ProfileError("napkin recommend: --limit and --max-gpus must be at least 1")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from napkinmath.core.catalog import gpu_catalog, model_catalog
+from napkinmath.core.specs.catalog import gpu_catalog, model_catalog
 from napkinmath.themes import THEMES
 from napkinmath.tui.fields import ALL_FIELDS, SAMPLER_CHOICES, SAMPLER_DEFAULT
 

@@ -22,7 +22,7 @@ class DiscoveryActions:
         self.push_screen(ImportConfigScreen(Path.cwd()), lambda path: path and self.import_model_from(path, None))
 
     def action_local_models(self) -> None:
-        from napkinmath.core.hf_cache import hf_hub_cache
+        from napkinmath.core.sources.hf_cache import hf_hub_cache
 
         def picked(model) -> None:
             if model is not None:
@@ -32,7 +32,7 @@ class DiscoveryActions:
 
     def import_model_from(self, path: Path, name: str | None) -> None:
         """Import a config.json (and safetensors headers); it becomes a preset for this session."""
-        from napkinmath.core.model_import import import_model
+        from napkinmath.core.sources.model_import import import_model
 
         try:
             imported = import_model(path, name)
@@ -49,14 +49,14 @@ class DiscoveryActions:
 
     @work(thread=True, exclusive=True, group="detect")
     def detect_worker(self) -> None:
-        from napkinmath.core.gpu_detect import detect_gpus
+        from napkinmath.core.sources.gpu_detect import detect_gpus
 
         detection = detect_gpus(timeout_s=5.0)
         self.call_from_thread(self.apply_detection, detection)
 
     def apply_detection(self, detection) -> None:
         """Fill the hardware from what the driver reports; an unknown GPU keeps placeholders to complete."""
-        from napkinmath.core.gpu_detect import hardware_section
+        from napkinmath.core.sources.gpu_detect import hardware_section
 
         if not detection.gpus:
             self.notify(detection.problem or "no GPU found", title="No GPUs detected", severity="warning", timeout=10)
@@ -82,8 +82,8 @@ class DiscoveryActions:
                          lambda path: path and self.calibrate_from_log_file(Path(path).expanduser()))
 
     def calibrate_from_log_file(self, path: Path) -> None:
-        from napkinmath.core.calibrate import calibrate_from_log
-        from napkinmath.core.vllm_log import parse_vllm_log, read_vllm_log
+        from napkinmath.core.tools.calibrate import calibrate_from_log
+        from napkinmath.core.sources.vllm_log import parse_vllm_log, read_vllm_log
 
         try:
             calibrated = calibrate_from_log(self.profile, parse_vllm_log(read_vllm_log(path)), source=path.name)
@@ -100,7 +100,7 @@ class DiscoveryActions:
                          lambda text: text and self.calibrate_from_text(text))
 
     def calibrate_from_text(self, text: str) -> None:
-        from napkinmath.core.calibrate import calibrate_measured
+        from napkinmath.core.tools.calibrate import calibrate_measured
 
         try:
             calibrated = calibrate_measured(self.profile, text)

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from napkinmath.core.profile import Profile
+from napkinmath.core.profile.schema import Profile
 
 Kind = Literal["int", "float", "percent", "optional"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from napkinmath.core.profile import Profile
+from napkinmath.core.profile.schema import Profile
 
 HISTORY_LIMIT = 500
 

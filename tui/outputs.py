@@ -14,11 +14,11 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from napkinmath.core.figures import FIGURES_BY_KEY, delta, format_delta
-from napkinmath.core.formatting import money, rate, seconds
-from napkinmath.core.plan import Plan
-from napkinmath.core.profile import Profile
-from napkinmath.core.specs import GIB
+from napkinmath.core.plan.figures import FIGURES_BY_KEY, delta, format_delta
+from napkinmath.core.report.formatting import money, rate, seconds
+from napkinmath.core.plan.compose import Plan
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.specs.specs import GIB
 
 COMPACT_BELOW_WIDTH = 110  # the app's "-narrow" breakpoint
 COMPACT_BELOW_HEIGHT = 30

@@ -8,9 +8,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from napkinmath.core.formatting import LIMITED_BY_TEXT, cost_rows, gib, rate, seconds
-from napkinmath.core.plan import Plan
-from napkinmath.core.profile import Profile
+from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, gib, rate, seconds
+from napkinmath.core.plan.compose import Plan
+from napkinmath.core.profile.schema import Profile
 
 
 def _figures(title: str, rows: list[tuple[str, str]]) -> Table:

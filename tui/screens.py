@@ -159,7 +159,7 @@ class LocalModelsScreen(ModalScreen[object | None]):
         self.run_worker(self._scan, thread=True, exclusive=True)
 
     def _scan(self) -> None:
-        from napkinmath.core.hf_cache import list_cached_models
+        from napkinmath.core.sources.hf_cache import list_cached_models
 
         models = list_cached_models(self.cache)
         self.app.call_from_thread(self._show, models)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import tomli_w
 
-from napkinmath.core.paths import napkin_home
-from napkinmath.core.profile_io import write_text_atomically
+from napkinmath.core.profile.paths import napkin_home
+from napkinmath.core.profile.files import write_text_atomically
 from napkinmath.themes import DEFAULT_THEME, THEMES
 
 

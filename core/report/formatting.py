@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from napkinmath.core.specs import GIB
+from napkinmath.core.specs.specs import GIB
 
 
 def gib(value: float) -> str:

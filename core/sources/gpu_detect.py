@@ -35,7 +35,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from napkinmath.core.catalog import gpu_catalog
+from napkinmath.core.specs.catalog import gpu_catalog
 
 MIB_PER_GIB = 1024
 MEMORY_TOLERANCE = 0.03  # relative: reported memory vs the catalog's memory_gib

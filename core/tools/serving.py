@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.plan import plan
-from napkinmath.core.profile import Profile
-from napkinmath.core.profile_edit import edit_profile, with_section
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.profile.edit import edit_profile, with_section
 
 BISECTION_STEPS = 48
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import ceil, floor, log2
 
-from napkinmath.core.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes
-from napkinmath.core.specs import GIB, ModelSpec
+from napkinmath.core.physics.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes
+from napkinmath.core.specs.specs import GIB, ModelSpec
 
 DEFAULT_VLLM_VERSION = "0.30"  # the newest release whose defaults we checked (CacheConfig docs, v0.30)
 VERSION_PATTERN = r"^\d{1,3}\.\d{1,3}(\.\d{1,4})?$"

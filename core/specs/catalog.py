@@ -1,4 +1,4 @@
-"""The GPU and model catalogs: TOML data files shipped in ``core/catalog/``, one table per entry.
+"""The GPU and model catalogs: TOML data files shipped in ``core/specs/data/``, one table per entry.
 
 Each entry carries a ``source``; ``docs/catalog-gpus.md`` and ``docs/catalog-models.md`` say where
 every figure came from. Loaded once per process and validated as ``GpuSpec`` / ``ModelSpec``.
@@ -14,11 +14,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from napkinmath.core.errors import ProfileError, describe_validation_error
-from napkinmath.core.specs import GpuSpec, ModelSpec
+from napkinmath.core.specs.specs import GpuSpec, ModelSpec
 
 
 def _read_catalog_file(name: str) -> dict[str, Any]:
-    path = resources.files("napkinmath.core").joinpath("catalog", name)
+    path = resources.files("napkinmath.core.specs").joinpath("data", name)
     with path.open("rb") as handle:
         return tomllib.load(handle)
 

@@ -18,7 +18,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from napkinmath.core.errors import ProfileError, describe_validation_error
-from napkinmath.core.profile import SCHEMA_VERSION, Profile
+from napkinmath.core.profile.schema import SCHEMA_VERSION, Profile
 
 MAX_PROFILE_BYTES = 1_000_000  # a profile is a few hundred bytes; anything this big is a mistake
 

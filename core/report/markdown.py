@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import shlex
 
-from napkinmath.core.catalog import model_entry
-from napkinmath.core.formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
-from napkinmath.core.plan import Plan
-from napkinmath.core.precisions import Precision
-from napkinmath.core.profile import Profile
-from napkinmath.core.specs import GIB
+from napkinmath.core.specs.catalog import model_entry
+from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
+from napkinmath.core.plan.compose import Plan
+from napkinmath.core.specs.precisions import Precision
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.specs.specs import GIB
 
 __all__ = ["HF_REPOS", "PLACEHOLDER_MODEL", "plan_markdown", "vllm_command"]
 

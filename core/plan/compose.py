@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from napkinmath.core import advice
-from napkinmath.core.capacity import (
+from napkinmath.core.plan import advice
+from napkinmath.core.physics.capacity import (
     capacity_users,
     kv_tokens_capacity,
     replicas_needed,
     sequences_that_fit,
 )
-from napkinmath.core.cost import (
+from napkinmath.core.physics.cost import (
     cost_per_hour,
     cost_per_million_tokens,
     cost_per_user_month,
     own_cost_per_hour,
     own_lifetime_cost_per_user,
 )
-from napkinmath.core.decode import (
+from napkinmath.core.physics.decode import (
     NVLINK_COLLECTIVE_LATENCY_US,
     PCIE_COLLECTIVE_LATENCY_US,
     StepModel,
@@ -37,7 +37,7 @@ from napkinmath.core.decode import (
     stage_send_bytes_per_step,
     weight_flops_per_token,
 )
-from napkinmath.core.memory import (
+from napkinmath.core.physics.memory import (
     default_activation_bytes,
     default_overhead_bytes,
     kv_budget_bytes,
@@ -47,14 +47,14 @@ from napkinmath.core.memory import (
     usable_bytes,
     weight_bytes_per_gpu,
 )
-from napkinmath.core.prefill import (
+from napkinmath.core.physics.prefill import (
     attention_flops_per_token_prefill,
     prefill_tokens_per_s,
     ttft_s,
 )
-from napkinmath.core.profile import Profile
-from napkinmath.core.specs import GIB
-from napkinmath.core.vllm_engine import (
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.specs.specs import GIB
+from napkinmath.core.engines.vllm import (
     PipelineStage,
     VllmReport,
     binding_stage,

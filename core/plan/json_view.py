@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from napkinmath.core.plan import Plan
-from napkinmath.core.profile import Profile
+from napkinmath.core.plan.compose import Plan
+from napkinmath.core.profile.schema import Profile
 
 
 def plan_to_dict(result: Plan, profile: Profile | None = None) -> dict[str, Any]:

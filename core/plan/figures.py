@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from napkinmath.core.plan import Plan
-from napkinmath.core.specs import GIB
+from napkinmath.core.plan.compose import Plan
+from napkinmath.core.specs.specs import GIB
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Engines: how a serving engine (vLLM today) accounts memory and schedules, from its own sources."""

@@ -1,0 +1,1 @@
+"""Reports: the Markdown export and the shared number formats."""

@@ -1,4 +1,4 @@
-"""The small physics functions, one behaviour each (shared/design/physics.md)."""
+"""The small physics functions, one behaviour each (docs/design/physics.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The seed worked examples of shared/design/physics.md, each to the stated rounding.
+"""The seed worked examples of docs/design/physics.md, each to the stated rounding.
 
 First the article's arithmetic through the small functions, then the shipped seed profiles
 through plan(). Where an article slips, the comment says what the planner does instead.

@@ -1,4 +1,4 @@
-"""The ``napkin`` command (shared/design/interfaces.md, "Command line").
+"""The ``napkin`` command (docs/design/interfaces.md, "Command line").
 
 napkin [PROFILE.toml]          the app, on that profile or the last one used
 napkin plan PROFILE.toml       the plan as a Rich report;  --json for scripts

@@ -1,4 +1,4 @@
-"""How many sequences and users fit (shared/design/physics.md, "Capacity")."""
+"""How many sequences and users fit (docs/design/physics.md, "Capacity")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Money, rented and owned (shared/design/physics.md, "Cost")."""
+"""Money, rented and owned (docs/design/physics.md, "Cost")."""
 
 from __future__ import annotations
 

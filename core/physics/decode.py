@@ -1,6 +1,6 @@
 """Decode: one step generates one token for each of B sequences of a KV pool.
 
-Formulas: shared/design/physics.md, "Decode" and "Roofline". Times are for the busiest GPU of a
+Formulas: docs/design/physics.md, "Decode" and "Roofline". Times are for the busiest GPU of a
 replica; pipeline stages run one after another, so a step is ``pipeline`` stage passes.
 The step is kept as a few coefficients (``StepModel``) so that searching over B costs nothing.
 """

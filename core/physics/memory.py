@@ -1,6 +1,6 @@
 """Memory per GPU: usable pool, weights, activations, overhead, and KV cache bytes per token.
 
-Every formula here is from shared/design/physics.md, "Memory per GPU" and "KV cache bytes per
+Every formula here is from docs/design/physics.md, "Memory per GPU" and "KV cache bytes per
 token (per GPU)". All results are bytes for the busiest GPU of a replica.
 """
 

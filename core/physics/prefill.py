@@ -1,4 +1,4 @@
-"""Prefill and time to first token (shared/design/physics.md, "Prefill and time to first token")."""
+"""Prefill and time to first token (docs/design/physics.md, "Prefill and time to first token")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """``plan(profile) -> Plan``: every figure of a deployment, computed once, frozen.
 
 Composes the small functions of memory.py, capacity.py, decode.py, prefill.py and cost.py in the
-order of shared/design/physics.md. A model that does not fit still gets a plan that says so.
+order of docs/design/physics.md. A model that does not fit still gets a plan that says so.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The plan as plain data for ``napkin plan --json`` (shared/design/interfaces.md, "Plan JSON").
+"""The plan as plain data for ``napkin plan --json`` (docs/design/interfaces.md, "Plan JSON").
 
 Sizes in bytes, times in seconds, money in USD. Keys may be added; they do not change meaning.
 """

@@ -1,4 +1,4 @@
-"""Profile files: TOML read with tomllib, written with tomli-w (shared/design/interfaces.md).
+"""Profile files: TOML read with tomllib, written with tomli-w (docs/design/interfaces.md).
 
 Loading refuses unknown keys by name, files from a newer schema, files that are not TOML or are
 absurdly large, and every out-of-range value, each with one paragraph naming the file and field.

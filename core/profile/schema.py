@@ -1,6 +1,6 @@
 """The profile: one deployment what-if (hardware, model, parallelism, workload, engine, cost).
 
-Schema: shared/design/interfaces.md, "Profile file". A ``gpu = "id"`` or ``preset = "id"`` pulls
+Schema: docs/design/interfaces.md, "Profile file". A ``gpu = "id"`` or ``preset = "id"`` pulls
 the catalog entry and any field given beside it overrides the catalog value; the resolved profile
 holds every value, so saving it writes the whole effective what-if.
 """

@@ -1,6 +1,6 @@
 """Numeric precisions: bytes per stored value and the tensor-core path each one computes on.
 
-Source: shared/design/physics.md, "Precisions". Block scales are included in the byte counts.
+Source: docs/design/physics.md, "Precisions". Block scales are included in the byte counts.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Hardware and model specs: frozen pydantic models whose field names carry their units.
 
 A GPU spec and a model spec are what a catalog entry holds; ``profile.py`` wraps them with the
-catalog id and the deployment's own fields. Units follow shared/design/physics.md, "Units":
+catalog id and the deployment's own fields. Units follow docs/design/physics.md, "Units":
 memory in GiB, bandwidth in decimal TB/s, compute in dense TFLOP/s, parameters in billions.
 """
 

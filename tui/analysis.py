@@ -16,7 +16,7 @@ from textual_plotext import PlotextPlot
 
 from napkinmath.core.plan.figures import FIGURES, delta, format_delta
 from napkinmath.core.report.formatting import figure_number
-from napkinmath.core.plan.compose import Plan
+from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
 from napkinmath.core.tools.recommend import Candidate, recommend
 from napkinmath.core.tools.sweep import Series, cost_vs_gpus, field_vs_figure, speed_vs_batch, users_vs_context

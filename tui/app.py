@@ -22,7 +22,7 @@ from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
 from napkinmath.core.specs.catalog import gpu_catalog, model_catalog
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.profile.paths import DEFAULT_PROFILE, napkin_home, shipped_profile, shipped_profiles, user_profiles_dir
-from napkinmath.core.plan.compose import Plan
+from napkinmath.core.plan.result import Plan
 from napkinmath.core.plan.compose import plan as make_plan
 from napkinmath.core.specs.precisions import Precision
 from napkinmath.core.profile.schema import Profile

@@ -16,7 +16,7 @@ from textual.widget import Widget
 
 from napkinmath.core.plan.figures import FIGURES_BY_KEY, delta, format_delta
 from napkinmath.core.report.formatting import money, rate, seconds
-from napkinmath.core.plan.compose import Plan
+from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
 from napkinmath.core.specs.specs import GIB
 

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, gib, rate, seconds
-from napkinmath.core.plan.compose import Plan
+from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
 
 

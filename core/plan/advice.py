@@ -13,7 +13,7 @@ from napkinmath.core.specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Prec
 from napkinmath.core.specs.specs import GIB
 
 if TYPE_CHECKING:
-    from napkinmath.core.plan.compose import Plan
+    from napkinmath.core.plan.result import Plan
     from napkinmath.core.profile.schema import Profile
 
 # Lower precisions to suggest, smallest last; fp4 only where the GPU computes it natively.

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from napkinmath.core.plan.compose import Plan
+from napkinmath.core.plan.result import Plan
 from napkinmath.core.specs.specs import GIB
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from napkinmath.core.plan.compose import Plan
+from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
 
 

@@ -32,7 +32,7 @@ import shlex
 
 from napkinmath.core.specs.catalog import model_entry
 from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
-from napkinmath.core.plan.compose import Plan
+from napkinmath.core.plan.result import Plan
 from napkinmath.core.specs.precisions import Precision
 from napkinmath.core.profile.schema import Profile
 from napkinmath.core.specs.specs import GIB

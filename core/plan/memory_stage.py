@@ -1,0 +1,141 @@
+"""The plan's memory stage: bytes on the busiest GPU (docs/design/physics.md, "Memory per GPU").
+
+Under vLLM the engine's own accounting (core/engines/vllm.py): the memory CUDA reports times the
+utilization, weights as loaded, the profile run's activation peak per pipeline stage, non-torch memory
+and CUDA graphs. Elsewhere the generic empirical defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from napkinmath.core.engines.vllm import (
+    PipelineStage,
+    binding_stage,
+    block_tokens_for,
+    cuda_graph_bytes_charged,
+    default_sampler,
+    default_scheduler_limits,
+    engine_visible_bytes,
+    loaded_expert_bytes,
+    non_torch_bytes,
+)
+from napkinmath.core.physics.memory import (
+    default_activation_bytes,
+    default_overhead_bytes,
+    kv_budget_bytes,
+    usable_bytes,
+    weight_bytes_per_gpu,
+)
+from napkinmath.core.plan import advice
+from napkinmath.core.plan.result import CapacityFigures, MemoryFigures, MemoryPerGpu
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.specs.specs import GIB
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryStage:
+    """The memory stage's result: bytes on the busiest GPU, and how the engine lays out its pool."""
+
+    usable: float
+    weights: float
+    activations: float
+    overhead: float
+    budget: float  # usable less weights, activations and overhead: negative when the model does not fit
+    dense_bytes: float  # weights read per decode step by one GPU of a stage (dense part)
+    expert_bytes: float  # routed experts held by one GPU of a stage
+    block_tokens: int
+    stage: PipelineStage | None  # vLLM: the pipeline stage whose pool binds
+    cuda_graphs: float
+    batched_tokens: int
+    sequences: int
+    activations_source: str
+    overhead_source: str
+
+
+def _profile_run_source(version: str, sampler: str | None, stage: PipelineStage, pipeline: int, batched_tokens: int,
+                        sequences: int) -> str:
+    """Where the vLLM activation peak comes from, for the binding pipeline stage."""
+    if not stage.last:
+        return (f"vLLM {version} profile run on pipeline stage {stage.index + 1} of {pipeline}: "
+                f"{batched_tokens:,} batched tokens (the sampler runs on the last)")
+    return (f"vLLM {version} profile run: {batched_tokens:,} batched tokens, "
+            f"{sampler or default_sampler(version)} sampler over {min(sequences, batched_tokens):,} sequences")
+
+
+def _scheduler_limits(profile: Profile) -> tuple[int, int]:
+    """(max_num_batched_tokens, max_num_seqs): the profile's, else vLLM's defaults for this GPU."""
+    engine = profile.engine
+    batched, sequences = default_scheduler_limits(engine.version, profile.hardware.memory_gib, profile.hardware.name,
+                                                  engine.usage, profile.workload.max_context_tokens)
+    return (engine.max_num_batched_tokens or batched, engine.max_num_seqs or sequences)
+
+
+def _overhead(profile: Profile, vllm: bool, cuda_graphs: float) -> tuple[float, str]:
+    """Non-torch memory, NCCL and CUDA graphs: the profile's, vLLM's measured model, or the generic default."""
+    engine, par = profile.engine, profile.parallelism
+    if engine.overhead_gib is not None:
+        return engine.overhead_gib * GIB, "profile"
+    if vllm:
+        overhead = (non_torch_bytes(par.gpus_per_replica, par.tensor, engine.version, profile.hardware.interconnect)
+                    + cuda_graphs)
+        return overhead, (f"vLLM {engine.version}: non-torch memory"
+                          + (" and the CUDA-graph estimate" if cuda_graphs else ""))
+    return default_overhead_bytes(par.gpus_per_replica), "empirical default (physics.md anchors: non-torch memory and NCCL)"
+
+
+def memory_stage(profile: Profile) -> MemoryStage:
+    """Memory per GPU (physics.md, "Memory per GPU"); under vLLM, its own accounting (engines/vllm.py)."""
+    hardware, model, par, engine = profile.hardware, profile.model, profile.parallelism, profile.engine
+    vllm = engine.name == "vllm"
+    if vllm:  # vLLM applies the utilization to the total CUDA reports
+        usable = engine_visible_bytes(hardware.memory_gib, hardware.driver_reserved_gib) * engine.gpu_memory_utilization
+    else:
+        usable = usable_bytes(hardware.memory_gib, engine.gpu_memory_utilization)
+    # the whole model on one tensor-parallel rank; every pipeline stage holds its share of it
+    dense_rank, expert_rank = weight_bytes_per_gpu(model, par.tensor, 1, par.data, par.expert)
+    batched_tokens, sequences = _scheduler_limits(profile)
+    cuda_graphs = cuda_graph_bytes_charged(engine.version, engine.cuda_graphs) if vllm else 0.0
+    overhead, overhead_source = _overhead(profile, vllm, cuda_graphs)
+    pinned = engine.activation_gib * GIB if engine.activation_gib is not None else None
+    stage = None
+    if vllm:  # weights as loaded; each pipeline stage sizes its own pool and the smallest binds
+        block = block_tokens_for(model, engine.block_tokens, hardware.name, hardware.architecture)
+        loaded = loaded_expert_bytes(model, par.tensor, par.expert, engine.version, hardware.architecture)
+        binding = binding_stage(model, usable=usable, overhead=overhead,
+                                weights_per_rank=dense_rank + (expert_rank if loaded is None else loaded),
+                                tensor=par.tensor, pipeline=par.pipeline, expert=par.expert,
+                                batched_tokens=batched_tokens, sequences=sequences, version=engine.version,
+                                block_tokens=block, sampler=engine.sampler, activations=pinned)
+        stage, weights, activations = binding.stage, binding.weights, binding.activations
+        activations_source = "profile" if pinned is not None else _profile_run_source(
+            engine.version, engine.sampler, stage, par.pipeline, batched_tokens, sequences)
+    else:
+        block = engine.block_tokens or 16
+        weights = (dense_rank + expert_rank) / par.pipeline
+        activations = pinned if pinned is not None else default_activation_bytes(model)
+        activations_source = ("profile" if pinned is not None
+                              else "empirical default (physics.md anchors, scaled by hidden size)")
+    return MemoryStage(usable=usable, weights=weights, activations=activations, overhead=overhead,
+                   budget=kv_budget_bytes(usable, weights, activations, overhead),
+                   dense_bytes=dense_rank / par.pipeline, expert_bytes=expert_rank / par.pipeline,
+                   block_tokens=block, stage=stage, cuda_graphs=cuda_graphs, batched_tokens=batched_tokens,
+                   sequences=sequences, activations_source=activations_source, overhead_source=overhead_source)
+
+
+def memory_figures(profile: Profile, memory: MemoryStage, capacity: CapacityFigures, sequence_avg: float) -> MemoryFigures:
+    """The memory bar's segments, and the remedies when the model does not fit."""
+    total, fits = profile.hardware.memory_bytes, memory.budget > 0
+    in_use = capacity.users_served * profile.workload.duty_cycle / capacity.kv_groups * sequence_avg
+    kv_used = min(max(memory.budget, 0.0), in_use) if fits else 0.0
+    fixed = memory.activations + memory.overhead
+    return MemoryFigures(
+        per_gpu=MemoryPerGpu(total=total, reserved=total - memory.usable, usable=memory.usable, weights=memory.weights,
+                             activations=memory.activations, overhead=memory.overhead, kv_budget=memory.budget,
+                             kv_used=kv_used, free=max(memory.budget, 0.0) - kv_used,
+                             shortfall=max(0.0, -memory.budget)),
+        fits=fits, activations_source=memory.activations_source, overhead_source=memory.overhead_source,
+        gpus_needed_per_replica=None if fits else advice.gpus_needed_per_replica(
+            profile, memory.weights, fixed, memory.usable),
+        fitting_weight_dtype=None if fits else advice.fitting_weight_precision(
+            profile, memory.weights, fixed, memory.usable))

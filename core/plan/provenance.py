@@ -1,0 +1,33 @@
+"""Where each group of a plan's figures comes from: spec, checkpoint, empirical default, assumed or calibrated.
+
+Kinds only; the efficiencies themselves are in the profile's [engine]. A calibrated value edited by
+hand afterwards reads "assumed" ([engine.calibrated] records what each calibration set).
+"""
+
+from __future__ import annotations
+
+from napkinmath.core.plan.result import Provenance
+from napkinmath.core.profile.schema import Profile
+
+
+def provenance(profile: Profile, defaults_used: bool) -> Provenance:
+    """Say where the figures come from, so an estimate is never mistaken for a measurement. Kinds only:
+    the efficiencies themselves are in the profile's [engine]."""
+    engine = profile.engine
+    bandwidth = "calibrated" if engine.is_calibrated("mbu") else ("spec" if engine.mbu == 1.0 else "assumed")
+    engine_times = [name for name in ("step_overhead_ms", "step_overhead_per_sequence_us") if getattr(engine, name)]
+    if not engine_times:
+        engine_time = "none"
+    else:
+        engine_time = "calibrated" if all(engine.is_calibrated(name) for name in engine_times) else "assumed"
+    if "calibrated" in (bandwidth, engine_time):
+        decode = "calibrated"
+    else:
+        decode = "spec" if bandwidth == "spec" and engine_time == "none" else "assumed"
+    prefill = "calibrated" if engine.is_calibrated("mfu") else ("spec" if engine.mfu == 1.0 else "assumed")
+    if engine.is_calibrated("activation_gib"):
+        kv_budget = "calibrated"
+    else:
+        kv_budget = "empirical default" if defaults_used else "spec"
+    return Provenance(weights="checkpoint" if profile.model.uses_checkpoint_bytes else "spec",
+                      kv_budget=kv_budget, decode=decode, prefill=prefill, bandwidth=bandwidth, engine_time=engine_time)

@@ -1,0 +1,143 @@
+"""The plan's figures: frozen dataclasses, one per group (memory, KV, capacity, decode, roofline,
+prefill, cost), plus where each group comes from. ``compose.plan`` fills them; nothing here computes.
+
+Units: bytes, seconds, FLOP/s, USD (docs/design/physics.md, "Units").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from napkinmath.core.engines.vllm import VllmReport
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryPerGpu:
+    """Bytes on the busiest GPU. total = reserved + usable; usable = weights + activations + overhead + kv_budget."""
+
+    total: float
+    reserved: float
+    usable: float
+    weights: float
+    activations: float
+    overhead: float
+    kv_budget: float
+    kv_used: float
+    free: float
+    shortfall: float  # weights + activations + overhead beyond usable; 0 when the model fits
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryFigures:
+    per_gpu: MemoryPerGpu
+    fits: bool
+    activations_source: str
+    overhead_source: str
+    gpus_needed_per_replica: int | None  # when it does not fit: the fewest GPUs per replica that would hold it
+    fitting_weight_dtype: str | None  # when it does not fit: the first lower weight precision that would
+
+
+@dataclass(frozen=True, slots=True)
+class KvFigures:
+    bytes_per_token: float
+    tokens_capacity: int
+    block_tokens: int  # the paged-attention block in use (the profile's, else the engine's default)
+    bytes_per_sequence_avg_context: float
+    bytes_per_sequence_max_context: float
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityFigures:
+    max_sequences_full_context: int
+    concurrent_sequences: int
+    concurrent_by_memory: int
+    concurrent_by_speed: int | None
+    kv_groups: int
+    capacity_users: int
+    users_served: int
+    replicas_needed: int | None
+    limited_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeFigures:
+    batch: float
+    step_time: float
+    memory_time: float
+    compute_time: float
+    collective_time: float
+    communication_fraction: float  # of the step: TP all-reduces and pipeline sends
+    engine_time: float  # the engine's own time in the step beyond the roofline (calibrated; 0 by default)
+    tokens_per_s_per_user: float
+    tokens_per_s_aggregate: float
+    tokens_per_s_single_user: float
+    tokens_per_s_per_user_ideal: float  # at full bandwidth and FLOPs (mbu = mfu = 1): the peak-spec ceiling
+    tokens_per_s_aggregate_ideal: float  # the same users at the peak-spec step time
+    step_time_ideal: float
+    bytes_per_step: float
+    bound: str
+    arithmetic_intensity: float
+    meets_target: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class RooflineFigures:
+    ridge: float
+    critical_batch: int | None
+    critical_batch_weights_only: int | None
+    compute_busy_fraction: float
+    weight_compute_path: str
+    attention_compute_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrefillFigures:
+    tokens_per_s: float
+    tokens_per_s_ideal: float  # at mfu = 1, same prompt
+    tokens_per_s_peak: float
+    flops_per_token: float
+    arithmetic_intensity: float
+    ttft: float
+    ttft_ideal: float  # at mfu = 1 and the peak-spec decode step
+    meets_target: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class CostFigures:
+    per_hour: float
+    per_user_month: float | None
+    per_million_tokens: float | None
+    own_lifetime_per_user: float | None
+    own_per_hour: float
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where each group of figures comes from: "spec" (datasheet and architecture), "checkpoint" (exact
+    bytes from safetensors headers or a log), "empirical default", "assumed" (an efficiency below 1 the
+    user typed) or "calibrated" (back-solved from a log or a measurement)."""
+
+    weights: str
+    kv_budget: str
+    decode: str  # the decode figures as a whole: calibrated when the bandwidth use or the engine time is
+    prefill: str
+    bandwidth: str  # the bandwidth use (mbu) alone
+    engine_time: str  # the engine's own time per step (step_overhead_ms and per sequence); "none" when 0
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every figure of one profile, plus what limits it and what to watch out for."""
+
+    gpus: int
+    memory: MemoryFigures
+    kv: KvFigures
+    capacity: CapacityFigures
+    decode: DecodeFigures
+    roofline: RooflineFigures
+    prefill: PrefillFigures
+    cost: CostFigures
+    provenance: Provenance
+    engine: VllmReport | None  # what vLLM would print at start-up; None for the generic engine
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]

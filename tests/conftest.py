@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.core.plan.compose import Plan, plan
-from napkinmath.core.profile.schema import Profile
 from napkinmath.core.profile.files import load_profile
+from napkinmath.core.profile.paths import shipped_profile
+from napkinmath.core.profile.schema import Profile
 
 
 def shipped(name: str) -> Profile:

@@ -7,6 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from napkinmath.core.errors import ProfileError
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.edit import edit_profile
+from napkinmath.core.profile.files import load_profile, profile_from_toml_text, profile_to_toml
+from napkinmath.core.profile.paths import shipped_profile
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.specs.specs import GIB
 from napkinmath.core.tools.calibrate import (
     calibrate_decode,
     calibrate_from_log,
@@ -14,14 +21,7 @@ from napkinmath.core.tools.calibrate import (
     calibrate_prefill,
     calibrate_ttft,
 )
-from napkinmath.core.errors import ProfileError
-from napkinmath.core.profile.paths import shipped_profile
-from napkinmath.core.plan.compose import plan
-from napkinmath.core.profile.schema import Profile
-from napkinmath.core.profile.edit import edit_profile
-from napkinmath.core.profile.files import load_profile, profile_from_toml_text, profile_to_toml
 from napkinmath.core.tools.serving import fit_engine_time, serving_throughput
-from napkinmath.core.specs.specs import GIB
 
 LLAMA_70B = shipped_profile("llama-3.1-70b-2xh100-fp8.toml")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from napkinmath.core.specs.catalog import gpu_catalog, model_catalog
 from napkinmath.core.physics.memory import kv_bytes_per_token_split
+from napkinmath.core.specs.catalog import gpu_catalog, model_catalog
 
 REQUIRED_GPUS = {"a100-40gb", "a100-80gb", "h100-sxm", "h100-pcie", "h200", "b200", "gb200", "l40s", "l4", "rtx-4090",
                  "rtx-5090", "mi300x", "mi325x", "mi355x"}

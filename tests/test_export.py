@@ -6,14 +6,13 @@ import re
 import shlex
 
 import pytest
-
-from napkinmath.core.report.markdown import PLACEHOLDER_MODEL, plan_markdown, vllm_command
-from napkinmath.core.profile.paths import shipped_profiles
-from napkinmath.core.plan.compose import plan
-from napkinmath.core.profile.schema import Profile
-from napkinmath.core.profile.files import load_profile
-
 from conftest import shipped
+
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.files import load_profile
+from napkinmath.core.profile.paths import shipped_profiles
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.report.markdown import PLACEHOLDER_MODEL, plan_markdown, vllm_command
 
 SHIPPED = shipped_profiles()
 

@@ -11,16 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from napkinmath.core.sources.gpu_detect import (
-    Detection,
+from napkinmath.core.profile.schema import Hardware
+from napkinmath.core.sources.gpu_detect import Detection, detect_gpus, hardware_section
+from napkinmath.core.sources.smi_output import (
     DetectedGpu,
-    detect_gpus,
-    hardware_section,
     match_catalog,
     parse_nvidia_smi_csv,
     parse_rocm_smi_json,
 )
-from napkinmath.core.profile.schema import Hardware
+from napkinmath.core.specs.catalog import gpu_catalog, gpu_detection_rules
 
 SMI = Path(__file__).parent / "data" / "smi"
 
@@ -368,3 +367,20 @@ def test_napkin_detect_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert main(["detect"]) == 1
     assert "no GPUs detected" in capsys.readouterr().err
+
+
+def test_every_catalog_gpu_is_detected_from_its_own_driver_name():
+    """Detection reads its names from the catalog ([ID.detect]), so a new GPU cannot be left out (the A10 once was)."""
+    rules = {rule.gpu_id: rule for rule in gpu_detection_rules()}
+    catalog = gpu_catalog()
+    assert set(rules) == set(catalog), f"catalog GPUs without a [ID.detect] table: {sorted(set(catalog) - set(rules))}"
+    for gpu_id, gpu in catalog.items():
+        assert match_catalog(rules[gpu_id].smi_name, gpu.memory_gib, gpu.vendor) == gpu_id, gpu_id
+        # the driver's MiB figure, rounded as nvidia-smi prints it, still matches
+        assert match_catalog(rules[gpu_id].smi_name, round(gpu.memory_gib * 1024) / 1024, gpu.vendor) == gpu_id
+
+
+def test_the_a10_is_not_taken_for_an_a100_or_an_a10g():
+    assert match_catalog("NVIDIA A10", 22.488, "nvidia") == "a10"
+    assert match_catalog("NVIDIA A10G", 22.488, "nvidia") is None
+    assert match_catalog("NVIDIA A100-SXM4-40GB", 22.488, "nvidia") is None

@@ -13,8 +13,8 @@ from napkinmath.core.physics.memory import (
     sequence_kv_bytes,
     weight_bytes_per_gpu,
 )
-from napkinmath.core.plan.compose import plan
 from napkinmath.core.physics.prefill import attention_flops_per_token_prefill, mean_attended_tokens
+from napkinmath.core.plan.compose import plan
 from napkinmath.core.profile.schema import Profile
 from napkinmath.core.specs.specs import ModelSpec, Tflops
 

@@ -8,10 +8,10 @@ import os
 import pytest
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.profile.paths import shipped_profiles
 from napkinmath.core.plan.compose import plan
-from napkinmath.core.profile.schema import Profile
 from napkinmath.core.profile.files import load_profile, profile_from_toml_text, profile_to_toml, save_profile
+from napkinmath.core.profile.paths import shipped_profiles
+from napkinmath.core.profile.schema import Profile
 
 MINIMAL = '[hardware]\ngpu = "h100-sxm"\n\n[model]\npreset = "llama-3.1-8b"\n'
 

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from napkinmath.core.specs.catalog import gpu_catalog, model_catalog
 from napkinmath.core.plan.compose import plan
-from napkinmath.core.profile.schema import Profile
 from napkinmath.core.profile.files import profile_from_toml_text, profile_to_toml
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.specs.catalog import gpu_catalog, model_catalog
 from napkinmath.core.specs.precisions import Precision
 
 GPU_IDS = sorted(gpu_catalog())

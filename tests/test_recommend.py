@@ -8,15 +8,14 @@ judges the targets from the plan's figures itself.
 from __future__ import annotations
 
 import pytest
+from conftest import shipped
 
-from napkinmath.core.specs.catalog import gpu_catalog
 from napkinmath.core.plan.compose import Plan, plan
-from napkinmath.core.profile.schema import Profile
 from napkinmath.core.profile.edit import edit_profile
 from napkinmath.core.profile.files import profile_from_dict, profile_from_toml_text, profile_to_dict, profile_to_toml
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.specs.catalog import gpu_catalog
 from napkinmath.core.tools.recommend import Candidate, Option, deployment_space, recommend
-
-from conftest import shipped
 
 SEED = "b200-32b-chat-duty20.toml"
 LLAMA = "llama-3.1-70b-2xh100-fp8.toml"

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from napkinmath.core.sources import safetensors_header as st
 from napkinmath.core.errors import ProfileError
+from napkinmath.core.sources import safetensors_header as st
 from napkinmath.core.sources.safetensors_header import (
     CheckpointWeights,
     TensorHeader,

@@ -7,6 +7,7 @@ through plan(). Where an article slips, the comment says what the planner does i
 from __future__ import annotations
 
 import pytest
+from conftest import planned
 
 from napkinmath.core.physics.capacity import capacity_users, sequences_that_fit
 from napkinmath.core.physics.cost import cost_per_user_month, own_lifetime_cost_per_user
@@ -14,8 +15,6 @@ from napkinmath.core.physics.decode import StepModel, critical_batch, ridge_flop
 from napkinmath.core.physics.memory import kv_bytes_per_token_split, sequence_kv_bytes
 from napkinmath.core.physics.prefill import prefill_tokens_per_s, ttft_s
 from napkinmath.core.specs.specs import ModelSpec
-
-from conftest import planned
 
 B200_BANDWIDTH = 8e12
 B200_FP8 = 4500e12

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from conftest import type_into
 from textual.command import CommandPalette
 from textual.widgets import Input, OptionList, Select, Tabs
 
-from napkinmath.core.profile.paths import shipped_profile, shipped_profiles
 from napkinmath.core.plan.compose import plan
 from napkinmath.core.profile.files import load_profile, save_profile
+from napkinmath.core.profile.paths import shipped_profile, shipped_profiles
 from napkinmath.tui.app import KEY_MAP, NapkinApp, opening_profile
-from conftest import type_into
 from napkinmath.tui.outputs import VramBar
 from napkinmath.tui.screens import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen
 from napkinmath.tui.settings import Settings, load_settings

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from textual.widgets import Input, OptionList, Select
 
-from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.core.profile.files import load_profile, save_profile
+from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.tui.app import NapkinApp
 from napkinmath.tui.screens import ImportConfigScreen, LocalModelsScreen
 

@@ -7,9 +7,9 @@ import random
 from textual import events
 from textual.widgets import Input
 
-from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.core.plan.compose import plan
 from napkinmath.core.profile.files import load_profile
+from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.tui.app import NapkinApp
 
 KEYS = (

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.core.profile.files import load_profile
+from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.tui.app import NapkinApp
 from napkinmath.tui.settings import Settings
 

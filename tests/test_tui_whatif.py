@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import type_into
 from textual.widgets import DataTable, Input, Select
 from textual_plotext import PlotextPlot
 
-from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.core.plan.compose import plan
 from napkinmath.core.profile.files import load_profile
+from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.tui.analysis import ChartsScreen, CompareScreen, RecommendScreen
 from napkinmath.tui.app import NapkinApp
-from conftest import type_into
 from napkinmath.tui.outputs import CapacityPanel, CostPanel
 
 CONFIGS = Path(__file__).parent / "data" / "configs"

@@ -4,32 +4,34 @@ from __future__ import annotations
 
 import pytest
 
-from napkinmath.core.specs.catalog import model_entry
-from napkinmath.core.physics.memory import weight_bytes_per_gpu
-from napkinmath.core.plan.compose import plan
-from napkinmath.core.profile.schema import Profile
-from napkinmath.core.profile.edit import edit_profile
-from napkinmath.core.specs.specs import GIB, ModelSpec
 from napkinmath.core.engines.vllm import (
     DEFAULT_DRIVER_RESERVED_GIB,
     activation_peak_bytes,
-    binding_stage,
-    block_tokens_for,
     default_gpu_memory_utilization,
     default_sampler,
     default_scheduler_limits,
     engine_visible_bytes,
     forward_activation_bytes,
-    kv_groups,
     loaded_expert_bytes,
     mxfp4_backend,
+    sampler_activation_bytes,
+)
+from napkinmath.core.engines.vllm_pool import (
+    binding_stage,
+    block_tokens_for,
+    kv_groups,
     pipeline_layer_split,
     pipeline_stages,
-    sampler_activation_bytes,
     stage_activation_bytes,
     stage_weight_bytes,
     vllm_report,
 )
+from napkinmath.core.physics.memory import weight_bytes_per_gpu
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.edit import edit_profile
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.specs.catalog import model_entry
+from napkinmath.core.specs.specs import GIB, ModelSpec
 
 LLAMA_8B = ModelSpec(params_b=8.03, layers=32, hidden_size=4096, intermediate_size=14336, vocab_size=128256,
                      attention_heads=32, kv_heads=8, head_dim=128)

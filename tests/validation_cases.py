@@ -23,16 +23,17 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from napkinmath.core.tools.calibrate import calibrate_serving, calibrate_serving_points
-from napkinmath.core.specs.catalog import gpu_entry
+from napkinmath.core.engines.vllm import DEFAULT_DRIVER_RESERVED_GIB
+from napkinmath.core.engines.vllm_pool import pipeline_stages
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.sources.hf_config import model_from_config
 from napkinmath.core.plan.compose import plan
-from napkinmath.core.profile.schema import Profile
 from napkinmath.core.profile.edit import edit_profile
-from napkinmath.core.tools.serving import serving_profile, serving_throughput
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.sources.hf_config import model_from_config
+from napkinmath.core.specs.catalog import gpu_entry
 from napkinmath.core.specs.specs import GIB
-from napkinmath.core.engines.vllm import DEFAULT_DRIVER_RESERVED_GIB, pipeline_stages
+from napkinmath.core.tools.calibrate import calibrate_serving, calibrate_serving_points
+from napkinmath.core.tools.serving import serving_profile, serving_throughput
 
 DATA = Path(__file__).parent / "data"
 THROUGHPUT = DATA / "validation" / "throughput.toml"

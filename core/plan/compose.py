@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from napkinmath.core.engines.vllm import (
-    VllmReport,
-    vllm_report,
-)
+from napkinmath.core.engines.vllm_pool import VllmReport, vllm_report
 from napkinmath.core.physics.capacity import (
     capacity_users,
     kv_tokens_capacity,

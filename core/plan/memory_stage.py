@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from napkinmath.core.engines.vllm import (
-    PipelineStage,
-    binding_stage,
-    block_tokens_for,
     cuda_graph_bytes_charged,
     default_sampler,
     default_scheduler_limits,
@@ -20,6 +17,7 @@ from napkinmath.core.engines.vllm import (
     loaded_expert_bytes,
     non_torch_bytes,
 )
+from napkinmath.core.engines.vllm_pool import PipelineStage, binding_stage, block_tokens_for
 from napkinmath.core.physics.memory import (
     default_activation_bytes,
     default_overhead_bytes,

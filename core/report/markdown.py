@@ -30,37 +30,15 @@ from __future__ import annotations
 
 import shlex
 
-from napkinmath.core.specs.catalog import model_entry
-from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
 from napkinmath.core.plan.result import Plan
-from napkinmath.core.specs.precisions import Precision
 from napkinmath.core.profile.schema import Profile
+from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
+from napkinmath.core.specs.catalog import model_entry, model_hub_repos
+from napkinmath.core.specs.precisions import Precision
 from napkinmath.core.specs.specs import GIB
 
-__all__ = ["HF_REPOS", "PLACEHOLDER_MODEL", "plan_markdown", "vllm_command"]
+__all__ = ["PLACEHOLDER_MODEL", "plan_markdown", "vllm_command"]
 
-# Catalog preset id -> the HuggingFace repo vLLM should load (the instruct checkpoint where one exists).
-HF_REPOS: dict[str, str] = {
-    "llama-3.1-8b": "meta-llama/Llama-3.1-8B-Instruct",
-    "llama-3.1-70b": "meta-llama/Llama-3.1-70B-Instruct",
-    "llama-3.1-405b": "meta-llama/Llama-3.1-405B-Instruct",
-    "qwen3-32b": "Qwen/Qwen3-32B",
-    "qwen3-30b-a3b": "Qwen/Qwen3-30B-A3B",
-    "qwen3-235b-a22b": "Qwen/Qwen3-235B-A22B",
-    "qwen2.5-72b": "Qwen/Qwen2.5-72B-Instruct",
-    "qwen2.5-7b": "Qwen/Qwen2.5-7B-Instruct",
-    "mixtral-8x7b": "mistralai/Mixtral-8x7B-Instruct-v0.1",
-    "mistral-7b": "mistralai/Mistral-7B-Instruct-v0.1",
-    "phi-3-mini": "microsoft/Phi-3-mini-4k-instruct",
-    "deepseek-v3": "deepseek-ai/DeepSeek-V3",
-    "gpt-oss-120b": "openai/gpt-oss-120b",
-    "gpt-oss-20b": "openai/gpt-oss-20b",
-    "gemma-3-27b": "google/gemma-3-27b-it",
-    "kimi-k2": "moonshotai/Kimi-K2-Instruct",
-}
-
-# Repos whose model or tokenizer code lives in the repo (vLLM needs --trust-remote-code).
-_REMOTE_CODE = frozenset({"moonshotai/Kimi-K2-Instruct"})
 
 PLACEHOLDER_MODEL = "<huggingface-repo-id>"
 
@@ -244,7 +222,8 @@ def vllm_command(profile: Profile, plan: Plan, model_id: str | None = None) -> s
     """The ``vllm serve`` command (one replica) that realizes the plan: comments, then one option a line."""
     model, par, work, engine = profile.model, profile.parallelism, profile.workload, profile.engine
     comments: list[str] = []
-    repo = model_id.strip() if model_id and model_id.strip() else HF_REPOS.get(model.preset or "")
+    hub = model_hub_repos().get(model.preset or "")
+    repo = model_id.strip() if model_id and model_id.strip() else (hub.repo if hub else None)
     if repo is None:
         repo = PLACEHOLDER_MODEL
         comments.append(f"fill in {PLACEHOLDER_MODEL}: the HuggingFace repo (or local path) of "
@@ -256,7 +235,7 @@ def vllm_command(profile: Profile, plan: Plan, model_id: str | None = None) -> s
         comments.append("the plan says the model does not fit on these GPUs: expect vLLM to fail at startup")
 
     options: list[tuple[str, str | None]] = []
-    if repo in _REMOTE_CODE:
+    if hub is not None and repo == hub.repo and hub.trust_remote_code:
         options.append(("--trust-remote-code", None))
     options.append(("--tensor-parallel-size", str(par.tensor)))
     if par.pipeline > 1:

@@ -2,11 +2,20 @@
 
 Each entry carries a ``source``; ``docs/catalog-gpus.md`` and ``docs/catalog-models.md`` say where
 every figure came from. Loaded once per process and validated as ``GpuSpec`` / ``ModelSpec``.
+
+Facts about an entry that are not part of its spec sit in a sub-table beside it, so that they stay
+in the one data file without riding along in every saved profile:
+
+* ``[ID.detect]`` (GPUs): how ``nvidia-smi``/``rocm-smi`` name the part — ``smi_name`` (a name the
+  driver prints, checked by a test for every entry), ``pattern`` (a regex over the normalised name) and
+  an optional ``exclude`` (a regex for variants the catalog does not describe);
+* ``[ID.hub]`` (models): ``repo`` (the HuggingFace repo vLLM should load) and ``trust_remote_code``.
 """
 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -23,9 +32,55 @@ def _read_catalog_file(name: str) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
+METADATA_TABLES = {"gpus.toml": "detect", "models.toml": "hub"}
+
+
+@cache
+def _file_entries(name: str) -> dict[str, dict[str, Any]]:
+    return _read_catalog_file(name)
+
+
 @cache
 def _raw_entries(name: str) -> dict[str, dict[str, Any]]:
-    return _read_catalog_file(name)
+    """The spec fields of each entry: the entry less its metadata sub-table."""
+    metadata = METADATA_TABLES[name]
+    return {entry_id: {key: value for key, value in entry.items() if key != metadata}
+            for entry_id, entry in _file_entries(name).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionRule:
+    """How the driver tools name one catalog GPU (``[ID.detect]``)."""
+
+    gpu_id: str
+    vendor: str
+    smi_name: str
+    pattern: str
+    exclude: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HubRepo:
+    """The HuggingFace repo of one model preset (``[ID.hub]``)."""
+
+    repo: str
+    trust_remote_code: bool
+
+
+@cache
+def gpu_detection_rules() -> tuple[DetectionRule, ...]:
+    """Every catalog GPU's detection rule, in catalog order."""
+    catalog = gpu_catalog()
+    return tuple(DetectionRule(gpu_id, catalog[gpu_id].vendor, entry["detect"]["smi_name"], entry["detect"]["pattern"],
+                               entry["detect"].get("exclude"))
+                 for gpu_id, entry in _file_entries("gpus.toml").items() if "detect" in entry)
+
+
+@cache
+def model_hub_repos() -> dict[str, HubRepo]:
+    """Model preset id -> its HuggingFace repo, for the presets that name one."""
+    return {model_id: HubRepo(entry["hub"]["repo"], bool(entry["hub"].get("trust_remote_code", False)))
+            for model_id, entry in _file_entries("models.toml").items() if "hub" in entry}
 
 
 @cache

@@ -56,11 +56,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from napkinmath.core.specs.catalog import gpu_catalog
 from napkinmath.core.plan.compose import Plan, plan
-from napkinmath.core.specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Precision, bytes_per_value
-from napkinmath.core.profile.schema import Model, Parallelism, Profile
 from napkinmath.core.profile.edit import with_section
+from napkinmath.core.profile.schema import Model, Parallelism, Profile
+from napkinmath.core.specs.catalog import gpu_catalog
+from napkinmath.core.specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Precision, bytes_per_value
 from napkinmath.core.specs.specs import GpuSpec
 
 TENSOR_DEGREES: tuple[int, ...] = (1, 2, 4, 8)

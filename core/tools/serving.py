@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan.compose import plan
-from napkinmath.core.profile.schema import Profile
 from napkinmath.core.profile.edit import edit_profile, with_section
+from napkinmath.core.profile.schema import Profile
 
 BISECTION_STEPS = 48
 

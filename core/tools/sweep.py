@@ -8,8 +8,8 @@ from typing import Any
 
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan.compose import Plan, plan
-from napkinmath.core.profile.schema import Profile
 from napkinmath.core.profile.edit import edit_profile
+from napkinmath.core.profile.schema import Profile
 
 SECTIONS = ("hardware", "model", "parallelism", "workload", "engine", "cost")
 

@@ -28,7 +28,7 @@ import re
 from functools import lru_cache
 from math import ceil, log2
 
-from napkinmath.core.specs.specs import GIB, ModelSpec
+from ..specs.specs import GIB, ModelSpec
 
 DEFAULT_VLLM_VERSION = "0.30"  # the newest release whose defaults we checked (CacheConfig docs, v0.30)
 VERSION_PATTERN = r"^\d{1,3}\.\d{1,3}(\.\d{1,4})?$"

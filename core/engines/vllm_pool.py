@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from math import ceil, floor
 
-from napkinmath.core.engines.vllm import (
+from .vllm import (
     CONCURRENCY_TOKEN_PRINT_FROM,
     HYBRID_ALLOCATOR_FROM,
     MLA_BLOCK_TOKENS,
@@ -25,8 +25,8 @@ from napkinmath.core.engines.vllm import (
     forward_activation_bytes,
     version_tuple,
 )
-from napkinmath.core.physics.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes
-from napkinmath.core.specs.specs import GIB, ModelSpec
+from ..physics.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes
+from ..specs.specs import GIB, ModelSpec
 
 
 def block_tokens_for(model: ModelSpec, block_tokens: int | None, gpu_name: str = "", architecture: str = "") -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil, exp, floor, log
 
-from napkinmath.core.specs.specs import ModelSpec
+from ..specs.specs import ModelSpec
 
 ACTIVATION_BYTES = 2  # bf16 hidden states cross the interconnect in TP all-reduces
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from math import ceil
 
-from napkinmath.core.specs.precisions import bytes_per_value
-from napkinmath.core.specs.specs import GIB, ModelSpec
+from ..specs.precisions import bytes_per_value
+from ..specs.specs import GIB, ModelSpec
 
 # Empirical anchors (physics.md, "Anchors for the defaults"): vLLM's profiled activation peak on
 # H100 is about 4.8-5.6 GiB for dense models and about 8 GiB for MoE models of hidden size ~8192,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from napkinmath.core.specs.specs import ModelSpec
+from ..specs.specs import ModelSpec
 
 
 def mean_attended_tokens(prompt_tokens: float, window_tokens: int | None) -> float:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from math import ceil
 from typing import TYPE_CHECKING
 
-from napkinmath.core.specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Precision, bytes_per_value
-from napkinmath.core.specs.specs import GIB
+from ..specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Precision, bytes_per_value
+from ..specs.specs import GIB
 
 if TYPE_CHECKING:
-    from napkinmath.core.plan.result import Plan
-    from napkinmath.core.profile.schema import Profile
+    from .result import Plan
+    from ..profile.schema import Profile
 
 # Lower precisions to suggest, smallest last; fp4 only where the GPU computes it natively.
 _QUANTIZE_STEPS = (Precision.fp8, Precision.int4, Precision.fp4)

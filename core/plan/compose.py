@@ -10,21 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from napkinmath.core.engines.vllm_pool import VllmReport, vllm_report
-from napkinmath.core.physics.capacity import (
+from ..engines.vllm_pool import VllmReport, vllm_report
+from ..physics.capacity import (
     capacity_users,
     kv_tokens_capacity,
     replicas_needed,
     sequences_that_fit,
 )
-from napkinmath.core.physics.cost import (
+from ..physics.cost import (
     cost_per_hour,
     cost_per_million_tokens,
     cost_per_user_month,
     own_cost_per_hour,
     own_lifetime_cost_per_user,
 )
-from napkinmath.core.physics.decode import (
+from ..physics.decode import (
     NVLINK_COLLECTIVE_LATENCY_US,
     PCIE_COLLECTIVE_LATENCY_US,
     StepModel,
@@ -39,20 +39,20 @@ from napkinmath.core.physics.decode import (
     stage_send_bytes_per_step,
     weight_flops_per_token,
 )
-from napkinmath.core.physics.memory import (
+from ..physics.memory import (
     kv_bytes_per_token_split,
     sequence_kv_bytes,
     sequence_kv_bytes_read,
 )
-from napkinmath.core.physics.prefill import (
+from ..physics.prefill import (
     attention_flops_per_token_prefill,
     prefill_tokens_per_s,
     ttft_s,
 )
-from napkinmath.core.plan import advice
-from napkinmath.core.plan.memory_stage import MemoryStage, memory_figures, memory_stage
-from napkinmath.core.plan.provenance import provenance
-from napkinmath.core.plan.result import (
+from . import advice
+from .memory_stage import MemoryStage, memory_figures, memory_stage
+from .provenance import provenance
+from .result import (
     CapacityFigures,
     CostFigures,
     DecodeFigures,
@@ -61,7 +61,7 @@ from napkinmath.core.plan.result import (
     PrefillFigures,
     RooflineFigures,
 )
-from napkinmath.core.profile.schema import Profile
+from ..profile.schema import Profile
 
 __all__ = ["Plan", "plan"]
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from napkinmath.core.plan.result import Plan
-from napkinmath.core.specs.specs import GIB
+from .result import Plan
+from ..specs.specs import GIB
 
 
 @dataclass(frozen=True)

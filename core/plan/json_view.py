@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from napkinmath.core.plan.result import Plan
-from napkinmath.core.profile.schema import Profile
+from .result import Plan
+from ..profile.schema import Profile
 
 
 def plan_to_dict(result: Plan, profile: Profile | None = None) -> dict[str, Any]:

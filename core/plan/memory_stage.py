@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from napkinmath.core.engines.vllm import (
+from ..engines.vllm import (
     cuda_graph_bytes_charged,
     default_sampler,
     default_scheduler_limits,
@@ -17,18 +17,18 @@ from napkinmath.core.engines.vllm import (
     loaded_expert_bytes,
     non_torch_bytes,
 )
-from napkinmath.core.engines.vllm_pool import PipelineStage, binding_stage, block_tokens_for
-from napkinmath.core.physics.memory import (
+from ..engines.vllm_pool import PipelineStage, binding_stage, block_tokens_for
+from ..physics.memory import (
     default_activation_bytes,
     default_overhead_bytes,
     kv_budget_bytes,
     usable_bytes,
     weight_bytes_per_gpu,
 )
-from napkinmath.core.plan import advice
-from napkinmath.core.plan.result import CapacityFigures, MemoryFigures, MemoryPerGpu
-from napkinmath.core.profile.schema import Profile
-from napkinmath.core.specs.specs import GIB
+from . import advice
+from .result import CapacityFigures, MemoryFigures, MemoryPerGpu
+from ..profile.schema import Profile
+from ..specs.specs import GIB
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ hand afterwards reads "assumed" ([engine.calibrated] records what each calibrati
 
 from __future__ import annotations
 
-from napkinmath.core.plan.result import Provenance
-from napkinmath.core.profile.schema import Profile
+from .result import Provenance
+from ..profile.schema import Profile
 
 
 def provenance(profile: Profile, defaults_used: bool) -> Provenance:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from napkinmath.core.engines.vllm_pool import VllmReport
+from ..engines.vllm_pool import VllmReport
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from napkinmath.core.errors import ProfileError, describe_validation_error
-from napkinmath.core.profile.files import profile_to_dict
-from napkinmath.core.profile.schema import Profile
+from ..errors import ProfileError, describe_validation_error
+from .files import profile_to_dict
+from .schema import Profile
 
 DEGREES = ("tensor", "pipeline", "data")
 REPLACEABLE = ("hardware", "model", "workload", "engine", "cost")

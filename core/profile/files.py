@@ -17,8 +17,8 @@ from typing import Any
 import tomli_w
 from pydantic import ValidationError
 
-from napkinmath.core.errors import ProfileError, describe_validation_error
-from napkinmath.core.profile.schema import SCHEMA_VERSION, Profile
+from ..errors import ProfileError, describe_validation_error
+from .schema import SCHEMA_VERSION, Profile
 
 MAX_PROFILE_BYTES = 1_000_000  # a profile is a few hundred bytes; anything this big is a mistake
 

@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from napkinmath.core.engines.vllm import DEFAULT_VLLM_VERSION, VERSION_PATTERN, default_gpu_memory_utilization
-from napkinmath.core.specs.catalog import gpu_entry, model_entry
-from napkinmath.core.specs.specs import FrozenModel, GpuSpec, ModelSpec
+from ..engines.vllm import DEFAULT_VLLM_VERSION, VERSION_PATTERN, default_gpu_memory_utilization
+from ..specs.catalog import gpu_entry, model_entry
+from ..specs.specs import FrozenModel, GpuSpec, ModelSpec
 
 SCHEMA_VERSION = 1
 # [engine] values a calibration may set (Engine.calibrated records them as set).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from napkinmath.core.specs.specs import GIB
+from ..specs.specs import GIB
 
 
 def gib(value: float) -> str:

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import shlex
 
-from napkinmath.core.plan.result import Plan
-from napkinmath.core.profile.schema import Profile
-from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
-from napkinmath.core.specs.catalog import model_entry, model_hub_repos
-from napkinmath.core.specs.precisions import Precision
-from napkinmath.core.specs.specs import GIB
+from ..plan.result import Plan
+from ..profile.schema import Profile
+from .formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
+from ..specs.catalog import model_entry, model_hub_repos
+from ..specs.precisions import Precision
+from ..specs.specs import GIB
 
 __all__ = ["PLACEHOLDER_MODEL", "plan_markdown", "vllm_command"]
 

@@ -20,7 +20,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from napkinmath.core.sources.smi_output import (
+from .smi_output import (
     NVIDIA_SMI_ARGS,
     ROCM_SMI_ARGS,
     DetectedGpu,

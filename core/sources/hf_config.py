@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from napkinmath.core.errors import ProfileError, describe_validation_error
-from napkinmath.core.sources.param_count import ParameterCount, count_parameters
-from napkinmath.core.specs.precisions import bytes_per_value
-from napkinmath.core.specs.specs import ModelSpec
+from ..errors import ProfileError, describe_validation_error
+from .param_count import ParameterCount, count_parameters
+from ..specs.precisions import bytes_per_value
+from ..specs.specs import ModelSpec
 
 MAX_CONFIG_BYTES = 5_000_000
 REQUIRED = ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from napkinmath.core.sources.hf_config import config_path, model_from_config
-from napkinmath.core.sources.param_count import ParameterCount
-from napkinmath.core.specs.specs import GIB
+from .hf_config import config_path, model_from_config
+from .param_count import ParameterCount
+from ..specs.specs import GIB
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def import_model(path: str | Path, name: str | None = None) -> ImportedModel:
     folder = config_path(path).parent
     note = f"estimated as parameters x {model['weight_dtype']} bytes (no safetensors files beside the config)"
     if any(folder.glob("*.safetensors")) or any(folder.glob("*.safetensors.index.json")):
-        from napkinmath.core.sources.safetensors_header import read_checkpoint_weights
+        from .safetensors_header import read_checkpoint_weights
 
         weights = read_checkpoint_weights(folder)
         model["checkpoint_gib"] = weights.total_bytes / GIB

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
 
-from napkinmath.core.errors import ProfileError
+from ..errors import ProfileError
 
 # Bits per element: huggingface/safetensors safetensors/src/tensor.rs, Dtype::bitsize (v0.6+),
 # which also adds the sub-byte F4 / F6_* types and C64 (complex, two F32 parts).

@@ -22,7 +22,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from napkinmath.core.specs.catalog import gpu_catalog, gpu_detection_rules
+from ..specs.catalog import gpu_catalog, gpu_detection_rules
 
 MIB_PER_GIB = 1024
 MEMORY_TOLERANCE = 0.03  # relative: reported memory vs the catalog's memory_gib

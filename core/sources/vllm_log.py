@@ -51,7 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from napkinmath.core.errors import ProfileError
+from ..errors import ProfileError
 
 MAX_LINE_CHARS = 10_000
 

@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from napkinmath.core.errors import ProfileError, describe_validation_error
-from napkinmath.core.specs.specs import GpuSpec, ModelSpec
+from ..errors import ProfileError, describe_validation_error
+from .specs import GpuSpec, ModelSpec
 
 
 def _read_catalog_file(name: str) -> dict[str, Any]:

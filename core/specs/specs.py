@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from napkinmath.core.specs.precisions import COMPUTE_PATH, FALLBACK_PATHS, Precision
+from .precisions import COMPUTE_PATH, FALLBACK_PATHS, Precision
 
 GIB = 2**30
 

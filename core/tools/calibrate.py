@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import isfinite
 
-from napkinmath.core.engines.vllm import driver_reserved
-from napkinmath.core.errors import ProfileError
-from napkinmath.core.plan.compose import plan
-from napkinmath.core.profile.edit import edit_profile, with_section
-from napkinmath.core.profile.files import profile_to_dict
-from napkinmath.core.profile.schema import Profile
-from napkinmath.core.specs.specs import GIB
-from napkinmath.core.tools.serving import calibrate_serving_point, fit_engine_time
+from ..engines.vllm import driver_reserved
+from ..errors import ProfileError
+from ..plan.compose import plan
+from ..profile.edit import edit_profile, with_section
+from ..profile.files import profile_to_dict
+from ..profile.schema import Profile
+from ..specs.specs import GIB
+from .serving import calibrate_serving_point, fit_engine_time
 
 MAX_PLAUSIBLE_RESERVED_GIB = 2.0  # more between the profile's GPU and the log's means another GPU
 

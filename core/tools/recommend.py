@@ -56,12 +56,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from napkinmath.core.plan.compose import Plan, plan
-from napkinmath.core.profile.edit import with_section
-from napkinmath.core.profile.schema import Model, Parallelism, Profile
-from napkinmath.core.specs.catalog import gpu_catalog
-from napkinmath.core.specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Precision, bytes_per_value
-from napkinmath.core.specs.specs import GpuSpec
+from ..plan.compose import Plan, plan
+from ..profile.edit import with_section
+from ..profile.schema import Model, Parallelism, Profile
+from ..specs.catalog import gpu_catalog
+from ..specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Precision, bytes_per_value
+from ..specs.specs import GpuSpec
 
 TENSOR_DEGREES: tuple[int, ...] = (1, 2, 4, 8)
 PIPELINE_DEGREES: tuple[int, ...] = (1, 2, 4)

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from napkinmath.core.errors import ProfileError
-from napkinmath.core.plan.compose import plan
-from napkinmath.core.profile.edit import edit_profile, with_section
-from napkinmath.core.profile.schema import Profile
+from ..errors import ProfileError
+from ..plan.compose import plan
+from ..profile.edit import edit_profile, with_section
+from ..profile.schema import Profile
 
 BISECTION_STEPS = 48
 

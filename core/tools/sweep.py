@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any
 
-from napkinmath.core.errors import ProfileError
-from napkinmath.core.plan.compose import Plan, plan
-from napkinmath.core.profile.edit import edit_profile
-from napkinmath.core.profile.schema import Profile
+from ..errors import ProfileError
+from ..plan.compose import Plan, plan
+from ..profile.edit import edit_profile
+from ..profile.schema import Profile
 
 SECTIONS = ("hardware", "model", "parallelism", "workload", "engine", "cost")
 
@@ -146,7 +146,7 @@ def field_upper_bound(section: Any, key: str) -> float:
 
 def field_vs_figure(profile: Profile, path: str, figure_key: str, points: int = 24) -> Series:
     """Any output figure as one numeric field goes from a quarter to four times its value."""
-    from napkinmath.core.plan.figures import FIGURES_BY_KEY
+    from ..plan.figures import FIGURES_BY_KEY
 
     section, key = path.split(".")
     current = getattr(getattr(profile, section), key)

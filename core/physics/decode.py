@@ -33,7 +33,8 @@ def attention_flops_per_token_decode(model: ModelSpec, context_tokens: float) ->
     qk_rope_head_dim and AV over kv_lora_rank, per head.
     """
     if model.attention == "mla":
-        per_position = 2 * model.attention_heads * (2 * model.kv_lora_rank + model.qk_rope_head_dim)
+        rank, rope = model.mla_dims
+        per_position = 2 * model.attention_heads * (2 * rank + rope)
         return per_position * model.layers * context_tokens
     window = context_tokens if model.sliding_window is None else min(context_tokens, model.sliding_window)
     attended = model.full_attention_layers * context_tokens + model.sliding_window_layers * window

@@ -56,7 +56,7 @@ def expert_params_split(model: ModelSpec) -> tuple[float, float]:
 def weight_bytes_per_parameter(model: ModelSpec) -> float:
     """Bytes per parameter: the checkpoint's exact size over its parameters when imported from
     safetensors headers (scales, mixed precisions and all), else the precision's bytes per value."""
-    if model.uses_checkpoint_bytes:
+    if model.uses_checkpoint_bytes and model.checkpoint_gib is not None:
         return model.checkpoint_gib * GIB / model.params
     return bytes_per_value(model.weight_dtype)
 
@@ -89,7 +89,7 @@ def keeps_16_bit_params(model: ModelSpec) -> bool:
 def unquantized_extra_bytes(model: ModelSpec) -> float:
     """What the parameters a quantized checkpoint keeps at 16 bits (embeddings, output head, and for
     gpt-oss attention and routers too) add over holding them at ``weight_dtype``."""
-    if not keeps_16_bit_params(model):
+    if not keeps_16_bit_params(model) or model.unquantized_params_b is None:
         return 0.0
     return model.unquantized_params_b * 1e9 * (UNQUANTIZED_BYTES - bytes_per_value(model.weight_dtype))
 
@@ -134,7 +134,7 @@ def kv_bytes_per_token_per_layer(model: ModelSpec, tensor: int) -> float:
     """
     kv_bytes = bytes_per_value(model.kv_dtype)
     if model.attention == "mla":
-        return (model.kv_lora_rank + model.qk_rope_head_dim) * kv_bytes
+        return sum(model.mla_dims) * kv_bytes
     return 2 * kv_heads_per_gpu(model.kv_heads_or_default, tensor) * model.head_dim_or_default * kv_bytes
 
 

@@ -21,7 +21,7 @@ def attention_flops_per_token_prefill(model: ModelSpec, prompt_tokens: float) ->
     """
     heads = model.attention_heads
     if model.attention == "mla":
-        qk_dim = (model.qk_nope_head_dim or model.head_dim_or_default) + model.qk_rope_head_dim
+        qk_dim = (model.qk_nope_head_dim or model.head_dim_or_default) + model.mla_dims[1]
         v_dim = model.v_head_dim or model.head_dim_or_default
         return 2 * heads * (qk_dim + v_dim) * model.layers * mean_attended_tokens(prompt_tokens, None)
     full = model.full_attention_layers * mean_attended_tokens(prompt_tokens, None)

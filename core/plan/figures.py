@@ -45,11 +45,14 @@ FIGURES: tuple[Figure, ...] = (
 FIGURES_BY_KEY = {figure.key: figure for figure in FIGURES}
 
 
+Verdict = Literal["better", "worse", "same", "unknown"]
+
+
 @dataclass(frozen=True)
 class Delta:
     absolute: float | None
     percent: float | None  # None when the baseline is 0 or missing
-    verdict: Literal["better", "worse", "same", "unknown"]
+    verdict: Verdict
 
 
 def delta(figure: Figure, baseline: Plan, current: Plan) -> Delta:
@@ -59,6 +62,7 @@ def delta(figure: Figure, baseline: Plan, current: Plan) -> Delta:
         return Delta(None, None, "same" if before is after else "unknown")
     change = after - before
     percent = change / before * 100 if before else None
+    verdict: Verdict
     if abs(change) <= 1e-12 * max(1.0, abs(before)) or figure.better == "neither":
         verdict = "same" if abs(change) <= 1e-12 * max(1.0, abs(before)) else "unknown"
     else:

@@ -28,6 +28,8 @@ Pure: no Rich, no Textual.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import shlex
 
 from ..plan.result import Plan
@@ -65,7 +67,7 @@ def _cell(value: object) -> str:
     return _one_line(str(value)).replace("\\", "\\\\").replace("|", "\\|")
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[object, ...]], align: str) -> list[str]:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[object, ...]], align: str) -> list[str]:
     """A GFM table; ``align`` has one letter a column: l(eft) or r(ight)."""
     marks = {"l": "---", "r": "---:"}
     lines = ["| " + " | ".join(_cell(h) for h in header) + " |",

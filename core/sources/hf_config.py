@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from ..errors import ProfileError, describe_validation_error
 from .param_count import ParameterCount, count_parameters
-from ..specs.precisions import bytes_per_value
+from ..specs.precisions import Precision, bytes_per_value
 from ..specs.specs import ModelSpec
 
 MAX_CONFIG_BYTES = 5_000_000
@@ -54,11 +54,16 @@ def read_config(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _positive_int(config: dict[str, Any], key: str, file: Path, required: bool = True) -> int | None:
+def _required_int(config: dict[str, Any], key: str, file: Path) -> int:
+    value = _optional_int(config, key, file)
+    if value is None:
+        raise ProfileError(f"{file}: {key} is missing; napkinmath needs {', '.join(REQUIRED)}")
+    return value
+
+
+def _optional_int(config: dict[str, Any], key: str, file: Path) -> int | None:
     value = config.get(key)
     if value is None:
-        if required:
-            raise ProfileError(f"{file}: {key} is missing; napkinmath needs {', '.join(REQUIRED)}")
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > 10**8:
         raise ProfileError(f"{file}: {key} must be a whole number from 1 to 100,000,000 (got {value!r})")
@@ -113,7 +118,7 @@ def unquantized_parameters(config: dict[str, Any], count: ParameterCount, precis
     routers; quantization_config may leave more out: ``modules_to_not_convert`` (gpt-oss: attention and
     router) or compressed-tensors' ``ignore`` (often attention). Those names are matched by kind.
     """
-    if bytes_per_value(precision) >= 2:  # precision: weight_precision(config)
+    if bytes_per_value(Precision(precision)) >= 2:  # precision: weight_precision(config)
         return None
     quant = config.get("quantization_config") or {}
     skipped = " ".join(str(name) for name in (quant.get("modules_to_not_convert") or []) + (quant.get("ignore") or []))
@@ -139,15 +144,15 @@ def model_from_config(path: str | Path, name: str | None = None,
     replaces top-level config keys (a copy that lost its ``quantization_config``, say)."""
     file = config_path(path)
     c = {**read_config(path), **(overrides or {})}
-    hidden, layers, heads, _ = (_positive_int(c, key, file) for key in REQUIRED)
-    kv_heads = _positive_int(c, "num_key_value_heads", file, required=False) or (1 if c.get("multi_query") else heads)
-    head_dim = _positive_int(c, "head_dim", file, required=False) or hidden // heads
+    hidden, layers, heads, _ = (_required_int(c, key, file) for key in REQUIRED)
+    kv_heads = _optional_int(c, "num_key_value_heads", file) or (1 if c.get("multi_query") else heads)
+    head_dim = _optional_int(c, "head_dim", file) or hidden // heads
     experts = (c.get("num_local_experts") or c.get("n_routed_experts") or c.get("num_experts") or 0)
     per_token = (c.get("num_experts_per_tok") or c.get("experts_per_token") or 0) if experts else 0
     if experts and not c.get("moe_intermediate_size") and not c.get("intermediate_size"):
         raise ProfileError(f"{file}: an MoE config needs moe_intermediate_size or intermediate_size")
     if not experts:
-        _positive_int(c, "intermediate_size", file)
+        _required_int(c, "intermediate_size", file)
     tied = c.get("tie_word_embeddings", c.get("model_type") in TIED_BY_DEFAULT)
     try:
         count = count_parameters(c, heads, kv_heads, head_dim, experts, per_token, bool(tied))

@@ -94,7 +94,7 @@ def count_parameters(c: dict[str, Any], heads: int, kv_heads: int, head_dim: int
     dense_mlp = routed = shared = routers = 0
     active_experts = 0
     moe_layers = moe_layer_indices(c, layers) if experts else set()
-    expert_width = c.get("moe_intermediate_size") or c.get("intermediate_size")
+    expert_width = int(c.get("moe_intermediate_size") or c.get("intermediate_size") or 0)
     expert_bias = c.get("model_type") == "gpt_oss"
     one_expert = gated_mlp_parameters(hidden, expert_width, expert_bias) if experts else 0
     shared_width = (c.get("n_shared_experts") or 0) * (c.get("moe_intermediate_size") or 0) \

@@ -115,7 +115,7 @@ def _tensor_header(path: Path, name: str, entry: object, data_bytes: int) -> Ten
     """Check one header entry against the spec: types, offsets within the data, size = shape."""
     where = f"tensor {name!r}"
     missing = [key for key in REQUIRED_KEYS if key not in entry] if isinstance(entry, dict) else ["an object"]
-    if missing:
+    if missing or not isinstance(entry, dict):
         raise _fail(path, f"{where} is missing {', '.join(missing)}", f"an object with {', '.join(REQUIRED_KEYS)}")
     dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
     if not isinstance(dtype, str) or dtype not in DTYPE_BITS:

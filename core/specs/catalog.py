@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -31,6 +31,8 @@ def _read_catalog_file(name: str) -> dict[str, Any]:
     with path.open("rb") as handle:
         return tomllib.load(handle)
 
+
+SpecT = TypeVar("SpecT", GpuSpec, ModelSpec)
 
 METADATA_TABLES = {"gpus.toml": "detect", "models.toml": "hub"}
 
@@ -95,7 +97,7 @@ def model_catalog() -> dict[str, ModelSpec]:
     return {model_id: _validated(ModelSpec, entry, f"catalog models.toml [{model_id}]") for model_id, entry in _raw_entries("models.toml").items()}
 
 
-def _validated(kind: type, entry: dict[str, Any], where: str):
+def _validated(kind: type[SpecT], entry: dict[str, Any], where: str) -> SpecT:
     try:
         return kind.model_validate(entry)
     except ValidationError as error:  # a broken shipped catalog is a bug, but still say where

@@ -181,5 +181,12 @@ class ModelSpec(FrozenModel):
         return self.checkpoint_gib is not None and self.checkpoint_weight_dtype == self.weight_dtype
 
     @property
+    def mla_dims(self) -> tuple[int, int]:
+        """(kv_lora_rank, qk_rope_head_dim) of a latent-attention model; the validator makes both present."""
+        if self.kv_lora_rank is None or self.qk_rope_head_dim is None:
+            raise ValueError('only attention = "mla" has a latent (kv_lora_rank, qk_rope_head_dim)')
+        return self.kv_lora_rank, self.qk_rope_head_dim
+
+    @property
     def full_attention_layers(self) -> int:
         return self.layers - self.sliding_window_layers

@@ -206,7 +206,7 @@ def recommend(profile: Profile, limit: int = 10, max_gpus: int = 64) -> list[Can
     work = profile.workload
     bases: dict[str, Profile] = {}
     models: dict[tuple[Precision, Precision], Model] = {}
-    found: list[tuple[tuple[float, int, float], Candidate]] = []
+    found: list[tuple[tuple[float, int, float, float], Candidate]] = []
     for option in deployment_space(profile, max_gpus):
         if option.gpu_id not in bases:
             bases[option.gpu_id] = with_section(profile, "hardware", {"gpu": option.gpu_id, "count": 1})
@@ -233,6 +233,8 @@ def recommend(profile: Profile, limit: int = 10, max_gpus: int = 64) -> list[Can
         limited_by, binding = _binding(deployment, result)
         gpus = per_replica * replicas
         per_user_month = result.cost.per_user_month
+        if per_user_month is None:  # nobody served: not a deployment to recommend
+            continue
         candidate = Candidate(profile=deployment, plan=result, gpu_id=option.gpu_id, gpus=gpus,
                               tensor=option.tensor, pipeline=option.pipeline, replicas=replicas,
                               weight_dtype=option.weight_dtype.value, kv_dtype=option.kv_dtype.value,

@@ -46,8 +46,7 @@ def parse_values(text: str) -> list[float | int | str]:
         count = int((stop - start) / step + 1e-9) + 1
         if count > 10_000:
             raise ProfileError(f"{text}: {count:,} values; keep a sweep under 10,000")
-        values = [start + i * step for i in range(count)]
-        return [int(v) if float(v).is_integer() else v for v in values]
+        return [int(v) if float(v).is_integer() else v for v in (start + i * step for i in range(count))]
     values: list[float | int | str] = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
         try:
@@ -78,8 +77,8 @@ class Series:
     title: str
     x_label: str
     xs: list[float]
-    lines: dict[str, list[float]]  # name -> y values (None where a point was refused)
-    right: dict[str, list[float]] | None = None  # lines against a second y axis
+    lines: dict[str, list[float | None]]  # name -> y values (None where a point was refused)
+    right: dict[str, list[float | None]] | None = None  # lines against a second y axis
     hlines: dict[str, float] | None = None  # name -> y (e.g. the speed target)
     vlines: dict[str, float] | None = None  # name -> x (e.g. the critical batch)
 

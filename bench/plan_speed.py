@@ -12,9 +12,9 @@ import platform
 import statistics
 import time
 
-from napkinmath.core.profile.paths import shipped_profiles
 from napkinmath.core.plan.compose import plan
 from napkinmath.core.profile.files import load_profile
+from napkinmath.core.profile.paths import shipped_profiles
 
 
 def per_call_us(profile, loops: int, repeats: int) -> tuple[float, float]:

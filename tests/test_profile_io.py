@@ -170,14 +170,15 @@ def test_a_model_that_does_not_fit_loads_and_plans_with_a_message():
 def test_plan_json_numbers_are_finite_for_every_shipped_profile():
     from dataclasses import asdict
 
+    def walk(value, path):
+        if isinstance(value, float):
+            assert math.isfinite(value), path
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item, path)
+
     for path in shipped_profiles():
-        def walk(value):
-            if isinstance(value, float):
-                assert math.isfinite(value), path
-            elif isinstance(value, dict):
-                for item in value.values():
-                    walk(item)
-        walk(asdict(plan(load_profile(path))))
+        walk(asdict(plan(load_profile(path))), path)
 
 
 def test_toml_text_round_trip():

@@ -37,7 +37,7 @@ async def test_random_keys_never_break_the_app(napkin_home):
     async with app.run_test(size=(120, 36)) as pilot:
         await app.inputs_mounted.wait()
         app.query_one("#field-workload-users").focus()
-        for start in range(0, PRESSES, BATCH):
+        for _start in range(0, PRESSES, BATCH):
             # posted as a terminal would deliver them, a batch at a time (Pilot.press waits after each key)
             for _ in range(BATCH):
                 app.post_message(key_event(rng.choice(KEYS)))

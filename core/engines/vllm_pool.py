@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from math import ceil, floor
 
+from ..physics.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes
+from ..specs.specs import GIB, ModelSpec
 from .vllm import (
     CONCURRENCY_TOKEN_PRINT_FROM,
     HYBRID_ALLOCATOR_FROM,
@@ -25,8 +27,6 @@ from .vllm import (
     forward_activation_bytes,
     version_tuple,
 )
-from ..physics.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes
-from ..specs.specs import GIB, ModelSpec
 
 
 def block_tokens_for(model: ModelSpec, block_tokens: int | None, gpu_name: str = "", architecture: str = "") -> int:

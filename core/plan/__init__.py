@@ -1,1 +1,1 @@
-"""The plan: ``compose.plan(profile)`` composes the physics and the engine into frozen figures; advice, figures, JSON."""
+"""The plan: ``compose.plan(profile)`` turns physics and engine into frozen figures; advice, figures, JSON."""

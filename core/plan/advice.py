@@ -13,8 +13,8 @@ from ..specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Precision, bytes_p
 from ..specs.specs import GIB
 
 if TYPE_CHECKING:
-    from .result import Plan
     from ..profile.schema import Profile
+    from .result import Plan
 
 # Lower precisions to suggest, smallest last; fp4 only where the GPU computes it natively.
 _QUANTIZE_STEPS = (Precision.fp8, Precision.int4, Precision.fp4)

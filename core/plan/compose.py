@@ -49,6 +49,7 @@ from ..physics.prefill import (
     prefill_tokens_per_s,
     ttft_s,
 )
+from ..profile.schema import Profile
 from . import advice
 from .memory_stage import MemoryStage, memory_figures, memory_stage
 from .provenance import provenance
@@ -61,7 +62,6 @@ from .result import (
     PrefillFigures,
     RooflineFigures,
 )
-from ..profile.schema import Profile
 
 __all__ = ["Plan", "plan"]
 
@@ -105,7 +105,8 @@ def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, seque
     collective = per_sequence_bytes / link if link else 0.0
     latency_us = engine.collective_latency_us
     if latency_us is None:
-        latency_us = PCIE_COLLECTIVE_LATENCY_US if "pcie" in hardware.interconnect.lower() else NVLINK_COLLECTIVE_LATENCY_US
+        pcie = "pcie" in hardware.interconnect.lower()
+        latency_us = PCIE_COLLECTIVE_LATENCY_US if pcie else NVLINK_COLLECTIVE_LATENCY_US
     fixed = collectives_per_step(par.tensor, par.pipeline, model.layers) * latency_us * 1e-6
     return StepModel(
         dense_read_s=stages * dense_bytes / bandwidth,

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from .result import Plan
 from ..specs.specs import GIB
+from .result import Plan
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class Figure:
 FIGURES: tuple[Figure, ...] = (
     Figure("users_served", "Users served", "users", "higher", lambda p: p.capacity.users_served),
     Figure("capacity_users", "Capacity", "users", "higher", lambda p: p.capacity.capacity_users),
-    Figure("concurrent_sequences", "Sequences at avg ctx", "per pool", "higher", lambda p: p.capacity.concurrent_sequences),
+    Figure("concurrent_sequences", "Sequences at avg ctx", "per pool", "higher",
+           lambda p: p.capacity.concurrent_sequences),
     Figure("tokens_per_s_per_user", "Decode per user", "tok/s", "higher", lambda p: p.decode.tokens_per_s_per_user),
     Figure("tokens_per_s_aggregate", "Decode, all users", "tok/s", "higher", lambda p: p.decode.tokens_per_s_aggregate),
     Figure("step_time_ms", "Step time", "ms", "lower", lambda p: p.decode.step_time * 1e3),

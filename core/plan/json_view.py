@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .result import Plan
 from ..profile.schema import Profile
+from .result import Plan
 
 
 def plan_to_dict(result: Plan, profile: Profile | None = None) -> dict[str, Any]:

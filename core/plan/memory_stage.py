@@ -25,10 +25,10 @@ from ..physics.memory import (
     usable_bytes,
     weight_bytes_per_gpu,
 )
-from . import advice
-from .result import CapacityFigures, MemoryFigures, MemoryPerGpu
 from ..profile.schema import Profile
 from ..specs.specs import GIB
+from . import advice
+from .result import CapacityFigures, MemoryFigures, MemoryPerGpu
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,8 @@ def _overhead(profile: Profile, vllm: bool, cuda_graphs: float) -> tuple[float, 
                     + cuda_graphs)
         return overhead, (f"vLLM {engine.version}: non-torch memory"
                           + (" and the CUDA-graph estimate" if cuda_graphs else ""))
-    return default_overhead_bytes(par.gpus_per_replica), "empirical default (physics.md anchors: non-torch memory and NCCL)"
+    source = "empirical default (physics.md anchors: non-torch memory and NCCL)"
+    return default_overhead_bytes(par.gpus_per_replica), source
 
 
 def memory_stage(profile: Profile) -> MemoryStage:
@@ -121,7 +122,8 @@ def memory_stage(profile: Profile) -> MemoryStage:
                    sequences=sequences, activations_source=activations_source, overhead_source=overhead_source)
 
 
-def memory_figures(profile: Profile, memory: MemoryStage, capacity: CapacityFigures, sequence_avg: float) -> MemoryFigures:
+def memory_figures(profile: Profile, memory: MemoryStage, capacity: CapacityFigures,
+                   sequence_avg: float) -> MemoryFigures:
     """The memory bar's segments, and the remedies when the model does not fit."""
     total, fits = profile.hardware.memory_bytes, memory.budget > 0
     in_use = capacity.users_served * profile.workload.duty_cycle / capacity.kv_groups * sequence_avg

@@ -6,8 +6,8 @@ hand afterwards reads "assumed" ([engine.calibrated] records what each calibrati
 
 from __future__ import annotations
 
-from .result import Provenance
 from ..profile.schema import Profile
+from .result import Provenance
 
 
 def provenance(profile: Profile, defaults_used: bool) -> Provenance:

@@ -28,7 +28,8 @@ def profile_from_toml_text(text: str, source: str = "profile") -> Profile:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ProfileError(f"{source}: not valid TOML ({error}). Fix the syntax or start from a file in profiles/.") from None
+        raise ProfileError(f"{source}: not valid TOML ({error}). Fix the syntax or start from a file in "
+                           "profiles/.") from None
     return profile_from_dict(data, source)
 
 

@@ -97,7 +97,8 @@ class Workload(FrozenModel):
     def _contexts_ordered(self) -> Workload:
         if self.avg_context_tokens > self.max_context_tokens:
             raise ValueError(
-                f"avg_context_tokens ({self.avg_context_tokens}) cannot exceed max_context_tokens ({self.max_context_tokens})"
+                f"avg_context_tokens ({self.avg_context_tokens}) cannot exceed max_context_tokens "
+                f"({self.max_context_tokens})"
             )
         return self
 
@@ -114,8 +115,10 @@ class Engine(FrozenModel):
                          description="vLLM release whose accounting applies, e.g. 0.11 or 0.11.2")
     gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1,
                                           description="omit for the version's default (0.9; 0.92 from vLLM 0.21)")
-    activation_gib: float | None = Field(default=None, ge=0, le=4096, description="per GPU; omit for the engine's estimate")
-    overhead_gib: float | None = Field(default=None, ge=0, le=4096, description="per GPU; omit for the engine's estimate")
+    activation_gib: float | None = Field(default=None, ge=0, le=4096,
+                                         description="per GPU; omit for the engine's estimate")
+    overhead_gib: float | None = Field(default=None, ge=0, le=4096,
+                                       description="per GPU; omit for the engine's estimate")
     max_num_batched_tokens: int | None = Field(default=None, ge=1, le=10_000_000,
                                                description="tokens per engine step; omit for vLLM's default")
     max_num_seqs: int | None = Field(default=None, ge=1, le=1_000_000,
@@ -125,7 +128,8 @@ class Engine(FrozenModel):
     block_tokens: int | None = Field(default=None, ge=1, le=65_536,
                                      description="paged-attention block; omit for vLLM's (16; 64 for MLA on Hopper)")
     sampler: Literal["native", "flashinfer"] | None = Field(
-        default=None, description="top-k/top-p kernel of the profile run's sampler pass; omit for the version's default")
+        default=None,
+        description="top-k/top-p kernel of the profile run's sampler pass; omit for the version's default")
     mbu: float = Field(default=1.0, gt=0, le=1, description="memory-bandwidth utilization achieved")
     mfu: float = Field(default=1.0, gt=0, le=1, description="model-FLOPs utilization achieved")
     step_overhead_ms: float = Field(default=0.0, ge=0, le=10_000,
@@ -134,8 +138,8 @@ class Engine(FrozenModel):
         default=0.0, ge=0, le=100_000,
         description="engine time per step for each running sequence, beyond the roofline (calibrated from two or "
                     "more load-test points)")
-    collective_latency_us: float | None = Field(default=None, ge=0, le=1e5,
-                                                description="per all-reduce or stage send; omit for the empirical default")
+    collective_latency_us: float | None = Field(
+        default=None, ge=0, le=1e5, description="per all-reduce or stage send; omit for the empirical default")
     calibration: str = Field(default="", max_length=2000, description="where calibrated values came from")
     calibrated: dict[str, float] = Field(
         default_factory=dict,
@@ -215,7 +219,8 @@ class Profile(FrozenModel):
             replicas = parallel.get("replicas", 1)
             if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 1:
                 data = {**data, "hardware": {**hardware, "count": per_replica * replicas}}
-        elif "replicas" not in parallel and isinstance(count, int) and count % per_replica == 0 and count >= per_replica:
+        elif ("replicas" not in parallel and isinstance(count, int) and count % per_replica == 0
+              and count >= per_replica):
             data = {**data, "parallelism": {**parallel, "replicas": count // per_replica}}
         return data
 
@@ -232,6 +237,7 @@ class Profile(FrozenModel):
         ranks = par.tensor * par.data
         if par.expert > ranks or ranks % par.expert:
             raise ValueError(
-                f"parallelism.expert ({par.expert}) must divide tensor x data ({ranks}): expert ranks are those same GPUs"
+                f"parallelism.expert ({par.expert}) must divide tensor x data ({ranks}): expert ranks are those same "
+                "GPUs"
             )
         return self

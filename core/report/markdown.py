@@ -28,16 +28,15 @@ Pure: no Rich, no Textual.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import shlex
+from collections.abc import Sequence
 
 from ..plan.result import Plan
 from ..profile.schema import Profile
-from .formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
 from ..specs.catalog import model_entry, model_hub_repos
 from ..specs.precisions import Precision
 from ..specs.specs import GIB
+from .formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
 
 __all__ = ["PLACEHOLDER_MODEL", "plan_markdown", "vllm_command"]
 

@@ -44,14 +44,18 @@ class Detection:
 
 def _known_nvidia_failure(output: str) -> str | None:
     lowered = output.lower()
-    if "couldn't communicate with the nvidia driver" in lowered or "could not communicate with the nvidia driver" in lowered:
-        return "nvidia-smi could not talk to the NVIDIA driver: install or load the driver (check `nvidia-smi` by hand), or enter the GPU by hand"
+    if any(f"{verb} communicate with the nvidia driver" in lowered for verb in ("couldn't", "could not")):
+        return ("nvidia-smi could not talk to the NVIDIA driver: install or load the driver (check `nvidia-smi` by "
+                "hand), or enter the GPU by hand")
     if "no devices were found" in lowered:
-        return "nvidia-smi found no NVIDIA GPU (the driver is loaded but sees no device): check the GPU is visible to this machine or container, or enter the GPU by hand"
+        return ("nvidia-smi found no NVIDIA GPU (the driver is loaded but sees no device): check the GPU is visible to "
+                "this machine or container, or enter the GPU by hand")
     if "driver/library version mismatch" in lowered:
-        return "nvidia-smi reports a driver/library version mismatch: reboot (or reload the NVIDIA kernel module) and try again, or enter the GPU by hand"
+        return ("nvidia-smi reports a driver/library version mismatch: reboot (or reload the NVIDIA kernel module) and "
+                "try again, or enter the GPU by hand")
     if "failed to initialize nvml" in lowered:
-        return f"nvidia-smi could not start NVML ({_first_line(output)}): check the driver installation, or enter the GPU by hand"
+        return (f"nvidia-smi could not start NVML ({_first_line(output)}): check the driver installation, or enter the "
+                "GPU by hand")
     return None
 
 
@@ -119,20 +123,24 @@ def _try_tool(tool: _Tool, path: str, timeout_s: float) -> Detection:
     try:
         code, stdout, stderr = _run(path, tool.args, timeout_s)
     except _Timeout:
-        return Detection((), tool.command, f"{tool.command} did not answer within {_seconds(timeout_s)}: the driver may be hung; try `{tool.command}` by hand, or enter the GPU by hand")
+        return Detection((), tool.command, f"{tool.command} did not answer within {_seconds(timeout_s)}: the driver "
+                                           f"may be hung; try `{tool.command}` by hand, or enter the GPU by hand")
     except OSError as error:
-        return Detection((), tool.command, f"{tool.command} at {path} could not be run ({error.strerror or error}): check its permissions, or enter the GPU by hand")
+        return Detection((), tool.command, f"{tool.command} at {path} could not be run ({error.strerror or error}): "
+                                           "check its permissions, or enter the GPU by hand")
     combined = f"{stdout}\n{stderr}"
     known = tool.known_failure(combined)
     if known:
         return Detection((), tool.command, known)
     if code != 0:
         detail = _first_line(stderr) or _first_line(stdout) or "no message"
-        return Detection((), tool.command, f"{tool.command} failed with exit code {code} ({detail}): run it by hand to see why, or enter the GPU by hand")
+        return Detection((), tool.command, f"{tool.command} failed with exit code {code} ({detail}): run it by hand to "
+                                           "see why, or enter the GPU by hand")
     try:
         gpus = tool.parse(stdout)
     except ValueError as error:
-        return Detection((), tool.command, f"{tool.command} printed something napkinmath could not read ({error}); enter the GPU by hand")
+        return Detection((), tool.command, f"{tool.command} printed something napkinmath could not read ({error}); "
+                                           "enter the GPU by hand")
     return Detection(tuple(gpus), tool.command, _caveats(gpus))
 
 
@@ -166,10 +174,12 @@ def detect_gpus(timeout_s: float = 5.0) -> Detection:
                 return detection
             first_failure = first_failure or detection
     except Exception as error:  # noqa: BLE001 - detection must never take the program down
-        return Detection((), "none", f"GPU detection failed unexpectedly ({type(error).__name__}: {error}); enter the GPU by hand")
+        return Detection((), "none", f"GPU detection failed unexpectedly ({type(error).__name__}: {error}); enter the "
+                                     "GPU by hand")
     if first_failure is not None:
         return first_failure
-    return Detection((), "none", "no nvidia-smi or rocm-smi on PATH: install the GPU driver tools, or enter the GPU by hand")
+    return Detection((), "none", "no nvidia-smi or rocm-smi on PATH: install the GPU driver tools, or enter the GPU by "
+                                 "hand")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,7 +216,8 @@ def hardware_section(detection: Detection) -> dict:
     groups: dict[tuple[str, str, int], list[DetectedGpu]] = {}
     for gpu in sorted(detection.gpus, key=lambda gpu: gpu.index):
         groups.setdefault(_model_key(gpu), []).append(gpu)
-    chosen_key = min(groups, key=lambda key: (-len(groups[key]), groups[key][0].catalog_id is None, groups[key][0].index))
+    chosen_key = min(groups, key=lambda key: (-len(groups[key]), groups[key][0].catalog_id is None,
+                                              groups[key][0].index))
     chosen = groups[chosen_key]
     first = chosen[0]
     count = len(chosen)
@@ -226,7 +237,8 @@ def hardware_section(detection: Detection) -> dict:
     if first.catalog_id is not None:
         section: dict = {"gpu": first.catalog_id, "count": count, "memory_gib": memory_gib}
     else:
-        notes.insert(0, f"{first.name} is not in the catalog: fill in bandwidth_tb_s (decimal TB/s) and tflops (dense, at least bf16, fp16 or fp32) from its datasheet")
+        notes.insert(0, f"{first.name} is not in the catalog: fill in bandwidth_tb_s (decimal TB/s) and tflops (dense, "
+                        "at least bf16, fp16 or fp32) from its datasheet")
         section = {
             "name": first.name[:120],
             "vendor": first.vendor,

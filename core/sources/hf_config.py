@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ProfileError, describe_validation_error
-from .param_count import ParameterCount, count_parameters
 from ..specs.precisions import Precision, bytes_per_value
 from ..specs.specs import ModelSpec
+from .param_count import ParameterCount, count_parameters
 
 MAX_CONFIG_BYTES = 5_000_000
 REQUIRED = ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..specs.specs import GIB
 from .hf_config import config_path, model_from_config
 from .param_count import ParameterCount
-from ..specs.specs import GIB
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ def attention_parameters(c: dict[str, Any], heads: int, kv_heads: int, head_dim:
     if c.get("kv_lora_rank"):
         rope, nope = c["qk_rope_head_dim"], c.get("qk_nope_head_dim") or head_dim
         v_dim, rank, q_rank = c.get("v_head_dim") or head_dim, c["kv_lora_rank"], c.get("q_lora_rank")
-        query = (hidden * q_rank + q_rank + q_rank * heads * (nope + rope)) if q_rank else hidden * heads * (nope + rope)
+        per_head = nope + rope
+        query = (hidden * q_rank + q_rank + q_rank * heads * per_head) if q_rank else hidden * heads * per_head
         latent = hidden * (rank + rope) + rank + rank * heads * (nope + v_dim)
         return query + latent + heads * v_dim * hidden
     projections = hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + heads * head_dim * hidden

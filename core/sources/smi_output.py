@@ -198,10 +198,9 @@ def parse_rocm_smi_json(text: str) -> list[DetectedGpu]:
         raise ValueError("rocm-smi JSON is not an object of cards")
     system = _lower_keys(data["system"]) if isinstance(data.get("system"), dict) else {}
     system_driver = _first_field(system, _ROCM_DRIVER_KEYS, lambda value: not _is_na(value))
-    cards = sorted(
-        ((int(match.group(1)), entry) for key, entry in data.items() if (match := re.fullmatch(r"card(\d+)", str(key))) and isinstance(entry, dict)),
-        key=lambda item: item[0],
-    )
+    numbered = ((re.fullmatch(r"card(\d+)", str(key)), entry) for key, entry in data.items())
+    cards = sorted(((int(match.group(1)), entry) for match, entry in numbered if match and isinstance(entry, dict)),
+                   key=lambda item: item[0])
     if not cards:
         raise ValueError("rocm-smi JSON lists no cards (no 'card0', 'card1', ... keys)")
     gpus: list[DetectedGpu] = []

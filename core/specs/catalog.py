@@ -88,13 +88,15 @@ def model_hub_repos() -> dict[str, HubRepo]:
 @cache
 def gpu_catalog() -> dict[str, GpuSpec]:
     """Every catalog GPU by id, validated."""
-    return {gpu_id: _validated(GpuSpec, entry, f"catalog gpus.toml [{gpu_id}]") for gpu_id, entry in _raw_entries("gpus.toml").items()}
+    return {gpu_id: _validated(GpuSpec, entry, f"catalog gpus.toml [{gpu_id}]")
+            for gpu_id, entry in _raw_entries("gpus.toml").items()}
 
 
 @cache
 def model_catalog() -> dict[str, ModelSpec]:
     """Every model preset by id, validated."""
-    return {model_id: _validated(ModelSpec, entry, f"catalog models.toml [{model_id}]") for model_id, entry in _raw_entries("models.toml").items()}
+    return {model_id: _validated(ModelSpec, entry, f"catalog models.toml [{model_id}]")
+            for model_id, entry in _raw_entries("models.toml").items()}
 
 
 def _validated(kind: type[SpecT], entry: dict[str, Any], where: str) -> SpecT:
@@ -109,7 +111,8 @@ def gpu_entry(gpu_id: str) -> dict[str, Any]:
     gpu_catalog()  # validate the whole file once
     entries = _raw_entries("gpus.toml")
     if gpu_id not in entries:
-        raise ValueError(f"unknown GPU id {gpu_id!r}; known ids: {', '.join(sorted(entries))} (`napkin gpus` lists them)")
+        raise ValueError(f"unknown GPU id {gpu_id!r}; known ids: {', '.join(sorted(entries))} (`napkin gpus` lists "
+                         "them)")
     return entries[gpu_id]
 
 
@@ -118,5 +121,6 @@ def model_entry(model_id: str) -> dict[str, Any]:
     model_catalog()
     entries = _raw_entries("models.toml")
     if model_id not in entries:
-        raise ValueError(f"unknown model preset {model_id!r}; known ids: {', '.join(sorted(entries))} (`napkin models` lists them)")
+        raise ValueError(f"unknown model preset {model_id!r}; known ids: {', '.join(sorted(entries))} (`napkin models` "
+                         "lists them)")
     return entries[model_id]

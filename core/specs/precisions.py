@@ -5,10 +5,10 @@ Source: docs/design/physics.md, "Precisions". Block scales are included in the b
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Precision(str, Enum):
+class Precision(StrEnum):
     """A storage precision for weights or KV cache."""
 
     fp32 = "fp32"

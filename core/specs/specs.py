@@ -40,7 +40,8 @@ class Tflops(FrozenModel):
     @model_validator(mode="after")
     def _has_a_fallback_path(self) -> Tflops:
         if not any(getattr(self, path) for path in FALLBACK_PATHS):
-            raise ValueError("give at least one of bf16, fp16 or fp32 (dense TFLOP/s), the path every engine can fall back to")
+            raise ValueError("give at least one of bf16, fp16 or fp32 (dense TFLOP/s), the path every engine can fall "
+                             "back to")
         return self
 
     def compute_path(self, precision: Precision) -> str:
@@ -139,7 +140,8 @@ class ModelSpec(FrozenModel):
         if self.attention == "mla" and (self.kv_lora_rank is None or self.qk_rope_head_dim is None):
             raise ValueError('attention = "mla" needs kv_lora_rank and qk_rope_head_dim')
         if self.sliding_window_layers > self.layers:
-            raise ValueError(f"sliding_window_layers ({self.sliding_window_layers}) cannot exceed layers ({self.layers})")
+            raise ValueError(f"sliding_window_layers ({self.sliding_window_layers}) cannot exceed layers "
+                             f"({self.layers})")
         if self.sliding_window_layers and self.sliding_window is None:
             raise ValueError("sliding_window_layers is set but sliding_window (tokens) is not")
         if bool(self.experts) != bool(self.experts_per_token):

@@ -141,7 +141,8 @@ def calibrate_prefill(profile: Profile, tokens_per_s: float) -> Calibrated:
         raise ProfileError(f"{tokens_per_s:,.0f} prefill tok/s is not between 0 and this profile's peak-spec "
                            f"ceiling of {ideal:,.0f} tok/s")
     mfu = tokens_per_s / ideal
-    line = f"mfu {mfu:.3f} from {tokens_per_s:,.0f} prefill tok/s measured at {profile.workload.prompt_tokens:,}-token prompts"
+    prompt = profile.workload.prompt_tokens
+    line = f"mfu {mfu:.3f} from {tokens_per_s:,.0f} prefill tok/s measured at {prompt:,}-token prompts"
     updated = _calibrated(profile, {"mfu": round(mfu, 4)}, line)
     return Calibrated(updated, (line,))
 
@@ -166,8 +167,8 @@ def calibrate_serving(profile: Profile, output_tokens_per_s: float, concurrency:
     field, value = calibrate_serving_point(profile, output_tokens_per_s, concurrency, work.prompt_tokens,
                                            work.output_tokens)
     shown = f"{value:.2f} ms per step" if field == "step_overhead_ms" else f"{value:.3f}"
-    line = (f"{field.replace('_ms', '')} {shown} from {output_tokens_per_s:,.0f} output tok/s measured at {concurrency} "
-            f"concurrent requests of {work.prompt_tokens:,} in / {work.output_tokens:,} out")
+    line = (f"{field.replace('_ms', '')} {shown} from {output_tokens_per_s:,.0f} output tok/s measured at "
+            f"{concurrency} concurrent requests of {work.prompt_tokens:,} in / {work.output_tokens:,} out")
     return Calibrated(_calibrated(profile, {"step_overhead_ms": 0.0, field: round(value, 4)}, line), (line,))
 
 
@@ -178,7 +179,8 @@ def calibrate_serving_points(profile: Profile, points: list[tuple[float, int]]) 
     work = profile.workload
     fit = fit_engine_time(profile, points, work.prompt_tokens, work.output_tokens)
     (first_rate, first_concurrency), rest = points[0], points[1:]
-    measured = ", ".join([f"{first_rate:,.0f} output tok/s at {first_concurrency} concurrent request{'s' * (first_concurrency != 1)}"]
+    measured = ", ".join([f"{first_rate:,.0f} output tok/s at {first_concurrency} concurrent "
+                          f"request{'s' * (first_concurrency != 1)}"]
                          + [f"{rate:,.0f} at {concurrency}" for rate, concurrency in rest])
     line = (f"step_overhead {fit.overhead_ms:.2f} ms per step + {fit.per_sequence_us:.1f} µs per running sequence "
             f"from {measured} ({work.prompt_tokens:,} in / {work.output_tokens:,} out; the fit is within "
@@ -225,7 +227,8 @@ def calibrate_measured(profile: Profile, text: str) -> Calibrated:
     try:
         number, sequences = _finite(float(rate)), int(concurrency or 1)
     except ValueError:
-        raise ProfileError(f"{text!r}: the value must be a number (serving=920@64, decode=1800@64, prefill=12000, ttft=0.8)") from None
+        raise ProfileError(f"{text!r}: the value must be a number (serving=920@64, decode=1800@64, prefill=12000, "
+                           "ttft=0.8)") from None
     if kind == "decode":
         return calibrate_decode(profile, number, sequences)
     if kind == "prefill":

@@ -95,7 +95,8 @@ def calibrate_serving_point(profile: Profile, measured_output_tokens_per_s: floa
     ProfileError above the peak-spec ceiling."""
     if measured_output_tokens_per_s <= 0:
         raise ProfileError("a measured throughput must be above 0 tok/s")
-    at = serving_profile(edit_profile(profile, "engine.step_overhead_ms", 0.0), concurrency, input_tokens, output_tokens)
+    without_overhead = edit_profile(profile, "engine.step_overhead_ms", 0.0)
+    at = serving_profile(without_overhead, concurrency, input_tokens, output_tokens)
     base = _estimate(at)
     _below_the_ceiling(measured_output_tokens_per_s, concurrency, base)
 
@@ -106,8 +107,8 @@ def calibrate_serving_point(profile: Profile, measured_output_tokens_per_s: floa
         return "step_overhead_ms", _bisect(lambda ms: rate("engine.step_overhead_ms", ms), measured_output_tokens_per_s,
                                            0.0, 10_000.0, rising=False)
     if rate("engine.mbu", 1.0) < measured_output_tokens_per_s:
-        raise ProfileError(f"{measured_output_tokens_per_s:,.0f} output tok/s needs a higher FLOPs utilization than the "
-                           f"profile's {profile.engine.mfu:.0%}: the prefill share alone is slower")
+        raise ProfileError(f"{measured_output_tokens_per_s:,.0f} output tok/s needs a higher FLOPs utilization than "
+                           f"the profile's {profile.engine.mfu:.0%}: the prefill share alone is slower")
     return "mbu", _bisect(lambda mbu: rate("engine.mbu", mbu), measured_output_tokens_per_s, 1e-4, 1.0, rising=True)
 
 
@@ -151,7 +152,8 @@ def fit_engine_time(profile: Profile, points: Sequence[tuple[float, int]], input
     """
     if len(points) < 2:
         raise ProfileError("fitting the engine's time per sequence needs two or more measured points")
-    bare = edit_profile(edit_profile(profile, "engine.step_overhead_ms", 0.0), "engine.step_overhead_per_sequence_us", 0.0)
+    bare = edit_profile(profile, "engine.step_overhead_ms", 0.0)
+    bare = edit_profile(bare, "engine.step_overhead_per_sequence_us", 0.0)
     rows, measured_steps = [], []
     for measured, concurrency in points:
         if measured <= 0 or concurrency < 1:
@@ -169,7 +171,8 @@ def fit_engine_time(profile: Profile, points: Sequence[tuple[float, int]], input
                            f"cannot be told from a time per step: {why}")
     overhead_s, per_sequence_s = _nonnegative_least_squares(rows)
     if overhead_s == 0 and per_sequence_s == 0:
-        raise ProfileError(f"the profile's roofline (mbu {profile.engine.mbu:g}, mfu {profile.engine.mfu:g}) is already "
+        raise ProfileError(f"the profile's roofline (mbu {profile.engine.mbu:g}, mfu {profile.engine.mfu:g}) is "
+                           "already "
                            f"slower than every measured point: calibrate on one point, which raises the bandwidth "
                            f"utilization, or raise engine.mbu and engine.mfu")
     worst = max(abs(step / (bare_step + overhead_s + per_sequence_s * running) - 1)

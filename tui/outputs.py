@@ -201,11 +201,13 @@ class VramBar(PlanView):
             return Text.assemble(("fits", self.style("vram--good")), detail, self.change("kv_tokens", percent_only=short))
         status = Text.assemble(("does not fit", self.style("vram--bad")),
                                f": short by {memory_text(memory.shortfall, self.units)} per GPU")
-        gpus, dtype = plan.memory.gpus_needed_per_replica, plan.memory.fitting_weight_dtype
+        figures, dtype = plan.memory, plan.memory.fitting_weight_dtype
         remedies = []
-        if gpus:
-            remedies.append(f"{gpus} GPUs per replica" if short else
-                            f"{gpus} {self.profile.hardware.name}s per replica")
+        if figures.gpus_needed_per_replica and figures.tensor_needed and figures.pipeline_needed:
+            split = f"TP {figures.tensor_needed}" + (f" × PP {figures.pipeline_needed}"
+                                                     if figures.pipeline_needed > 1 else "")
+            remedies.append(f"{figures.gpus_needed_per_replica} GPUs ({split})" if short else
+                            f"{figures.gpus_needed_per_replica} × {self.profile.hardware.name} as {split}")
         if dtype:
             remedies.append(f"{dtype} weights")
         if remedies:
@@ -304,7 +306,8 @@ class CapacityPanel(PlanView):
     CapacityPanel .panel--strong { text-style: bold; }
     """
 
-    LIMITS = {"users": "user count", "memory": "KV memory", "speed": "speed target"}
+    LIMITS = {"users": "user count", "memory": "KV memory", "speed": "speed target", "weights": "weights",
+              "engine": "engine refuses"}
 
     def _target(self, value: str, met: bool | None) -> Text:
         if met is None:

@@ -6,11 +6,14 @@ replica, or fp8 weights"). Nothing here changes a figure; it only reads the plan
 
 from __future__ import annotations
 
-from math import ceil
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ..engines.rules import expert_split_warnings, format_refusals, tensor_split_refusals, valid_tensor_sizes
 from ..specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Precision, bytes_per_value
 from ..specs.specs import GIB
+from .remedies import Shape, shape_that_runs
+from .result import Problem
 
 if TYPE_CHECKING:
     from ..profile.schema import Profile
@@ -24,13 +27,9 @@ def _gib(value: float) -> str:
     return f"{value / GIB:,.1f} GiB"
 
 
-def gpus_needed_per_replica(profile: Profile, weights: float, fixed: float, usable: float) -> int | None:
-    """Fewest GPUs per replica over which these weights would fit beside the fixed memory; None if none would."""
-    room = usable - fixed
-    if room <= 0:
-        return None
-    gpus = ceil(weights * profile.parallelism.gpus_per_replica / room * 1.000001)
-    return gpus if gpus > profile.parallelism.gpus_per_replica else None
+def remedy_shape(profile: Profile, weights: float, fixed: float, usable: float, request_kv: float) -> Shape | None:
+    """The smallest shape the engine accepts that holds the weights and one request (see remedies.py)."""
+    return shape_that_runs(profile, weights, fixed, usable, request_kv)
 
 
 def fitting_weight_precision(profile: Profile, weights: float, fixed: float, usable: float) -> str | None:
@@ -44,6 +43,10 @@ def fitting_weight_precision(profile: Profile, weights: float, fixed: float, usa
     return None
 
 
+def _gpu_label(profile: Profile) -> str:
+    return profile.hardware.name
+
+
 def _not_fitting(profile: Profile, result: Plan) -> list[str]:
     memory = result.memory.per_gpu
     need = memory.weights + memory.activations + memory.overhead
@@ -51,25 +54,44 @@ def _not_fitting(profile: Profile, result: Plan) -> list[str]:
                f"activations {_gib(memory.activations)}, overhead {_gib(memory.overhead)}) but may use "
                f"{_gib(memory.usable)}, short by {_gib(memory.shortfall)} per GPU and more for any KV cache")
     remedies = []
-    if result.memory.gpus_needed_per_replica:
-        remedies.append(f"spread each replica over at least {result.memory.gpus_needed_per_replica} "
-                        f"{profile.hardware.name} GPUs (now {profile.parallelism.gpus_per_replica})")
-    if result.memory.fitting_weight_dtype:
-        remedies.append(f"quantize the weights to {result.memory.fitting_weight_dtype}")
+    figures = result.memory
+    if figures.gpus_needed_per_replica and figures.tensor_needed and figures.pipeline_needed:
+        shape = Shape(figures.tensor_needed, figures.pipeline_needed)
+        remedies.append(f"use {shape.describe(_gpu_label(profile))}, now {profile.parallelism.gpus_per_replica}")
+    if figures.fitting_weight_dtype:
+        remedies.append(f"quantize the weights to {figures.fitting_weight_dtype}")
     if remedies:
         message += ": " + ", or ".join(remedies)
+    return [message]
+
+
+def _wont_start(profile: Profile, result: Plan) -> list[str]:
+    """The weights fit but not one request at the full context: vLLM refuses to start (kv_cache_utils.py
+    ``check_enough_kv_cache_memory``), and other engines cannot serve such a request."""
+    if not result.memory.fits or result.capacity.max_sequences_full_context > 0:
+        return []
+    work, kv, memory = profile.workload, result.kv, result.memory.per_gpu
+    report = result.engine
+    if report is not None and report.max_concurrency >= 1:
+        return []
+    who = f"vLLM {profile.engine.version} refuses to start" if report is not None else "the engine cannot serve it"
+    message = (f"one {work.max_context_tokens:,}-token request needs {_gib(kv.bytes_per_sequence_max_context)} of KV "
+               f"cache per GPU but {_gib(max(memory.kv_budget, 0.0))} is left: {who}")
+    remedies = []
+    if kv.longest_context_that_fits > 0:
+        remedies.append(f"lower the max context to at most {kv.longest_context_that_fits:,} tokens")
+    fixed = memory.activations + memory.overhead
+    shape = remedy_shape(profile, memory.weights, fixed, memory.usable, kv.bytes_per_sequence_max_context)
+    if shape is not None:
+        remedies.append(f"use {shape.describe(_gpu_label(profile))}")
+    if remedies:
+        message += "; " + ", or ".join(remedies)
     return [message]
 
 
 def _capacity(profile: Profile, result: Plan) -> list[str]:
     work, capacity = profile.workload, result.capacity
     messages: list[str] = []
-    if result.memory.fits and capacity.concurrent_by_memory == 0:
-        messages.append(f"the model fits but no sequence of {work.avg_context_tokens:,} tokens fits in the "
-                        f"{_gib(result.memory.per_gpu.kv_budget)} left for KV cache")
-    elif result.memory.fits and capacity.max_sequences_full_context == 0:
-        messages.append(f"not even one sequence at the full {work.max_context_tokens:,}-token context fits; "
-                        f"lower max_context_tokens or add memory")
     if capacity.limited_by != "users" and capacity.replicas_needed:
         gpus = capacity.replicas_needed * profile.parallelism.gpus_per_replica
         messages.append(f"serves {capacity.users_served:,} of {work.users:,} users (limited by {capacity.limited_by}); "
@@ -88,12 +110,10 @@ def _configuration(profile: Profile, result: Plan) -> list[str]:
     if model.max_context_tokens and work.max_context_tokens > model.max_context_tokens:
         messages.append(f"max_context_tokens {work.max_context_tokens:,} exceeds what {model.name} supports "
                         f"({model.max_context_tokens:,})")
-    if model.attention_heads % par.tensor:
-        messages.append(f"tensor parallelism {par.tensor} does not divide {model.attention_heads} attention heads; "
-                        f"vLLM will refuse it")
     if model.attention == "gqa" and model.kv_heads_or_default < par.tensor:
         messages.append(f"{model.kv_heads_or_default} KV heads over {par.tensor} tensor ranks: each rank holds a "
                         f"replicated copy, so KV per GPU does not shrink past tensor = {model.kv_heads_or_default}")
+    messages += expert_split_warnings(model, par.expert)
     if par.expert > 1 and not model.is_moe:
         messages.append(f"parallelism.expert = {par.expert} has no effect on a dense model")
     for role, precision in (("weight", model.weight_dtype), ("KV", model.kv_dtype)):
@@ -130,10 +150,35 @@ def _notes(profile: Profile, result: Plan) -> list[str]:
     return notes
 
 
+def _refusals(profile: Profile) -> list[str]:
+    """Settings the engine refuses at start-up (engines/rules.py), phrased with what would start."""
+    model, par, engine = profile.model, profile.parallelism, profile.engine
+    who = f"vLLM {engine.version} refuses to start" if engine.name == "vllm" else "the engine refuses to start"
+    messages = [f"{who}: {reason}" for reason in format_refusals(engine.name, model, profile.hardware)]
+    split = tensor_split_refusals(model, par.tensor)
+    if split:
+        valid = [size for size in valid_tensor_sizes(model, max(8, par.tensor)) if size > 1]
+        sizes = f" (tensor sizes that split {model.name}: {', '.join(map(str, valid))})" if valid else ""
+        messages.insert(0, f"{who}: " + "; ".join(split) + sizes)
+    return messages
+
+
 def with_advice(profile: Profile, result: Plan) -> Plan:
-    """The plan with its warnings and notes filled in (built directly: dataclasses.replace is slow)."""
-    warnings = _not_fitting(profile, result) if not result.memory.fits else []
-    warnings += _capacity(profile, result) + _configuration(profile, result)
-    return type(result)(result.gpus, result.memory, result.kv, result.capacity, result.decode, result.roofline,
-                        result.prefill, result.cost, result.provenance, result.engine, tuple(warnings),
-                        tuple(_notes(profile, result)))
+    """The plan with its problems and notes filled in. A plan with an error (the weights do not fit, the
+    engine refuses the settings, or one full-context request cannot be held) does not run: it serves
+    nobody and meets no target. Built directly where nothing changes (dataclasses.replace is slow)."""
+    errors = _refusals(profile) + (_not_fitting(profile, result) if not result.memory.fits else [])
+    errors += _wont_start(profile, result)
+    warnings = ([] if errors else _capacity(profile, result)) + _configuration(profile, result)
+    problems = tuple(Problem("error", text) for text in errors) + tuple(Problem("warning", text) for text in warnings)
+    notes = tuple(_notes(profile, result))
+    if not errors:
+        return type(result)(result.gpus, result.memory, result.kv, result.capacity, result.decode, result.roofline,
+                            result.prefill, result.cost, result.provenance, result.engine, problems, notes)
+    limited_by = "weights" if not result.memory.fits else "engine"
+    return replace(result, problems=problems, notes=notes,
+                   capacity=replace(result.capacity, limited_by=limited_by, users_served=0),
+                   decode=replace(result.decode, meets_target=None, tokens_per_s_aggregate=0.0,
+                                  tokens_per_s_aggregate_ideal=0.0),
+                   prefill=replace(result.prefill, meets_target=None),
+                   cost=replace(result.cost, per_user_month=None, per_million_tokens=None, own_lifetime_per_user=None))

@@ -53,6 +53,7 @@ from ..profile.schema import Profile
 from . import advice
 from .memory_stage import MemoryStage, memory_figures, memory_stage
 from .provenance import provenance
+from .remedies import longest_context_that_fits
 from .result import (
     CapacityFigures,
     CostFigures,
@@ -259,11 +260,14 @@ def plan(profile: Profile) -> Plan:
     decode_figures, roofline = _decode_figures(profile, memory, kv, decode, capacity)
     result = Plan(
         gpus=profile.parallelism.gpus,
-        memory=memory_figures(profile, memory, capacity, kv.sequence_avg),
+        memory=memory_figures(profile, memory, capacity, kv.sequence_avg, kv.sequence_max),
         kv=KvFigures(bytes_per_token=kv.full_per_token + kv.sliding_per_token, block_tokens=memory.block_tokens,
                      tokens_capacity=(kv.report.kv_cache_tokens if kv.report else
                                       kv_tokens_capacity(memory.budget, kv.full_per_token + kv.sliding_per_token)),
-                     bytes_per_sequence_avg_context=kv.sequence_avg, bytes_per_sequence_max_context=kv.sequence_max),
+                     bytes_per_sequence_avg_context=kv.sequence_avg, bytes_per_sequence_max_context=kv.sequence_max,
+                     longest_context_that_fits=longest_context_that_fits(
+                         kv.report.available_kv if kv.report else memory.budget, kv.full_per_token,
+                         kv.sliding_per_token, kv.window, memory.block_tokens)),
         capacity=capacity,
         decode=decode_figures,
         roofline=roofline,
@@ -271,7 +275,7 @@ def plan(profile: Profile) -> Plan:
         cost=_cost(profile, capacity.users_served, decode_figures.tokens_per_s_aggregate),
         provenance=provenance(profile, profile.engine.activation_gib is None or profile.engine.overhead_gib is None),
         engine=kv.report,
-        warnings=(),
+        problems=(),
         notes=(),
     )
     return advice.with_advice(profile, result)

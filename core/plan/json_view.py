@@ -16,6 +16,7 @@ def plan_to_dict(result: Plan, profile: Profile | None = None) -> dict[str, Any]
     """Every figure of the plan, nested as in interfaces.md, plus the profile's name and GPU count."""
     data = asdict(result)
     data["warnings"] = list(result.warnings)
+    data["runs"] = result.runs
     data["notes"] = list(result.notes)
     if profile is not None:
         data = {"profile": {"name": profile.name, "gpu": profile.hardware.name, "model": profile.model.name}, **data}

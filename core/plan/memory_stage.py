@@ -122,20 +122,21 @@ def memory_stage(profile: Profile) -> MemoryStage:
                    sequences=sequences, activations_source=activations_source, overhead_source=overhead_source)
 
 
-def memory_figures(profile: Profile, memory: MemoryStage, capacity: CapacityFigures,
-                   sequence_avg: float) -> MemoryFigures:
+def memory_figures(profile: Profile, memory: MemoryStage, capacity: CapacityFigures, sequence_avg: float,
+                   sequence_max: float) -> MemoryFigures:
     """The memory bar's segments, and the remedies when the model does not fit."""
     total, fits = profile.hardware.memory_bytes, memory.budget > 0
     in_use = capacity.users_served * profile.workload.duty_cycle / capacity.kv_groups * sequence_avg
     kv_used = min(max(memory.budget, 0.0), in_use) if fits else 0.0
     fixed = memory.activations + memory.overhead
+    shape = None if fits else advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max)
     return MemoryFigures(
         per_gpu=MemoryPerGpu(total=total, reserved=total - memory.usable, usable=memory.usable, weights=memory.weights,
                              activations=memory.activations, overhead=memory.overhead, kv_budget=memory.budget,
                              kv_used=kv_used, free=max(memory.budget, 0.0) - kv_used,
                              shortfall=max(0.0, -memory.budget)),
         fits=fits, activations_source=memory.activations_source, overhead_source=memory.overhead_source,
-        gpus_needed_per_replica=None if fits else advice.gpus_needed_per_replica(
-            profile, memory.weights, fixed, memory.usable),
+        gpus_needed_per_replica=shape.gpus * profile.parallelism.data if shape else None,
+        tensor_needed=shape.tensor if shape else None, pipeline_needed=shape.pipeline if shape else None,
         fitting_weight_dtype=None if fits else advice.fitting_weight_precision(
             profile, memory.weights, fixed, memory.usable))

@@ -7,6 +7,7 @@ Units: bytes, seconds, FLOP/s, USD (docs/design/physics.md, "Units").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ..engines.vllm_pool import VllmReport
 
@@ -33,7 +34,9 @@ class MemoryFigures:
     fits: bool
     activations_source: str
     overhead_source: str
-    gpus_needed_per_replica: int | None  # when it does not fit: the fewest GPUs per replica that would hold it
+    gpus_needed_per_replica: int | None  # when it does not fit: the GPUs per replica of the shape that would hold it
+    tensor_needed: int | None  # that shape: tensor x pipeline, one the engine accepts
+    pipeline_needed: int | None
     fitting_weight_dtype: str | None  # when it does not fit: the first lower weight precision that would
 
 
@@ -44,6 +47,7 @@ class KvFigures:
     block_tokens: int  # the paged-attention block in use (the profile's, else the engine's default)
     bytes_per_sequence_avg_context: float
     bytes_per_sequence_max_context: float
+    longest_context_that_fits: int  # tokens: the longest request one GPU's KV budget holds (0 if none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,16 @@ class Provenance:
 
 
 @dataclass(frozen=True, slots=True)
+class Problem:
+    """Something a user must know before trusting the plan. "error": it cannot run as planned (the
+    weights do not fit, the engine refuses the settings, or one full-context request cannot be held);
+    "warning": it runs but misses a target, serves fewer users than asked, or rests on an assumption."""
+
+    severity: Literal["error", "warning"]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Every figure of one profile, plus what limits it and what to watch out for."""
 
@@ -139,5 +153,15 @@ class Plan:
     cost: CostFigures
     provenance: Provenance
     engine: VllmReport | None  # what vLLM would print at start-up; None for the generic engine
-    warnings: tuple[str, ...]
+    problems: tuple[Problem, ...]
     notes: tuple[str, ...]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every problem's message, errors first (the plan JSON's ``warnings``)."""
+        return tuple(problem.message for problem in self.problems)
+
+    @property
+    def runs(self) -> bool:
+        """Whether the deployment would start and serve: no problem of severity "error"."""
+        return not any(problem.severity == "error" for problem in self.problems)

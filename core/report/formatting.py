@@ -37,7 +37,8 @@ def cost_rows(cost) -> list[tuple[str, str]]:
 
 
 # What bounds the users served (CapacityFigures.limited_by), as every report says it.
-LIMITED_BY_TEXT = {"users": "the workload's user count", "memory": "KV memory", "speed": "the speed target"}
+LIMITED_BY_TEXT = {"users": "the workload's user count", "memory": "KV memory", "speed": "the speed target",
+                   "weights": "the weights, which do not fit", "engine": "the engine, which refuses to start"}
 
 
 def figure_number(value: float | None, missing: str = "-") -> str:

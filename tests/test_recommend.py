@@ -217,3 +217,31 @@ def test_moe_and_mla_models_get_recommendations(seed, preset):
         assert meets_every_target(reloaded, plan(reloaded))
     if preset == "deepseek-v3":
         assert candidates[0].gpus > 1  # 671B parameters need more than one GPU
+
+
+def test_without_a_speed_target_nothing_below_the_reading_speed_floor_is_recommended():
+    from napkinmath.core.tools.recommend import SPEED_FLOOR_TOKENS_PER_S, recommend_notes
+
+    profile = edit_profile(shipped(LLAMA), "workload.target_tokens_per_s", 0.0)
+    candidates = recommend(profile, limit=5)
+    assert candidates and all(c.plan.decode.tokens_per_s_per_user >= SPEED_FLOOR_TOKENS_PER_S for c in candidates)
+    assert any("no speed target" in note for note in recommend_notes(profile))
+    assert recommend_notes(with_targets(profile)) == []
+
+
+def test_no_deployment_the_engine_refuses_is_recommended():
+    for candidate in recommend(shipped(LLAMA), limit=10):
+        assert candidate.plan.runs
+        gpu = gpu_catalog()[candidate.gpu_id]
+        assert not (candidate.weight_dtype == "nvfp4" and gpu.vendor != "nvidia")
+        assert candidate.profile.model.attention_heads % candidate.tensor == 0
+
+
+def test_precision_variants_of_one_deployment_at_one_cost_are_folded_into_one():
+    candidates = recommend(shipped(LLAMA), limit=10)
+    keys = [(c.gpu_id, c.tensor, c.pipeline, c.replicas, round(c.per_user_month, 2)) for c in candidates]
+    assert len(keys) == len(set(keys))
+    folded = [c for c in candidates if c.alternatives]
+    assert folded, "the Llama profile has same-cost precision variants (fp8/int4 weights, bf16/fp8 KV on MI300X)"
+    first = folded[0]
+    assert all("weights" in text and "tok/s" in text for text in first.alternatives)

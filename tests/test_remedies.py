@@ -100,3 +100,15 @@ def test_every_catalog_model_that_does_not_fit_names_a_shape_that_does(gpu):
         checked += 1
     assert checked >= 3 or gpu == "mi300x"
     assert gpu in gpu_catalog()
+
+
+@pytest.mark.parametrize(("version", "text"), [("0.99", "newer than"), ("0.4.2", "older than")])
+def test_a_vllm_release_outside_the_checked_ones_is_named_with_the_ones_known(version, text):
+    result = plan(edit_profile(_profile("h100-sxm", "llama-3.1-8b"), "engine.version", version))
+    [warning] = [w for w in result.warnings if "vLLM" in w]
+    assert text in warning and "0.30" in warning and "0.6" in warning and result.runs
+
+
+def test_a_checked_release_has_no_version_warning():
+    result = plan(edit_profile(_profile("h100-sxm", "llama-3.1-8b"), "engine.version", "0.11.2"))
+    assert not any("releases whose accounting" in w for w in result.warnings)

@@ -207,7 +207,7 @@ class VramBar(PlanView):
             split = f"TP {figures.tensor_needed}" + (f" × PP {figures.pipeline_needed}"
                                                      if figures.pipeline_needed > 1 else "")
             remedies.append(f"{figures.gpus_needed_per_replica} GPUs ({split})" if short else
-                            f"{figures.gpus_needed_per_replica} × {self.profile.hardware.name} as {split}")
+                            f"{figures.gpus_needed_per_replica} × {self.profile.hardware.name} per replica ({split})")
         if dtype:
             remedies.append(f"{dtype} weights")
         if remedies:

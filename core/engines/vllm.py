@@ -92,6 +92,19 @@ def version_tuple(version: str) -> tuple[int, int]:
     return (int(match.group(1)), int(match.group(2))) if match else version_tuple(DEFAULT_VLLM_VERSION)
 
 
+def version_warnings(version: str) -> list[str]:
+    """A release outside the checked ones is planned with the nearest era's accounting: say which."""
+    at, newest, oldest = version_tuple(version), version_tuple(ACCOUNTING_ERAS[0]), version_tuple(ACCOUNTING_ERAS[-1])
+    known = ", ".join(ACCOUNTING_ERAS)
+    if at > newest:
+        return [f"vLLM {version} is newer than the releases whose accounting was checked ({known}): planned as "
+                f"{ACCOUNTING_ERAS[0]}"]
+    if at < oldest:
+        return [f"vLLM {version} is older than the releases whose accounting was checked ({known}): planned as "
+                f"{ACCOUNTING_ERAS[-1]}"]
+    return []
+
+
 def default_gpu_memory_utilization(version: str) -> float:
     """0.90 through v0.20, 0.92 from v0.21 (PR #38284, with the CUDA-graph estimate charged)."""
     return 0.92 if version_tuple(version) >= CUDA_GRAPH_CHARGED_FROM else 0.9

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..engines.rules import expert_split_warnings, format_refusals, tensor_split_refusals, valid_tensor_sizes
+from ..engines.vllm import version_warnings
 from ..specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Precision, bytes_per_value
 from ..specs.specs import GIB
 from .remedies import Shape, shape_that_runs
@@ -114,6 +115,8 @@ def _configuration(profile: Profile, result: Plan) -> list[str]:
         messages.append(f"{model.kv_heads_or_default} KV heads over {par.tensor} tensor ranks: each rank holds a "
                         f"replicated copy, so KV per GPU does not shrink past tensor = {model.kv_heads_or_default}")
     messages += expert_split_warnings(model, par.expert)
+    if profile.engine.name == "vllm":
+        messages += version_warnings(profile.engine.version)
     if par.expert > 1 and not model.is_moe:
         messages.append(f"parallelism.expert = {par.expert} has no effect on a dense model")
     for role, precision in (("weight", model.weight_dtype), ("KV", model.kv_dtype)):

@@ -8,15 +8,16 @@ Search space (``deployment_space``), one *option* per (GPU, tensor, pipeline, we
 - GPU: every catalog GPU with a rental price (``price_per_gpu_hour`` > 0; 0 means unknown and
   would top any cost ranking). The hardware is the catalog entry as it stands, its prices
   included: a profile's own overrides of memory, bandwidth or price do not carry over.
-- tensor in ``TENSOR_DEGREES`` (1, 2, 4, 8), only those that divide the model's attention heads
-  (vLLM refuses the rest).
+- tensor in ``TENSOR_DEGREES`` (1, 2, 4, 8), only those that split the model's heads and MLP
+  evenly (engines/rules.py: vLLM refuses the rest).
 - pipeline in ``PIPELINE_DEGREES`` (1, 2, 4), only those <= the model's layers.
 - data = expert = 1: no attention data parallelism and no expert parallelism (with data 1,
   expert ranks <= tensor and the plan's expert divisor max(expert, tensor) is the tensor degree).
 - tensor x pipeline <= ``max_gpus``.
 - weight precision: the model's own, plus each of ``WEIGHT_STEPS`` (bf16, fp8, int4, mxfp4,
   nvfp4, fp4) that stores fewer bytes per value than the model's own and that the GPU runs:
-  fp8 needs the GPU's fp8 tensor-core path; fp4, nvfp4 and mxfp4 need its fp4 path; int4
+  fp8 needs the GPU's fp8 tensor-core path; fp4, nvfp4 and mxfp4 need its fp4 path, and nvfp4 an
+  NVIDIA GPU (engines/rules.py ``format_refusals``); int4
   (GPTQ/AWQ, weight-only W4A16) and bf16 are always allowed. The model's own precision is allowed
   on every GPU (without its path the math falls back to 16 bits, as the plan says).
 - KV precision: the model's own, plus fp8 when it stores fewer bytes than the model's own and the
@@ -35,12 +36,19 @@ For each option:
    the largest that still meets the target). Skip when tensor x pipeline x replicas > ``max_gpus``.
 3. Plan the deployment with those replicas and confirm ``capacity.users_served`` equals the
    workload's users (adding a replica while it does not, within ``max_gpus``).
-4. Keep it only if it meets EVERY target: all users served, the model fits, decode tokens/s per
-   user >= ``target_tokens_per_s`` when that is > 0, TTFT <= ``ttft_target_s`` when that is > 0.
-   Replicas are not added beyond step 2 to rescue a missed TTFT.
+4. Keep it only if it runs (``Plan.runs``: fits, and the engine accepts it) and meets EVERY target:
+   all users served, decode tokens/s per user >= ``target_tokens_per_s``, TTFT <= ``ttft_target_s``
+   when that is > 0. Replicas are not added beyond step 2 to rescue a missed TTFT.
+
+Without a speed target the cheapest deployment is the slowest, often too slow to read along with.
+So a profile with ``target_tokens_per_s = 0`` is searched with ``SPEED_FLOOR_TOKENS_PER_S`` as its
+target, and ``recommend_notes`` says so; the candidates' profiles carry that floor as their target.
 
 Ranking: cost per user-month (rented, at the workload's users), then fewer GPUs, then more decode
-tokens/s per user; the first ``limit`` are returned. [] when no option meets every target.
+tokens/s per user. Near-duplicates are folded: candidates on the same GPU, shape and replicas at the
+same cost (within ``FOLD_COST_TOLERANCE``) differ only in precision, so only the first (the highest
+precision, by the tie-break) is listed and the others become its ``alternatives``. The first ``limit``
+are returned. [] when no option meets every target.
 
 Each candidate's profile is the input profile with hardware, model precisions and parallelism
 replaced (name and description say what was chosen); workload, engine and cost are unchanged.
@@ -56,14 +64,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..engines.rules import format_refusals, tensor_split_refusals
 from ..plan.compose import Plan, plan
-from ..profile.edit import with_section
+from ..profile.edit import edit_profile, with_section
 from ..profile.schema import Model, Parallelism, Profile
 from ..specs.catalog import gpu_catalog
 from ..specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Precision, bytes_per_value
 from ..specs.specs import GpuSpec
 
 TENSOR_DEGREES: tuple[int, ...] = (1, 2, 4, 8)
+# The slowest decode worth recommending when the profile sets no speed target: about reading speed
+# (200-300 words a minute is 4-7 tokens/s; twice that, so text keeps ahead of the reader).
+SPEED_FLOOR_TOKENS_PER_S = 10.0
+FOLD_COST_TOLERANCE = 0.005
 PIPELINE_DEGREES: tuple[int, ...] = (1, 2, 4)
 # Lower weight precisions to try, in order; each only where it stores fewer bytes than the model's own.
 WEIGHT_STEPS: tuple[Precision, ...] = (Precision.bf16, Precision.fp8, Precision.int4, Precision.mxfp4,
@@ -89,6 +102,7 @@ class Candidate:
     per_user_month: float  # USD, rented, at the workload's users
     limited_by: str  # what caps the users it can hold: "memory" or "speed"
     binding: str  # one plain sentence: what would break first
+    alternatives: tuple[str, ...] = ()  # folded variants at the same cost: "int4 weights, fp8 KV: 46.5 tok/s"
 
 
 class Option(NamedTuple):
@@ -124,13 +138,15 @@ def kv_choices(own: Precision, gpu: GpuSpec) -> list[Precision]:
 def deployment_space(profile: Profile, max_gpus: int = 64) -> list[Option]:
     """Every (GPU, tensor, pipeline, weight, KV) option the search plans (rules: module docstring)."""
     model = profile.model
-    tensors = [t for t in TENSOR_DEGREES if model.attention_heads % t == 0]
+    tensors = [t for t in TENSOR_DEGREES if not tensor_split_refusals(model, t)]
     pipelines = [p for p in PIPELINE_DEGREES if p <= model.layers]
     options: list[Option] = []
     for gpu_id, gpu in gpu_catalog().items():
         if gpu.price_per_gpu_hour <= 0:
             continue
-        weights, kvs = weight_choices(model.weight_dtype, gpu), kv_choices(model.kv_dtype, gpu)
+        weights = [weight for weight in weight_choices(model.weight_dtype, gpu)
+                   if not format_refusals(profile.engine.name, model.model_copy(update={"weight_dtype": weight}), gpu)]
+        kvs = kv_choices(model.kv_dtype, gpu)
         for tensor in tensors:
             for pipeline in pipelines:
                 if tensor * pipeline > max_gpus:
@@ -176,7 +192,7 @@ def _binding(profile: Profile, result: Plan) -> tuple[str, str]:
 
 
 def _meets_every_target(profile: Profile, result: Plan) -> bool:
-    return (result.memory.fits
+    return (result.runs
             and result.capacity.users_served == profile.workload.users
             and result.decode.meets_target is not False
             and result.prefill.meets_target is not False)
@@ -203,6 +219,8 @@ def recommend(profile: Profile, limit: int = 10, max_gpus: int = 64) -> list[Can
         raise ValueError(f"limit must be at least 1, got {limit}")
     if max_gpus < 1:
         raise ValueError(f"max_gpus must be at least 1, got {max_gpus}")
+    if profile.workload.target_tokens_per_s <= 0:
+        profile = edit_profile(profile, "workload.target_tokens_per_s", SPEED_FLOOR_TOKENS_PER_S)
     work = profile.workload
     bases: dict[str, Profile] = {}
     models: dict[tuple[Precision, Precision], Model] = {}
@@ -243,10 +261,33 @@ def recommend(profile: Profile, limit: int = 10, max_gpus: int = 64) -> list[Can
         precision_kept = -(bytes_per_value(option.weight_dtype) + bytes_per_value(option.kv_dtype))
         found.append(((per_user_month, gpus, precision_kept, -result.decode.tokens_per_s_per_user), candidate))
     found.sort(key=lambda entry: entry[0])
-    return [_finished(entry[1], profile.name) for entry in found[:limit]]
+    kept: list[Candidate] = []
+    folded: dict[tuple, list[str]] = {}
+    for _, candidate in found:
+        same = (candidate.gpu_id, candidate.tensor, candidate.pipeline, candidate.replicas)
+        first = next((c for c in kept if (c.gpu_id, c.tensor, c.pipeline, c.replicas) == same
+                      and abs(c.per_user_month - candidate.per_user_month) <= FOLD_COST_TOLERANCE * c.per_user_month),
+                     None)
+        if first is not None:
+            folded.setdefault(same, []).append(f"{candidate.weight_dtype} weights, {candidate.kv_dtype} KV: "
+                                               f"{candidate.plan.decode.tokens_per_s_per_user:,.1f} tok/s")
+            continue
+        if len(kept) < limit:
+            kept.append(candidate)
+    return [_finished(c, profile.name, tuple(folded.get((c.gpu_id, c.tensor, c.pipeline, c.replicas), ())))
+            for c in kept]
 
 
-def _finished(candidate: Candidate, source_name: str) -> Candidate:
+def recommend_notes(profile: Profile) -> list[str]:
+    """What a user should know about how ``recommend`` searched this profile."""
+    if profile.workload.target_tokens_per_s > 0:
+        return []
+    return [f"the profile sets no speed target, so deployments slower than {SPEED_FLOOR_TOKENS_PER_S:g} tokens/s "
+            "per user were left out (the cheapest would otherwise be the slowest); set workload.target_tokens_per_s "
+            "to choose your own"]
+
+
+def _finished(candidate: Candidate, source_name: str, alternatives: tuple[str, ...] = ()) -> Candidate:
     """Name and describe the chosen profile (only for the candidates returned: it costs a copy)."""
     option = Option(candidate.gpu_id, candidate.tensor, candidate.pipeline, Precision(candidate.weight_dtype),
                     Precision(candidate.kv_dtype))
@@ -255,4 +296,4 @@ def _finished(candidate: Candidate, source_name: str) -> Candidate:
                      tensor=candidate.tensor, pipeline=candidate.pipeline, replicas=candidate.replicas,
                      weight_dtype=candidate.weight_dtype, kv_dtype=candidate.kv_dtype,
                      per_user_month=candidate.per_user_month, limited_by=candidate.limited_by,
-                     binding=candidate.binding)
+                     binding=candidate.binding, alternatives=alternatives)

@@ -1,4 +1,4 @@
-"""The Markdown report and the ``vllm serve`` command exports (core/export.py)."""
+"""The Markdown report and the ``vllm serve`` command exports (core/report/markdown.py)."""
 
 from __future__ import annotations
 

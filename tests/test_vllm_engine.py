@@ -1,4 +1,4 @@
-"""vLLM's start-up accounting (core/vllm_engine.py) against the numbers vLLM printed in real logs."""
+"""vLLM's start-up accounting (core/engines/vllm.py) against the numbers vLLM printed in real logs."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Memory per GPU: usable pool, weights, activations, overhead, and KV cache bytes per token.
 
 Every formula here is from docs/design/physics.md, "Memory per GPU" and "KV cache bytes per
-token (per GPU)". All results are bytes for the busiest GPU of a replica.
+token". All results are bytes for the busiest GPU of a replica.
 """
 
 from __future__ import annotations

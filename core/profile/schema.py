@@ -107,7 +107,7 @@ class Engine(FrozenModel):
     """Inference-engine settings and achieved efficiencies.
 
     ``name = "vllm"`` (the default) sizes activations, non-torch memory, CUDA graphs and KV pages the
-    way vLLM ``version`` does (core/vllm_engine.py); ``"generic"`` uses physics.md's empirical anchors.
+    way vLLM ``version`` does (core/engines/vllm.py); ``"generic"`` uses physics.md's empirical anchors.
     """
 
     name: Literal["vllm", "generic"] = Field(default="vllm", description="whose memory accounting to follow")

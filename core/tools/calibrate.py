@@ -53,7 +53,7 @@ def _calibrated(profile: Profile, values: dict[str, float], line: str, facts: di
 
 
 def calibrate_from_log(profile: Profile, facts, source: str = "vLLM log") -> Calibrated:
-    """Take the engine's accounting from a parsed vLLM start-up log (``core.vllm_log.VllmLogFacts``)."""
+    """Take the engine's accounting from a parsed vLLM start-up log (``core.sources.vllm_log.VllmLogFacts``)."""
     changes: list[str] = []
     settings: dict[str, float] = {}  # what the deployment was set to
     measured: dict[str, float] = {}  # the engine's memory terms the log gives (recorded as calibrated)
@@ -161,7 +161,7 @@ def calibrate_ttft(profile: Profile, ttft_s: float) -> Calibrated:
 
 def calibrate_serving(profile: Profile, output_tokens_per_s: float, concurrency: int) -> Calibrated:
     """Calibrate from a load test (``vllm bench serve --max-concurrency C``) at the workload's prompt and
-    output lengths: the engine's time per step, or the bandwidth utilization (core/serving.py). The
+    output lengths: the engine's time per step, or the bandwidth utilization (core/tools/serving.py). The
     profile's time per running sequence, if any, is kept."""
     work = profile.workload
     field, value = calibrate_serving_point(profile, output_tokens_per_s, concurrency, work.prompt_tokens,
@@ -175,7 +175,7 @@ def calibrate_serving(profile: Profile, output_tokens_per_s: float, concurrency:
 def calibrate_serving_points(profile: Profile, points: list[tuple[float, int]]) -> Calibrated:
     """Calibrate from two or more load-test points ``(output tok/s, concurrency)`` at the workload's
     prompt and output lengths: the engine's time per step as a fixed part plus a part per running
-    sequence (``core.serving.fit_engine_time``)."""
+    sequence (``core.tools.serving.fit_engine_time``)."""
     work = profile.workload
     fit = fit_engine_time(profile, points, work.prompt_tokens, work.output_tokens)
     (first_rate, first_concurrency), rest = points[0], points[1:]

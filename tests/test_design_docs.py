@@ -1,8 +1,8 @@
 """The design docs (docs/design/) cannot drift from the code they describe.
 
 - every citation of a design doc names a file and a heading that exist;
-- no text in the repository cites the reference material outside it, and every repository path a doc
-  or docstring names exists;
+- no text in the repository cites the reference material outside it, every repository path a doc or
+  docstring names exists, and every relative Markdown link resolves;
 - interfaces.md's profile tables list every pydantic field of the profile, with the type, default and
   allowed values the model declares; its plan JSON tables list every key ``napkin plan --json`` prints;
   its command-line sections name every subcommand and option the parser accepts.
@@ -37,9 +37,10 @@ from napkinmath.core.specs.specs import Tflops
 
 ROOT = Path(__file__).resolve().parent.parent
 DESIGN = ROOT / "docs" / "design"
-SKIPPED_PARTS = {".venv", ".git", "__snapshots__", "napkinmath.egg-info", "build", "data"}
+SKIPPED_PARTS = {".venv", ".git", "__snapshots__", "napkinmath.egg-info", "build"}
+QUOTED = ROOT / "tests" / "data"  # material copied from elsewhere: its paths are other repositories' paths
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".tcss"}
-# A design doc named with one or more quoted headings: physics.md, "Decode" and "Roofline".
+# A design doc and the headings it names (a comma, then one or more quoted headings joined by "and").
 CITATION = re.compile(r"\b(physics|interfaces|architecture|style)\.md`?,\s*((?:\"[^\"]+\"(?:\s*(?:,|and)\s*)?)+)")
 REPOSITORY_PATH = re.compile(r"(?<![\w/.\-])((?:core|tui|themes|profiles|docs|tests|bench)/[\w./\-]*\.(?:py|md|toml|tcss))")
 # (table heading in interfaces.md, the pydantic model its rows describe)
@@ -54,9 +55,11 @@ BOUND_ATTRIBUTES = {"Ge": "ge", "Gt": "gt", "Le": "le", "Lt": "lt", "MinLen": "m
 SECTIONS = {"hardware", "model", "parallelism", "workload", "engine", "cost"}
 
 
-def _text_files() -> list[Path]:
+def _text_files(quoted: bool = False) -> list[Path]:
+    """The repository's text files; with ``quoted``, also the material copied into tests/data."""
     return sorted(path for path in ROOT.rglob("*") if path.suffix in TEXT_SUFFIXES and path.is_file()
-                  and not SKIPPED_PARTS & set(path.relative_to(ROOT).parts))
+                  and not SKIPPED_PARTS & set(path.relative_to(ROOT).parts)
+                  and (quoted or not path.is_relative_to(QUOTED)))
 
 
 def _sections(markdown: str, level: int) -> dict[str, str]:
@@ -109,7 +112,7 @@ def test_every_design_citation_names_a_file_and_heading_that_exist():
 
 def test_no_citation_points_outside_the_repository():
     outside = "../" + "shared"  # split so that this file does not match itself
-    offenders = [str(path.relative_to(ROOT)) for path in _text_files()
+    offenders = [str(path.relative_to(ROOT)) for path in _text_files(quoted=True)
                  if outside in path.read_text(encoding="utf-8") or "shared/" + "design" in path.read_text(encoding="utf-8")]
     assert not offenders, f"these files cite material outside the repository: {offenders}"
 
@@ -119,6 +122,18 @@ def test_every_repository_path_named_in_docs_and_docstrings_exists():
                       for match in REPOSITORY_PATH.finditer(path.read_text(encoding="utf-8"))
                       if not (ROOT / match.group(1).rstrip(".")).exists()})
     assert not missing, "paths that do not exist (moved or renamed?):\n" + "\n".join(missing)
+
+
+def test_every_relative_markdown_link_resolves():
+    broken = []
+    for path in _text_files():
+        if path.suffix != ".md":
+            continue
+        for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8")):
+            local = target.split("#", 1)[0]
+            if local and not re.match(r"[a-z]+:", local) and not (path.parent / local).exists():
+                broken.append(f"{path.relative_to(ROOT)}: {target}")
+    assert not broken, "Markdown links to files that do not exist:\n" + "\n".join(broken)
 
 
 # ----------------------------------------------------------------------------------- the profile schema

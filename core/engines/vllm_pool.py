@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from math import ceil, floor
+from math import floor
 
-from ..physics.memory import kv_bytes_per_token_per_layer, vocab_matrix_bytes
+from ..physics.memory import vocab_matrix_bytes
 from ..specs.specs import GIB, ModelSpec
 from .vllm import (
     CONCURRENCY_TOKEN_PRINT_FROM,
@@ -27,6 +27,7 @@ from .vllm import (
     forward_activation_bytes,
     version_tuple,
 )
+from .vllm_hybrid import StageLayers, blocks_per_request, group_counts, pool_layout
 
 
 def block_tokens_for(model: ModelSpec, block_tokens: int | None, gpu_name: str = "", architecture: str = "") -> int:
@@ -57,23 +58,16 @@ class KvGroups:
 
 def kv_groups(full_layers: int, sliding_layers: int, version: str) -> KvGroups:
     """kv_cache_utils.py: one group when every layer is alike (all full, or all sliding); a mix before
-    the hybrid allocator is one group of full attention (the window saves nothing); with it, group
-    size = the smaller layer count (the larger if under 1.5x the smaller), each kind in cdiv(n, size)
-    groups."""
+    the hybrid allocator is one group of full attention (the window saves nothing); with it, the groups
+    of ``vllm_hybrid.group_counts``."""
     if not sliding_layers:
         return KvGroups(full_layers, 1, 0)
     if not full_layers:
         return KvGroups(sliding_layers, 0, 1)
     if version_tuple(version) < HYBRID_ALLOCATOR_FROM:
         return KvGroups(full_layers + sliding_layers, 1, 0)
-    low, high = min(full_layers, sliding_layers), max(full_layers, sliding_layers)
-    size = high if high < 1.5 * low else low
-    return KvGroups(size, ceil(full_layers / size), ceil(sliding_layers / size))
-
-
-def blocks_that_fit(available_kv: float, page_bytes: float, layout: KvGroups) -> int:
-    """kv_cache_utils.py: available // page // layers per group, never negative."""
-    return max(0, int(available_kv // page_bytes // layout.group_layers)) if page_bytes > 0 else 0
+    size, (full, sliding) = group_counts([full_layers, sliding_layers])
+    return KvGroups(size, full, sliding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +80,16 @@ class PipelineStage:
     sliding_layers: int
     first: bool
     last: bool
+    state_layers: int = 0  # linear-attention / Mamba layers (a fixed state per sequence)
+    other_layers: int = 0  # layers that keep neither (Nemotron-H's MLP and MoE blocks, NAS no-op attention)
 
     @property
     def layers(self) -> int:
-        return self.full_layers + self.sliding_layers
+        return self.full_layers + self.sliding_layers + self.state_layers + self.other_layers
+
+    @property
+    def kinds(self) -> StageLayers:
+        return StageLayers(self.full_layers, self.sliding_layers, self.state_layers, self.other_layers)
 
 
 def pipeline_layer_split(layers: int, pipeline: int) -> list[int]:
@@ -104,13 +104,21 @@ def pipeline_layer_split(layers: int, pipeline: int) -> list[int]:
 
 
 def pipeline_stages(model: ModelSpec, pipeline: int) -> list[PipelineStage]:
-    """The stages, with sliding-window layers spread over them in proportion (they interleave), counted
-    cumulatively so the stages add up to the model."""
-    share = model.sliding_window_layers / model.layers
+    """The stages, with sliding-window, recurrent and other layers spread over them in proportion (they
+    interleave), counted cumulatively so the stages add up to the model."""
+
+    def share_of(count: int, start: int, layers: int) -> int:
+        share = count / model.layers
+        return floor((start + layers) * share + 0.5) - floor(start * share + 0.5)
+
+    other = model.layers - model.kv_layer_count - model.state_layers
     stages, start = [], 0
     for index, layers in enumerate(pipeline_layer_split(model.layers, pipeline)):
-        sliding = floor((start + layers) * share + 0.5) - floor(start * share + 0.5)
-        stages.append(PipelineStage(index, layers - sliding, sliding, index == 0, index == pipeline - 1))
+        sliding = share_of(model.sliding_window_layers, start, layers)
+        state = share_of(model.state_layers, start, layers)
+        rest = share_of(other, start, layers)
+        stages.append(PipelineStage(index, layers - sliding - state - rest, sliding, index == 0,
+                                    index == pipeline - 1, state, rest))
         start += layers
     return stages
 
@@ -156,14 +164,14 @@ def binding_stage(model: ModelSpec, *, usable: float, overhead: float, weights_p
     """
     whole = weights_per_rank
     vocab = vocab_matrix_bytes(model) / tensor
-    page = block_tokens * kv_bytes_per_token_per_layer(model, tensor)
     best: tuple[int, StageBudget] | None = None
     for stage in pipeline_stages(model, pipeline):
         weights = stage_weight_bytes(stage, model, whole, vocab)
         peak = activations if activations is not None else stage_activation_bytes(
             stage, model, batched_tokens, sequences, tensor, expert, version, sampler)
         budget = StageBudget(stage, weights, peak, usable - weights - peak - overhead)
-        blocks = blocks_that_fit(budget.available_kv, page, kv_groups(stage.full_layers, stage.sliding_layers, version))
+        layout = pool_layout(model, stage.kinds, tensor, block_tokens, version)
+        blocks = max(0, int(budget.available_kv // layout.page_bytes // layout.group_layers))
         if best is None or (blocks, budget.available_kv) < (best[0], best[1].available_kv):
             best = (blocks, budget)
     assert best is not None  # pipeline >= 1
@@ -177,9 +185,9 @@ class VllmReport:
     version: str
     max_num_batched_tokens: int
     max_num_seqs: int
-    block_tokens: int
+    block_tokens: int  # the attention block (grown to hold a recurrent state where a hybrid has one)
     page_bytes: float  # one block of one layer
-    groups: int  # KV cache groups (1 unless sliding-window layers get their own)
+    groups: int  # KV cache groups (1 unless sliding-window or state layers get their own)
     group_layers: int
     cuda_graph_charged: float  # bytes taken from the KV budget for CUDA graphs (v0.21+)
     available_kv: float  # "Available KV cache memory", bytes
@@ -188,6 +196,7 @@ class VllmReport:
     max_model_len: int
     max_concurrency: float  # "Maximum concurrency for max_model_len tokens per request: X.XXx"
     blocks_per_request: int
+    request_block_tokens: int  # the block the deployment asked for (the profile's, else the platform's)
 
     @property
     def kv_cache_size_line(self) -> str:
@@ -206,20 +215,8 @@ class VllmReport:
         """The same deployment's lines for another available KV memory (a logged one, say)."""
         return vllm_report(model, available_kv=available_kv, tensor=tensor, stage=stage,
                            max_model_len=self.max_model_len, batched_tokens=self.max_num_batched_tokens,
-                           sequences=self.max_num_seqs, block_tokens=self.block_tokens,
+                           sequences=self.max_num_seqs, block_tokens=self.request_block_tokens,
                            cuda_graph_charged=self.cuda_graph_charged, version=self.version)
-
-
-def blocks_per_request(full_groups: int, sliding_groups: int, max_model_len: int, window: int | None,
-                       batched_tokens: int, block: int) -> int:
-    """Blocks one request may hold at max_model_len (kv_cache_interface.py ``max_memory_usage_bytes``):
-    a full-attention group cdiv(L, block); a sliding group cdiv(min(window - 1 + batched tokens, L),
-    block) + 1, the +1 for a window that does not start on a block boundary."""
-    full = full_groups * ceil(max_model_len / block)
-    if not sliding_groups or window is None:
-        return full
-    held = min(window - 1 + batched_tokens, max_model_len)
-    return full + sliding_groups * (ceil(held / block) + 1)
 
 
 def vllm_report(model: ModelSpec, *, available_kv: float, tensor: int, stage: PipelineStage, max_model_len: int,
@@ -231,13 +228,11 @@ def vllm_report(model: ModelSpec, *, available_kv: float, tensor: int, stage: Pi
     blocks * block size (to v0.9), blocks // groups * block size (to v0.19), int(concurrency *
     max_model_len) after. Concurrency: tokens / max_model_len (to v0.8), then blocks / blocks per request.
     """
-    block = block_tokens
-    page = block * kv_bytes_per_token_per_layer(model, tensor)
-    layout = kv_groups(stage.full_layers, stage.sliding_layers, version)
-    num_blocks = blocks_that_fit(available_kv, page, layout)
+    layout = pool_layout(model, stage.kinds, tensor, block_tokens, version)
+    block, page = layout.block_tokens, layout.page_bytes
+    num_blocks = max(0, int(available_kv // page // layout.group_layers)) if page > 0 else 0
     at = version_tuple(version)
-    per_request = blocks_per_request(layout.full_groups, layout.sliding_groups, max_model_len, model.sliding_window,
-                                     batched_tokens, block)
+    per_request = blocks_per_request(model, layout, max_model_len, batched_tokens, version)
     if at < WINDOW_AWARE_CONCURRENCY_FROM:
         tokens = num_blocks * block
         concurrency = tokens / max_model_len
@@ -251,5 +246,5 @@ def vllm_report(model: ModelSpec, *, available_kv: float, tensor: int, stage: Pi
                       block_tokens=block, page_bytes=page, groups=layout.groups, group_layers=layout.group_layers,
                       cuda_graph_charged=cuda_graph_charged, available_kv=available_kv, num_blocks=num_blocks,
                       kv_cache_tokens=tokens, max_model_len=max_model_len, max_concurrency=concurrency,
-                      blocks_per_request=per_request)
+                      blocks_per_request=per_request, request_block_tokens=block_tokens)
 

@@ -25,6 +25,7 @@ ACTIVATION_FLOOR_GIB = 0.5
 OVERHEAD_SINGLE_GPU_GIB = 0.15
 OVERHEAD_MULTI_GPU_NON_TORCH_GIB = 0.6
 OVERHEAD_NCCL_BYTES = 0.4e9
+FP8_DS_MLA_BYTES = 656  # vLLM kv_cache_interface.py MLAAttentionSpec, cache dtype "fp8_ds_mla" (DeepSeek-V3.2)
 UNQUANTIZED_BYTES = 2.0  # bf16/fp16: what quantized checkpoints keep their embeddings and output head in
 
 
@@ -72,11 +73,23 @@ def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int
     """
     weight_bytes = weight_bytes_per_parameter(model)
     dense, experts = expert_params_split(model)
-    dense_bytes = dense * weight_bytes + unquantized_extra_bytes(model)
+    dense_bytes = dense * weight_bytes + unquantized_extra_bytes(model) + held_extra_bytes(model)
     if model.is_moe and model.expert_params_b is None:
         gpus = tensor * pipeline * data
         return dense_bytes / gpus, experts * weight_bytes / gpus
     return dense_bytes / (tensor * pipeline), experts * weight_bytes / (max(expert, tensor) * pipeline)
+
+
+def held_extra_bytes(model: ModelSpec) -> float:
+    """Weights held beside the planned language model: the vision tower (vLLM loads it unless run with
+    --language-model-only; quantized checkpoints keep it at 16 bits) and the MTP layers when
+    ``mtp_on_gpu`` (vLLM loads them only for MTP speculative decoding), at the weights' bytes. An exact
+    checkpoint size already holds both."""
+    if model.uses_checkpoint_bytes:
+        return 0.0
+    vision_bytes = max(UNQUANTIZED_BYTES, bytes_per_value(model.weight_dtype))
+    mtp = (model.mtp_params_b or 0.0) * 1e9 * weight_bytes_per_parameter(model) if model.mtp_on_gpu else 0.0
+    return (model.vision_params_b or 0.0) * 1e9 * vision_bytes + mtp
 
 
 def keeps_16_bit_params(model: ModelSpec) -> bool:
@@ -126,16 +139,47 @@ def kv_heads_per_gpu(kv_heads: int, tensor: int) -> int:
     return max(1, ceil(kv_heads / tensor))
 
 
-def kv_bytes_per_token_per_layer(model: ModelSpec, tensor: int) -> float:
-    """KV bytes one layer stores per token on one GPU (physics.md, "KV cache bytes per token").
+def indexer_bytes_per_token(model: ModelSpec) -> float:
+    """Sparse-attention indexer key cache per token per layer (DeepSeek-V3.2, GLM-5): index_head_dim fp8
+    values plus one fp32 scale per 128, whatever the KV dtype (vllm-project/vllm,
+    vllm/model_executor/models/deepseek_v2.py ``Indexer``: head_dim + head_dim // 128 * 4 bytes)."""
+    dim = model.indexer_head_dim
+    return float(dim + dim // 128 * 4) if dim else 0.0
 
-    GQA/MHA/MQA: 2 * kv_heads_per_gpu * head_dim * kv_bytes. MLA: (kv_lora_rank + qk_rope_head_dim)
-    * kv_bytes, no factor 2 and not divided by TP: every rank holds the whole latent.
+
+def kv_bytes_per_token_per_layer(model: ModelSpec, tensor: int) -> float:
+    """KV bytes one layer stores per token on one GPU (physics.md, "KV cache bytes per token"), for the
+    layers that use the model's own KV layout (every layer, or the local ones when full layers differ).
+
+    GQA/MHA/MQA: kv_heads_per_gpu * (head_dim + v head dim) * kv_bytes, i.e. 2 * heads * head_dim when K
+    and V are alike (vLLM FullAttentionSpec: head_size + head_size_v). MLA: (kv_lora_rank +
+    qk_rope_head_dim) * kv_bytes, no factor 2 and not divided by TP: every rank holds the whole latent;
+    with an fp8 cache and a DSA indexer vLLM stores 656 bytes ("fp8_ds_mla", kv_cache_interface.py
+    ``MLAAttentionSpec``). Plus the indexer's key cache where there is one.
     """
     kv_bytes = bytes_per_value(model.kv_dtype)
     if model.attention == "mla":
-        return sum(model.mla_dims) * kv_bytes
-    return 2 * kv_heads_per_gpu(model.kv_heads_or_default, tensor) * model.head_dim_or_default * kv_bytes
+        if model.indexer_head_dim and kv_bytes == 1:
+            return FP8_DS_MLA_BYTES + indexer_bytes_per_token(model)
+        return sum(model.mla_dims) * kv_bytes + indexer_bytes_per_token(model)
+    head = model.head_dim_or_default
+    value = model.v_head_dim or head
+    return kv_heads_per_gpu(model.kv_heads_or_default, tensor) * (head + value) * kv_bytes
+
+
+def full_kv_bytes_per_token_per_layer(model: ModelSpec, tensor: int) -> float:
+    """KV bytes per token of one full-attention layer: their own heads and head size where the model
+    states them (Gemma 4's global layers: 4 KV heads of 512; vLLM stores V even where K = V)."""
+    if model.attention == "mla" or (model.global_kv_heads is None and model.global_head_dim is None):
+        return kv_bytes_per_token_per_layer(model, tensor)
+    heads = kv_heads_per_gpu(model.global_kv_heads_or_default, tensor)
+    return 2 * heads * model.global_head_dim_or_default * bytes_per_value(model.kv_dtype)
+
+
+def state_bytes_per_sequence(model: ModelSpec, tensor: int, pipeline: int) -> float:
+    """Recurrent state one sequence holds on one GPU of the busiest stage: its linear-attention / Mamba
+    layers' state, split over TP ranks as vLLM splits heads and conv channels (mamba_utils.py)."""
+    return layers_per_gpu(model.state_layers, pipeline) * model.state_bytes_per_layer / tensor
 
 
 def layers_per_gpu(layers: int, pipeline: int) -> int:
@@ -144,10 +188,10 @@ def layers_per_gpu(layers: int, pipeline: int) -> int:
 
 
 def kv_bytes_per_token_split(model: ModelSpec, tensor: int, pipeline: int) -> tuple[float, float]:
-    """(full-attention, sliding-window) KV bytes per token on one GPU."""
-    per_layer = kv_bytes_per_token_per_layer(model, tensor)
-    full = layers_per_gpu(model.full_attention_layers, pipeline) * per_layer
-    sliding = layers_per_gpu(model.sliding_window_layers, pipeline) * per_layer
+    """(full-attention, sliding-window) KV bytes per token on one GPU: only the layers that keep a KV
+    cache count (a hybrid's linear-attention and Mamba layers keep a fixed state instead)."""
+    full = layers_per_gpu(model.full_attention_layers, pipeline) * full_kv_bytes_per_token_per_layer(model, tensor)
+    sliding = layers_per_gpu(model.sliding_window_layers, pipeline) * kv_bytes_per_token_per_layer(model, tensor)
     return full, sliding
 
 

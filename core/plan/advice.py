@@ -125,6 +125,9 @@ def _configuration(profile: Profile, result: Plan) -> list[str]:
         if wanted != path and wanted not in ("fp32",) and precision is not Precision.int4:
             messages.append(f"{gpu.name} has no {wanted} tensor-core path: {precision.value} {role} math runs at "
                             f"{path} (memory still shrinks)")
+    if model.unmodelled:
+        messages.append(f"{model.name}: config fields not modelled, which can change its parameters, KV cache or "
+                        f"state: {', '.join(model.unmodelled)}")
     if work.prompt_tokens + work.output_tokens > work.max_context_tokens:
         messages.append(f"prompt + output ({work.prompt_tokens + work.output_tokens:,} tokens) exceed "
                         f"max_context_tokens ({work.max_context_tokens:,})")
@@ -146,6 +149,14 @@ def _notes(profile: Profile, result: Plan) -> list[str]:
     if profile.model.is_moe and profile.model.expert_params_b is None:
         notes.append("no expert_params_b given: weights assumed spread evenly over the replica's GPUs and the "
                      "expert share derived from active/total parameters and experts_per_token/experts")
+    if result.kv.state_bytes_per_sequence:
+        model = profile.model
+        state_mib = result.kv.state_bytes_per_sequence / 2**20
+        notes.append(f"{model.state_layers} linear-attention/Mamba layers keep {state_mib:,.1f} MiB of state per "
+                     f"sequence per GPU whatever its length; KV only on the {model.kv_layer_count} attention layers")
+    if profile.model.mtp_params_b and not profile.model.mtp_on_gpu:
+        notes.append(f"{profile.model.mtp_params_b:.2f}B MTP parameters not held (vLLM loads them only for MTP "
+                     f"speculative decoding; set model.mtp_on_gpu = true to plan it)")
     if profile.parallelism.tensor > 1 and not profile.hardware.interconnect_gb_s:
         notes.append("interconnect bandwidth unknown: tensor-parallel all-reduce time counted as zero")
     if profile.engine.mbu == 1.0 and profile.engine.mfu == 1.0:

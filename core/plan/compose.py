@@ -43,6 +43,7 @@ from ..physics.memory import (
     kv_bytes_per_token_split,
     sequence_kv_bytes,
     sequence_kv_bytes_read,
+    state_bytes_per_sequence,
 )
 from ..physics.prefill import (
     attention_flops_per_token_prefill,
@@ -74,8 +75,9 @@ class _Kv:
     window: int | None
     sequence_avg: float
     sequence_max: float
-    sequence_read: float  # KV bytes one average sequence reads per decode step
+    sequence_read: float  # KV bytes one average sequence reads per decode step (+ its state, read and written)
     report: VllmReport | None
+    state: float = 0.0  # recurrent state one sequence holds on one GPU
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +138,15 @@ def _kv(profile: Profile, memory: MemoryStage) -> _Kv:
                              max_model_len=work.max_context_tokens, batched_tokens=memory.batched_tokens,
                              sequences=memory.sequences, block_tokens=memory.block_tokens,
                              cuda_graph_charged=memory.cuda_graphs, version=engine.version)
-    return _Kv(full_per_token=full, sliding_per_token=sliding, window=window,
-               sequence_avg=sequence_kv_bytes(full, sliding, work.avg_context_tokens, window, memory.block_tokens),
-               sequence_max=sequence_kv_bytes(full, sliding, work.max_context_tokens, window, memory.block_tokens),
-               sequence_read=sequence_kv_bytes_read(full, sliding, work.avg_context_tokens, window), report=report)
+    state = state_bytes_per_sequence(model, par.tensor, par.pipeline)
+    # A sequence holds its KV and its state; a decode step reads its KV and reads and rewrites its state.
+    return _Kv(full_per_token=full, sliding_per_token=sliding, window=window, state=state,
+               sequence_avg=sequence_kv_bytes(full, sliding, work.avg_context_tokens, window, memory.block_tokens)
+               + state,
+               sequence_max=sequence_kv_bytes(full, sliding, work.max_context_tokens, window, memory.block_tokens)
+               + state,
+               sequence_read=sequence_kv_bytes_read(full, sliding, work.avg_context_tokens, window) + 2 * state,
+               report=report)
 
 
 def _decode(profile: Profile, memory: MemoryStage, kv: _Kv) -> _Decode:
@@ -251,6 +258,14 @@ def _cost(profile: Profile, users_served: int, aggregate_tokens_per_s: float) ->
                                        cost.power_price_kwh))
 
 
+def _tokens_capacity(memory: MemoryStage, kv: _Kv) -> int:
+    """Tokens the pool holds: budget / KV bytes per token, less the state of the full-length sequences
+    that fit where the model keeps a recurrent state."""
+    per_token = kv.full_per_token + kv.sliding_per_token
+    held = sequences_that_fit(memory.budget, kv.sequence_max) * kv.state
+    return kv_tokens_capacity(memory.budget - held, per_token)
+
+
 def plan(profile: Profile) -> Plan:
     """Plan one profile (physics.md end to end). Never raises for a valid profile."""
     memory = memory_stage(profile)
@@ -260,14 +275,14 @@ def plan(profile: Profile) -> Plan:
     decode_figures, roofline = _decode_figures(profile, memory, kv, decode, capacity)
     result = Plan(
         gpus=profile.parallelism.gpus,
-        memory=memory_figures(profile, memory, capacity, kv.sequence_avg, kv.sequence_max),
+        memory=memory_figures(profile, memory, capacity, kv.sequence_avg, kv.sequence_max, kv.state),
         kv=KvFigures(bytes_per_token=kv.full_per_token + kv.sliding_per_token, block_tokens=memory.block_tokens,
-                     tokens_capacity=(kv.report.kv_cache_tokens if kv.report else
-                                      kv_tokens_capacity(memory.budget, kv.full_per_token + kv.sliding_per_token)),
+                     tokens_capacity=kv.report.kv_cache_tokens if kv.report else _tokens_capacity(memory, kv),
                      bytes_per_sequence_avg_context=kv.sequence_avg, bytes_per_sequence_max_context=kv.sequence_max,
-                     longest_context_that_fits=longest_context_that_fits(
-                         kv.report.available_kv if kv.report else memory.budget, kv.full_per_token,
-                         kv.sliding_per_token, kv.window, memory.block_tokens)),
+                     longest_context_that_fits=longest_context_that_fits(  # a hybrid's state comes off first
+                         (kv.report.available_kv if kv.report else memory.budget) - kv.state, kv.full_per_token,
+                         kv.sliding_per_token, kv.window, memory.block_tokens),
+                     state_bytes_per_sequence=kv.state),
         capacity=capacity,
         decode=decode_figures,
         roofline=roofline,

@@ -17,6 +17,7 @@ from ..engines.vllm import (
     loaded_expert_bytes,
     non_torch_bytes,
 )
+from ..engines.vllm_hybrid import attention_block_with_state
 from ..engines.vllm_pool import PipelineStage, binding_stage, block_tokens_for
 from ..physics.memory import (
     default_activation_bytes,
@@ -107,6 +108,7 @@ def memory_stage(profile: Profile) -> MemoryStage:
                                 batched_tokens=batched_tokens, sequences=sequences, version=engine.version,
                                 block_tokens=block, sampler=engine.sampler, activations=pinned)
         stage, weights, activations = binding.stage, binding.weights, binding.activations
+        block = attention_block_with_state(model, par.tensor, block)  # a hybrid's state grows vLLM's block
         activations_source = "profile" if pinned is not None else _profile_run_source(
             engine.version, engine.sampler, stage, par.pipeline, batched_tokens, sequences)
     else:
@@ -123,18 +125,20 @@ def memory_stage(profile: Profile) -> MemoryStage:
 
 
 def memory_figures(profile: Profile, memory: MemoryStage, capacity: CapacityFigures, sequence_avg: float,
-                   sequence_max: float) -> MemoryFigures:
-    """The memory bar's segments, and the remedies when the model does not fit."""
+                   sequence_max: float, state: float = 0.0) -> MemoryFigures:
+    """The memory bar's segments, and the remedies when the model does not fit. ``sequence_avg`` is one
+    sequence's KV and state, ``state`` its state alone (a hybrid's linear / Mamba layers)."""
     total, fits = profile.hardware.memory_bytes, memory.budget > 0
-    in_use = capacity.users_served * profile.workload.duty_cycle / capacity.kv_groups * sequence_avg
-    kv_used = min(max(memory.budget, 0.0), in_use) if fits else 0.0
+    sequences = capacity.users_served * profile.workload.duty_cycle / capacity.kv_groups
+    kv_used = min(max(memory.budget, 0.0), sequences * sequence_avg) if fits else 0.0
+    state_used = kv_used * state / sequence_avg if sequence_avg > 0 else 0.0
     fixed = memory.activations + memory.overhead
     shape = None if fits else advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max)
     return MemoryFigures(
         per_gpu=MemoryPerGpu(total=total, reserved=total - memory.usable, usable=memory.usable, weights=memory.weights,
                              activations=memory.activations, overhead=memory.overhead, kv_budget=memory.budget,
                              kv_used=kv_used, free=max(memory.budget, 0.0) - kv_used,
-                             shortfall=max(0.0, -memory.budget)),
+                             shortfall=max(0.0, -memory.budget), state_used=state_used),
         fits=fits, activations_source=memory.activations_source, overhead_source=memory.overhead_source,
         gpus_needed_per_replica=shape.gpus * profile.parallelism.data if shape else None,
         tensor_needed=shape.tensor if shape else None, pipeline_needed=shape.pipeline if shape else None,

@@ -26,6 +26,7 @@ class MemoryPerGpu:
     kv_used: float
     free: float
     shortfall: float  # weights + activations + overhead beyond usable; 0 when the model fits
+    state_used: float = 0.0  # the part of kv_used that is recurrent state (hybrid models): fixed per sequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +46,10 @@ class KvFigures:
     bytes_per_token: float
     tokens_capacity: int
     block_tokens: int  # the paged-attention block in use (the profile's, else the engine's default)
-    bytes_per_sequence_avg_context: float
+    bytes_per_sequence_avg_context: float  # KV plus recurrent state
     bytes_per_sequence_max_context: float
     longest_context_that_fits: int  # tokens: the longest request one GPU's KV budget holds (0 if none)
+    state_bytes_per_sequence: float = 0.0  # recurrent state of a hybrid's linear / Mamba layers, any context
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ Every refusal names the file and the field.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,11 @@ from pydantic import ValidationError
 from ..errors import ProfileError, describe_validation_error
 from ..specs.precisions import Precision, bytes_per_value
 from ..specs.specs import ModelSpec
-from .param_count import ParameterCount, count_parameters
+from .extras import mtp_parameters, vision_parameters
+from .layer_plan import UnmodelledArchitecture, layer_plan
+from .layer_summary import PlanSummary, summarize
+from .param_count import ParameterCount, count_parameters, experts_of
+from .unmodelled import size_mismatch, unmodelled_fields
 
 MAX_CONFIG_BYTES = 5_000_000
 REQUIRED = ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
@@ -66,27 +71,14 @@ def _optional_int(config: dict[str, Any], key: str, file: Path) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > 10**8:
-        raise ProfileError(f"{file}: {key} must be a whole number from 1 to 100,000,000 (got {value!r})")
+        raise ProfileError(f"{file}: {key} must be a whole number from 1 to 100,000,000 (got {_shown(value)})")
     return value
 
 
-def sliding_layers(config: dict[str, Any], layers: int) -> tuple[int | None, int]:
-    """(window, how many layers use it): layer_types, sliding_window_pattern, or a window on every layer."""
-    window = config.get("sliding_window")
-    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
-        return None, 0
-    if isinstance(config.get("layer_types"), list):
-        return window, sum(1 for kind in config["layer_types"][:layers] if "sliding" in str(kind))
-    pattern = config.get("sliding_window_pattern")
-    if isinstance(pattern, int) and pattern > 1:  # Gemma 3: every pattern-th layer is global
-        return window, layers - layers // pattern
-    if config.get("model_type") == "gemma2":  # alternating local/global
-        return window, layers - layers // 2
-    if config.get("use_sliding_window") is False:  # Qwen2/3 carry a window they do not use
-        return None, 0
-    if window >= (config.get("max_position_embeddings") or 0) > 0:
-        return None, 0  # a window as long as the context is no window
-    return window, layers
+def _shown(value: Any) -> str:
+    """A bounded excerpt of a bad value for a message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def weight_precision(config: dict[str, Any]) -> str:
@@ -138,38 +130,42 @@ def default_name(config: dict[str, Any], file: Path) -> str:
     return file.stem if file.stem != "config" else (file.parent.name or "imported model")
 
 
-def model_from_config(path: str | Path, name: str | None = None,
-                      overrides: dict[str, Any] | None = None) -> tuple[dict[str, Any], ParameterCount]:
-    """A validated [model] section (plain data) and the parameter breakdown behind it. ``overrides``
-    replaces top-level config keys (a copy that lost its ``quantization_config``, say)."""
-    file = config_path(path)
-    c = {**read_config(path), **(overrides or {})}
-    hidden, layers, heads, _ = (_required_int(c, key, file) for key in REQUIRED)
-    kv_heads = _optional_int(c, "num_key_value_heads", file) or (1 if c.get("multi_query") else heads)
-    head_dim = _optional_int(c, "head_dim", file) or hidden // heads
-    experts = (c.get("num_local_experts") or c.get("n_routed_experts") or c.get("num_experts") or 0)
-    per_token = (c.get("num_experts_per_tok") or c.get("experts_per_token") or 0) if experts else 0
-    if experts and not c.get("moe_intermediate_size") and not c.get("intermediate_size"):
-        raise ProfileError(f"{file}: an MoE config needs moe_intermediate_size or intermediate_size")
-    if not experts:
-        _required_int(c, "intermediate_size", file)
-    tied = c.get("tie_word_embeddings", c.get("model_type") in TIED_BY_DEFAULT)
-    try:
-        count = count_parameters(c, heads, kv_heads, head_dim, experts, per_token, bool(tied))
-    except (KeyError, TypeError, ValueError) as error:
-        raise ProfileError(f"{file}: cannot count parameters ({type(error).__name__}: {error})") from None
-    window, sliding = sliding_layers(c, layers)
+def _check_shapes(c: dict[str, Any], file: Path) -> None:
+    """Refuse, naming the key, the shapes the counting below cannot read (hostile or broken configs)."""
+    quant = c.get("quantization_config")
+    if quant is not None and not isinstance(quant, dict):
+        raise ProfileError(f"{file}: quantization_config must be a JSON object, got {type(quant).__name__}")
+    quant = quant or {}
+    groups = quant.get("config_groups")
+    if groups is not None and not (isinstance(groups, dict) and all(isinstance(g, dict) for g in groups.values())):
+        raise ProfileError(f"{file}: quantization_config.config_groups must map names to objects")
+    for group in (groups or {}).values():
+        if not isinstance(group.get("weights") or {}, dict):
+            raise ProfileError(f"{file}: quantization_config.config_groups.*.weights must be an object")
+    for key in ("ignore", "modules_to_not_convert"):
+        names = quant.get(key)
+        if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            raise ProfileError(f"{file}: quantization_config.{key} must be a list of module names")
+    for key in ("max_position_embeddings", "intermediate_size", "moe_intermediate_size", "num_key_value_heads",
+                "head_dim", "sliding_window", "attention_chunk_size"):
+        _optional_int(c, key, file)
+
+
+def _section(c: dict[str, Any], file: Path, name: str | None, count: ParameterCount,
+             summary: PlanSummary) -> dict[str, Any]:
+    """The [model] section (plain data) from the config and its count."""
+    hidden, heads = c["hidden_size"], c["num_attention_heads"]
     weights = weight_precision(c)
     model: dict[str, Any] = {
         "name": name or default_name(c, file),
         "source": f"imported from {file}",
         "params_b": count.total / 1e9,
         "active_params_b": count.active / 1e9,
-        "layers": layers,
+        "layers": summary.layers,
         "hidden_size": hidden,
         "attention_heads": heads,
-        "kv_heads": kv_heads,
-        "head_dim": head_dim,
+        "kv_heads": summary.kv_heads,
+        "head_dim": summary.head_dim,
         "attention": "mla" if c.get("kv_lora_rank") else "gqa",
         "weight_dtype": weights,
         "kv_dtype": "fp16" if c.get("torch_dtype") == "float16" else "bf16",
@@ -179,15 +175,67 @@ def model_from_config(path: str | Path, name: str | None = None,
                 "qk_rope_head_dim": c.get("qk_rope_head_dim"), "qk_nope_head_dim": c.get("qk_nope_head_dim"),
                 "v_head_dim": c.get("v_head_dim"), "q_lora_rank": c.get("q_lora_rank")}
     model.update({key: value for key, value in optional.items() if value is not None})
-    if sliding:
-        model.update(sliding_window=window, sliding_window_layers=sliding)
+    model.update(summary.hybrid_fields())
+    experts, per_token = experts_of(c)
     if experts:
         model.update(experts=experts, experts_per_token=per_token, expert_params_b=count.routed_experts / 1e9)
     unquantized = unquantized_parameters(c, count, weights)
     if unquantized is not None:
         model["unquantized_params_b"] = unquantized / 1e9
+    if count.mtp:
+        model["mtp_params_b"] = count.mtp / 1e9
+    if count.vision:
+        model["vision_params_b"] = count.vision / 1e9
     if count.notes:
-        model["notes"] = "; ".join(count.notes)
+        model["notes"] = "; ".join(count.notes)[:1200]
+    return model
+
+
+def model_from_config(path: str | Path, name: str | None = None,
+                      overrides: dict[str, Any] | None = None) -> tuple[dict[str, Any], ParameterCount]:
+    """A validated [model] section (plain data) and the parameter breakdown behind it. ``overrides``
+    replaces top-level config keys (a copy that lost its ``quantization_config``, say)."""
+    file = config_path(path)
+    c = {**read_config(path), **(overrides or {})}
+    blocks = c.get("layers_block_type") or c.get("hybrid_override_pattern")
+    if c.get("num_hidden_layers") is None and isinstance(blocks, list | str) and blocks:
+        c["num_hidden_layers"] = len(blocks)  # Nemotron 3 Ultra states only the block list
+    hidden, _, heads, _ = (_required_int(c, key, file) for key in REQUIRED)
+    _check_shapes(c, file)
+    kv_heads = _optional_int(c, "num_key_value_heads", file) or (1 if c.get("multi_query") else heads)
+    head_dim = (_optional_int(c, "head_dim", file) or _optional_int(c, "attention_head_dim", file)
+                or hidden // heads)
+    experts, _ = experts_of(c)
+    if experts and not c.get("moe_intermediate_size") and not c.get("intermediate_size") \
+            and not c.get("expert_intermediate_size"):
+        raise ProfileError(f"{file}: an MoE config needs moe_intermediate_size or intermediate_size")
+    tied = c.get("tie_word_embeddings", c.get("model_type") in TIED_BY_DEFAULT)
+    try:
+        plan = layer_plan(c, experts)
+        if any(layer.ffn == "dense" and not layer.ffn_width for layer in plan):
+            _required_int(c, "intermediate_size", file)
+        count = count_parameters(c, plan, heads, kv_heads, head_dim, bool(tied))
+        mtp, mtp_note = mtp_parameters(c, plan[-1], heads, kv_heads, head_dim)
+        vision, vision_note = vision_parameters(c, hidden)
+        summary = summarize(c, plan, kv_heads, head_dim)
+    except UnmodelledArchitecture as error:
+        raise ProfileError(f"{file}: cannot model this architecture: {error}") from None
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError) as error:
+        field = error.args[0] if isinstance(error, KeyError) and error.args else None
+        what = f"{field} is missing or malformed" if isinstance(field, str) else "a field has an unexpected shape"
+        raise ProfileError(f"{file}: cannot count the parameters of this {c.get('model_type') or 'model'} "
+                           f"config: {what}") from None
+    notes = [note for note in (mtp_note and f"{mtp_note}: {mtp / 1e9:.3f}B, not in the totals", vision_note)
+             if note]
+    count = replace(count, mtp=mtp, vision=vision, notes=tuple(notes) + summary.notes)
+    model = _section(c, file, name, count, summary)
+    unmodelled = unmodelled_fields(c) + ([] if vision or not c.get("vision_config") else ["vision_config"])
+    if unmodelled:
+        model["unmodelled"] = tuple(sorted(set(unmodelled)))[:64]
+    mismatch = size_mismatch(str(model["name"]) + " " + file.stem, count.total, count.active, count.embeddings,
+                             mtp + vision)
+    if mismatch:
+        model["notes"] = "; ".join(filter(None, [model.get("notes", ""), mismatch]))[:1200]
     try:
         ModelSpec.model_validate(model)
     except ValidationError as error:

@@ -128,6 +128,30 @@ class ModelSpec(FrozenModel):
     max_context_tokens: int | None = Field(default=None, ge=1, le=100_000_000)
     published_params_b: float | None = Field(default=None, gt=0, le=1e5)
     notes: str = Field(default="", max_length=1200)
+    # Hybrid and 2026 architectures (issue 13; docs/importing-models.md). All default to a plain stack.
+    kv_layers: int | None = Field(default=None, ge=0, le=10_000,
+                                  description="layers that keep a KV cache; unset: every layer")
+    state_layers: int = Field(default=0, ge=0, le=10_000,
+                              description="linear-attention / Mamba layers that keep a fixed state per sequence")
+    state_bytes_per_layer: int = Field(default=0, ge=0, le=10**12,
+                                       description="bytes of recurrent state one such layer keeps per sequence, TP 1")
+    local_attention: Literal["sliding", "chunked"] = Field(
+        default="sliding", description="how the windowed layers keep their KV: a sliding window or chunks (Llama 4)")
+    global_kv_heads: int | None = Field(default=None, ge=1, le=100_000,
+                                        description="full-attention layers' KV heads when unlike the others")
+    global_head_dim: int | None = Field(default=None, ge=1, le=100_000,
+                                        description="full-attention layers' head size when unlike the others")
+    indexer_head_dim: int | None = Field(default=None, ge=1, le=100_000,
+                                         description="sparse-attention indexer key size (DeepSeek-V3.2, GLM-5)")
+    mtp_params_b: float | None = Field(default=None, ge=0, le=1e5,
+                                       description="multi-token-prediction layers, billions; not in params_b")
+    mtp_on_gpu: bool = Field(default=False, description="hold the MTP layers too: vLLM loads them only for MTP "
+                                                        "speculative decoding (--speculative-config method=mtp)")
+    vision_params_b: float | None = Field(default=None, ge=0, le=1e5,
+                                          description="vision tower, billions; held on the GPU, not in params_b")
+    unmodelled: tuple[str, ...] = Field(default=(), max_length=64,
+                                        description="config fields that can change parameters, KV or state and "
+                                                    "were not modelled")
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelSpec:
@@ -154,6 +178,21 @@ class ModelSpec(FrozenModel):
                              f"the routed experts ({quantizable:g}B)")
         if self.expert_params_b is not None and not self.experts:
             raise ValueError("expert_params_b is set but experts is 0 (a dense model has no routed experts)")
+        return self._consistent_layers()
+
+    def _consistent_layers(self) -> ModelSpec:
+        """The layer kinds add up: KV layers and state layers within ``layers``, windows within KV layers."""
+        if self.kv_layers is not None and self.kv_layers + self.state_layers > self.layers:
+            raise ValueError(f"kv_layers ({self.kv_layers}) + state_layers ({self.state_layers}) cannot exceed "
+                             f"layers ({self.layers})")
+        if self.sliding_window_layers > self.kv_layer_count:
+            raise ValueError(f"sliding_window_layers ({self.sliding_window_layers}) cannot exceed the layers that "
+                             f"keep a KV cache ({self.kv_layer_count})")
+        if bool(self.state_layers) != bool(self.state_bytes_per_layer):
+            raise ValueError("state_layers and state_bytes_per_layer go together: both 0 or both set")
+        if self.global_kv_heads is not None and self.global_kv_heads > self.attention_heads:
+            raise ValueError(f"global_kv_heads ({self.global_kv_heads}) cannot exceed attention_heads "
+                             f"({self.attention_heads})")
         return self
 
     # Derived views, in base units. Properties, not stored fields, so a profile stays what the user wrote.
@@ -191,4 +230,17 @@ class ModelSpec(FrozenModel):
 
     @property
     def full_attention_layers(self) -> int:
-        return self.layers - self.sliding_window_layers
+        return self.kv_layer_count - self.sliding_window_layers
+
+    @property
+    def kv_layer_count(self) -> int:
+        """Layers that keep a KV cache: ``kv_layers``, else every layer not holding a recurrent state."""
+        return self.kv_layers if self.kv_layers is not None else self.layers - self.state_layers
+
+    @property
+    def global_kv_heads_or_default(self) -> int:
+        return self.global_kv_heads if self.global_kv_heads is not None else self.kv_heads_or_default
+
+    @property
+    def global_head_dim_or_default(self) -> int:
+        return self.global_head_dim if self.global_head_dim is not None else self.head_dim_or_default

@@ -204,3 +204,32 @@ def test_imported_section_plans_in_a_profile():
     model, _ = imported("gpt-oss-120b")
     result = plan(Profile.model_validate({"hardware": {"gpu": "h100-sxm"}, "model": model}))
     assert result.kv.bytes_per_token == 73_728  # 36 layers x 2 x 8 x 64 x 2 bytes
+
+
+# Total and active parameters of every config here as main counted them at 010f6f0, before the per-layer
+# importer (issue 13): the rewrite must not move them by one parameter.
+COUNTS_AT_010F6F0 = {
+    "deepseek-v2-lite": (15706484224, 2661150208),
+    "deepseek-v3": (671026419200, 37552297472),
+    "gemma-3-27b-it": (27009002240, 27009002240),
+    "gpt-oss-120b": (116829156672, 5711982912),
+    "gpt-oss-20b": (20914757184, 4187440704),
+    "llama-3.1-405b.partial": (405853388800, 405853388800),
+    "llama-3.1-70b": (70553706496, 70553706496),
+    "llama-3.1-8b": (8030261248, 8030261248),
+    "mistral-7b-v0.1": (7241732096, 7241732096),
+    "mixtral-8x7b": (46702792704, 12879925248),
+    "phi-3-mini-4k-instruct": (3821079552, 3821079552),
+    "qwen2.5-72b-instruct": (72706203648, 72706203648),
+    "qwen2.5-7b": (7615616512, 7615616512),
+    "qwen3-0.6b": (596049920, 596049920),
+    "qwen3-14b": (14768307200, 14768307200),
+    "qwen3-30b-a3b-base": (30532122624, 3353032704),
+    "qwen3-32b": (32762123264, 32762123264),
+}
+
+
+@pytest.mark.parametrize("stem", sorted(COUNTS_AT_010F6F0))
+def test_counts_of_the_earlier_configs_are_unchanged(stem):
+    _, count = imported(stem)
+    assert (count.total, count.active) == COUNTS_AT_010F6F0[stem]

@@ -13,7 +13,8 @@ Vision towers: Qwen3-VL / Qwen3.5 (patch embedding Conv3d with bias, learned pos
 blocks of LayerNorm + qkv/proj + MLP with biases, a patch merger and the deepstack mergers;
 transformers qwen3_vl/modeling_qwen3_vl.py) and Gemma 4 (patch projection, a 2 x positions x hidden
 position table, blocks of q/k/v/o + q/k norms + 4 norms + a gated MLP, a hidden -> text projection;
-transformers gemma4/modeling_gemma4.py). Other towers are not counted, and the import says so.
+transformers gemma4/modeling_gemma4.py) and Gemma 3's SigLIP. Other towers are not counted, and the import
+says so.
 """
 
 from __future__ import annotations
@@ -79,6 +80,18 @@ def _gemma4_vision(v: dict[str, Any], text_hidden: int) -> int:
             + v["num_hidden_layers"] * block + standardize + hidden * text_hidden)
 
 
+def _siglip_vision(v: dict[str, Any], text_hidden: int) -> int:
+    """SigLIP (transformers siglip/modeling_siglip.py) as Gemma 3 uses it: a patch Conv2d with bias, one
+    position embedding per patch, blocks of two LayerNorms + q/k/v/out with biases + fc1/fc2 with biases,
+    a post LayerNorm; Gemma 3's projector (gemma3/modeling_gemma3.py): a vision -> text matrix and an
+    RMSNorm over the vision width."""
+    hidden, width = v["hidden_size"], v["intermediate_size"]
+    patches = (v["image_size"] // v["patch_size"]) ** 2
+    block = 4 * hidden + 4 * hidden * hidden + 4 * hidden + 2 * hidden * width + width + hidden
+    embed = v.get("num_channels", 3) * v["patch_size"] ** 2 * hidden + hidden + patches * hidden
+    return embed + v["num_hidden_layers"] * block + 2 * hidden + hidden * text_hidden + hidden
+
+
 def vision_parameters(config: dict[str, Any], text_hidden: int) -> tuple[int, str]:
     """(parameters, note) of the vision tower; (0, note) when the tower is one this does not count."""
     vision = config.get("vision_config")
@@ -90,6 +103,9 @@ def vision_parameters(config: dict[str, Any], text_hidden: int) -> tuple[int, st
             return _qwen_vision(vision), "vision tower (Qwen3-VL layout)"
         if family == "gemma4" or vision.get("model_type") == "gemma4_vision":
             return _gemma4_vision(vision, text_hidden), "vision tower (Gemma 4 layout)"
+        if family in ("gemma3", "gemma3_text") and vision.get("model_type") == "siglip_vision_model" \
+                and not vision.get("vision_use_head"):
+            return _siglip_vision(vision, text_hidden), "vision tower (SigLIP, Gemma 3 projector)"
     except (KeyError, TypeError):
         return 0, "vision tower present but its config lacks a field napkinmath needs: not counted"
     return 0, f"vision tower ({vision.get('model_type', 'unknown')}) present: not counted"

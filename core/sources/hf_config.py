@@ -47,7 +47,11 @@ def read_config(path: str | Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ProfileError(f"{file}: no such file (give a config.json or a folder holding one)") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ProfileError(f"{file}: not a JSON file ({error})") from None
+        raise ProfileError(f"{file}: not a JSON file ({str(error)[:120]})") from None
+    except RecursionError:
+        raise ProfileError(f"{file}: JSON nested too deeply to be a config.json") from None
+    except ValueError:  # int() refuses integers of more than 4,300 digits
+        raise ProfileError(f"{file}: a number in it is too long to be a config value") from None
     except OSError as error:
         raise ProfileError(f"{file}: cannot read it ({error.strerror or error})") from None
     if not isinstance(data, dict):

@@ -28,9 +28,10 @@ Ffn = Literal["dense", "moe", "none"]
 # Families whose every layer is described some other way than the dialects above, with the field that
 # says so; their parameters or their cache would be wrong, so the import refuses them.
 REFUSED = {
-    "deepseek_v4": ("compress_ratios", "compressed sparse attention (CSA/HCA) and hyper-connections (hc_mult)"),
-    "kimi_linear": ("linear_attn_config", "Kimi Delta Attention layers"),
-    "minimax_m3": ("sparse_attention_config", "MiniMax sparse attention"),
+    "deepseek_v4": ("DeepSeek-V4", "compress_ratios and hc_mult",
+                    "compressed sparse attention (CSA/HCA) and hyper-connections"),
+    "kimi_linear": ("Kimi Linear", "linear_attn_config", "Kimi Delta Attention layers"),
+    "minimax_m3": ("MiniMax-M3", "sparse_attention_config", "MiniMax sparse attention"),
 }
 
 
@@ -124,9 +125,6 @@ def _mixers(c: dict[str, Any], count: int) -> list[tuple[Mixer, bool]]:
             interval = c.get("no_rope_layer_interval") or 4
             rope = [int((i + 1) % interval != 0) for i in range(count)]
         return [("attention", bool(flag)) for flag in rope[:count]]
-    window = c.get("sliding_window")
-    if isinstance(window, int) and not isinstance(window, bool) and window > 0:
-        return [("attention", flag) for flag in _sliding_flags(c, count, window)]
     interval = c.get("full_attention_interval")
     if isinstance(interval, int) and interval > 0 and c.get("linear_num_value_heads"):
         return [("attention", False) if (i + 1) % interval == 0 else ("linear", False) for i in range(count)]
@@ -139,6 +137,9 @@ def _mixers(c: dict[str, Any], count: int) -> list[tuple[Mixer, bool]]:
             raise UnmodelledArchitecture(f"attn_type_list has lightning (linear) attention layers "
                                          f"({c.get('model_type')}): not modelled")
         return [("attention", False)] * count
+    window = c.get("sliding_window")
+    if isinstance(window, int) and not isinstance(window, bool) and window > 0:
+        return [("attention", flag) for flag in _sliding_flags(c, count, window)]
     return [("attention", False)] * count
 
 
@@ -183,9 +184,9 @@ def layer_plan(c: dict[str, Any], experts: int) -> list[Layer]:
     """One ``Layer`` per decoder layer (Nemotron-H: per block)."""
     family = str(c.get("model_type") or "")
     if family in REFUSED:
-        field, what = REFUSED[family]
-        raise UnmodelledArchitecture(f"{family}: {what} ({field}) is not modelled; its parameters and "
-                                     "KV cache would be wrong")
+        name, fields, what = REFUSED[family]
+        raise UnmodelledArchitecture(f"{name} ({family}): {fields} ({what}) are not modelled, so its parameters "
+                                     "and KV cache would be wrong")
     blocks = _pattern_layers(c)
     if blocks is not None:
         return blocks

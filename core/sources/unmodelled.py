@@ -56,7 +56,8 @@ def unmodelled_fields(merged: dict[str, Any]) -> list[str]:
     and that the import does not model, sorted; `vision_config` is reported by extras when not counted."""
     seen: list[str] = []
     for key, value in merged.items():
-        if RISKY.search(key) and key not in MODELLED and key not in HARMLESS and _active(value):
+        if (RISKY.search(key) and not key.startswith("rope") and key not in MODELLED and key not in HARMLESS
+                and _active(value)):
             seen.append(key)
     quant = merged.get("quantization_config")
     if isinstance(quant, dict) and _active(quant.get("kv_cache_scheme")):

@@ -7,7 +7,7 @@ import json
 from math import ceil
 
 import pytest
-from independent_counts import COUNTERS, CONFIGS, count, load
+from independent_counts import CONFIGS, COUNTERS, count, load
 
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.physics.memory import kv_bytes_per_token_split, state_bytes_per_sequence

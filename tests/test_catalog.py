@@ -67,3 +67,36 @@ def test_sliding_window_presets():
     catalog = model_catalog()
     assert (catalog["gemma-3-27b"].sliding_window, catalog["gemma-3-27b"].sliding_window_layers) == (1024, 52)
     assert (catalog["gpt-oss-120b"].sliding_window, catalog["gpt-oss-120b"].sliding_window_layers) == (128, 18)
+
+
+MODELS_2026 = {"qwen3.5-27b", "qwen3.5-35b-a3b", "qwen3.6-35b-a3b", "qwen3.5-122b-a10b", "nemotron-3-nano-30b-a3b",
+               "nemotron-3-super-120b-a12b", "llama-4-scout", "llama-4-maverick", "gemma-4-31b", "glm-5",
+               "minimax-m2.5", "kimi-k2.5", "deepseek-v3.2"}
+
+
+@pytest.mark.parametrize("model_id", sorted(MODELS_2026))
+def test_2026_presets_have_sources_hub_repos_and_counts_near_the_published(model_id):
+    from napkinmath.core.specs.catalog import model_hub_repos
+
+    spec = model_catalog()[model_id]
+    assert spec.source and model_id in model_hub_repos()
+    assert spec.params_b == pytest.approx(spec.published_params_b, rel=0.05)
+
+
+def test_2026_hybrid_presets_keep_kv_on_attention_layers_only():
+    catalog = model_catalog()
+    qwen = catalog["qwen3.5-27b"]
+    assert sum(kv_bytes_per_token_split(qwen, 1, 1)) == 16 * 2 * 4 * 256 * 2
+    assert qwen.state_layers == 48 and qwen.state_bytes_per_layer == 3_207_168
+    nano = catalog["nemotron-3-nano-30b-a3b"]
+    assert sum(kv_bytes_per_token_split(nano, 1, 1)) == 6 * 2 * 2 * 128 * 2 and nano.state_layers == 23
+
+
+def test_blackwell_ultra_gpus_beside_gb200():
+    catalog = gpu_catalog()
+    assert {"gb200", "b300", "gb300"} <= set(catalog)
+    assert catalog["b300"].memory_gib == pytest.approx(275040 / 1024, abs=1e-3)
+    assert catalog["gb300"].memory_gib == pytest.approx(284208 / 1024, abs=1e-3)
+    for gpu_id in ("b300", "gb300"):  # Blackwell Ultra: more FP4 than B200/GB200, INT8 cut back
+        assert catalog[gpu_id].tflops.fp4 > catalog["gb200"].tflops.fp4
+        assert catalog[gpu_id].tflops.int8 < catalog["b200"].tflops.int8

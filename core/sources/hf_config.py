@@ -229,10 +229,14 @@ def model_from_config(path: str | Path, name: str | None = None,
         what = f"{field} is missing or malformed" if isinstance(field, str) else "a field has an unexpected shape"
         raise ProfileError(f"{file}: cannot count the parameters of this {c.get('model_type') or 'model'} "
                            f"config: {what}") from None
-    notes = [note for note in (mtp_note and f"{mtp_note}: {mtp / 1e9:.3f}B, not in the totals", vision_note)
-             if note]
-    count = replace(count, mtp=mtp, vision=vision, notes=tuple(notes) + summary.notes)
+    # The import summary prints MTP and vision lines of its own; the [model] notes keep them for the profile.
+    uncounted = (vision_note,) if vision_note and not vision else ()
+    count = replace(count, mtp=mtp, vision=vision, notes=uncounted + summary.notes)
     model = _section(c, file, name, count, summary)
+    kept = [note for note in (mtp_note and f"{mtp_note}: {mtp / 1e9:.3f}B, not in the totals",
+                              vision and f"{vision_note}: {vision / 1e9:.3f}B, not in the totals") if note]
+    if kept:
+        model["notes"] = "; ".join(kept + ([model["notes"]] if model.get("notes") else []))[:1200]
     unmodelled = unmodelled_fields(c) + ([] if vision or not c.get("vision_config") else ["vision_config"])
     if unmodelled:
         model["unmodelled"] = tuple(sorted(set(unmodelled)))[:64]

@@ -26,8 +26,9 @@ class ImportedModel:
     def breakdown(self) -> dict[str, int]:
         c = self.count
         return {"total": c.total, "active": c.active, "embeddings": c.embeddings, "lm_head": c.lm_head,
-                "attention": c.attention, "dense_mlp": c.dense_mlp, "routed_experts": c.routed_experts,
-                "shared_experts": c.shared_experts, "routers": c.routers, "norms": c.norms}
+                "attention": c.attention, "linear_mixers": c.linear_mixers, "dense_mlp": c.dense_mlp,
+                "routed_experts": c.routed_experts, "shared_experts": c.shared_experts, "routers": c.routers,
+                "norms": c.norms, "mtp": c.mtp, "vision": c.vision}
 
     def summary_lines(self) -> list[str]:
         b = {key: value / 1e9 for key, value in self.breakdown.items()}
@@ -35,7 +36,21 @@ class ImportedModel:
                 f"embeddings {b['embeddings']:.3f}B, lm_head {b['lm_head']:.3f}B, attention {b['attention']:.3f}B, "
                 f"MLP {b['dense_mlp']:.3f}B, routed experts {b['routed_experts']:.3f}B, shared experts "
                 f"{b['shared_experts']:.3f}B, routers {b['routers']:.4f}B, norms {b['norms']:.4f}B",
-                f"weights: {self.weights_note}", *self.count.notes]
+                *self._extra_lines(b), f"weights: {self.weights_note}", *self.count.notes]
+
+    def _extra_lines(self, b: dict[str, float]) -> list[str]:
+        """The hybrid, MTP, vision and not-modelled lines, where the model has them."""
+        lines = []
+        if b["linear_mixers"]:
+            lines.append(f"linear-attention / Mamba layers {b['linear_mixers']:.3f}B (in the totals)")
+        if b["mtp"]:
+            held = "held" if self.model.get("mtp_on_gpu") else "not held: vLLM loads them only for MTP speculation"
+            lines.append(f"MTP layers {b['mtp']:.3f}B, outside the totals ({held})")
+        if b["vision"]:
+            lines.append(f"vision tower {b['vision']:.3f}B, outside the totals (held on the GPU)")
+        if self.model.get("unmodelled"):
+            lines.append(f"not modelled (can change parameters, KV or state): {', '.join(self.model['unmodelled'])}")
+        return lines
 
 
 def import_model(path: str | Path, name: str | None = None) -> ImportedModel:

@@ -189,7 +189,7 @@ def test_moe_layer_freq_and_hybrid_layer_pattern_as_lists(tmp_path):
 
 @pytest.mark.parametrize(("extra", "named"), [
     ({"model_type": "kimi_linear", "linear_attn_config": {"kda_layers": [1]}}, "linear_attn_config"),
-    ({"model_type": "minimax_m3", "sparse_attention_config": {"sparse_index_dim": 128}}, "sparse_attention_config"),
+    ({"model_type": "minimax_m3_text", "sparse_attention_config": {"sparse_index_dim": 128}}, "sparse_attention_config"),
     ({"attn_type_list": [0, 1]}, "attn_type_list"),
     ({"hybrid_override_pattern": "M*X"}, "hybrid_override_pattern"),
     ({"layer_types": ["full_attention", "frobnicate"]}, "layer_types"),

@@ -151,7 +151,7 @@ def _check_shapes(c: dict[str, Any], file: Path) -> None:
         if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
             raise ProfileError(f"{file}: quantization_config.{key} must be a list of module names")
     for key in ("max_position_embeddings", "intermediate_size", "moe_intermediate_size", "num_key_value_heads",
-                "head_dim", "sliding_window", "attention_chunk_size"):
+                "head_dim"):
         _optional_int(c, key, file)
 
 

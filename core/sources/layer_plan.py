@@ -25,13 +25,13 @@ from typing import Any, Literal
 Mixer = Literal["attention", "linear", "mamba", "none"]
 Ffn = Literal["dense", "moe", "none"]
 
-# Families whose every layer is described some other way than the dialects above, with the field that
-# says so; their parameters or their cache would be wrong, so the import refuses them.
+# Fields that describe layers some other way than the dialects above, the family that uses them and what
+# they are: with them the parameters or the cache would be wrong, so the import refuses the config.
 REFUSED = {
-    "deepseek_v4": ("DeepSeek-V4", "compress_ratios and hc_mult",
-                    "compressed sparse attention (CSA/HCA) and hyper-connections"),
-    "kimi_linear": ("Kimi Linear", "linear_attn_config", "Kimi Delta Attention layers"),
-    "minimax_m3": ("MiniMax-M3", "sparse_attention_config", "MiniMax sparse attention"),
+    "compress_ratios": ("DeepSeek-V4", "compressed sparse attention (CSA/HCA)"),
+    "hc_mult": ("DeepSeek-V4", "hyper-connections"),
+    "linear_attn_config": ("Kimi Linear", "Kimi Delta Attention layers"),
+    "sparse_attention_config": ("MiniMax-M3", "MiniMax sparse attention"),
 }
 
 
@@ -182,11 +182,13 @@ def moe_flags(c: dict[str, Any], count: int, experts: int) -> list[bool]:
 
 def layer_plan(c: dict[str, Any], experts: int) -> list[Layer]:
     """One ``Layer`` per decoder layer (Nemotron-H: per block)."""
-    family = str(c.get("model_type") or "")
-    if family in REFUSED:
-        name, fields, what = REFUSED[family]
-        raise UnmodelledArchitecture(f"{name} ({family}): {fields} ({what}) are not modelled, so its parameters "
-                                     "and KV cache would be wrong")
+    family = str(c.get("model_type") or "unknown")
+    refused = [field for field in REFUSED if c.get(field) not in (None, 0, [], {})]
+    if refused:
+        names = sorted({REFUSED[field][0] for field in refused})
+        what = "; ".join(f"{field} ({REFUSED[field][1]})" for field in refused)
+        raise UnmodelledArchitecture(f"{'/'.join(names)}-style config ({family}): {what} not modelled, so its "
+                                     "parameters and KV cache would be wrong")
     blocks = _pattern_layers(c)
     if blocks is not None:
         return blocks

@@ -89,3 +89,12 @@ def test_gemma4_pages_unify_by_block():
     assert report.page_bytes == 16 * 2 * 16 * 256 * 2 and report.groups == 6 and report.group_layers == 10
     per_request = 32768 // 32 + 5 * (-(-(1023 + 8192) // 16) + 1)
     assert report.blocks_per_request == per_request
+
+
+def test_the_vision_tower_is_held_but_not_read_per_decode_step():
+    with_tower = plan(profile(qwen35(), "generic", users=1))
+    without = plan(profile(qwen35(vision_params_b=None), "generic", users=1))
+    tower = 0.4607 * 1e9 * 2  # Qwen3.5-27B's tower at 16 bits
+    assert with_tower.memory.per_gpu.weights - without.memory.per_gpu.weights == pytest.approx(tower, rel=1e-3)
+    assert with_tower.decode.batch == without.decode.batch == 1
+    assert with_tower.decode.bytes_per_step == without.decode.bytes_per_step

@@ -62,8 +62,10 @@ def weight_bytes_per_parameter(model: ModelSpec) -> float:
     return bytes_per_value(model.weight_dtype)
 
 
-def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int, expert: int) -> tuple[float, float]:
-    """(dense, expert) weight bytes held by one GPU.
+def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int, expert: int,
+                         held: bool = True) -> tuple[float, float]:
+    """(dense, expert) weight bytes held by one GPU; ``held=False`` leaves out the vision tower and MTP
+    layers (``held_extra_bytes``), which a text decode step does not read.
 
     physics.md: weights = (dense / (tp * pp) + experts / (ep * pp)) * weight_bytes, where the
     experts' divisor is max(ep, tp): without expert parallelism vLLM tensor-shards every expert.
@@ -73,7 +75,7 @@ def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int
     """
     weight_bytes = weight_bytes_per_parameter(model)
     dense, experts = expert_params_split(model)
-    dense_bytes = dense * weight_bytes + unquantized_extra_bytes(model) + held_extra_bytes(model)
+    dense_bytes = dense * weight_bytes + unquantized_extra_bytes(model) + (held_extra_bytes(model) if held else 0.0)
     if model.is_moe and model.expert_params_b is None:
         gpus = tensor * pipeline * data
         return dense_bytes / gpus, experts * weight_bytes / gpus

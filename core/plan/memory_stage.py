@@ -94,6 +94,7 @@ def memory_stage(profile: Profile) -> MemoryStage:
         usable = usable_bytes(hardware.memory_gib, engine.gpu_memory_utilization)
     # the whole model on one tensor-parallel rank; every pipeline stage holds its share of it
     dense_rank, expert_rank = weight_bytes_per_gpu(model, par.tensor, 1, par.data, par.expert)
+    read_rank = weight_bytes_per_gpu(model, par.tensor, 1, par.data, par.expert, held=False)[0]  # no vision, MTP
     batched_tokens, sequences = _scheduler_limits(profile)
     cuda_graphs = cuda_graph_bytes_charged(engine.version, engine.cuda_graphs) if vllm else 0.0
     overhead, overhead_source = _overhead(profile, vllm, cuda_graphs)
@@ -119,7 +120,7 @@ def memory_stage(profile: Profile) -> MemoryStage:
                               else "empirical default (physics.md anchors, scaled by hidden size)")
     return MemoryStage(usable=usable, weights=weights, activations=activations, overhead=overhead,
                    budget=kv_budget_bytes(usable, weights, activations, overhead),
-                   dense_bytes=dense_rank / par.pipeline, expert_bytes=expert_rank / par.pipeline,
+                   dense_bytes=read_rank / par.pipeline, expert_bytes=expert_rank / par.pipeline,
                    block_tokens=block, stage=stage, cuda_graphs=cuda_graphs, batched_tokens=batched_tokens,
                    sequences=sequences, activations_source=activations_source, overhead_source=overhead_source)
 

@@ -140,6 +140,8 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
         ("overhead", gib_cell(memory.overhead), share(memory.overhead)),
         ("KV budget", gib_cell(memory.kv_budget), share(memory.kv_budget)),
         ("KV in use", gib_cell(memory.kv_used), share(memory.kv_used)),
+        *([("of which recurrent state", gib_cell(memory.state_used), share(memory.state_used))]
+          if memory.state_used else []),
         ("KV headroom", gib_cell(memory.free), share(memory.free)),
     ]
     if memory.shortfall > 0:
@@ -166,6 +168,8 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
         ("KV pool", f"{plan.kv.tokens_capacity:,} tokens"),
         ("KV per sequence (avg ctx)", f"{gib_cell(plan.kv.bytes_per_sequence_avg_context)} GiB"),
     ]
+    if plan.kv.state_bytes_per_sequence:  # hybrids: part of each sequence is a fixed recurrent state
+        capacity_rows.append(("of which recurrent state", f"{gib_cell(plan.kv.state_bytes_per_sequence)} GiB"))
     out += ["## Capacity", ""] + _table(("Figure", "Value"), capacity_rows, "lr") + [""]
 
     # Speed

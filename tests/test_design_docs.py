@@ -155,6 +155,8 @@ def type_cell(annotation: Any) -> str:
         return "table"
     if get_origin(inner) is dict:
         return "table"
+    if get_origin(inner) in (list, tuple):
+        return "list"
     return {int: "integer", float: "number", str: "text", bool: "boolean"}[inner]
 
 
@@ -174,8 +176,8 @@ def default_cell(value: Any, required: bool) -> str:
         return f'"{value.value}"'
     if isinstance(value, str):
         return f'"{value}"'
-    if isinstance(value, dict):
-        return "empty"
+    if isinstance(value, dict | list | tuple):
+        return "empty" if not value else ", ".join(str(item) for item in value)
     if isinstance(value, BaseModel):
         return "the defaults below"
     return _number(value)
@@ -195,6 +197,9 @@ def allowed_cell(info: FieldInfo) -> str:
     if inner is str:
         shortest = bounds.get("MinLen", 0)
         return f"{shortest} to {bounds['MaxLen']:,} characters" if shortest else f"up to {bounds['MaxLen']:,} characters"
+    if get_origin(inner) in (list, tuple):
+        longest = bounds.get("MaxLen")
+        return f"up to {longest:,} names" if longest is not None else "names"
     if inner in (int, float):
         low = ("[" + _number(bounds["Ge"])) if "Ge" in bounds else ("(" + _number(bounds["Gt"])) if "Gt" in bounds else None
         high = (_number(bounds["Le"]) + "]") if "Le" in bounds else (_number(bounds["Lt"]) + ")") if "Lt" in bounds else None

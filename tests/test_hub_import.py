@@ -115,3 +115,15 @@ def test_bad_ids_are_refused(hub, text):
     assert not looks_like_repo_id(text)
     with pytest.raises(ProfileError, match="not a Hub repository id"):
         import_from_hub(text)
+
+
+def test_a_path_wins_over_a_repo_id(hub, tmp_path, monkeypatch):
+    from napkinmath.core.sources.hub import import_path_or_repo
+
+    hub.repos["Qwen/Qwen3.5-27B"] = {"config.json": QWEN}
+    assert import_path_or_repo("Qwen/Qwen3.5-27B").model["source"].startswith("imported from http://127.0.0.1")
+    folder = tmp_path / "Qwen" / "Qwen3.5-27B"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_bytes(QWEN)
+    monkeypatch.chdir(tmp_path)
+    assert import_path_or_repo("Qwen/Qwen3.5-27B").model["source"] == "imported from Qwen/Qwen3.5-27B/config.json"

@@ -156,3 +156,14 @@ def import_from_hub(repo_id: str, name: str | None = None, revision: str | None 
             note = (f"exact from the safetensors headers of {files} file(s) on the Hub (range requests): "
                     f"{size / GIB:,.2f} GiB in {tensors:,} tensors, scales included")
     return ImportedModel(model=model, count=count, weights_note=note)
+
+
+def import_path_or_repo(target: str | Path, name: str | None = None) -> ImportedModel:
+    """What `napkin import-config` and the app's import dialog take: a config.json, a model folder, or a
+    Hub repository id (``ORG/NAME`` that is not a path here)."""
+    from .model_import import import_model
+
+    text = str(target).strip()
+    if looks_like_repo_id(text):
+        return import_from_hub(text, name)
+    return import_model(Path(text).expanduser(), name)

@@ -92,7 +92,7 @@ def test_a_log_with_nothing_to_calibrate_is_refused():
 
 
 def test_calibrate_command(tmp_path, capsys):
-    from napkinmath.tui.cli import main
+    from napkinmath.cli.main import main
 
     copy = tmp_path / "p.toml"
     copy.write_text(LLAMA_70B.read_text())

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from napkinmath.cli.main import main
 from napkinmath.core.profile.paths import shipped_profile
-from napkinmath.tui.cli import main
 
 
 def run_json(capsys, *argv: str) -> dict:

@@ -352,7 +352,7 @@ def test_napkin_detect_command(tmp_path, monkeypatch, capsys):
     import json as json_module
     import stat as stat_module
 
-    from napkinmath.tui.cli import main
+    from napkinmath.cli.main import main
 
     script = tmp_path / "nvidia-smi"
     script.write_text("#!/bin/sh\nprintf '0, NVIDIA H100 80GB HBM3, 81559, 550.54.15, Disabled\\n"

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from napkinmath.cli.main import main
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.physics.memory import kv_bytes_per_token_split
 from napkinmath.core.sources.hf_config import model_from_config, weight_precision
 from napkinmath.core.sources.model_import import import_model
 from napkinmath.core.specs.precisions import bytes_per_value
 from napkinmath.core.specs.specs import ModelSpec
-from napkinmath.tui.cli import main
 
 CONFIGS = Path(__file__).parent / "data" / "configs"
 

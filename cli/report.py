@@ -8,9 +8,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, gib, rate, seconds
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
+from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, gib, rate, seconds
 
 
 def _figures(title: str, rows: list[tuple[str, str]]) -> Table:
@@ -77,10 +77,12 @@ def render_plan(profile: Profile, result: Plan) -> Group:
         ("decode intensity", f"{decode.arithmetic_intensity:,.1f} FLOP/B ({decode.bound}-bound)"),
         ("compute busy", f"{roof.compute_busy_fraction:.0%} of the step"),
         ("critical batch", critical),
-        ("... weights only", "never" if roof.critical_batch_weights_only is None else f"{roof.critical_batch_weights_only:,}"),
+        ("... weights only",
+         "never" if roof.critical_batch_weights_only is None else f"{roof.critical_batch_weights_only:,}"),
     ]
     grid = Columns([_figures("Memory per GPU", memory_rows), _figures("Capacity", capacity_rows),
-                    _figures("Speed", speed_rows), _figures("Roofline", roofline_rows), _figures("Cost", cost_rows(result.cost))],
+                    _figures("Speed", speed_rows), _figures("Roofline", roofline_rows),
+                    _figures("Cost", cost_rows(result.cost))],
                    padding=(1, 4))
     parts: list = [header, Text(""), grid]
     if result.warnings:

@@ -1,0 +1,32 @@
+"""``napkin import-config PATH``: a HuggingFace config.json (or model folder) as a [model] section."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..output import print_json
+from ..subcommand import Subcommand
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="config.json, or a folder holding it (and *.safetensors)")
+    parser.add_argument("--name", help="the model's name in the profile")
+    parser.add_argument("--json", action="store_true", help="the section as JSON")
+
+
+def run(arguments: argparse.Namespace) -> int:
+    from napkinmath.core.sources.model_import import import_model
+
+    imported = import_model(arguments.path, arguments.name)
+    if arguments.json:
+        print_json({"model": imported.model, "parameters": imported.breakdown, "weights": imported.weights_note})
+        return 0
+    import tomli_w
+
+    print("\n".join(f"# {line}" for line in imported.summary_lines()))
+    print(tomli_w.dumps({"model": imported.model}), end="")
+    return 0
+
+
+COMMANDS = [Subcommand("import-config", "a HuggingFace config.json (or model folder) as a [model] section",
+                       add_arguments, run, rank=30)]

@@ -108,25 +108,6 @@ def test_calibrate_command(tmp_path, capsys):
     assert main(["calibrate", str(copy), "--measured", "speed=3"]) == 2
 
 
-async def test_calibrate_in_the_app_can_be_undone(napkin_home):
-    from napkinmath.tui.app import NapkinApp
-
-    app = NapkinApp(load_profile(LLAMA_70B), LLAMA_70B)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await app.inputs_mounted.wait()
-        before = app.profile
-        app.calibrate_from_text("decode=900@32")
-        await pilot.pause()
-        assert app.profile.engine.mbu == pytest.approx(0.497, abs=2e-3)
-        assert app.query_one("#field-engine-mbu").value == "49.7"
-        app.calibrate_from_text("decode=abc")
-        await pilot.pause()
-        assert any("must be a number" in str(n.message) for n in app._notifications)
-        await pilot.press("ctrl+z")
-        await pilot.pause()
-        assert app.profile == before
-
-
 LOGS = Path(__file__).parent / "data" / "vllm_logs"
 
 

@@ -1,55 +1,84 @@
-"""Import config.json, browse the local HuggingFace cache and detect GPUs, through the app."""
+"""Import config.json, browse the local HuggingFace cache, detect GPUs and calibrate, through the app.
+
+The slow part of each runs in a worker thread: the tests pass a slow call that waits for the test, and
+check that a key is handled meanwhile. If the call ran on the UI thread, the key would wait for it and
+the worker would no longer be running when the key's effect is checked."""
 
 from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
 
+import pytest
+from conftest import make_app, started
 from textual.widgets import Input, OptionList, Select
 
 from napkinmath.core.profile.files import load_profile, save_profile
-from napkinmath.core.profile.paths import shipped_profile
-from napkinmath.tui.app import NapkinApp
-from napkinmath.tui.screens import ImportConfigScreen, LocalModelsScreen
+from napkinmath.tui import slow_calls
+from napkinmath.tui.dialogs import ImportConfigScreen, LocalModelsScreen
+from napkinmath.tui.slow_calls import SlowCalls
 
 CONFIGS = Path(__file__).parent / "data" / "configs"
 H100_X8 = "\n".join(f"{i}, NVIDIA H100 80GB HBM3, 81559, 550.54.15, Disabled" for i in range(8)) + "\n"
 
 
-def make_app() -> NapkinApp:
-    path = shipped_profile("llama-3.1-70b-2xh100-fp8.toml")
-    return NapkinApp(load_profile(path), path)
-
-
-def fake_tool(folder: Path, name: str, output: str, delay_s: float = 0.0) -> None:
+def fake_tool(folder: Path, name: str, output: str) -> None:
     script = folder / name
-    script.write_text(f"#!/bin/sh\nsleep {delay_s}\ncat <<'EOF'\n{output}EOF\n")
+    script.write_text(f"#!/bin/sh\ncat <<'EOF'\n{output}EOF\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
 
 
-async def test_import_config_through_the_dialog_becomes_a_session_preset(napkin_home, tmp_path):
-    app = make_app()
+def held(call):
+    """``call`` made to wait until the test releases it (the returned event)."""
+    release = threading.Event()
+
+    def waiting(*arguments):
+        release.wait(timeout=10)
+        return call(*arguments)
+
+    return waiting, release
+
+
+async def keys_work_while(pilot, main, group: str, release: threading.Event) -> None:
+    """With the worker of ``group`` held, a key in the Users field is handled and the busy line shows."""
+    await pilot.pause()
+    (worker,) = [worker for worker in pilot.app.workers if worker.group == group]
+    field = main.query_one("#field-workload-users", Input)
+    field.focus()
+    users = main.session.profile.workload.users
+    await pilot.press("up")
+    await pilot.pause()
+    assert main.session.profile.workload.users == users + 10 and worker.is_running
+    assert main.query_one("#busy").display
+    release.set()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    assert not main.query_one("#busy").display
+
+
+async def test_import_config_runs_in_a_worker_and_becomes_a_session_preset(napkin_home, tmp_path):
+    importing, release = held(slow_calls.import_model)
+    app = make_app(slow=SlowCalls(import_model=importing))
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.inputs_mounted.wait()
-        app.query_one("#import-config").press()
+        main = await started(pilot)
+        main.query_one("#import-config").press()
         await pilot.pause()
         assert isinstance(app.screen, ImportConfigScreen)
         app.screen.query_one("#import-path", Input).value = str(CONFIGS / "qwen3-30b-a3b-base.json")
         await pilot.press("enter")
-        await pilot.pause()
-        model = app.profile.model
+        await keys_work_while(pilot, main, "import", release)
+        model = main.session.profile.model
         assert model.preset is None and model.experts == 128 and round(model.params_b, 3) == 30.532
-        assert app.query_one("#choice-preset", Select).value == "qwen3-30b-a3b-base"
-        assert app.dirty
-        app.choose("model.preset", "llama-3.1-8b")  # away to a catalog preset and back to the imported one
+        assert main.query_one("#choice-preset", Select).value == "qwen3-30b-a3b-base" and main.session.dirty
+        main.action_choose("model.preset", "llama-3.1-8b")  # away to a catalog preset and back to the imported one
         await pilot.pause()
-        assert app.profile.model.preset == "llama-3.1-8b"
-        app.query_one("#choice-preset", Select).value = "qwen3-30b-a3b-base"
+        main.query_one("#choice-preset", Select).value = "qwen3-30b-a3b-base"
         await pilot.pause()
-        assert app.profile.model.experts == 128
-        saved = save_profile(app.profile, tmp_path / "imported.toml")
-        assert load_profile(saved).model == app.profile.model  # saved with the profile, inline
+        assert main.session.profile.model.experts == 128
+        saved = save_profile(main.session.profile, tmp_path / "imported.toml")
+        assert load_profile(saved).model == main.session.profile.model  # saved with the profile, inline
 
 
 async def test_a_broken_config_is_a_notice_not_a_crash(napkin_home, tmp_path):
@@ -57,11 +86,12 @@ async def test_a_broken_config_is_a_notice_not_a_crash(napkin_home, tmp_path):
     bad.write_text('{"hidden_size": 1}')
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.inputs_mounted.wait()
-        before = app.profile
-        app.import_model_from(bad, None)
+        main = await started(pilot)
+        before = main.session.profile
+        main.import_model_from(bad, None)
+        await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.profile == before
+        assert main.session.profile == before
         assert any("num_hidden_layers is missing" in str(n.message) for n in app._notifications)
 
 
@@ -72,8 +102,8 @@ async def test_local_models_browser_reads_the_cache(napkin_home, tmp_path, monke
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.inputs_mounted.wait()
-        app.action_local_models()
+        main = await started(pilot)
+        main.action_local_models()
         await pilot.pause()
         assert isinstance(app.screen, LocalModelsScreen)
         await app.workers.wait_for_complete()
@@ -82,40 +112,69 @@ async def test_local_models_browser_reads_the_cache(napkin_home, tmp_path, monke
         assert options.option_count == 1
         options.highlighted = 0
         await pilot.press("enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.profile.model.name == "meta-llama/Llama-3.1-8B" and app.profile.model.layers == 32
+        assert main.session.profile.model.name == "meta-llama/Llama-3.1-8B" and main.session.profile.model.layers == 32
 
 
 async def test_detect_gpus_fills_the_hardware_without_blocking_keys(napkin_home, tmp_path, monkeypatch):
     tools = tmp_path / "bin"
     tools.mkdir()
-    fake_tool(tools, "nvidia-smi", H100_X8, delay_s=0.8)
+    fake_tool(tools, "nvidia-smi", H100_X8)
     monkeypatch.setenv("PATH", f"{tools}{os.pathsep}/usr/bin:/bin")
-    app = make_app()
+    detecting, release = held(slow_calls.detect_gpus)
+    app = make_app(slow=SlowCalls(detect_gpus=detecting))
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.inputs_mounted.wait()
-        app.query_one("#detect-gpus").press()
-        await pilot.pause()
-        field = app.query_one("#field-workload-users", Input)  # keys still work while nvidia-smi runs
-        field.focus()
-        await pilot.press("up")
-        await pilot.pause()
-        assert app.profile.workload.users == 410
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.profile.hardware.gpu == "h100-sxm" and app.profile.hardware.count == 8
-        assert app.profile.parallelism.replicas == 4  # 8 GPUs over tensor 2
-        assert app.query_one("#field-hardware-count", Input).value == "8"
+        main = await started(pilot)
+        main.query_one("#detect-gpus").press()
+        await keys_work_while(pilot, main, "detect", release)
+        hardware = main.session.profile.hardware
+        assert hardware.gpu == "h100-sxm" and hardware.count == 8
+        assert main.session.profile.parallelism.replicas == 4  # 8 GPUs over tensor 2
+        assert main.query_one("#field-hardware-count", Input).value == "8"
 
 
 async def test_detect_gpus_with_no_driver_says_why(napkin_home, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # neither nvidia-smi nor rocm-smi
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.inputs_mounted.wait()
-        before = app.profile
-        app.action_detect_gpus()
+        main = await started(pilot)
+        before = main.session.profile
+        main.action_detect_gpus()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.profile == before
+        assert main.session.profile == before
         assert any("nvidia-smi" in str(n.message) for n in app._notifications)
+
+
+async def test_calibration_runs_in_a_worker_and_can_be_undone(napkin_home):
+    calibrating, release = held(slow_calls.calibrate_measured)
+    app = make_app(slow=SlowCalls(calibrate_measured=calibrating))
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = await started(pilot)
+        before = main.session.profile
+        main.calibrate_from_text("decode=900@32")
+        await pilot.pause()
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert main.session.profile.engine.mbu == pytest.approx(0.497, abs=2e-3)
+        assert main.query_one("#field-engine-mbu", Input).value == "49.7"
+        main.calibrate_from_text("decode=abc")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("must be a number" in str(n.message) for n in app._notifications)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert main.session.profile == before
+
+
+async def test_a_calibration_of_a_profile_changed_meanwhile_is_not_applied(napkin_home):
+    calibrating, release = held(slow_calls.calibrate_measured)
+    app = make_app(slow=SlowCalls(calibrate_measured=calibrating))
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = await started(pilot)
+        main.calibrate_from_text("decode=900@32")
+        await keys_work_while(pilot, main, "calibrate", release)  # the Up key edits the profile meanwhile
+        assert main.session.profile.engine.mbu == 0.8  # the shipped value: the calibration was not applied
+        assert any("changed while calibrating" in str(n.message) for n in app._notifications)

@@ -1,16 +1,19 @@
-"""A few thousand random keys across the fields: the app never raises and still re-plans afterwards."""
+"""Random keys through the real app: it never raises and still re-plans afterwards.
+
+Short on purpose: the editing rules get thousands of random edits at unit level, on the edit session
+(tests/test_session.py, 4,500 edits in about 3 s); this checks the keys' way there (bindings, focus,
+the field rows, dialogs opened by accident) with 500 keys.
+"""
 
 from __future__ import annotations
 
 import random
 
+from conftest import make_app
 from textual import events
 from textual.widgets import Input
 
 from napkinmath.core.plan.compose import plan
-from napkinmath.core.profile.files import load_profile
-from napkinmath.core.profile.paths import shipped_profile
-from napkinmath.tui.app import NapkinApp
 
 KEYS = (
     list("0123456789") * 4 + list(".-e,x_ ") + ["minus", "full_stop"]
@@ -19,7 +22,7 @@ KEYS = (
     + ["tab", "shift+tab"] * 4
     + ["enter", "escape", "f1", "f2", "question_mark"]
 )
-PRESSES = 3000
+PRESSES = 500
 BATCH = 50
 CHARACTERS = {"minus": "-", "full_stop": ".", "question_mark": "?", "space": " "}
 
@@ -32,17 +35,17 @@ def key_event(key: str) -> events.Key:
 
 async def test_random_keys_never_break_the_app(napkin_home):
     rng = random.Random(20261123)
-    path = shipped_profile("qwen3-30b-a3b-1xh100.toml")
-    app = NapkinApp(load_profile(path), path)
+    app = make_app("qwen3-30b-a3b-1xh100.toml")
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.inputs_mounted.wait()
-        app.query_one("#field-workload-users").focus()
+        main = app.main
+        await main.inputs_mounted.wait()
+        main.query_one("#field-workload-users").focus()
         for _start in range(0, PRESSES, BATCH):
             # posted as a terminal would deliver them, a batch at a time (Pilot.press waits after each key)
             for _ in range(BATCH):
                 app.post_message(key_event(rng.choice(KEYS)))
             await pilot.pause()
-            assert app.plan == plan(app.profile)  # what is shown is always the current profile's plan
+            assert main.plan == plan(main.session.profile)  # what is shown is always the current profile's plan
         # back to the main screen, then a clean edit must still re-plan
         for _ in range(3):
             await pilot.press("escape")
@@ -52,13 +55,13 @@ async def test_random_keys_never_break_the_app(napkin_home):
             await pilot.pause()
         for selector, text in (("#field-workload-max-context-tokens", "65536"),
                                ("#field-workload-avg-context-tokens", "3000")):
-            field = app.query_one(selector, Input)
+            field = main.query_one(selector, Input)
             field.focus()
             await pilot.pause()
-            assert app.focused is field
+            assert main.focused is field
             await pilot.press("end", *["backspace"] * (len(field.value) + 1), *text)
             await pilot.pause()
             assert field.value == text
-        assert app.profile.workload.avg_context_tokens == 3000
-        assert app.plan == plan(app.profile)
-        assert app.plan.capacity.concurrent_by_memory >= 0
+        assert main.session.profile.workload.avg_context_tokens == 3000
+        assert main.plan == plan(main.session.profile)
+        assert main.plan.capacity.concurrent_by_memory >= 0

@@ -7,23 +7,21 @@ at the report before committing the new SVGs.
 from __future__ import annotations
 
 import pytest
+from conftest import make_app
 
-from napkinmath.core.profile.files import load_profile
-from napkinmath.core.profile.paths import shipped_profile
-from napkinmath.tui.app import NapkinApp
+from napkinmath.tui.fields import FIELDS_BY_PATH
 from napkinmath.tui.settings import Settings
 
 SIZES = {"wide": (120, 36), "narrow": (80, 24)}
 
 
-def app_for(profile_name: str, theme: str) -> NapkinApp:
-    path = shipped_profile(profile_name)
-    return NapkinApp(load_profile(path), path, settings=Settings(theme=theme))
+def app_for(profile_name: str, theme: str):
+    return make_app(profile_name, settings=Settings(theme=theme))
 
 
 async def inputs_mounted(pilot) -> None:
     """The input panes are built right after the first paint: wait for them."""
-    await pilot.app.inputs_mounted.wait()
+    await pilot.app.main.inputs_mounted.wait()
     await pilot.pause()
 
 
@@ -38,7 +36,7 @@ def test_main_screen(snap_compare, napkin_home, size, theme):
 def test_model_that_does_not_fit(snap_compare, napkin_home, size):
     async def load_405b(pilot):
         await inputs_mounted(pilot)
-        pilot.app.choose("model.preset", "llama-3.1-405b")
+        pilot.app.main.action_choose("model.preset", "llama-3.1-405b")
         await pilot.pause()
 
     assert snap_compare(app_for("llama-3.1-70b-2xh100-fp8.toml", "napkin-dark"), terminal_size=SIZES[size],
@@ -49,7 +47,7 @@ def test_model_that_does_not_fit(snap_compare, napkin_home, size):
 def test_stale_plan_after_a_bad_value(snap_compare, napkin_home, size):
     async def type_garbage(pilot):
         await inputs_mounted(pilot)
-        pilot.app.focus_field("field-workload-users")
+        pilot.app.main.action_focus_field("field-workload-users")
         await pilot.pause()
         await pilot.press("end", "x")
         await pilot.pause()
@@ -69,6 +67,8 @@ def test_chart_screen(snap_compare, napkin_home, size):
         await inputs_mounted(pilot)
         await pilot.press("f5")
         await pilot.pause()
+        await pilot.app.workers.wait_for_complete()  # the sweep runs in a worker
+        await pilot.pause()
 
     assert snap_compare(app_for("llama-3.1-70b-2xh100-fp8.toml", "napkin-dark"), terminal_size=SIZES[size],
                         run_before=open_chart)
@@ -78,8 +78,8 @@ def test_chart_screen(snap_compare, napkin_home, size):
 def test_compare_screen(snap_compare, napkin_home, size):
     async def compare_with_baseline(pilot):
         await inputs_mounted(pilot)
-        pilot.app.action_pin()
-        pilot.app.choose("hardware.gpu", "h200")
+        pilot.app.main.action_pin()
+        pilot.app.main.action_choose("hardware.gpu", "h200")
         await pilot.pause()
         await pilot.press("f6")
         await pilot.pause()
@@ -94,9 +94,8 @@ def test_compare_screen(snap_compare, napkin_home, size):
 def test_pinned_baseline(snap_compare, napkin_home, size):
     async def pin_then_double_tensor(pilot):
         await inputs_mounted(pilot)
-        pilot.app.action_pin()
-        pilot.app.edit_field(next(f for f in __import__("napkinmath.tui.fields", fromlist=["ALL_FIELDS"]).ALL_FIELDS
-                                  if f.path == "parallelism.tensor"), "4")
+        pilot.app.main.action_pin()
+        pilot.app.main.edit_field(FIELDS_BY_PATH["parallelism.tensor"], "4")
         pilot.app.clear_notifications()
         await pilot.pause()
 

@@ -1,10 +1,14 @@
 """Screens for comparative questions: charts of sweeps, compare side by side, recommended deployments.
 
-Every number comes from the core (``core.sweep`` series, ``core.figures`` deltas, ``core.recommend``);
-these screens only lay it out.
+Every number comes from the core (``core.tools.sweep`` series, ``core.plan.figures`` deltas,
+``core.tools.recommend``); these screens only lay it out. Sweeps and the recommendation search run in
+worker threads (the functions come in from tui/slow_calls.py), with the table or chart marked loading
+meanwhile, so Escape always answers.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,15 +16,21 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static
+from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
+from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan.figures import FIGURES, delta, format_delta
-from napkinmath.core.report.formatting import figure_number
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
-from napkinmath.core.tools.recommend import Candidate, recommend
-from napkinmath.core.tools.sweep import Series, cost_vs_gpus, field_vs_figure, speed_vs_batch, users_vs_context
-from napkinmath.tui.fields import ALL_FIELDS
+from napkinmath.core.report.formatting import figure_number
+from napkinmath.core.tools.recommend import Candidate
+from napkinmath.core.tools.sweep import Series
+
+from .fields import ALL_FIELDS
+from .safe_text import plain
+
+SeriesFor = Callable[[Profile, str, str, str], Series]  # (profile, chart kind, field path, figure key)
 
 CHARTS = [("Users served vs average context", "context"), ("Decode speed vs batch", "batch"),
           ("$/user-month vs GPU count", "gpus"), ("Any field vs any figure", "custom")]
@@ -37,9 +47,11 @@ class ChartsScreen(Screen[None]):
     ChartsScreen #chart-note { height: auto; margin: 0 1; color: $text-muted; }
     """
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, series_for: SeriesFor) -> None:
         super().__init__()
         self.profile = profile
+        self.series_for = series_for
+        self.series: Series | None = None  # the one drawn
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -61,45 +73,56 @@ class ChartsScreen(Screen[None]):
     def on_select_changed(self, event: Select.Changed) -> None:
         self.draw()  # each select also reports its first value as it mounts: draw() skips those repeats
 
-    def series(self) -> Series:
-        kind = self.query_one("#chart-kind", Select).value
-        if kind == "batch":
-            return speed_vs_batch(self.profile)
-        if kind == "gpus":
-            return cost_vs_gpus(self.profile)
-        if kind == "custom":
-            return field_vs_figure(self.profile, str(self.query_one("#chart-field", Select).value),
-                                   str(self.query_one("#chart-figure", Select).value))
-        return users_vs_context(self.profile)
-
     def draw(self) -> None:
-        choice = tuple(self.query_one(f"#chart-{name}", Select).value for name in ("kind", "field", "figure"))
+        """Sweep in a worker for the chosen chart (the plot shows it is loading), then plot it here."""
+        choice = tuple(str(self.query_one(f"#chart-{name}", Select).value) for name in ("kind", "field", "figure"))
         if choice == self.drawn:
             return
         self.drawn = choice
-        custom = self.query_one("#chart-kind", Select).value == "custom"
+        custom = choice[0] == "custom"
         self.query_one("#chart-field").display = custom
         self.query_one("#chart-figure").display = custom
-        series = self.series()
+        self.query_one(PlotextPlot).loading = True
+        self.run_worker(lambda: self._sweep(choice), thread=True, exclusive=True, group="sweep")
+
+    def _sweep(self, choice: tuple[str, ...]) -> None:
+        try:
+            series: Series | str = self.series_for(self.profile, *choice)
+        except ProfileError as error:  # a field no chart can vary (an optional one left to its default)
+            series = str(error)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._plot, series)
+
+    def _plot(self, series: Series | str) -> None:
+        if not self.is_attached:  # closed while the sweep ran
+            return
         plot = self.query_one(PlotextPlot)
+        plot.loading = False
         plt = plot.plt
         plt.clear_figure()
+        if isinstance(series, str):
+            self.series = None
+            self.query_one("#chart-note", Static).update(plain(f"Not drawn: {series}"))
+            plot.refresh()
+            return
+        self.series = series
         plt.title(series.title)
         plt.xlabel(series.x_label)
         for name, ys in series.lines.items():
-            points = [(x, y) for x, y in zip(series.xs, ys) if y is not None]
+            points = [(x, y) for x, y in zip(series.xs, ys, strict=True) if y is not None]
             if points:
-                plt.plot(*zip(*points), label=name, marker="braille")
+                plt.plot(*zip(*points, strict=True), label=name, marker="braille")
         for name, ys in (series.right or {}).items():
-            points = [(x, y) for x, y in zip(series.xs, ys) if y is not None]
+            points = [(x, y) for x, y in zip(series.xs, ys, strict=True) if y is not None]
             if points:
-                plt.plot(*zip(*points), label=f"{name} (right)", yside="right", marker="braille")
+                plt.plot(*zip(*points, strict=True), label=f"{name} (right)", yside="right", marker="braille")
         for y in (series.hlines or {}).values():
             plt.hline(y)
         for x in (series.vlines or {}).values():
             plt.vline(x)
-        marks = [f"— {name}: {value:,.4g}" for name, value in {**(series.hlines or {}), **(series.vlines or {})}.items()]
-        self.query_one("#chart-note", Static).update("   ".join(marks) or "Escape: back to the planner")
+        references = {**(series.hlines or {}), **(series.vlines or {})}
+        marks = [f"— {name}: {value:,.4g}" for name, value in references.items()]
+        self.query_one("#chart-note", Static).update(plain("   ".join(marks) or "Escape: back to the planner"))
         plot.refresh()
 
 
@@ -118,7 +141,8 @@ class CompareScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Label(f"{self.current[0]}  vs  {self.other[0]} (the change is the current plan's)", id="compare-title")
+        yield Label(plain(f"{self.current[0]}  vs  {self.other[0]} (the change is the current plan's)"),
+                    id="compare-title")
         yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -147,9 +171,10 @@ class RecommendScreen(Screen[Candidate | None]):
     RecommendScreen #recommend-title { margin: 0 1; text-style: bold; }
     """
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, search: Callable[[Profile], list[Candidate]]) -> None:
         super().__init__()
         self.profile = profile
+        self.search = search
         self.candidates: list[Candidate] = []
 
     def compose(self) -> ComposeResult:
@@ -165,16 +190,30 @@ class RecommendScreen(Screen[Candidate | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.candidates = recommend(self.profile, limit=20)
         table = self.query_one(DataTable)
         table.add_columns("GPU", "GPUs", "split", "weights", "KV", "$/user-mo", "tok/s/user", "TTFT", "binding")
+        table.loading = True
+        table.focus()
+        self.run_worker(self._search, thread=True, exclusive=True, group="recommend")
+
+    def _search(self) -> None:
+        candidates = self.search(self.profile)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, candidates)
+
+    def _show(self, candidates: list[Candidate]) -> None:
+        if not self.is_attached:  # closed while the search ran
+            return
+        self.candidates = candidates
+        table = self.query_one(DataTable)
+        table.loading = False
         for c in self.candidates:
             table.add_row(c.gpu_id, str(c.gpus), f"TP{c.tensor} PP{c.pipeline} ×{c.replicas}", c.weight_dtype,
                           c.kv_dtype, f"${c.per_user_month:,.2f}", f"{c.plan.decode.tokens_per_s_per_user:,.1f}",
                           f"{c.plan.prefill.ttft:,.2f} s", c.binding)
         if not self.candidates:
-            self.query_one("#recommend-title", Label).update("No catalog deployment of up to 64 GPUs meets these targets")
-        table.focus()
+            self.query_one("#recommend-title", Label).update(
+                "No catalog deployment of up to 64 GPUs meets these targets")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.dismiss(self.candidates[event.cursor_row])

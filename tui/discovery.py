@@ -1,68 +1,74 @@
-"""Real models and real GPU boxes in the app: import a config.json, browse the local HuggingFace cache,
-detect the GPUs. Slow work (scanning, nvidia-smi) runs in worker threads and posts its result back.
-The core modules are imported when an action first runs, keeping them out of start-up.
+"""Real models and real GPU boxes in the planner: import a config.json, browse the local HuggingFace
+cache, detect the GPUs, calibrate from a vLLM log or a measurement.
 
-A mixin of NapkinApp: it uses the app's ``load_section`` and ``notify``.
+Every slow part (reading config.json and safetensors headers, running nvidia-smi, reading a log,
+fitting a calibration) runs in a worker thread through ``PlannerBase.run_slow``, with a busy line;
+the result is applied through the public session API.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from textual import work
+from napkinmath.core.profile.schema import Profile
 
-from napkinmath.core.errors import ProfileError
-from napkinmath.tui.screens import ImportConfigScreen, LocalModelsScreen, PromptScreen
+from .base_screen import PlannerBase
+from .dialogs import ImportConfigScreen, LocalModelsScreen, PromptScreen
+
+if TYPE_CHECKING:
+    from napkinmath.core.sources.gpu_detect import Detection
+    from napkinmath.core.sources.hf_cache import CachedModel
+    from napkinmath.core.sources.model_import import ImportedModel
+    from napkinmath.core.tools.calibrate import Calibrated
+
+MEASUREMENT_EXAMPLES = "serving=920@64   serving=310@4,920@64   decode=1800@64   prefill=12000   ttft=0.8"
 
 
-class DiscoveryActions:
-    """Import and detection actions (palette, buttons)."""
+class DiscoveryActions(PlannerBase):
+    """Import, detection and calibration actions (palette and buttons)."""
 
+    # ----------------------------------------------------------------- models
     def action_import_config(self) -> None:
-        self.push_screen(ImportConfigScreen(Path.cwd()), lambda path: path and self.import_model_from(path, None))
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                self.import_model_from(path, None)
+
+        self.app.push_screen(ImportConfigScreen(Path.cwd()), picked)
 
     def action_local_models(self) -> None:
         from napkinmath.core.sources.hf_cache import hf_hub_cache
 
-        def picked(model) -> None:
+        def picked(model: CachedModel | None) -> None:
             if model is not None:
                 self.import_model_from(model.folder, model.repo_id)
 
-        self.push_screen(LocalModelsScreen(hf_hub_cache()), picked)
+        self.app.push_screen(LocalModelsScreen(hf_hub_cache(), self.slow.list_cached_models), picked)
 
     def import_model_from(self, path: Path, name: str | None) -> None:
-        """Import a config.json (and safetensors headers); it becomes a preset for this session."""
-        from napkinmath.core.sources.model_import import import_model
+        """Import a config.json (and safetensors headers) in a worker; it becomes a preset for this session."""
+        self.run_slow("import", f"Importing {path.name}", lambda: self.slow.import_model(path, name),
+                      self._imported, "Not imported")
 
-        try:
-            imported = import_model(path, name)
-        except ProfileError as error:
-            self.notify(str(error), title="Not imported", severity="error", timeout=12)
-            return
-        self.load_section("model", imported.model, session_preset=imported.model["name"])
-        self.notify(f"{imported.model['name']}: {imported.count.total / 1e9:,.2f}B parameters; weights "
-                    f"{imported.weights_note}", title="Imported", timeout=8)
+    def _imported(self, imported: ImportedModel) -> None:
+        if self.load_section("model", imported.model, session_preset=imported.model["name"]):
+            self.say(f"{imported.model['name']}: {imported.count.total / 1e9:,.2f}B parameters; weights "
+                     f"{imported.weights_note}", title="Imported", timeout=8)
 
+    # ----------------------------------------------------------------- GPUs
     def action_detect_gpus(self) -> None:
-        self.notify("Reading nvidia-smi / rocm-smi…", timeout=3)
-        self.detect_worker()
+        self.run_slow("detect", "Reading nvidia-smi / rocm-smi", self.slow.detect_gpus, self.apply_detection,
+                      "No GPUs detected")
 
-    @work(thread=True, exclusive=True, group="detect")
-    def detect_worker(self) -> None:
-        from napkinmath.core.sources.gpu_detect import detect_gpus
-
-        detection = detect_gpus(timeout_s=5.0)
-        self.call_from_thread(self.apply_detection, detection)
-
-    def apply_detection(self, detection) -> None:
+    def apply_detection(self, detection: Detection) -> None:
         """Fill the hardware from what the driver reports; an unknown GPU keeps placeholders to complete."""
         from napkinmath.core.sources.gpu_detect import hardware_section
 
         if not detection.gpus:
-            self.notify(detection.problem or "no GPU found", title="No GPUs detected", severity="warning", timeout=10)
+            self.say(detection.problem or "no GPU found", title="No GPUs detected", severity="warning", timeout=10)
             return
-        section = hardware_section(detection)
-        current = self.profile.hardware
+        section: dict[str, Any] = hardware_section(detection)
+        current = self.session.profile.hardware
         if section.get("bandwidth_tb_s") is None:
             section["bandwidth_tb_s"] = current.bandwidth_tb_s
         if section.get("tflops") is None:
@@ -72,43 +78,46 @@ class DiscoveryActions:
                 section.setdefault(key, getattr(current, key))
         first = detection.gpus[0]
         if self.load_section("hardware", section):
-            known = f" ({first.catalog_id})" if first.catalog_id else ": not in the catalog, so complete its bandwidth and TFLOPS"
-            self.notify(f"{section['count']} × {first.name}, {first.memory_gib:,.1f} GiB each{known}"
-                        + (f". {section['notes']}" if section.get("notes") else ""), title="Detected GPUs", timeout=10)
+            known = (f" ({first.catalog_id})" if first.catalog_id
+                     else ": not in the catalog, so complete its bandwidth and TFLOPS")
+            self.say(f"{section['count']} × {first.name}, {first.memory_gib:,.1f} GiB each{known}"
+                     + (f". {section['notes']}" if section.get("notes") else ""), title="Detected GPUs", timeout=10)
 
+    # ----------------------------------------------------------------- calibration
     def action_calibrate_log(self) -> None:
-        self.push_screen(PromptScreen("Calibrate from a vLLM start-up log", "path/to/vllm.log",
-                                      "Its memory profiling lines replace the empirical defaults."),
-                         lambda path: path and self.calibrate_from_log_file(Path(path).expanduser()))
+        def picked(path: str | None) -> None:
+            if path:
+                self.calibrate_from_log_file(Path(path).expanduser())
+
+        self.app.push_screen(PromptScreen("Calibrate from a vLLM start-up log", "path/to/vllm.log",
+                                          "Its memory profiling lines replace the empirical defaults."), picked)
 
     def calibrate_from_log_file(self, path: Path) -> None:
-        from napkinmath.core.tools.calibrate import calibrate_from_log
-        from napkinmath.core.sources.vllm_log import parse_vllm_log, read_vllm_log
-
-        try:
-            calibrated = calibrate_from_log(self.profile, parse_vllm_log(read_vllm_log(path)), source=path.name)
-        except ProfileError as error:
-            self.notify(str(error), title="Not calibrated", severity="error", timeout=12)
-            return
-        self.apply_calibration(calibrated)
+        profile = self.session.profile
+        self.run_slow("calibrate", f"Calibrating from {path.name}", lambda: self.slow.calibrate_log(profile, path),
+                      lambda calibrated: self.apply_calibration(profile, calibrated), "Not calibrated")
 
     def action_calibrate_measured(self) -> None:
-        self.push_screen(PromptScreen("Calibrate from a measurement",
-                                      "serving=920@64   serving=310@4,920@64   decode=1800@64   prefill=12000   ttft=0.8",
-                                      "Load-test output tok/s at a concurrency (two or more points also fit a time per "
-                                      "sequence), aggregate decode tok/s, prefill tok/s, or TTFT in seconds."),
-                         lambda text: text and self.calibrate_from_text(text))
+        def picked(text: str | None) -> None:
+            if text:
+                self.calibrate_from_text(text)
+
+        self.app.push_screen(PromptScreen(
+            "Calibrate from a measurement", MEASUREMENT_EXAMPLES,
+            "Load-test output tok/s at a concurrency (two or more points also fit a time per sequence), aggregate "
+            "decode tok/s, prefill tok/s, or TTFT in seconds."), picked)
 
     def calibrate_from_text(self, text: str) -> None:
-        from napkinmath.core.tools.calibrate import calibrate_measured
+        profile = self.session.profile
+        self.run_slow("calibrate", "Calibrating", lambda: self.slow.calibrate_measured(profile, text),
+                      lambda calibrated: self.apply_calibration(profile, calibrated), "Not calibrated")
 
-        try:
-            calibrated = calibrate_measured(self.profile, text)
-        except ProfileError as error:
-            self.notify(str(error), title="Not calibrated", severity="error", timeout=12)
+    def apply_calibration(self, calibrated_from: Profile, calibrated: Calibrated) -> None:
+        """Apply a calibration computed in a worker, unless the profile changed meanwhile (applying it would
+        silently undo those edits)."""
+        if self.session.profile != calibrated_from:
+            self.say("The profile changed while calibrating; calibrate again to apply it to the new one",
+                     title="Not calibrated", severity="warning", timeout=10)
             return
-        self.apply_calibration(calibrated)
-
-    def apply_calibration(self, calibrated) -> None:
-        self._replace_profile(calibrated.profile)
-        self.notify("; ".join(calibrated.changes) + " (ctrl+z undoes it)", title="Calibrated", timeout=10)
+        self.replace_profile(calibrated.profile)
+        self.say("; ".join(calibrated.changes) + " (ctrl+z undoes it)", title="Calibrated", timeout=10)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from napkinmath.core.profile.schema import Profile
 
 Kind = Literal["int", "float", "percent", "optional"]
@@ -35,7 +37,9 @@ def schema_bounds(path: str) -> Bounds:
     """The ``ge``/``gt``/``le``/``lt`` constraints pydantic holds for ``section.key`` of a Profile."""
     section, key = path.split(".")
     section_model = Profile.model_fields[section].annotation
-    info = section_model.model_fields[key]  # type: ignore[union-attr]
+    if not (isinstance(section_model, type) and issubclass(section_model, BaseModel)):
+        raise TypeError(f"{section}: not a section of the profile")
+    info = section_model.model_fields[key]
     bounds: dict[str, Any] = {}
     for constraint in info.metadata:
         for name, side, inclusive in (("ge", "low", True), ("gt", "low", False), ("le", "high", True),

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import tomli_w
 
-from napkinmath.core.profile.paths import napkin_home
 from napkinmath.core.profile.files import write_text_atomically
+from napkinmath.core.profile.paths import napkin_home
 from napkinmath.themes import DEFAULT_THEME, THEMES
 
 
@@ -46,3 +46,15 @@ def save_settings(settings: Settings) -> None:
         write_text_atomically(settings_path(), tomli_w.dumps(asdict(settings)))
     except OSError:
         pass
+
+
+class SettingsStore:
+    """The settings in use, saved at each change (the app's theme, the planner's units and last file)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def remember(self, **changes: str) -> None:
+        """Keep a setting for next time."""
+        self.settings = replace(self.settings, **changes)
+        save_settings(self.settings)

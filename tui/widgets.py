@@ -1,20 +1,26 @@
 """Input widgets: a number input that Up/Down nudge, and a labelled field row that reports edits.
 
-Data down, edits up: a row shows what the app gives it and hands each edit to the app
-(``edit_field``); selects post ``CatalogChosen``. Only the app changes the profile.
+Data down, edits up: a row shows what the screen gives it and hands each edit to the callback the
+screen gave it (the keystroke path: see ``FieldRow.report_edit``); selects post ``CatalogChosen``.
+Only the screen's edit session changes the profile.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
+from rich.console import RenderableType
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
-from napkinmath.tui.fields import Field
+from .fields import Field
+from .messages import CatalogChosen
+from .safe_text import plain
+
+FieldEdited = Callable[[Field, str], None]
 
 
 class NumberInput(Input):
@@ -27,9 +33,9 @@ class NumberInput(Input):
         Binding("shift+down", "nudge(-1, True)", "--", show=False),
     ]
 
-    def __init__(self, field: Field, value: str, **kwargs) -> None:
+    def __init__(self, field: Field, value: str, id: str | None = None) -> None:
         # No Textual validators (the core validates): validating toggled classes on every input at start-up.
-        super().__init__(value=value, compact=True, select_on_focus=False, validate_on=[], **kwargs)
+        super().__init__(value=value, compact=True, select_on_focus=False, validate_on=[], id=id)
         self.field = field
         self.cursor_blink = False  # a blinking cursor repaints forever, which costs over SSH
 
@@ -38,18 +44,10 @@ class NumberInput(Input):
         self.cursor_position = len(self.value)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        """Tell the app straight away: bubbling through six containers costs a frame (bench/tui_latency.py)."""
+        """Tell the screen straight away: bubbling through six containers costs a frame (bench/tui_latency.py)."""
         event.stop()
         if isinstance(self.parent, FieldRow):
             self.parent.report_edit(event.value)
-
-
-@dataclass
-class CatalogChosen(Message):
-    """The user picked a catalog entry or a precision in a select."""
-
-    path: str
-    value: str | None  # None: the row's unset choice (the field omitted from the profile)
 
 
 class FieldRow(Horizontal):
@@ -67,35 +65,34 @@ class FieldRow(Horizontal):
     FieldRow.-invalid NumberInput { color: $error; text-style: bold; }
     """
 
-    def __init__(self, field: Field, value: str) -> None:
+    def __init__(self, field: Field, value: str, on_edit: FieldEdited) -> None:
         super().__init__(id=field.widget_id + "-row")
         self.field = field
+        self.on_edit = on_edit
         self.initial = value
         self.shown = value  # the text last set or typed; a Changed event carrying it is no edit
         self.reason: str | None = None
         self.error_label: Label | None = None
+        # Kept, not queried: the screen asks every row on every keystroke (bench/tui_latency.py).
+        self.input = NumberInput(self.field, value, id=self.field.widget_id)
 
     def compose(self) -> ComposeResult:
         yield Label(self.field.row_label, classes="field-label")
-        yield NumberInput(self.field, self.initial, id=self.field.widget_id)
+        yield self.input
         yield Label(self.field.unit, classes="field-unit")
 
-    @property
-    def input(self) -> NumberInput:
-        return self.query_one(NumberInput)
-
     def report_edit(self, text: str) -> None:
-        """Hand the edit to the app, unless it is the echo of a value the app gave us.
+        """Hand the edit to the screen's callback, unless it is the echo of a value the screen gave us.
 
-        A direct call, not a message: a message reaches the app a step later, after the screen has
-        already painted the keystroke's echo, so the new figures wait a whole frame more.
+        A callback, not a message: a message reaches the screen a step later, after it has already
+        painted the keystroke's echo, so the new figures wait a whole frame more.
         bench/tui_latency.py measured 49 ms from key to figure with a message, 37 ms with this call
         (bare Textual: 27 ms).
         """
         if text == self.shown:
             return
         self.shown = text
-        self.app.edit_field(self.field, text)
+        self.on_edit(self.field, text)
 
     def show_error(self, reason: str | None) -> None:
         """Mark the row refused, with the reason under it, or clear it. Nothing happens when unchanged."""
@@ -108,12 +105,13 @@ class FieldRow(Horizontal):
                 return
             # Created on the first refusal, then kept and only hidden: removal is asynchronous, and a
             # new label mounted before the old one is gone would collide with it (the fuzz test found it).
-            self.error_label = Label(f"↳ {reason}", classes="field-error", id=f"{self.field.widget_id}-error")
-            self.parent.mount(self.error_label, after=self)
+            self.error_label = Label(plain(f"↳ {reason}"), classes="field-error", id=f"{self.field.widget_id}-error")
+            if isinstance(self.parent, Widget):
+                self.parent.mount(self.error_label, after=self)
             return
         self.error_label.display = reason is not None
         if reason is not None:
-            self.error_label.update(f"↳ {reason}")
+            self.error_label.update(plain(f"↳ {reason}"))
 
     def show_value(self, text: str, force: bool = False) -> None:
         """Replace the text, unless the user is typing here (never fight the cursor) and not ``force``."""
@@ -133,7 +131,8 @@ class ChoiceRow(Horizontal):
     ChoiceRow Select { width: 17; }
     """
 
-    def __init__(self, path: str, label: str, options: list[tuple[str, str]], value: str | None, widget_id: str,
+    def __init__(self, path: str, label: str, options: Sequence[tuple[RenderableType, str]], value: str | None,
+                 widget_id: str,
                  unset: str | None = None, title: str | None = None) -> None:
         """``unset``: the option that stands for the field being omitted (None in the profile); ``title``: the
         name the command palette goes to it by (the label when omitted)."""
@@ -141,16 +140,19 @@ class ChoiceRow(Horizontal):
         self.path = path
         self.label = label
         self.title = title or label
-        self.options = options
+        self.options = list(options)
+        self.values = {value for _, value in options}
         self.unset = unset
         self.initial = unset if value is None and unset is not None else value
         self.widget_id = widget_id
+        shown = self.initial if self.initial in self.values else Select.NULL
+        # Kept, not queried: the screen asks every row on every keystroke.
+        self.select: Select[str] = Select(self.options, value=shown, allow_blank=True, compact=True, id=widget_id,
+                                          prompt="custom")
 
     def compose(self) -> ComposeResult:
         yield Label(self.label, classes="field-label")
-        value = self.initial if self.initial in {v for _, v in self.options} else Select.NULL
-        yield Select(self.options, value=value, allow_blank=True, compact=True, id=self.widget_id,
-                     prompt="custom")
+        yield self.select
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -160,18 +162,17 @@ class ChoiceRow(Horizontal):
         self.post_message(CatalogChosen(self.path, None if self.initial == self.unset else self.initial))
 
     def add_option(self, label: str, value: str) -> None:
-        """Offer one more choice (an imported model, for this session)."""
-        self.options = [*self.options, (label, value)]
-        select = self.query_one(Select)
-        with select.prevent(Select.Changed):
-            select.set_options(self.options)
+        """Offer one more choice (an imported model, for this session); its label is shown as plain text."""
+        self.options = [*self.options, (plain(label), value)]
+        self.values.add(value)
+        with self.select.prevent(Select.Changed):
+            self.select.set_options(self.options)
 
     def show_value(self, value: str | None) -> None:
         if value is None and self.unset is not None:
             value = self.unset
-        select = self.query_one(Select)
-        wanted = value if value in {v for _, v in self.options} else Select.NULL
+        wanted = value if value in self.values else Select.NULL
         self.initial = value
-        if select.value != wanted:
-            with select.prevent(Select.Changed):
-                select.value = wanted
+        if self.select.value != wanted:
+            with self.select.prevent(Select.Changed):
+                self.select.value = wanted

@@ -1,9 +1,14 @@
-"""Modal screens: save as, open, the key map, and the question before quitting with unsaved changes."""
+"""Dialogs (modal screens): save as, open, the keys, the question before quitting with unsaved changes,
+import a config.json, the local models, and a one-line prompt. Each is pushed by the app's screen
+stack and dismissed with its answer; untrusted text (paths, names) is shown through tui/safe_text.py.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +17,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from .safe_text import plain
+
+if TYPE_CHECKING:
+    from napkinmath.core.sources.hf_cache import CachedModel
 
 
 def profile_file_name(name: str) -> str:
@@ -34,11 +44,11 @@ class SaveAsScreen(ModalScreen[Path | None]):
         with Vertical(classes="dialog"):
             yield Label("Save profile as", classes="dialog-title")
             yield Input(self.suggested, placeholder="a name, e.g. llama-70b-h100", id="save-name")
-            yield Label(f"in {self.folder}", classes="dialog-hint", id="save-hint")
+            yield Label(plain(f"in {self.folder}"), classes="dialog-hint", id="save-hint")
             yield Label("Enter saves · Escape cancels", classes="dialog-hint")
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.query_one("#save-hint", Label).update(f"as {self.folder / profile_file_name(event.value)}")
+        self.query_one("#save-hint", Label).update(plain(f"as {self.folder / profile_file_name(event.value)}"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():
@@ -64,21 +74,21 @@ class OpenScreen(ModalScreen[Path | None]):
             if index == self.user_count and self.user_count:
                 options.append(None)
             where = "yours" if index < self.user_count else "example"
-            options.append(Option(Text.assemble(path.stem, (f"  {where}", "dim")), id=str(index)))
+            options.append(Option(Text.assemble(plain(path.stem), (f"  {where}", "dim")), id=str(index)))
         with Vertical(classes="dialog"):
             yield Label("Open profile", classes="dialog-title")
             yield OptionList(*options, id="open-list")
             yield Label("Enter opens · Escape cancels", classes="dialog-hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.paths[int(event.option.id)])
+        self.dismiss(self.paths[int(str(event.option.id))])
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key of the app, from its key map."""
+    """Every key of the app, from the action table (tui/actions.py, ``help_rows``)."""
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
 
@@ -127,7 +137,8 @@ class ImportConfigScreen(ModalScreen[Path | None]):
         with Vertical(classes="dialog"):
             yield Label("Import config.json", classes="dialog-title")
             yield Input(str(self.start), placeholder="path/to/config.json or a model folder", id="import-path")
-            yield Label("A folder with *.safetensors gives the exact weight bytes (headers only).", classes="dialog-hint")
+            yield Label("A folder with *.safetensors gives the exact weight bytes (headers only).",
+                        classes="dialog-hint")
             yield Label("Enter imports · Escape cancels", classes="dialog-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -138,20 +149,21 @@ class ImportConfigScreen(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
-class LocalModelsScreen(ModalScreen[object | None]):
+class LocalModelsScreen(ModalScreen["CachedModel | None"]):
     """The models in the local HuggingFace cache; scanning runs in a worker and never blocks keys."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, cache: Path) -> None:
+    def __init__(self, cache: Path, list_models: Callable[[Path], list[CachedModel]]) -> None:
         super().__init__()
         self.cache = cache
-        self.models: list = []
+        self.list_models = list_models
+        self.models: list[CachedModel] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Local models", classes="dialog-title")
-            yield Label(f"Scanning {self.cache}…", id="models-status", classes="dialog-hint")
+            yield Label(plain(f"Scanning {self.cache}…"), id="models-status", classes="dialog-hint")
             yield OptionList(id="models-list")
             yield Label("Enter imports · Escape cancels", classes="dialog-hint")
 
@@ -159,23 +171,22 @@ class LocalModelsScreen(ModalScreen[object | None]):
         self.run_worker(self._scan, thread=True, exclusive=True)
 
     def _scan(self) -> None:
-        from napkinmath.core.sources.hf_cache import list_cached_models
-
-        models = list_cached_models(self.cache)
+        models = self.list_models(self.cache)
         self.app.call_from_thread(self._show, models)
 
-    def _show(self, models: list) -> None:
+    def _show(self, models: list[CachedModel]) -> None:
         self.models = models
         status = self.query_one("#models-status", Label)
-        status.update(f"{len(models)} model(s) with a config.json in {self.cache}" if models else
-                      f"No models in {self.cache} (set HF_HUB_CACHE or HF_HOME to look elsewhere)")
+        status.update(plain(f"{len(models)} model(s) with a config.json in {self.cache}" if models else
+                            f"No models in {self.cache} (set HF_HUB_CACHE or HF_HOME to look elsewhere)"))
         options = self.query_one("#models-list", OptionList)
-        options.add_options(Option(Text.assemble(model.repo_id, ("  weights" if model.has_safetensors else "", "dim")),
-                                   id=str(index)) for index, model in enumerate(models))
+        options.add_options([Option(Text.assemble(plain(model.repo_id),
+                                                  ("  weights" if model.has_safetensors else "", "dim")),
+                                    id=str(index)) for index, model in enumerate(models)])
         options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.models[int(event.option.id)])
+        self.dismiss(self.models[int(str(event.option.id))])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,136 @@
+"""File operations of the planner: open, save, save as, export, the question before quitting, and the
+profile to start on. The last file used is remembered in the settings (tui/settings.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from napkinmath.core.errors import ProfileError
+from napkinmath.core.profile.files import load_profile, save_profile, write_text_atomically
+from napkinmath.core.profile.paths import (
+    DEFAULT_PROFILE,
+    napkin_home,
+    shipped_profile,
+    shipped_profiles,
+    user_profiles_dir,
+)
+from napkinmath.core.profile.schema import Profile
+
+from .base_screen import PlannerBase
+from .dialogs import OpenScreen, QuitScreen, SaveAsScreen, profile_file_name
+from .settings import Settings
+
+EXPORT_SUFFIXES = {"markdown": ".md", "vllm": ".sh"}
+
+
+def opening_profile(path: str | None, settings: Settings) -> tuple[Profile, Path | None, str | None]:
+    """The profile to start on: the file given, else the last one used, else the default; and why not, if it failed."""
+    candidates: list[tuple[Path, bool]] = []
+    if path is not None:
+        candidates.append((Path(path), True))
+    elif settings.last_profile:
+        candidates.append((Path(settings.last_profile), False))
+    for candidate, asked in candidates:
+        try:
+            return load_profile(candidate), candidate, None
+        except ProfileError as error:
+            if asked:
+                default = load_profile(shipped_profile(DEFAULT_PROFILE))
+                return default, None, f"{error} Opened the default profile instead."
+    return load_profile(shipped_profile(DEFAULT_PROFILE)), shipped_profile(DEFAULT_PROFILE), None
+
+
+def user_profile_files() -> list[Path]:
+    """The user's own profiles, by name."""
+    folder = user_profiles_dir()
+    return sorted(folder.glob("*.toml")) if folder.is_dir() else []
+
+
+def writable_path(path: Path | None) -> Path | None:
+    """Where ctrl+s may write without asking: the file opened, unless it is a shipped example."""
+    if path is None:
+        return None
+    examples = {example.resolve() for example in shipped_profiles()}
+    return None if path.resolve() in examples else path
+
+
+def export_path(profile: Profile, kind: str) -> Path:
+    """Where an export of ``kind`` ("markdown" or "vllm") is written: $NAPKIN_HOME/exports/<profile>.md|.sh"""
+    return napkin_home() / "exports" / (profile_file_name(profile.name).removesuffix(".toml") + EXPORT_SUFFIXES[kind])
+
+
+class FileActions(PlannerBase):
+    """Open, save, export and quit (palette and keys)."""
+
+    def action_open(self) -> None:
+        self.app.push_screen(OpenScreen(user_profile_files(), shipped_profiles()), self.open_profile)
+
+    def open_profile(self, path: Path | None) -> None:
+        if path is None:
+            return
+        profile = self.load_or_say(path)
+        if profile is None:
+            return
+        self.session.opened(profile, path)
+        self.show_session(force=True)
+        self.settings.remember(last_profile=str(path))
+
+    def action_save(self, then_quit: bool = False) -> None:
+        path = writable_path(self.session.path)
+        if path is None:
+            self.action_save_as(then_quit)
+        else:
+            self.save_to(path, then_quit)
+
+    def action_save_as(self, then_quit: bool = False) -> None:
+        def saved(path: Path | None) -> None:
+            if path is not None:
+                self.save_to(path, then_quit)
+
+        suggested = profile_file_name(self.session.profile.name).removesuffix(".toml")
+        self.app.push_screen(SaveAsScreen(user_profiles_dir(), suggested), saved)
+
+    def save_to(self, path: Path, then_quit: bool = False) -> None:
+        try:
+            save_profile(self.session.profile, path)
+        except ProfileError as error:
+            self.say(str(error), title="Not saved", severity="error", timeout=10)
+            return
+        self.session.saved(path)
+        self.show_session()
+        self.settings.remember(last_profile=str(path))
+        note = " (the refused fields keep their last good values)" if self.session.stale else ""
+        self.say(f"Saved to {path}{note}", timeout=4)
+        if then_quit:
+            self.app.exit()
+
+    def action_export(self, kind: str) -> None:
+        """Copy the Markdown report or the vllm serve command (OSC 52, where the terminal allows it) and
+        write it to a file as well, since an app cannot tell whether the terminal honoured the copy."""
+        from napkinmath.core.report.markdown import plan_markdown, vllm_command
+
+        profile, result = self.session.profile, self.session.plan
+        text = plan_markdown(profile, result) if kind == "markdown" else vllm_command(profile, result)
+        path = export_path(profile, kind)
+        self.app.copy_to_clipboard(text)
+        try:
+            write_text_atomically(path, text + "\n")
+        except OSError as error:
+            self.say(f"Copied to the clipboard; writing {path} failed ({error.strerror or error})", severity="warning")
+            return
+        self.say(f"Copied to the clipboard (OSC 52) and written to {path}", title="Exported", timeout=6)
+
+    def request_quit(self) -> None:
+        """Quit at once when nothing is unsaved; else ask: save first, quit anyway, or stay."""
+        if not self.session.dirty:
+            self.app.exit()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save(then_quit=True)
+            elif choice == "discard":
+                self.app.exit()
+
+        self.app.push_screen(QuitScreen(), chosen)

@@ -1,0 +1,18 @@
+"""Where the planner switches layout: the one place that decides it.
+
+The planner screen turns these into its breakpoint classes (``-wide``/``-narrow``, used by app.tcss)
+and into the ``compact`` flag it binds to the output widgets, so no widget measures the terminal or
+repeats a number.
+"""
+
+from __future__ import annotations
+
+WIDE_FROM_COLUMNS = 110  # below: input panes behind tabs on the left, outputs stacked on the right
+TALL_FROM_ROWS = 30  # below: the outputs' compact rendering (same figures, fewer lines)
+
+HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM_COLUMNS, "-wide")]
+
+
+def compact_outputs(columns: int, rows: int) -> bool:
+    """The outputs render compactly on a narrow or a short terminal."""
+    return columns < WIDE_FROM_COLUMNS or rows < TALL_FROM_ROWS

@@ -1,0 +1,107 @@
+"""What every output widget shares: the plan, profile, units, baseline and layout it is bound to, and
+the formatting of its figures.
+
+Each output shows the screen's ``plan`` (bound with ``data_bind``) and computes nothing: every number
+is a field of ``Plan``. Colours come from theme variables through component classes. Whether to
+render compactly is the screen's ``compact`` (tui/layout.py decides it), never measured here.
+"""
+
+from __future__ import annotations
+
+from rich.console import RenderableType
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from napkinmath.core.plan.figures import FIGURES_BY_KEY, delta, format_delta
+from napkinmath.core.plan.result import Plan
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.report.formatting import money, rate, seconds
+from napkinmath.core.specs.specs import GIB
+
+
+def memory_text(value: float, units: str) -> str:
+    """Bytes in GiB or GB, never both on one screen."""
+    return f"{value / GIB:,.1f} GiB" if units == "GiB" else f"{value / 1e9:,.1f} GB"
+
+
+def rate_text(value: float) -> str:
+    """core.formatting.rate, with millions shortened for the narrow panels."""
+    return f"{value / 1e6:,.2f}M" if value >= 1e6 else rate(value)
+
+
+time_text = seconds  # the panels' name for core.formatting.seconds
+
+
+def money_text(value: float | None, digits: int = 2) -> str:
+    """core.formatting.money with a dash, not a sentence, where nobody is served."""
+    return "—" if value is None else money(value, digits)
+
+
+def compact_number(value: float) -> str:
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"{value / size:,.3g}{suffix}"
+    return f"{value:,.3g}"
+
+
+class PlanView(Widget):
+    """A widget that renders the current plan; the screen binds ``plan``, ``profile``, ``units``,
+    ``baseline`` and ``compact``."""
+
+    # Heights are fixed per layout in app.tcss, so a new plan repaints without a layout pass.
+    plan: reactive[Plan | None] = reactive(None)
+    profile: reactive[Profile | None] = reactive(None)
+    units: reactive[str] = reactive("GiB")
+    baseline: reactive[Plan | None] = reactive(None)  # pinned: figures show their change against it
+    compact: reactive[bool] = reactive(False)  # narrow or short terminal: same figures, fewer lines
+
+    def change(self, key: str, percent_only: bool = False) -> Text:
+        """The figure's change against the baseline, green when better for the user, red when worse."""
+        if self.baseline is None or self.plan is None:
+            return Text("")
+        moved = delta(FIGURES_BY_KEY[key], self.baseline, self.plan)
+        if percent_only:
+            percent = f"{moved.percent:+.0f}%" if moved.percent is not None else "new"
+            text = "=" if moved.verdict == "same" else percent
+        else:
+            text = format_delta(moved)
+        style = {"better": "delta--better", "worse": "delta--worse"}.get(moved.verdict, "delta--same")
+        # a no-break space: a plain leading space is dropped where this Text follows another segment
+        return Text(f"\u00a0{text}", self.get_component_rich_style(style))
+
+    @property
+    def peak_column_shown(self) -> bool:
+        """The capacity panel shows peak-spec figures beside the expected ones when they differ, in the
+        wide layout with no baseline pinned (a pinned baseline's change column takes that place); the
+        roofline panel says them in words otherwise."""
+        plan = self.plan
+        differs = plan is not None and (plan.decode.step_time_ideal < plan.decode.step_time
+                                        or plan.prefill.tokens_per_s_ideal > plan.prefill.tokens_per_s)
+        return differs and not self.compact and self.baseline is None
+
+    def style(self, name: str) -> Style:
+        return self.get_component_rich_style(name)
+
+    def render(self) -> RenderableType:
+        if self.plan is None or self.profile is None:
+            return Text("")
+        return self.render_plan(self.plan, self.profile)
+
+    def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
+        raise NotImplementedError
+
+
+def figures_table(rows: list[tuple], label_style: Style) -> Table:
+    """Label and value, plus a change column when any row carries one."""
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(style=label_style, no_wrap=True, ratio=1)
+    table.add_column(justify="right", no_wrap=True)
+    with_changes = any(len(row) > 2 and row[2] for row in rows)
+    if with_changes:
+        table.add_column(justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(*(row if with_changes else row[:2]), *([""] if with_changes and len(row) == 2 else []))
+    return table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ def print_json(data: Any, allow_nan: bool = True) -> None:
     print(json.dumps(data, indent=2, allow_nan=allow_nan))
 
 
-def print_listing(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]], footer: str,
+def print_listing(title: str, headers: tuple[str, ...], rows: Sequence[tuple[str, ...]], footer: str,
                   flexible: str = "name", may_hide: bool = True) -> None:
     """A table whose columns keep their content's width; only the ``flexible`` column shrinks (with an
     ellipsis), and it is left out below 8 characters when ``may_hide``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 from napkinmath.core.errors import ProfileError
 
@@ -12,7 +13,7 @@ from napkinmath.core.errors import ProfileError
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that reports usage errors as ProfileError-style paragraphs (exit 2)."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise ProfileError(f"{self.prog}: {message}. Run `{self.prog} --help` for usage.")
 
 

@@ -150,3 +150,27 @@ def test_plan_exports(capsys):
     assert main(["plan", profile, "--markdown"]) == 0
     assert capsys.readouterr().out.startswith("# Llama 3.1 70B on 2xH100 SXM")
     assert main(["plan", profile, "--json", "--vllm"]) == 2
+
+
+def test_each_subcommand_module_registers_its_commands_and_help_lists_them():
+    import importlib
+    import pkgutil
+
+    from napkinmath.cli import commands
+    from napkinmath.cli.registry import parser, subcommands
+
+    modules = [importlib.import_module(f"{commands.__name__}.{m.name}") for m in pkgutil.iter_modules(commands.__path__)]
+    declared = [command.name for module in modules for command in module.COMMANDS]
+    assert sorted(declared) == sorted(subcommands()) and len(set(declared)) == len(declared)
+    assert list(subcommands())[:3] == ["plan", "gpus", "models"]  # napkin --help keeps its order
+    listing = parser().format_help()
+    assert all(name in listing for name in declared)
+    assert {"plan", "gpus", "models", "import-config", "detect", "sweep", "compare", "recommend", "calibrate"} <= set(declared)
+
+
+def test_a_subcommand_does_not_load_textual():
+    script = ("import sys\nfrom napkinmath.cli.main import main\n"
+              "main(['gpus', '--json'])\n"
+              "print('TEXTUAL' if any(m.split('.')[0] == 'textual' for m in sys.modules) else 'NONE', file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stderr.strip().endswith("NONE")

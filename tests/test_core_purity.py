@@ -20,3 +20,15 @@ def test_core_imports_no_ui():
     )
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "", f"core pulled in UI modules: {completed.stdout}"
+
+
+def test_the_edit_session_imports_no_ui():
+    """The planner's edit session (and the fields and history it builds on) is plain Python: tests drive
+    it without Textual. The import-linter contract says the same statically (pyproject.toml)."""
+    script = (
+        "import sys\n"
+        "import napkinmath.tui.session\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == "", f"the edit session pulled in UI modules: {completed.stdout}"

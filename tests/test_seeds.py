@@ -12,12 +12,15 @@ from conftest import planned
 from napkinmath.core.physics.capacity import capacity_users, sequences_that_fit
 from napkinmath.core.physics.cost import cost_per_user_month, own_lifetime_cost_per_user
 from napkinmath.core.physics.decode import StepModel, critical_batch, ridge_flops_per_byte, round_batch
-from napkinmath.core.physics.memory import kv_bytes_per_token_split, sequence_kv_bytes
+from napkinmath.core.physics.memory import kv_bytes_per_token_split, sequence_kv_bytes, weight_bytes_per_parameter
 from napkinmath.core.physics.prefill import prefill_tokens_per_s, ttft_s
 from napkinmath.core.specs.specs import ModelSpec
 
 B200_BANDWIDTH = 8e12
 B200_FP8 = 4500e12
+KIMI_K2 = ModelSpec(params_b=1000, active_params_b=32, layers=61, hidden_size=7168, attention_heads=64, attention="mla",
+                    kv_lora_rank=512, qk_rope_head_dim=64, kv_dtype="fp8", weight_dtype="fp4")
+KIMI_K2_KV_BYTES_PER_TOKEN = 35_136  # kimi-k2-on-8xb200.txt
 DENSE_32B = ModelSpec(params_b=32, layers=64, hidden_size=8192, attention_heads=64, kv_heads=8, head_dim=128,
                       weight_dtype="fp8", kv_dtype="fp8")
 
@@ -70,21 +73,25 @@ class TestKimiK2:
     """kimi-k2-on-8xb200.txt: 1T params at fp4 on 8 x B200."""
 
     def test_kv_bytes_per_token_mla(self):
-        model = ModelSpec(params_b=1000, active_params_b=32, layers=61, hidden_size=7168, attention_heads=64,
-                          attention="mla", kv_lora_rank=512, qk_rope_head_dim=64, kv_dtype="fp8", weight_dtype="fp4")
-        full, _ = kv_bytes_per_token_split(model, tensor=8, pipeline=1)  # not divided by TP
-        assert full == 35_136
+        full, _ = kv_bytes_per_token_split(KIMI_K2, tensor=8, pipeline=1)  # not divided by TP
+        assert full == KIMI_K2_KV_BYTES_PER_TOKEN == 35_136
 
     @pytest.mark.parametrize(("context", "users"), [(80_000, 340), (32_000, 850)])
     def test_users_from_956_gb(self, context, users):
-        # the article treats the node's 956 GB as one pool
-        assert round(956e9 / (35_136 * context), -1) == users
+        # the article treats the node's 956 GB as one pool, with one token per KV block (no paging slack)
+        per_sequence = sequence_kv_bytes(KIMI_K2_KV_BYTES_PER_TOKEN, 0, context, None, block_tokens=1)
+        assert round(sequences_that_fit(956e9, per_sequence), -1) == users
 
     def test_decode_at_batch_1(self):
-        bytes_per_token = 32e9 * 0.5
+        # every active parameter read once per step at fp4; 50 TB/s is the article's node bandwidth
+        bytes_per_token = KIMI_K2.active_params * weight_bytes_per_parameter(KIMI_K2)
         assert bytes_per_token == 16e9
-        assert 50e12 / bytes_per_token == pytest.approx(3_125)
-        assert 0.11 * 50e12 / bytes_per_token == pytest.approx(344, abs=0.5)
+        for mbu, tokens_per_s in ((1.0, 3_125), (0.11, 344)):
+            step = StepModel(dense_read_s=bytes_per_token / (mbu * 50e12), expert_read_s=0.0, experts=0,
+                             experts_per_token=0, tokens_per_pool_sequence=1, kv_read_s_per_sequence=0.0,
+                             compute_s_per_sequence=0.0, weight_compute_s_per_sequence=0.0,
+                             collective_s_per_sequence=0.0)
+            assert 1 / step.step_time_s(1) == pytest.approx(tokens_per_s, abs=0.5)
 
     def test_ridge_fp4(self):
         assert ridge_flops_per_byte(10e15, 8e12) == pytest.approx(1_250)

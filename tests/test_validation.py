@@ -95,16 +95,26 @@ GIB_ONLY = [evaluate_case(c) for c in CASES if c.get("config") and not c.get("lo
             and c.get("logged_available_kv_gib") is not None and case_memory_gib(c) is not None]
 
 
-@pytest.mark.parametrize("result", GIB_ONLY, ids=lambda r: r.case["id"])
+# Documented misses: the goal is asserted and expected to fail until the planner models the case.
+KNOWN_KV_MISSES = {
+    "deepseek-v3-0324-awq": "the DeepSeek-V3 AWQ log ran vLLM 0.8's V0 engine, which the 0.8 era's V1 accounting "
+                            "does not model",
+}
+
+
+def _gib_only_case(result):
+    miss = next((why for key, why in KNOWN_KV_MISSES.items() if key in result.case["id"]), None)
+    marks = [pytest.mark.xfail(strict=True, reason=miss)] if miss else []
+    return pytest.param(result, id=result.case["id"], marks=marks)
+
+
+@pytest.mark.parametrize("result", [_gib_only_case(result) for result in GIB_ONLY])
 def test_available_kv_memory_where_the_log_gives_no_token_count(result):
     """Logs that print only "Available KV cache memory": within 3% of it where the pool is a real one
     (5 GiB or more); near-failed and failed starts (a pool under 5 GiB, or negative) within 0.3 GiB,
-    so the plan says whether the engine starts. The DeepSeek-V3 AWQ log ran the V0 engine in vLLM 0.8,
-    which the 0.8 era's V1 accounting does not model: a documented miss, kept visible."""
+    so the plan says whether the engine starts. Known misses (KNOWN_KV_MISSES) are strict xfails."""
     logged, predicted = result.case["logged_available_kv_gib"], result.predicted_available_gib
-    if "deepseek-v3-0324-awq" in result.case["id"]:
-        assert abs(predicted - logged) > 0.3
-    elif logged >= 5:
+    if logged >= 5:
         assert predicted / logged - 1 == pytest.approx(0, abs=KV_GOAL)
     else:
         assert predicted == pytest.approx(logged, abs=0.3)

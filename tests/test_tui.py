@@ -224,6 +224,22 @@ def test_the_help_lists_every_bound_key_and_the_footer_every_main_one():
     assert len({row.palette for row in palette}) == len(palette)  # no two palette entries alike
 
 
+def test_every_palette_command_and_binding_names_an_action_that_exists():
+    from textual.actions import parse
+
+    from napkinmath.tui.actions import bindings
+    from napkinmath.tui.commands import planner_commands
+    from napkinmath.tui.main_screen import MainScreen
+
+    actions = [action for _, action, _ in planner_commands([("GPU", "choice-gpu")])]
+    actions += [f"app.{b.action}" for b in bindings("app")] + [b.action for b in bindings("screen")]
+    assert len(actions) > 60
+    for action in actions:
+        destination, name, _ = parse(action)
+        owner = NapkinApp if destination == "app" else MainScreen
+        assert callable(getattr(owner, f"action_{name}", None)), action
+
+
 async def test_the_footer_shows_the_keys_of_the_action_table(napkin_home):
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:

@@ -35,7 +35,7 @@ class BusyLine(Horizontal):
     """A spinner and what is running, shown at the bottom while slow work runs in a worker."""
 
     DEFAULT_CSS = """
-    BusyLine { dock: bottom; height: 1; background: $panel; }
+    BusyLine { dock: bottom; height: 1; margin-bottom: 1; background: $panel; }  /* above the footer */
     BusyLine LoadingIndicator { width: 8; height: 1; min-height: 1; background: $panel; }
     BusyLine Label { width: 1fr; color: $text-muted; }
     """

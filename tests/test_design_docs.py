@@ -42,7 +42,7 @@ QUOTED = ROOT / "tests" / "data"  # material copied from elsewhere: its paths ar
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".tcss"}
 # A design doc and the headings it names (a comma, then one or more quoted headings joined by "and").
 CITATION = re.compile(r"\b(physics|interfaces|architecture|style)\.md`?,\s*((?:\"[^\"]+\"(?:\s*(?:,|and)\s*)?)+)")
-REPOSITORY_PATH = re.compile(r"(?<![\w/.\-])((?:core|tui|themes|profiles|docs|tests|bench)/[\w./\-]*\.(?:py|md|toml|tcss))")
+REPOSITORY_PATH = re.compile(r"(?<![\w/.\-])((?:core|tui|cli|themes|profiles|docs|tests|bench)/[\w./\-]*\.(?:py|md|toml|tcss))")
 # (table heading in interfaces.md, the pydantic model its rows describe)
 PROFILE_TABLES: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", Profile), ("[hardware]", Profile.model_fields["hardware"].annotation),

@@ -1,7 +1,7 @@
 """Two exports of a plan: a Markdown report and the ``vllm serve`` command that realizes it.
 
 ``plan_markdown(profile, plan)`` is GitHub-flavoured Markdown to paste into a design doc or a pull
-request: the same figures, in the same formats, as the CLI report (``tui/report.py``), with no
+request: the same figures, in the same formats, as the CLI report (``cli/report.py``), with no
 timestamps so that it is stable. ``vllm_command(profile, plan)`` is the command line, one option a
 line, comments first (a comment cannot sit inside backslash-continued lines).
 

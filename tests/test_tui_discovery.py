@@ -58,7 +58,7 @@ async def keys_work_while(pilot, main, group: str, release: threading.Event) -> 
     assert not main.query_one("#busy").display
 
 
-async def test_import_config_runs_in_a_worker_and_becomes_a_session_preset(napkin_home, tmp_path):
+async def test_import_config_runs_in_a_worker_becomes_a_session_preset_and_a_broken_one_is_a_notice(napkin_home, tmp_path):
     importing, release = held(slow_calls.import_model)
     app = make_app(slow=SlowCalls(import_model=importing))
     async with app.run_test(size=(120, 36)) as pilot:
@@ -79,14 +79,8 @@ async def test_import_config_runs_in_a_worker_and_becomes_a_session_preset(napki
         assert main.session.profile.model.experts == 128
         saved = save_profile(main.session.profile, tmp_path / "imported.toml")
         assert load_profile(saved).model == main.session.profile.model  # saved with the profile, inline
-
-
-async def test_a_broken_config_is_a_notice_not_a_crash(napkin_home, tmp_path):
-    bad = tmp_path / "config.json"
-    bad.write_text('{"hidden_size": 1}')
-    app = make_app()
-    async with app.run_test(size=(120, 36)) as pilot:
-        main = await started(pilot)
+        bad = tmp_path / "config.json"  # a broken config: a notice, and the profile as it was
+        bad.write_text('{"hidden_size": 1}')
         before = main.session.profile
         main.import_model_from(bad, None)
         await app.workers.wait_for_complete()
@@ -117,15 +111,25 @@ async def test_local_models_browser_reads_the_cache(napkin_home, tmp_path, monke
         assert main.session.profile.model.name == "meta-llama/Llama-3.1-8B" and main.session.profile.model.layers == 32
 
 
-async def test_detect_gpus_fills_the_hardware_without_blocking_keys(napkin_home, tmp_path, monkeypatch):
+async def test_detect_gpus_says_why_without_a_driver_and_fills_the_hardware_without_blocking_keys(napkin_home, tmp_path,
+                                                                                                   monkeypatch):
     tools = tmp_path / "bin"
     tools.mkdir()
     fake_tool(tools, "nvidia-smi", H100_X8)
-    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}/usr/bin:/bin")
     detecting, release = held(slow_calls.detect_gpus)
     app = make_app(slow=SlowCalls(detect_gpus=detecting))
     async with app.run_test(size=(120, 36)) as pilot:
         main = await started(pilot)
+        monkeypatch.setenv("PATH", str(tmp_path))  # first neither nvidia-smi nor rocm-smi: it says why
+        release.set()
+        before = main.session.profile
+        main.action_detect_gpus()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert main.session.profile == before
+        assert any("nvidia-smi" in str(n.message) for n in app._notifications)
+        release.clear()
+        monkeypatch.setenv("PATH", f"{tools}{os.pathsep}/usr/bin:/bin")
         main.query_one("#detect-gpus").press()
         await keys_work_while(pilot, main, "detect", release)
         hardware = main.session.profile.hardware
@@ -134,28 +138,17 @@ async def test_detect_gpus_fills_the_hardware_without_blocking_keys(napkin_home,
         assert main.query_one("#field-hardware-count", Input).value == "8"
 
 
-async def test_detect_gpus_with_no_driver_says_why(napkin_home, tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))  # neither nvidia-smi nor rocm-smi
-    app = make_app()
-    async with app.run_test(size=(120, 36)) as pilot:
-        main = await started(pilot)
-        before = main.session.profile
-        main.action_detect_gpus()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert main.session.profile == before
-        assert any("nvidia-smi" in str(n.message) for n in app._notifications)
-
-
-async def test_calibration_runs_in_a_worker_and_can_be_undone(napkin_home):
+async def test_calibration_runs_in_a_worker_is_not_applied_to_a_changed_profile_and_can_be_undone(napkin_home):
     calibrating, release = held(slow_calls.calibrate_measured)
     app = make_app(slow=SlowCalls(calibrate_measured=calibrating))
     async with app.run_test(size=(120, 36)) as pilot:
         main = await started(pilot)
-        before = main.session.profile
         main.calibrate_from_text("decode=900@32")
-        await pilot.pause()
-        release.set()
+        await keys_work_while(pilot, main, "calibrate", release)  # the Up key edits the profile meanwhile
+        assert main.session.profile.engine.mbu == 0.8  # the shipped value: the calibration was not applied
+        assert any("changed while calibrating" in str(n.message) for n in app._notifications)
+        before = main.session.profile
+        main.calibrate_from_text("decode=900@32")  # released: runs through
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert main.session.profile.engine.mbu == pytest.approx(0.497, abs=2e-3)
@@ -167,14 +160,3 @@ async def test_calibration_runs_in_a_worker_and_can_be_undone(napkin_home):
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert main.session.profile == before
-
-
-async def test_a_calibration_of_a_profile_changed_meanwhile_is_not_applied(napkin_home):
-    calibrating, release = held(slow_calls.calibrate_measured)
-    app = make_app(slow=SlowCalls(calibrate_measured=calibrating))
-    async with app.run_test(size=(120, 36)) as pilot:
-        main = await started(pilot)
-        main.calibrate_from_text("decode=900@32")
-        await keys_work_while(pilot, main, "calibrate", release)  # the Up key edits the profile meanwhile
-        assert main.session.profile.engine.mbu == 0.8  # the shipped value: the calibration was not applied
-        assert any("changed while calibrating" in str(n.message) for n in app._notifications)

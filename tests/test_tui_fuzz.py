@@ -2,7 +2,7 @@
 
 Short on purpose: the editing rules get thousands of random edits at unit level, on the edit session
 (tests/test_session.py, 4,500 edits in about 3 s); this checks the keys' way there (bindings, focus,
-the field rows, dialogs opened by accident) with 500 keys.
+the field rows, dialogs opened by accident) with 300 keys.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ KEYS = (
     + ["tab", "shift+tab"] * 4
     + ["enter", "escape", "f1", "f2", "question_mark"]
 )
-PRESSES = 500
+PRESSES = 300
 BATCH = 50
 CHARACTERS = {"minus": "-", "full_stop": ".", "question_mark": "?", "space": " "}
 

@@ -29,6 +29,7 @@ class Action:
     palette: str = ""  # the command palette's entry; "" = not in the palette
     palette_help: str = ""  # the palette's second line
     footer: bool = False
+    footer_key: str = ""  # how the footer writes the key, when not Textual's way ("?" for question_mark)
     footer_group: str = ""  # rows with the same group share one footer label ("undo/redo")
     scope: Scope = "screen"
     binding_id: str = ""  # a stable id for keymaps
@@ -49,7 +50,7 @@ ACTIONS: tuple[Action, ...] = (
     # The planner's own actions, in the footer's order: the key list first, so that it shows however
     # narrow the terminal (the footer is cut at 80 columns).
     Action("help", "Keys", "question_mark,f1", key_display="? / F1", help="this list of keys", palette="Show keys",
-           palette_help="every key of the app (?)", footer=True, binding_id="help"),
+           palette_help="every key of the app (?)", footer=True, footer_key="?", binding_id="help"),
     Action("save", "Save", "ctrl+s", help="save (asks a name the first time)", palette="Save profile",
            palette_help="ctrl+s", footer=True, binding_id="save"),
     Action("open", "Open", "ctrl+o", help="open: your profiles and examples", palette="Open profile…",
@@ -96,14 +97,9 @@ def bindings(scope: Scope) -> list[BindingType]:
     """The Textual bindings of one scope, in table order. The footer's keys are priority bindings: they
     work while a field has the cursor (a hidden one, ctrl+c, leaves the field its copy)."""
     groups = {row.footer_group: Binding.Group(row.footer_group, compact=True) for row in ACTIONS if row.footer_group}
-    return [Binding(row.keys, row.action, row.description, show=row.footer, key_display=_footer_key(row),
+    return [Binding(row.keys, row.action, row.description, show=row.footer, key_display=row.footer_key or None,
                     priority=row.footer, id=row.binding_id or None, group=groups.get(row.footer_group))
             for row in ACTIONS if row.action and row.keys and row.scope == scope]
-
-
-def _footer_key(row: Action) -> str | None:
-    """The footer writes the first key only, as the help screen does ("?" for "question_mark,f1")."""
-    return "?" if row.keys.startswith("question_mark") else None
 
 
 def help_rows() -> list[tuple[str, str]]:

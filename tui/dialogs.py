@@ -125,7 +125,7 @@ class QuitScreen(ModalScreen[str | None]):
 
 
 class ImportConfigScreen(ModalScreen[Path | None]):
-    """Ask for a config.json or a model folder to import."""
+    """Ask for a config.json, a model folder, or a Hub repository (ORG/NAME) to import."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -136,9 +136,10 @@ class ImportConfigScreen(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Import config.json", classes="dialog-title")
-            yield Input(str(self.start), placeholder="path/to/config.json or a model folder", id="import-path")
-            yield Label("A folder with *.safetensors gives the exact weight bytes (headers only).",
-                        classes="dialog-hint")
+            yield Input(str(self.start), placeholder="path/to/config.json, a model folder, or ORG/NAME",
+                        id="import-path")
+            yield Label("A folder with *.safetensors, or a Hub repository (ORG/NAME, through huggingface_hub), "
+                        "gives the exact weight bytes (headers only).", classes="dialog-hint")
             yield Label("Enter imports · Escape cancels", classes="dialog-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -54,6 +54,10 @@ class DiscoveryActions(PlannerBase):
         if self.load_section("model", imported.model, session_preset=imported.model["name"]):
             self.say(f"{imported.model['name']}: {imported.count.total / 1e9:,.2f}B parameters; weights "
                      f"{imported.weights_note}", title="Imported", timeout=8)
+            if imported.model.get("unmodelled"):
+                self.say("config fields not modelled, which can change its parameters, KV cache or state: "
+                         + ", ".join(imported.model["unmodelled"]), title="Not modelled", severity="warning",
+                         timeout=12)
 
     # ----------------------------------------------------------------- GPUs
     def action_detect_gpus(self) -> None:

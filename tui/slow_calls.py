@@ -30,9 +30,10 @@ RECOMMEND_LIMIT = 20
 
 
 def import_model(path: Path, name: str | None) -> ImportedModel:
-    from napkinmath.core.sources.model_import import import_model as run
+    """A config.json, a model folder, or ORG/NAME from the Hub (a path on this machine wins)."""
+    from napkinmath.core.sources.hub import import_path_or_repo
 
-    return run(path, name)
+    return import_path_or_repo(path, name)
 
 
 def calibrate_log(profile: Profile, path: Path) -> Calibrated:

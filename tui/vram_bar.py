@@ -9,14 +9,16 @@ from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
 
 from .plan_view import PlanView, memory_text
+from .safe_text import printable
 
 
 class VramBar(PlanView):
-    """One GPU's memory as a stacked bar: weights, activations, overhead, KV in use, KV headroom, reserved."""
+    """One GPU's memory as a stacked bar: weights, activations, overhead, recurrent state in use (hybrid
+    models), KV in use, KV headroom, reserved."""
 
-    COMPONENT_CLASSES = {"vram--weights", "vram--activations", "vram--overhead", "vram--kv", "vram--free",
-                         "vram--reserved", "vram--overflow", "vram--muted", "vram--bad", "vram--good", "delta--better",
-                         "delta--worse", "delta--same"}
+    COMPONENT_CLASSES = {"vram--weights", "vram--activations", "vram--overhead", "vram--state", "vram--kv",
+                         "vram--free", "vram--reserved", "vram--overflow", "vram--muted", "vram--bad", "vram--good",
+                         "delta--better", "delta--worse", "delta--same"}
     DEFAULT_CSS = """
     VramBar .delta--better { color: $success; }
     VramBar .delta--worse { color: $error; }
@@ -24,6 +26,7 @@ class VramBar(PlanView):
     VramBar .vram--weights { color: $vram-weights; }
     VramBar .vram--activations { color: $vram-activations; }
     VramBar .vram--overhead { color: $vram-overhead; }
+    VramBar .vram--state { color: $vram-kv; text-style: dim; }
     VramBar .vram--kv { color: $vram-kv; }
     VramBar .vram--free { color: $vram-free; }
     VramBar .vram--reserved { color: $vram-reserved; }
@@ -34,12 +37,14 @@ class VramBar(PlanView):
     """
 
     SEGMENTS = (("weights", "weights", "█"), ("activations", "activations", "█"), ("overhead", "overhead", "█"),
-                ("kv", "KV in use", "█"), ("free", "KV headroom", "▒"), ("reserved", "not allowed", "░"))
+                ("state", "state in use", "▆"), ("kv", "KV in use", "█"), ("free", "KV headroom", "▒"),
+                ("reserved", "not allowed", "░"))
 
     def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
         memory, units = plan.memory.per_gpu, self.units
         sizes = {"weights": memory.weights, "activations": memory.activations, "overhead": memory.overhead,
-                 "kv": memory.kv_used, "free": memory.free, "reserved": memory.reserved}
+                 "state": memory.state_used, "kv": memory.kv_used - memory.state_used, "free": memory.free,
+                 "reserved": memory.reserved}
         width = max(10, self.content_size.width or 60)
         scale = memory.total + memory.shortfall  # an overflow draws past the end of the GPU
         cells = Text(no_wrap=True, overflow="crop")
@@ -78,10 +83,12 @@ class VramBar(PlanView):
                                                            self.style("vram--muted")))
 
     def _compact_legend(self, sizes: dict[str, float]) -> list[Text]:
-        short = {"weights": "weights", "activations": "act", "overhead": "ovh", "kv": "KV", "free": "free",
-                 "reserved": "resv"}
+        short = {"weights": "weights", "activations": "act", "overhead": "ovh", "state": "state", "kv": "KV",
+                 "free": "free", "reserved": "resv"}
         lines = [Text(), Text()]
         for index, (key, _, glyph) in enumerate(self.SEGMENTS):
+            if key == "state" and sizes[key] <= 0:  # only hybrid models keep a recurrent state
+                continue
             line = lines[0 if index < 3 else 1]
             line.append(f"{glyph}", self.style(f"vram--{key}"))
             line.append(f"{short[key]} {memory_text(sizes[key], self.units).split()[0]}  ")
@@ -89,6 +96,14 @@ class VramBar(PlanView):
         return lines
 
     def _status(self, plan: Plan, profile: Profile, short: bool) -> Text:
+        status = self._fit(plan, profile, short)
+        unmodelled = profile.model.unmodelled  # config fields that can change params, KV or state (issue 13)
+        if unmodelled:
+            status.append(printable("\n⚠ not modelled: " + ", ".join(unmodelled), 200 if short else 600),
+                          self.style("vram--bad"))
+        return status
+
+    def _fit(self, plan: Plan, profile: Profile, short: bool) -> Text:
         memory = plan.memory.per_gpu
         if plan.memory.fits:
             report = plan.engine

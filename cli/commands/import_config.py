@@ -1,4 +1,5 @@
-"""``napkin import-config PATH``: a HuggingFace config.json (or model folder) as a [model] section."""
+"""``napkin import-config PATH|ORG/NAME``: a HuggingFace config.json, model folder or Hub repository as a
+[model] section (core/sources/hub.py reads a repository's config.json and safetensors headers)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from ..subcommand import Subcommand
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="config.json, or a folder holding it (and *.safetensors)")
+    parser.add_argument("path", help="config.json, a folder holding it (and *.safetensors), or ORG/NAME on the "
+                                     "Hub (HF_TOKEN, HF_ENDPOINT and HF_HUB_OFFLINE apply)")
     parser.add_argument("--name", help="the model's name in the profile")
     parser.add_argument("--json", action="store_true", help="the section as JSON")
 
 
 def run(arguments: argparse.Namespace) -> int:
-    from napkinmath.core.sources.model_import import import_model
+    from napkinmath.core.sources.hub import import_path_or_repo
 
-    imported = import_model(arguments.path, arguments.name)
+    imported = import_path_or_repo(arguments.path, arguments.name)
     if arguments.json:
         print_json({"model": imported.model, "parameters": imported.breakdown, "weights": imported.weights_note})
         return 0
@@ -28,5 +30,5 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = [Subcommand("import-config", "a HuggingFace config.json (or model folder) as a [model] section",
+COMMANDS = [Subcommand("import-config", "a HuggingFace config.json, model folder or ORG/NAME as a [model] section",
                        add_arguments, run, rank=30)]

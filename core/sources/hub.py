@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from ..errors import ProfileError
 from ..specs.specs import GIB
@@ -83,13 +84,18 @@ def _download_config(repo_id: str, revision: str | None, timeout_s: float) -> Pa
     (``hf_hub_download`` alone retries a timed-out request for up to a minute); a cached copy serves when
     the Hub cannot be reached, as huggingface_hub itself does."""
     from huggingface_hub import errors, get_hf_file_metadata, hf_hub_download, hf_hub_url
+    from huggingface_hub.utils import tqdm
+
+    class Quiet(tqdm):  # a few KB: no progress bar on stderr
+        def __init__(self, *arguments: Any, **options: Any) -> None:
+            super().__init__(*arguments, **{**options, "disable": True})
 
     token = os.environ.get("HF_TOKEN") or None
 
     def download(local_only: bool) -> Path:
         return Path(str(hf_hub_download(repo_id, "config.json", revision=revision, cache_dir=hf_hub_cache(),
                                         token=token, endpoint=_endpoint(), local_files_only=local_only,
-                                        etag_timeout=timeout_s)))
+                                        etag_timeout=timeout_s, tqdm_class=Quiet)))
 
     try:
         if not _offline():

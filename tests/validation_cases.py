@@ -2,11 +2,11 @@
 tests/test_validation.py and for the docs table (``python tests/validation_cases.py > docs/validation.md``).
 
 Throughput systems (throughput.toml): a profile from the catalog GPU and model at the stated precisions
-and tensor parallelism, with the shipped profiles' empirical efficiencies (bandwidth 80%, FLOPs 50%).
-The ideal ceiling is the same profile at peak spec. One-point calibration takes the system's
-median-concurrency point (a fixed rule, not a choice per system) and predicts the others. Two-point
-calibration fits the engine's time per step and per running sequence to the lowest and highest
-usable concurrencies and predicts the points between them.
+and tensor parallelism, the engine family the source names and the fitted performance model: its
+uncalibrated prediction is the *default*. The ideal ceiling is the same profile at peak spec. One-point
+calibration rescales the fitted model on the system's median-concurrency point (a fixed rule, not a
+choice per system) and predicts the others. Two-point calibration refits the scale and the engine's own
+time to the lowest and highest usable concurrencies and predicts the points between them.
 
 vLLM start-up logs (vllm_cases.toml): a profile from the model's config.json and the deployment the
 thread states; the plan's KV figures use only the engine defaults for the named vLLM version.
@@ -27,7 +27,6 @@ from napkinmath.core.engines.vllm import DEFAULT_DRIVER_RESERVED_GIB
 from napkinmath.core.engines.vllm_pool import pipeline_stages
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan.compose import plan
-from napkinmath.core.profile.edit import edit_profile
 from napkinmath.core.profile.schema import Profile
 from napkinmath.core.sources.hf_config import model_from_config
 from napkinmath.core.specs.catalog import gpu_entry
@@ -38,7 +37,6 @@ from napkinmath.core.tools.serving import serving_profile, serving_throughput
 DATA = Path(__file__).parent / "data"
 THROUGHPUT = DATA / "validation" / "throughput.toml"
 VLLM_CASES = DATA / "validation" / "vllm_cases.toml"
-EMPIRICAL_MBU, EMPIRICAL_MFU = 0.8, 0.5
 THROUGHPUT_GOAL = 0.20  # calibrated on one point, the others within 20%
 KV_GOAL = 0.03  # KV cache tokens within 3% of the log, defaults only
 
@@ -61,14 +59,26 @@ def output_tokens_per_s(system: dict, point: dict) -> float:
     return point["total_tokens_per_s_per_gpu"] * system["gpus"] * share
 
 
+def system_engine(system: dict) -> str:
+    """The engine family a system names: SGLang, TensorRT-LLM (NVIDIA NIM's backend) or vLLM."""
+    text = system["engine"].lower()
+    if "sglang" in text:
+        return "sglang"
+    if "tensorrt" in text or "nim" in text:
+        return "trtllm"
+    return "vllm"
+
+
 def system_profile(system: dict) -> Profile:
+    """The system as a profile with nothing measured: the catalog GPU and model at the stated precisions and
+    tensor size, the engine family it names, and the fitted performance model's defaults."""
     return Profile.model_validate({
         "name": system["id"],
         "hardware": {"gpu": system["gpu"], "count": system["gpus"]},
         "model": {"preset": system["model"], "weight_dtype": _precision(system["weight_dtype"]),
                   "kv_dtype": _precision(system.get("kv_cache_dtype", "bf16"))},
         "parallelism": {"tensor": system["tensor_parallel_size"]},
-        "engine": {"mbu": EMPIRICAL_MBU, "mfu": EMPIRICAL_MFU},
+        "engine": {"name": system_engine(system)},
     })
 
 
@@ -80,6 +90,11 @@ class ThroughputPoint:
     calibrated: float | None  # None for the calibration point itself
     excluded: str
     two_point: float | None = None  # fitted on the lowest and highest usable points; None for those and outside them
+    default: float = 0.0  # uncalibrated: the fitted model's defaults
+
+    @property
+    def default_error(self) -> float:
+        return self.default / self.measured - 1
 
     @property
     def error(self) -> float | None:
@@ -119,9 +134,7 @@ def evaluate_system(system: dict) -> ThroughputSystem:
     ordered = sorted(usable, key=lambda p: p["concurrency"])
     anchor = ordered[len(ordered) // 2]
     at = serving_profile(profile, anchor["concurrency"], isl, osl)
-    calibrated = calibrate_serving(at, output_tokens_per_s(system, anchor), anchor["concurrency"])
-    engine = calibrated.profile.engine
-    tuned = edit_profile(edit_profile(profile, "engine.step_overhead_ms", engine.step_overhead_ms), "engine.mbu", engine.mbu)
+    tuned = calibrate_serving(at, output_tokens_per_s(system, anchor), anchor["concurrency"])
     ends = [ordered[0], ordered[-1]]
     fitted = calibrate_serving_points(serving_profile(profile, anchor["concurrency"], isl, osl),
                                       [(output_tokens_per_s(system, p), p["concurrency"]) for p in ends])
@@ -129,13 +142,19 @@ def evaluate_system(system: dict) -> ThroughputSystem:
     points = []
     for point in system["points"]:
         concurrency = point["concurrency"]
-        ideal = serving_throughput(profile, concurrency, isl, osl).output_tokens_per_s_ideal  # at peak spec
-        predicted = None if point is anchor else serving_throughput(tuned, concurrency, isl, osl).output_tokens_per_s
+        default = serving_throughput(profile, concurrency, isl, osl)
+        predicted = None if point is anchor else serving_throughput(tuned.profile, concurrency, isl, osl)
         between = low < concurrency < high
         two_point = serving_throughput(fitted.profile, concurrency, isl, osl).output_tokens_per_s if between else None
-        points.append(ThroughputPoint(concurrency, output_tokens_per_s(system, point), ideal, predicted,
-                                      point.get("excluded", ""), two_point))
-    return ThroughputSystem(system, anchor["concurrency"], calibrated.changes[0], tuple(points), fitted.changes[0])
+        points.append(ThroughputPoint(concurrency, output_tokens_per_s(system, point), default.output_tokens_per_s_ideal,
+                                      None if predicted is None else predicted.output_tokens_per_s,
+                                      point.get("excluded", ""), two_point, default.output_tokens_per_s))
+    return ThroughputSystem(system, anchor["concurrency"], tuned.changes[0], tuple(points), fitted.changes[0])
+
+
+def default_errors(results: list[ThroughputSystem]) -> list[float]:
+    """Uncalibrated predicted / measured - 1 over every usable published point."""
+    return [p.default_error for r in results for p in r.points if not p.excluded]
 
 
 # ------------------------------------------------------------------------------------------ vLLM logs
@@ -241,16 +260,20 @@ def markdown() -> str:
            "by `tests/test_validation.py`. Sources: `tests/data/validation/SOURCES.md` and "
            "`tests/data/vllm_logs/SOURCES.md`."), ""]
     out += ["## Serving throughput (load tests)", "",
-            (f"Profile: catalog GPU and model at the stated precisions and TP, bandwidth {EMPIRICAL_MBU:.0%} and FLOPs "
-            f"{EMPIRICAL_MFU:.0%} (the shipped profiles' empirical defaults). *Ideal* is the same profile at peak spec "
-            "(it must never be below the measurement). *One point*: calibrated on the median-concurrency point "
-            "(the engine's time per step), then predicted at the others. *Two points*: the engine's time per step "
-            "and per running sequence fitted to the lowest and highest usable concurrencies, then predicted at the "
-            f"points between. The goal is within {THROUGHPUT_GOAL:.0%}. Excluded points are shown, not counted."), ""]
+            ("Profile: catalog GPU and model at the stated precisions and TP, the engine family the source names, "
+            "and the fitted performance model (core/engines/data/performance.toml) with nothing measured: "
+            "*default* is that prediction, uncalibrated. *Ideal* is the same profile at peak spec (it must never be "
+            "below the measurement). *One point*: the fitted model rescaled on the median-concurrency point, then "
+            "predicted at the others. *Two points*: the scale and the engine's own time refitted to the lowest "
+            "and highest usable concurrencies, then predicted at the points between. The goal is within "
+            f"{THROUGHPUT_GOAL:.0%}. Excluded points are shown, not counted."), ""]
     results = [evaluate_system(system) for system in throughput_systems()]
     one, two = sum(r.meets_goal for r in results), sum(r.two_point_meets_goal for r in results)
-    out += [(f"Systems within {THROUGHPUT_GOAL:.0%} everywhere: {one} of {len(results)} calibrated on one point, "
-            f"{two} of {len(results)} on two."), "",
+    defaults = sorted(abs(e) for e in default_errors(results))
+    median = (defaults[len(defaults) // 2] + defaults[(len(defaults) - 1) // 2]) / 2
+    out += [(f"Uncalibrated (default) median |error| over the {len(defaults)} usable points: {median:.1%}. "
+             f"Systems within {THROUGHPUT_GOAL:.0%} everywhere: {one} of {len(results)} calibrated on one point, "
+             f"{two} of {len(results)} on two."), "",
             "| system | one point | two points |", "| --- | :---: | :---: |"]
     out += [f"| {r.system['id']} | {'meets' if r.meets_goal else 'misses'} | "
             f"{'meets' if r.two_point_meets_goal else 'misses'} |" for r in results]
@@ -264,15 +287,16 @@ def markdown() -> str:
                 f"TP {system['tensor_parallel_size']}, {system['engine']}; {system['input_tokens']:,} in / "
                 f"{system['output_tokens']:,} out. One point: {result.calibration}. Two points: "
                 f"{result.two_point_calibration}. Source: {system['source']}"), "",
-                ("| concurrency | measured out tok/s | ideal | ideal ≥ measured | one point | error | two points | error "
-                "| note |"),
-                "| ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | --- |"]
+                ("| concurrency | measured out tok/s | default | error | ideal | ideal ≥ measured | one point | error "
+                 "| two points | error | note |"),
+                "| ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | --- |"]
         for p in result.points:
             predicted = "calibration point" if p.calibrated is None else f"{p.calibrated:,.0f}"
             error = "—" if p.error is None else f"{p.error:+.1%}"
             fitted = "—" if p.two_point is None else f"{p.two_point:,.0f}"
             fitted_error = "—" if p.two_point_error is None else f"{p.two_point_error:+.1%}"
-            out.append(f"| {p.concurrency} | {p.measured:,.1f} | {p.ideal:,.0f} | {'yes' if p.ideal >= p.measured else 'NO'} "
+            out.append(f"| {p.concurrency} | {p.measured:,.1f} | {p.default:,.0f} | {p.default_error:+.1%} | {p.ideal:,.0f} | "
+                       f"{'yes' if p.ideal >= p.measured else 'NO'} "
                        f"| {predicted} | {error} | {fitted} | {fitted_error} | {p.excluded} |")
         out.append("")
     cases = [evaluate_case(case) for case in vllm_cases()]

@@ -28,6 +28,7 @@ import re
 from functools import lru_cache
 from math import ceil, log2
 
+from ..physics.memory import weight_bytes_per_parameter
 from ..specs.specs import GIB, ModelSpec
 
 DEFAULT_VLLM_VERSION = "0.30"  # the newest release whose defaults we checked (CacheConfig docs, v0.30)
@@ -268,3 +269,16 @@ def cuda_graph_bytes_charged(version: str, cuda_graphs: bool) -> float:
     if not cuda_graphs or version_tuple(version) < CUDA_GRAPH_CHARGED_FROM:
         return 0.0
     return CUDA_GRAPH_GIB * GIB
+
+
+def replicated_mla_bytes(model: ModelSpec, tensor: int) -> float:
+    """What MLA's latent down-projections add to each tensor rank beyond its 1/tp share: vLLM (and SGLang)
+    keep ``q_a_proj`` and ``kv_a_proj_with_mqa`` whole on every rank — ``ReplicatedLinear``, fused since
+    into ``DeepSeekV2FusedQkvAProjLinear(..., disable_tp=True)`` (vllm-project/vllm
+    ``vllm/model_executor/models/deepseek_v2.py``; sgl-project/sglang ``python/sglang/srt/models/deepseek_v2.py``).
+    layers x hidden x (q_lora_rank + kv_lora_rank + qk_rope_head_dim) parameters, x (1 - 1/tp).
+    DeepSeek-V3 in fp8 at TP 8: 0.75 GiB per GPU."""
+    if model.attention != "mla" or tensor <= 1 or model.kv_lora_rank is None or model.qk_rope_head_dim is None:
+        return 0.0
+    width = (model.q_lora_rank or 0) + model.kv_lora_rank + model.qk_rope_head_dim
+    return model.layers * model.hidden_size * width * weight_bytes_per_parameter(model) * (1 - 1 / tensor)

@@ -41,6 +41,27 @@ def attention_flops_per_token_decode(model: ModelSpec, context_tokens: float) ->
     return 4 * model.attention_heads * model.head_dim_or_default * attended
 
 
+def attention_flops_per_position_decode(model: ModelSpec) -> float:
+    """Attention FLOPs per decoded token per context position, whole model, every layer attending in full
+    (the sliding layers' share is capped by the caller): ``attention_flops_per_token_decode`` at context 1
+    with no window."""
+    if model.attention == "mla":
+        latent = 2 * (model.kv_lora_rank or 0) + (model.qk_rope_head_dim or 0)
+        return 2 * model.attention_heads * latent * model.layers
+    return 4 * model.attention_heads * model.head_dim_or_default * model.layers
+
+
+def attention_flops_per_pair_prefill(model: ModelSpec) -> float:
+    """Attention FLOPs per (prompt token, attended position) pair, whole model, every layer in full
+    (physics.md, "Prefill"): QK and AV at 2 FLOPs a multiply-add. MLA prefill uses the per-head
+    dimensions: QK over qk_nope + qk_rope, AV over v_head_dim."""
+    if model.attention == "mla":
+        qk_dim = (model.qk_nope_head_dim or model.head_dim_or_default) + (model.qk_rope_head_dim or 0)
+        v_dim = model.v_head_dim or model.head_dim_or_default
+        return 2 * model.attention_heads * (qk_dim + v_dim) * model.layers
+    return 4 * model.attention_heads * model.head_dim_or_default * model.layers
+
+
 def weight_flops_per_token(model: ModelSpec) -> float:
     """2 FLOPs per active parameter per token (one multiply-add)."""
     return 2 * model.active_params

@@ -94,19 +94,30 @@ def held_extra_bytes(model: ModelSpec) -> float:
     return (model.vision_params_b or 0.0) * 1e9 * vision_bytes + mtp
 
 
+def sixteen_bit_params(model: ModelSpec) -> float:
+    """Parameters held at 16 bits beside quantized weights: ``unquantized_params_b`` when the model states
+    it, else the input embedding and the output head (vocab x hidden each). Engines quantize the linear
+    layers only: vLLM's fp8 method leaves ``VocabParallelEmbedding`` and ``ParallelLMHead`` in the model
+    dtype (vllm-project/vllm PR #41000 adds an opt-in fp8 head because the default keeps it bf16), as do
+    the published fp8 checkpoints (``ignore: [lm_head]``). Tied embeddings are counted twice here."""
+    if model.unquantized_params_b is not None:
+        return model.unquantized_params_b * 1e9
+    return 2.0 * (model.vocab_size or 0) * model.hidden_size
+
+
 def keeps_16_bit_params(model: ModelSpec) -> bool:
-    """Whether some parameters sit at 16 bits beside lower-precision weights (``unquantized_params_b``).
+    """Whether some parameters sit at 16 bits beside lower-precision weights (``sixteen_bit_params``).
     Not for 16-bit weights, nor for an exact checkpoint size, which already counts them."""
-    return (model.unquantized_params_b is not None and not model.uses_checkpoint_bytes
-            and bytes_per_value(model.weight_dtype) < UNQUANTIZED_BYTES)
+    return (not model.uses_checkpoint_bytes and bytes_per_value(model.weight_dtype) < UNQUANTIZED_BYTES
+            and sixteen_bit_params(model) > 0)
 
 
 def unquantized_extra_bytes(model: ModelSpec) -> float:
-    """What the parameters a quantized checkpoint keeps at 16 bits (embeddings, output head, and for
-    gpt-oss attention and routers too) add over holding them at ``weight_dtype``."""
-    if not keeps_16_bit_params(model) or model.unquantized_params_b is None:
+    """What the parameters a quantized model keeps at 16 bits (embeddings, output head, and for gpt-oss
+    attention and routers too) add over holding them at ``weight_dtype``."""
+    if not keeps_16_bit_params(model):
         return 0.0
-    return model.unquantized_params_b * 1e9 * (UNQUANTIZED_BYTES - bytes_per_value(model.weight_dtype))
+    return sixteen_bit_params(model) * (UNQUANTIZED_BYTES - bytes_per_value(model.weight_dtype))
 
 
 def vocab_matrix_bytes(model: ModelSpec) -> float:

@@ -9,6 +9,7 @@ says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import ceil
 
 from ..engines.vllm_pool import VllmReport, vllm_report
 from ..physics.capacity import (
@@ -53,6 +54,7 @@ from ..physics.prefill import (
 from ..profile.schema import Profile
 from . import advice
 from .memory_stage import MemoryStage, memory_figures, memory_stage
+from .performance import EnginePerformance, engine_performance
 from .provenance import provenance
 from .remedies import longest_context_that_fits
 from .result import (
@@ -90,6 +92,7 @@ class _Decode:
     attention_flops: float
     weight_flops_per_s: float
     attention_flops_per_s: float
+    performance: EnginePerformance | None  # the fitted model (engine.speed == "fitted")
 
 
 def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, sequence_read_bytes: float,
@@ -163,12 +166,19 @@ def _decode(profile: Profile, memory: MemoryStage, kv: _Kv) -> _Decode:
         return _step_model(profile, memory.dense_bytes, memory.expert_bytes, kv.sequence_read, weight_flops,
                            attention_flops, weight_flops_per_s, attention_flops_per_s, mbu, mfu, engine_time)
 
-    step = step_at(engine.mbu, engine.mfu, True)
-    has_engine_time = engine.step_overhead_ms > 0 or engine.step_overhead_per_sequence_us > 0
-    ideal = step_at(1.0, 1.0, False) if engine.mbu < 1 or engine.mfu < 1 or has_engine_time else step
+    performance = None
+    if engine.speed == "fitted":
+        performance = engine_performance(profile, memory, kv.report.kv_cache_tokens if kv.report else None)
+        context = profile.workload.avg_context_tokens
+        step, ideal = performance.step.decode_step_model(context), performance.step.decode_step_model(context, True)
+    else:
+        step = step_at(engine.mbu, engine.mfu, True)
+        has_engine_time = engine.step_overhead_ms > 0 or engine.step_overhead_per_sequence_us > 0
+        ideal = step_at(1.0, 1.0, False) if engine.mbu < 1 or engine.mfu < 1 or has_engine_time else step
     return _Decode(step=step, ideal_step=ideal, weight_path=weight_path, attention_path=attention_path,
                    weight_flops=weight_flops, attention_flops=attention_flops,
-                   weight_flops_per_s=weight_flops_per_s, attention_flops_per_s=attention_flops_per_s)
+                   weight_flops_per_s=weight_flops_per_s, attention_flops_per_s=attention_flops_per_s,
+                   performance=performance)
 
 
 def _capacity(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Decode) -> CapacityFigures:
@@ -212,7 +222,8 @@ def _decode_figures(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Dec
         tokens_per_s_aggregate_ideal=users_served * work.duty_cycle / step_time_ideal, step_time_ideal=step_time_ideal,
         bytes_per_step=bytes_per_step, bound="compute" if compute_time > memory_time else "memory",
         arithmetic_intensity=flops_per_step / bytes_per_step,
-        meets_target=None if work.target_tokens_per_s <= 0 else 1 / step_time >= work.target_tokens_per_s)
+        meets_target=None if work.target_tokens_per_s <= 0 else 1 / step_time >= work.target_tokens_per_s,
+        **_speed_band(decode.performance, users_served * work.duty_cycle, step_time))
     roofline = RooflineFigures(
         ridge=ridge_flops_per_byte(decode.weight_flops_per_s, profile.hardware.bandwidth_bytes_per_s),
         critical_batch=round_batch(critical_batch(step, include_kv=True)),
@@ -220,6 +231,27 @@ def _decode_figures(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Dec
         compute_busy_fraction=compute_time / step_time, weight_compute_path=decode.weight_path,
         attention_compute_path=decode.attention_path)
     return figures, roofline
+
+
+def _speed_band(performance: EnginePerformance | None, running: float, step_time: float) -> dict[str, float]:
+    """The decode speeds' band: speed = 1 / time, so its low end is the time band's high end."""
+    low, high = (1.0, 1.0) if performance is None else (performance.bands.tpot.low, performance.bands.tpot.high)
+    return {"tokens_per_s_per_user_low": 1 / (step_time * high), "tokens_per_s_per_user_high": 1 / (step_time * low),
+            "tokens_per_s_aggregate_low": running / (step_time * high),
+            "tokens_per_s_aggregate_high": running / (step_time * low)}
+
+
+def _fitted_prefill(profile: Profile, performance: EnginePerformance) -> tuple[float, float]:
+    """(seconds, peak-spec seconds) to prefill the workload's uncached prompt alone on the fitted model, in
+    chunks of the step's token budget (whole when the engine does not chunk): the prefill step yields
+    the first token."""
+    work, limits, step = profile.workload, performance.limits, performance.step
+    prompt = max(1.0, work.prompt_tokens * (1 - work.prefix_cache_hit))
+    prefix = work.prompt_tokens - prompt if work.prompt_tokens > prompt else 0.0
+    chunks = ceil(prompt / limits.max_num_batched_tokens) if limits.chunked_prefill else 1
+    chunk = prompt / chunks
+    pairs = chunk * (prefix + prompt / 2)
+    return chunks * step.step_time_s(0.0, 0.0, chunk, pairs), chunks * step.ideal_step_time_s(0.0, 0.0, chunk, pairs)
 
 
 def _prefill(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Decode, figures: DecodeFigures) -> PrefillFigures:
@@ -239,11 +271,29 @@ def _prefill(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Decode, fi
                   + memory.expert_bytes * moe_fraction_touched(prompt_pass, model.experts, model.experts_per_token)
                   + prompt_pass * (kv.full_per_token + kv.sliding_per_token))
     intensity = prompt_pass * (decode.weight_flops + attention) / (par.tensor * par.pipeline) / pass_bytes
-    return PrefillFigures(tokens_per_s=rate, tokens_per_s_ideal=rate / engine.mfu,
+    # A prompt pass also reads the weights: a long prompt routes to every expert, so every expert is read
+    # (physics.md, "Prefill"); the pass takes the longer of its FLOPs and its bytes.
+    bandwidth = profile.hardware.bandwidth_bytes_per_s
+    read_rate = prompt_pass / (par.pipeline * pass_bytes / bandwidth)
+    rate_ideal = min(rate / engine.mfu, read_rate)
+    rate = min(rate, read_rate * engine.mbu)
+    ttft = ttft_s(work.prompt_tokens, work.prefix_cache_hit, rate, work.concurrent_prefills, figures.step_time)
+    ttft_ideal = ttft_s(work.prompt_tokens, work.prefix_cache_hit, rate_ideal, work.concurrent_prefills,
+                        figures.step_time_ideal)
+    low, high = 1.0, 1.0
+    performance = decode.performance
+    if performance is not None:
+        seconds, seconds_ideal = _fitted_prefill(profile, performance)
+        rate, rate_ideal = prompt_pass * par.data / seconds, prompt_pass * par.data / seconds_ideal
+        ttft = performance.request_overhead_s + seconds * work.concurrent_prefills
+        ttft_ideal = seconds_ideal * work.concurrent_prefills
+        low, high = performance.bands.ttft.low, performance.bands.ttft.high
+    return PrefillFigures(tokens_per_s=rate, tokens_per_s_ideal=rate_ideal,
                           tokens_per_s_peak=gpus * decode.weight_flops_per_s / decode.weight_flops,
                           flops_per_token=decode.weight_flops + attention, arithmetic_intensity=intensity, ttft=ttft,
                           ttft_ideal=ttft_ideal,
-                          meets_target=None if work.ttft_target_s <= 0 else ttft <= work.ttft_target_s)
+                          meets_target=None if work.ttft_target_s <= 0 else ttft <= work.ttft_target_s,
+                          ttft_low=ttft * low, ttft_high=ttft * high)
 
 
 def _cost(profile: Profile, users_served: int, aggregate_tokens_per_s: float) -> CostFigures:
@@ -288,7 +338,8 @@ def plan(profile: Profile) -> Plan:
         roofline=roofline,
         prefill=_prefill(profile, memory, kv, decode, decode_figures),
         cost=_cost(profile, capacity.users_served, decode_figures.tokens_per_s_aggregate),
-        provenance=provenance(profile, profile.engine.activation_gib is None or profile.engine.overhead_gib is None),
+        provenance=provenance(profile, profile.engine.activation_gib is None or profile.engine.overhead_gib is None,
+                              decode.performance.kind if decode.performance else None),
         engine=kv.report,
         problems=(),
         notes=(),

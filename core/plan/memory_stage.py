@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..engines import sglang, trtllm
 from ..engines.vllm import (
     cuda_graph_bytes_charged,
     default_sampler,
@@ -16,6 +17,7 @@ from ..engines.vllm import (
     engine_visible_bytes,
     loaded_expert_bytes,
     non_torch_bytes,
+    replicated_mla_bytes,
 )
 from ..engines.vllm_hybrid import attention_block_with_state
 from ..engines.vllm_pool import PipelineStage, binding_stage, block_tokens_for
@@ -95,6 +97,10 @@ def memory_stage(profile: Profile) -> MemoryStage:
     # the whole model on one tensor-parallel rank; every pipeline stage holds its share of it
     dense_rank, expert_rank = weight_bytes_per_gpu(model, par.tensor, 1, par.data, par.expert)
     read_rank = weight_bytes_per_gpu(model, par.tensor, 1, par.data, par.expert, held=False)[0]  # no vision, MTP
+    if engine.name in ("vllm", "sglang"):  # MLA's down-projections are whole on every rank
+        replicated = replicated_mla_bytes(model, par.tensor)
+        dense_rank += replicated
+        read_rank += replicated
     batched_tokens, sequences = _scheduler_limits(profile)
     cuda_graphs = cuda_graph_bytes_charged(engine.version, engine.cuda_graphs) if vllm else 0.0
     overhead, overhead_source = _overhead(profile, vllm, cuda_graphs)
@@ -118,8 +124,19 @@ def memory_stage(profile: Profile) -> MemoryStage:
         activations = pinned if pinned is not None else default_activation_bytes(model)
         activations_source = ("profile" if pinned is not None
                               else "empirical default (physics.md anchors, scaled by hidden size)")
+    budget = kv_budget_bytes(usable, weights, activations, overhead)
+    if engine.name == "sglang":  # the fraction holds weights and pool; activations and buffers live outside it
+        usable = hardware.memory_gib * GIB * engine.gpu_memory_utilization
+        budget = sglang.sglang_kv_budget_bytes(hardware.memory_gib, engine.gpu_memory_utilization, weights)
+        activations, overhead = 0.0, 0.0
+        activations_source = overhead_source = (f"outside SGLang's mem_fraction_static "
+                                                f"({engine.gpu_memory_utilization:g} of the GPU)")
+    elif engine.name == "trtllm":  # the fraction applies to what is free after weights and buffers
+        budget = trtllm.trtllm_kv_budget_bytes(hardware.memory_bytes, weights, activations, overhead,
+                                               engine.gpu_memory_utilization)
+        usable = weights + activations + overhead + budget
     return MemoryStage(usable=usable, weights=weights, activations=activations, overhead=overhead,
-                   budget=kv_budget_bytes(usable, weights, activations, overhead),
+                   budget=budget,
                    dense_bytes=read_rank / par.pipeline, expert_bytes=expert_rank / par.pipeline,
                    block_tokens=block, stage=stage, cuda_graphs=cuda_graphs, batched_tokens=batched_tokens,
                    sequences=sequences, activations_source=activations_source, overhead_source=overhead_source)

@@ -10,7 +10,7 @@ from ..profile.schema import Profile
 from .result import Provenance
 
 
-def provenance(profile: Profile, defaults_used: bool) -> Provenance:
+def provenance(profile: Profile, defaults_used: bool, fitted_kind: str | None = None) -> Provenance:
     """Say where the figures come from, so an estimate is never mistaken for a measurement. Kinds only:
     the efficiencies themselves are in the profile's [engine]."""
     engine = profile.engine
@@ -29,5 +29,16 @@ def provenance(profile: Profile, defaults_used: bool) -> Provenance:
         kv_budget = "calibrated"
     else:
         kv_budget = "empirical default" if defaults_used else "spec"
+    if fitted_kind is not None:  # engine.speed == "fitted": the kind engine_performance gives its coefficients
+        if "calibrated" in (bandwidth, prefill):
+            speed = "calibrated"
+        elif "assumed" in (bandwidth, prefill):
+            speed = "assumed"
+        else:
+            speed = fitted_kind
+        decode = prefill = speed
+    else:
+        speed = "peak-spec" if decode == "spec" and prefill == "spec" else "roofline"
     return Provenance(weights="checkpoint" if profile.model.uses_checkpoint_bytes else "spec",
-                      kv_budget=kv_budget, decode=decode, prefill=prefill, bandwidth=bandwidth, engine_time=engine_time)
+                      kv_budget=kv_budget, decode=decode, prefill=prefill, bandwidth=bandwidth, engine_time=engine_time,
+                      speed=speed)

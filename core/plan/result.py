@@ -84,6 +84,12 @@ class DecodeFigures:
     bound: str
     arithmetic_intensity: float
     meets_target: bool | None
+    # The band around the expected speeds: the held-out 10th-90th percentile of measured / predicted for
+    # the fitted model (docs/accuracy.md); equal to the expected value where there is no band (roofline).
+    tokens_per_s_per_user_low: float
+    tokens_per_s_per_user_high: float
+    tokens_per_s_aggregate_low: float
+    tokens_per_s_aggregate_high: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,8 @@ class PrefillFigures:
     ttft: float
     ttft_ideal: float  # at mfu = 1 and the peak-spec decode step
     meets_target: bool | None
+    ttft_low: float  # the band (see DecodeFigures)
+    ttft_high: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +137,11 @@ class Provenance:
     prefill: str
     bandwidth: str  # the bandwidth use (mbu) alone
     engine_time: str  # the engine's own time per step (step_overhead_ms and per sequence); "none" when 0
+    # The speed and latency figures: "fitted" (the performance model fitted on measured load tests),
+    # "extrapolated" (fitted, on a GPU generation or engine outside the data), "calibrated" (the fitted
+    # model rescaled by a measurement), "assumed" (rescaled by hand), "roofline" (peak spec at the
+    # profile's mbu/mfu and engine time) or "peak-spec" (the roofline at 100%: a ceiling, not an estimate)
+    speed: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,15 +11,26 @@ import re
 from math import isclose
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from ..engines import sglang, trtllm
 from ..engines.vllm import DEFAULT_VLLM_VERSION, VERSION_PATTERN, default_gpu_memory_utilization
+from ..errors import ProfileError
 from ..specs.catalog import gpu_entry, model_entry
 from ..specs.specs import FrozenModel, GpuSpec, ModelSpec
 
 SCHEMA_VERSION = 1
 # [engine] values a calibration may set (Engine.calibrated records them as set).
-CALIBRATABLE = ("mbu", "mfu", "step_overhead_ms", "step_overhead_per_sequence_us", "activation_gib", "overhead_gib")
+CALIBRATABLE = ("mbu", "mfu", "speed_scale", "step_overhead_ms", "step_overhead_per_sequence_us", "activation_gib",
+                "overhead_gib")
+ENGINE_NAMES = ("vllm", "sglang", "trtllm", "generic")
+DEFAULT_VERSIONS = {"vllm": DEFAULT_VLLM_VERSION, "sglang": sglang.DEFAULT_SGLANG_VERSION,
+                    "trtllm": trtllm.DEFAULT_TRTLLM_VERSION, "generic": DEFAULT_VLLM_VERSION}
+VERSION_PATTERNS = {"vllm": VERSION_PATTERN, "generic": VERSION_PATTERN, "sglang": sglang.SGLANG_VERSION_PATTERN,
+                    "trtllm": trtllm.TRTLLM_VERSION_PATTERN}
+VERSION_EXAMPLES = {"vllm": "0.11 or 0.11.2", "generic": "0.11 or 0.11.2", "sglang": "0.5.9 or 0.5.6.post2",
+                    "trtllm": "1.2.0 or 1.2.0rc6.post2"}
+ENGINE_LABELS = {"vllm": "vLLM", "generic": "vLLM", "sglang": "SGLang", "trtllm": "TensorRT-LLM"}
 
 
 def _merged_over_catalog(data: Any, id_key: str, lookup) -> Any:
@@ -33,6 +44,26 @@ def _merged_over_catalog(data: Any, id_key: str, lookup) -> Any:
     if isinstance(base.get("tflops"), dict) and isinstance(data.get("tflops"), dict):
         merged["tflops"] = {**base["tflops"], **data["tflops"]}
     return merged
+
+
+def _hardware_memory_gib(hardware: Any) -> float | None:
+    """The GPU memory a raw [hardware] section gives, directly or through its catalog id; None if unknown."""
+    if not isinstance(hardware, dict):
+        return None
+    memory = hardware.get("memory_gib")
+    if memory is None and isinstance(hardware.get("gpu"), str):
+        try:
+            memory = gpu_entry(hardware["gpu"]).get("memory_gib")
+        except (ProfileError, ValueError):
+            return None
+    return float(memory) if isinstance(memory, int | float) and not isinstance(memory, bool) else None
+
+
+def _preset_weight_dtype(preset: str) -> Any:
+    try:
+        return model_entry(preset).get("weight_dtype", "bf16")
+    except (ProfileError, ValueError):
+        return None
 
 
 class Hardware(GpuSpec):
@@ -107,14 +138,26 @@ class Engine(FrozenModel):
     """Inference-engine settings and achieved efficiencies.
 
     ``name = "vllm"`` (the default) sizes activations, non-torch memory, CUDA graphs and KV pages the
-    way vLLM ``version`` does (core/engines/vllm.py); ``"generic"`` uses physics.md's empirical anchors.
+    way vLLM ``version`` does (core/engines/vllm.py); ``"sglang"`` and ``"trtllm"`` follow those engines'
+    memory fractions and defaults (core/engines/sglang.py, trtllm.py); ``"generic"`` uses physics.md's
+    empirical anchors. Speeds come from the performance model fitted on measured load tests
+    (``speed = "fitted"``, core/engines/performance.py) or from the bare roofline at ``mbu``/``mfu``
+    (``speed = "roofline"``).
     """
 
-    name: Literal["vllm", "generic"] = Field(default="vllm", description="whose memory accounting to follow")
-    version: str = Field(default=DEFAULT_VLLM_VERSION, max_length=20,
-                         description="vLLM release whose accounting applies, e.g. 0.11 or 0.11.2")
-    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1,
-                                          description="omit for the version's default (0.9; 0.92 from vLLM 0.21)")
+    name: Literal["vllm", "sglang", "trtllm", "generic"] = Field(
+        default="vllm", description="the serving engine: its memory accounting, scheduler defaults and fitted speed")
+    version: str = Field(default=DEFAULT_VLLM_VERSION, max_length=24,
+                         description="the engine's release, e.g. vLLM 0.11.2, SGLang 0.5.9, TensorRT-LLM 1.2.0")
+    gpu_memory_utilization: float = Field(
+        default=0.9, gt=0, le=1,
+        description="the engine's memory fraction (vLLM gpu_memory_utilization, SGLang mem_fraction_static, "
+                    "TensorRT-LLM free_gpu_memory_fraction); omit for the engine's default")
+    speed: Literal["fitted", "roofline"] = Field(
+        default="fitted", description="fitted: the performance model fitted on measured load tests; roofline: "
+                                      "peak spec at mbu/mfu plus the calibrated engine time")
+    speed_scale: float = Field(default=1.0, gt=0, le=100,
+                               description="multiplies the fitted step time (1: as fitted; set by calibration)")
     activation_gib: float | None = Field(default=None, ge=0, le=4096,
                                          description="per GPU; omit for the engine's estimate")
     overhead_gib: float | None = Field(default=None, ge=0, le=4096,
@@ -162,18 +205,32 @@ class Engine(FrozenModel):
 
     @field_validator("version")
     @classmethod
-    def _version_number(cls, value: str) -> str:
-        if not re.match(VERSION_PATTERN, value.strip()):
-            raise ValueError(f"{value!r} is not a vLLM release number; use one like 0.11 or 0.11.2")
+    def _version_number(cls, value: str, info: ValidationInfo) -> str:
+        name = info.data.get("name", "vllm")
+        if not re.match(VERSION_PATTERNS.get(name, VERSION_PATTERN), value.strip()):
+            raise ValueError(f"{value!r} is not a {ENGINE_LABELS.get(name, name)} release number; use one like "
+                             f"{VERSION_EXAMPLES.get(name, '0.11')}")
         return value.strip()
 
     @model_validator(mode="before")
     @classmethod
-    def _version_default_utilization(cls, data: Any) -> Any:
-        """An omitted utilization is the named version's default (vLLM raised it to 0.92 in 0.21)."""
-        if isinstance(data, dict) and "gpu_memory_utilization" not in data:
-            version = data.get("version", DEFAULT_VLLM_VERSION)  # a bad version is refused by its own validator
-            return {**data, "gpu_memory_utilization": default_gpu_memory_utilization(str(version))}
+    def _engine_defaults(cls, data: Any) -> Any:
+        """An omitted version is the engine's newest checked release; an omitted memory fraction its default:
+        vLLM's by version (0.92 from 0.21), TensorRT-LLM's 0.9. SGLang's depends on the GPU, which the
+        profile knows (``Profile._sglang_memory_fraction``); 0.88 here is SGLang's own fallback."""
+        if not isinstance(data, dict) or data.get("name", "vllm") not in DEFAULT_VERSIONS:
+            return data  # a bad name is refused by its own validator
+        name = data.get("name", "vllm")
+        if "version" not in data:
+            data = {**data, "version": DEFAULT_VERSIONS[name]}
+        if "gpu_memory_utilization" not in data:
+            if name == "trtllm":
+                fraction = trtllm.DEFAULT_FREE_GPU_MEMORY_FRACTION
+            elif name == "sglang":
+                fraction = 0.88
+            else:
+                fraction = default_gpu_memory_utilization(str(data["version"]))
+            data = {**data, "gpu_memory_utilization": fraction}
         return data
 
 
@@ -222,6 +279,32 @@ class Profile(FrozenModel):
         elif ("replicas" not in parallel and isinstance(count, int) and count % per_replica == 0
               and count >= per_replica):
             data = {**data, "parallelism": {**parallel, "replicas": count // per_replica}}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_dependent_defaults(cls, data: Any) -> Any:
+        """Defaults that depend on the engine and the rest of the profile: SGLang's mem_fraction_static from
+        the GPU's memory and the parallelism (core/engines/sglang.py), and TensorRT-LLM's fp8 KV cache for
+        fp8 or fp4 weights when the [model] section names no KV dtype (core/engines/trtllm.py)."""
+        if not isinstance(data, dict) or not isinstance(data.get("engine"), dict):
+            return data
+        engine, name = data["engine"], data["engine"].get("name")
+        if name == "sglang" and "gpu_memory_utilization" not in engine:
+            memory = _hardware_memory_gib(data.get("hardware"))
+            parallel = data.get("parallelism")
+            parallel = parallel if isinstance(parallel, dict) else {}
+            degrees = [parallel.get(key, 1) for key in ("tensor", "pipeline", "data")]
+            if memory is not None and all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in degrees):
+                fraction = sglang.default_mem_fraction_static(memory, *degrees)
+                data = {**data, "engine": {**engine, "gpu_memory_utilization": fraction}}
+        model = data.get("model")
+        if name == "trtllm" and isinstance(model, dict) and "kv_dtype" not in model:
+            weights = model.get("weight_dtype")
+            if weights is None and isinstance(model.get("preset"), str):
+                weights = _preset_weight_dtype(model["preset"])
+            if weights in {str(p.value) for p in trtllm.QUANTIZED_KV_FP8}:
+                data = {**data, "model": {**model, "kv_dtype": "fp8"}}
         return data
 
     @model_validator(mode="after")

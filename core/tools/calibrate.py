@@ -19,6 +19,7 @@ from ..profile.edit import edit_profile, with_section
 from ..profile.files import profile_to_dict
 from ..profile.schema import Profile
 from ..specs.specs import GIB
+from .fitted_calibration import calibrate_fitted
 from .serving import calibrate_serving_point, fit_engine_time
 
 MAX_PLAUSIBLE_RESERVED_GIB = 2.0  # more between the profile's GPU and the log's means another GPU
@@ -164,6 +165,8 @@ def calibrate_serving(profile: Profile, output_tokens_per_s: float, concurrency:
     output lengths: the engine's time per step, or the bandwidth utilization (core/tools/serving.py). The
     profile's time per running sequence, if any, is kept."""
     work = profile.workload
+    if profile.engine.speed == "fitted":
+        return _calibrate_fitted(profile, [(output_tokens_per_s, concurrency)])
     field, value = calibrate_serving_point(profile, output_tokens_per_s, concurrency, work.prompt_tokens,
                                            work.output_tokens)
     shown = f"{value:.2f} ms per step" if field == "step_overhead_ms" else f"{value:.3f}"
@@ -177,6 +180,8 @@ def calibrate_serving_points(profile: Profile, points: list[tuple[float, int]]) 
     prompt and output lengths: the engine's time per step as a fixed part plus a part per running
     sequence (``core.tools.serving.fit_engine_time``)."""
     work = profile.workload
+    if profile.engine.speed == "fitted":
+        return _calibrate_fitted(profile, points)
     fit = fit_engine_time(profile, points, work.prompt_tokens, work.output_tokens)
     (first_rate, first_concurrency), rest = points[0], points[1:]
     measured = ", ".join([f"{first_rate:,.0f} output tok/s at {first_concurrency} concurrent "
@@ -189,6 +194,27 @@ def calibrate_serving_points(profile: Profile, points: list[tuple[float, int]]) 
         line += ("; a loose fit: check that the points come from one steady system, and the profile's bandwidth and "
                  "FLOPs use")
     values = {"step_overhead_ms": round(fit.overhead_ms, 4),
+              "step_overhead_per_sequence_us": round(fit.per_sequence_us, 3)}
+    return Calibrated(_calibrated(profile, values, line), (line,))
+
+
+def _calibrate_fitted(profile: Profile, points: list[tuple[float, int]]) -> Calibrated:
+    """Rescale the fitted model (one point) or rescale it and refit the engine's own time (two or more):
+    core/tools/fitted_calibration.py."""
+    work = profile.workload
+    fit = calibrate_fitted(profile, points, work.prompt_tokens, work.output_tokens)
+    (first_rate, first_concurrency), rest = points[0], points[1:]
+    measured = ", ".join([f"{first_rate:,.0f} output tok/s at {first_concurrency} concurrent "
+                          f"request{'s' * (first_concurrency != 1)}"]
+                         + [f"{rate:,.0f} at {concurrency}" for rate, concurrency in rest])
+    line = f"speed_scale {fit.speed_scale:.3f} (the fitted step time times this)"
+    if len(points) > 1:
+        line += (f" + {fit.step_overhead_ms:.2f} ms per step + {fit.per_sequence_us:.1f} µs per running sequence"
+                 f" (within {fit.worst_error:.1%} of the points)")
+        if fit.worst_error > LOOSE_FIT:
+            line += "; a loose fit: check that the points come from one steady system"
+    line += f" from {measured} ({work.prompt_tokens:,} in / {work.output_tokens:,} out)"
+    values = {"speed_scale": round(fit.speed_scale, 5), "step_overhead_ms": round(fit.step_overhead_ms, 4),
               "step_overhead_per_sequence_us": round(fit.per_sequence_us, 3)}
     return Calibrated(_calibrated(profile, values, line), (line,))
 

@@ -24,6 +24,7 @@ from ..errors import ProfileError
 from ..plan.compose import plan
 from ..profile.edit import edit_profile, with_section
 from ..profile.schema import Profile
+from .loadtest import load_test
 
 BISECTION_STEPS = 48
 
@@ -49,7 +50,12 @@ def serving_throughput(profile: Profile, concurrency: int, input_tokens: int, ou
     """Output tokens/s of the whole deployment under a closed-loop benchmark (see the module docstring)."""
     if concurrency < 1 or input_tokens < 0 or output_tokens < 1:
         raise ProfileError("a serving benchmark needs concurrency >= 1, input >= 0 and output >= 1 tokens")
-    return _estimate(serving_profile(profile, concurrency, input_tokens, output_tokens))
+    at = serving_profile(profile, concurrency, input_tokens, output_tokens)
+    if profile.engine.speed == "fitted":  # the fitted model's closed loop (core/tools/loadtest.py)
+        test = load_test(at, concurrency, input_tokens, output_tokens)
+        return ServingEstimate(test.output_tokens_per_s.expected, test.output_tokens_per_s.ideal,
+                               test.running_per_instance, test.tpot_s.expected)
+    return _estimate(at)
 
 
 def _estimate(at: Profile) -> ServingEstimate:

@@ -1,0 +1,73 @@
+"""The fitted coefficients and error bands, read from ``data/performance.toml`` (written by
+scripts/fit_performance.py from tests/data/measured-serving; docs/accuracy.md reports the fit).
+
+Tables ``[coefficients.ENGINE.GENERATION]`` hold every ``Coefficients`` field for vllm, sglang, trtllm
+and ``generic`` (the shared coefficients, for an engine the data does not cover) on ``hopper`` and
+``blackwell``. A GPU of another generation (Ampere, Ada, AMD) takes the engine's Hopper coefficients:
+an extrapolation the plan's provenance names.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .performance import Coefficients
+
+FITTED_GENERATIONS = ("hopper", "blackwell")
+FITTED_ENGINES = ("vllm", "sglang", "trtllm")
+DATA_GPUS = "H100, H200 and B200"
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """Multiplicative factors around an expected figure: the 10th and 90th percentiles of measured /
+    predicted on held-out measurements (leave-one-GPU-out and leave-one-model-out pooled)."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class Bands:
+    tpot: Band  # time per output token
+    ttft: Band  # time to first token
+    throughput: Band  # output tokens per second
+
+
+@cache
+def performance_table() -> dict[str, Any]:
+    """The whole TOML file, parsed once."""
+    path = resources.files("napkinmath.core.engines").joinpath("data", "performance.toml")
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+@cache
+def coefficients_for(engine: str, architecture: str) -> Coefficients:
+    """The fitted coefficients for this engine family on this GPU generation (see the module docstring)."""
+    table = performance_table()["coefficients"]
+    family = engine if engine in FITTED_ENGINES else "generic"
+    generation = architecture if architecture in FITTED_GENERATIONS else "hopper"
+    values = table[family][generation]
+    return Coefficients(**{field.name: float(values[field.name]) for field in fields(Coefficients)})
+
+
+def extrapolated(engine: str, architecture: str) -> bool:
+    """Whether the coefficients were fitted on neither this engine family nor this GPU generation's data."""
+    return engine not in FITTED_ENGINES or architecture not in FITTED_GENERATIONS
+
+
+@cache
+def bands() -> Bands:
+    """The held-out error bands (multiplicative on time for TPOT and TTFT, on rate for throughput)."""
+    table = performance_table()["bands"]
+    return Bands(*(Band(*map(float, table[name])) for name in ("tpot", "ttft", "throughput")))
+
+
+def cross_validation() -> dict[str, Any]:
+    """The fit's cross-validated errors, as the fit script wrote them (for reports)."""
+    return dict(performance_table()["cross_validation"])

@@ -1,0 +1,192 @@
+"""The measured-serving rows as profiles and feature arrays, for scripts/fit_performance.py.
+
+Each usable row of tests/data/measured-serving/silicon_h100_h200_b200.csv becomes a napkinmath Profile (the
+catalog GPU, the model's config.json at the row's precisions, its parallelism and engine), and the
+runtime's own ``engine_performance`` gives its roofline terms and scheduler limits, so the fit and the
+runtime read the same physics. Rows the planner cannot represent are left out, each with its reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from napkinmath.core.engines.performance import InstanceTerms
+from napkinmath.core.errors import ProfileError
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.plan.performance import engine_performance
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.sources.hf_config import model_from_config
+from napkinmath.core.tools.loadtest import ideal_closed_loop
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "measured-serving"
+GPUS = {"h100_sxm": "h100-sxm", "h200_sxm": "h200", "b200_sxm": "b200"}
+ENGINES = ("vllm", "sglang", "trtllm")
+QUANT = {"fp8": "fp8", "fp8_block": "fp8", "nvfp4": "nvfp4", "int4_wo": "int4", "bf16": "bf16"}
+CONFIGS = {  # model_path -> config file (PROVENANCE.md) and the family a leave-one-model-out fold holds out
+    "MiniMaxAI/MiniMax-M2.5": ("MiniMaxAI--MiniMax-M2.5", "MiniMax-M2.5"),
+    "Qwen/Qwen3-235B-A22B-FP8": ("Qwen--Qwen3-235B-A22B-FP8", "Qwen3-235B-A22B"),
+    "Qwen/Qwen3-32B": ("Qwen--Qwen3-32B", "Qwen3-32B"),
+    "nvidia/Qwen3-32B-NVFP4": ("Qwen--Qwen3-32B", "Qwen3-32B"),
+    "Qwen/Qwen3.5-397B-A17B": ("Qwen--Qwen3.5-397B-A17B", "Qwen3.5-397B-A17B"),
+    "deepseek-ai/DeepSeek-R1": ("deepseek-ai--DeepSeek-R1", "DeepSeek-V3/R1"),
+    "nvidia/DeepSeek-R1-NVFP4": ("deepseek-ai--DeepSeek-R1", "DeepSeek-V3/R1"),
+    "deepseek-ai/DeepSeek-V3": ("deepseek-ai--DeepSeek-V3", "DeepSeek-V3/R1"),
+    "nvidia/DeepSeek-V3.1-NVFP4": ("deepseek-ai--DeepSeek-V3", "DeepSeek-V3/R1"),
+    "meta-llama/Llama-3.1-70B": ("meta-llama--Meta-Llama-3.1-70B", "Llama-3.1-70B"),
+    "meta-llama/Llama-3.1-8B-Instruct": ("meta-llama--Meta-Llama-3.1-8B", "Llama-3.1-8B"),
+    "nvidia/Llama-3.1-8B-Instruct-FP8": ("meta-llama--Meta-Llama-3.1-8B", "Llama-3.1-8B"),
+    "moonshotai/Kimi-K2.5": ("moonshotai--Kimi-K2.5", "Kimi-K2.5"),
+    "openai/gpt-oss-120b": ("openai--gpt-oss-120b", "gpt-oss-120b"),
+    "zhipuai/GLM-5": ("zai-org--GLM-5", "GLM-5"),
+}
+VERSIONS = {"vllm": r"^\d+\.\d+(\.\d+)?$", "sglang": r"^\d+\.\d+(\.\d+)?(\.post\d+)?$",
+            "trtllm": r"^\d+\.\d+(\.\d+)?(rc\d+)?(\.post\d+)?$"}
+
+
+@dataclass
+class Row:
+    source: dict
+    profile: Profile
+    family: str
+    gpu: str
+    engine: str
+    concurrency: float  # requests in flight per attention data-parallel rank (batch_size)
+    input_tokens: float
+    output_tokens: float
+    ttft_s: float
+    tpot_s: float
+
+
+def _weight_dtype(row: dict) -> str:
+    if "gpt-oss" in row["model_path"]:
+        return "mxfp4" if row["precision"] == "fp4" else "fp8"
+    gemm = row["gemm_quant_mode"]
+    return QUANT.get(gemm, "bf16") if gemm else "bf16"  # not recorded: the checkpoint's own dtype
+
+
+def _number(text: str, default: float = 1.0) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        return default
+    return default if math.isnan(value) else value
+
+
+def profile_for(row: dict) -> Profile:
+    """The deployment a row measured, as a profile (engine defaults where the row records nothing)."""
+    config, _ = CONFIGS[row["model_path"]]
+    model, _count = model_from_config(DATA / "configs" / f"{config}.json")
+    model = {**model, "weight_dtype": _weight_dtype(row)}
+    if row["backend"] == "trtllm":
+        model.pop("kv_dtype", None)  # the engine's default (fp8 with fp8/fp4 weights)
+    tensor, data = int(_number(row["tp_size"])), int(_number(row["attention_dp_size"]))
+    expert = max(1, int(_number(row["moe_ep_size"])))
+    isl, osl = int(row["isl"]), int(row["osl"])
+    engine = {"name": row["backend"]}
+    version = row["backend_version"]
+    if version and re.match(VERSIONS[row["backend"]], version):
+        engine["version"] = version
+    return Profile.model_validate({
+        "name": row["id"], "hardware": {"gpu": GPUS[row["system"]], "count": tensor * data},
+        "model": model,
+        "parallelism": {"tensor": tensor, "data": data, "expert": expert if expert <= tensor * data else 1},
+        "workload": {"max_context_tokens": isl + osl, "avg_context_tokens": isl + osl // 2, "prompt_tokens": isl,
+                     "output_tokens": osl},
+        "engine": engine})
+
+
+def exclusion(row: dict, seen: set) -> str | None:
+    """Why a row is left out of the fit, or None (PROVENANCE.md and docs/accuracy.md give the reasons)."""
+    if row["mode"] != "agg":
+        return "disaggregated (prefill and decode workers apart): not modelled"
+    if row["model_path"] == "Qwen/Qwen3.5-397B-A17B":
+        return "Gated DeltaNet linear-attention layers: not in the planner's model description yet"
+    tensor, data, pipeline = (_number(row[k]) for k in ("tp_size", "attention_dp_size", "pp_size"))
+    if tensor * data * pipeline > 8:
+        return "more than 8 GPUs (one NVLink node): multi-node collectives not modelled"
+    match = re.search(r"silicon_concurrency=(\d+)", row["silicon_data_source"])
+    if not row["attention_dp_size"] and match and float(match.group(1)) != float(row["batch_size"]):
+        return "attention data-parallel size missing while the concurrency differs from batch_size"
+    key = (row["system"], row["backend"], row["isl"], row["osl"], row["batch_size"], row["tp_size"],
+           row["attention_dp_size"], round(float(row["silicon_ttft_ms"]), 3), round(float(row["silicon_tpot_ms"]), 3))
+    if key in seen:
+        return "duplicate of a row from another source file"
+    seen.add(key)
+    return None
+
+
+def _physics_check(raw: dict, profile: Profile) -> str | None:
+    """A row the engine's defaults cannot hold, or one faster than the peak-spec ideal (the recorded
+    deployment is not what ran: speculative decoding, say), or None."""
+    perf = engine_performance(profile)
+    isl, osl, concurrency = float(raw["isl"]), float(raw["osl"]), float(raw["batch_size"])
+    if perf.limits.kv_capacity_tokens < isl + osl:
+        return "the KV pool at the engine's default memory settings holds less than one request"
+    bound = ideal_closed_loop(perf, concurrency, isl, osl)
+    if bound.tpot_s > float(raw["silicon_tpot_ms"]) / 1e3 or bound.ttft_s > float(raw["silicon_ttft_ms"]) / 1e3:
+        return "faster than the peak-spec ideal: not the deployment recorded (speculative decoding?)"
+    return None
+
+
+def load_rows(every: int = 1) -> tuple[list[Row], dict[str, int]]:
+    """The usable rows and a count of the others by reason; ``every`` > 1 keeps every n-th usable row
+    (a quick sample for the tests)."""
+    rows, reasons, seen, usable = [], {}, set(), 0
+    with (DATA / "silicon_h100_h200_b200.csv").open(newline="") as handle:
+        for raw in csv.DictReader(handle):
+            reason = exclusion(raw, seen)
+            if reason is None and every > 1:
+                usable += 1
+                if usable % every:
+                    continue
+            if reason is None:
+                try:
+                    profile = profile_for(raw)
+                except (ProfileError, ValueError) as error:
+                    reason = f"not a valid profile: {str(error).splitlines()[0][:80]}"
+            if reason is None and not plan(profile).memory.fits:
+                reason = "the weights do not fit at the engine's default memory settings (the run used others)"
+            elif reason is None:
+                reason = _physics_check(raw, profile)
+            if reason is not None:
+                reasons[reason] = reasons.get(reason, 0) + 1
+                continue
+            rows.append(Row(raw, profile, CONFIGS[raw["model_path"]][1], raw["system"], raw["backend"],
+                            float(raw["batch_size"]), float(raw["isl"]), float(raw["osl"]),
+                            float(raw["silicon_ttft_ms"]) / 1e3, float(raw["silicon_tpot_ms"]) / 1e3))
+    return rows, reasons
+
+
+TERM_FIELDS = [field.name for field in fields(InstanceTerms)]
+
+
+def feature_arrays(rows: list[Row]) -> dict:
+    """Every InstanceTerms field and scheduler limit of every row, as numpy arrays (the runtime's own
+    numbers)."""
+    import numpy as np  # the fit's extra; the rows themselves need only the runtime
+    columns: dict[str, list[float]] = {name: [] for name in TERM_FIELDS}
+    for extra in ("max_num_seqs", "max_num_batched_tokens", "chunked", "mixed", "kv_capacity", "engine", "blackwell",
+                  "concurrency", "input", "output", "ttft", "tpot"):
+        columns[extra] = []
+    for row in rows:
+        perf = engine_performance(row.profile)
+        for name in TERM_FIELDS:
+            columns[name].append(float(getattr(perf.step.terms, name)))
+        limits = perf.limits
+        columns["max_num_seqs"].append(limits.max_num_seqs)
+        columns["max_num_batched_tokens"].append(limits.max_num_batched_tokens)
+        columns["chunked"].append(limits.chunked_prefill)
+        columns["mixed"].append(limits.mixed_batches)
+        columns["kv_capacity"].append(limits.kv_capacity_tokens)
+        columns["engine"].append(ENGINES.index(row.engine))
+        columns["blackwell"].append(row.profile.hardware.architecture == "blackwell")
+        columns["concurrency"].append(row.concurrency)
+        columns["input"].append(row.input_tokens)
+        columns["output"].append(row.output_tokens)
+        columns["ttft"].append(row.ttft_s)
+        columns["tpot"].append(row.tpot_s)
+    return {name: np.array(values, dtype=float) for name, values in columns.items()}

@@ -1,0 +1,91 @@
+"""The closed-loop load test on the fitted step-time model (core/tools/loadtest.py, core/engines/performance.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from napkinmath.core.errors import ProfileError
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.plan.performance import engine_performance
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.tools.loadtest import load_test
+
+LLAMA = {"hardware": {"gpu": "h200", "count": 8}, "parallelism": {"tensor": 8},
+         "model": {"preset": "llama-3.1-70b", "weight_dtype": "fp8"}}
+
+
+def _profile(**changes) -> Profile:
+    return Profile.model_validate({**LLAMA, **changes})
+
+
+@pytest.mark.parametrize(("concurrency", "input_tokens", "output_tokens"), [
+    (0, 1024, 128), (-4, 1024, 128), (4, -1, 128), (4, 1024, 0), (math.nan, 1024, 128), (4, math.inf, 128),
+    (True, 1024, 128), (2.5, 1024, 128),
+])
+def test_bad_input_is_refused_with_the_item_named(concurrency, input_tokens, output_tokens):
+    with pytest.raises(ProfileError, match="concurrency|input|output"):
+        load_test(_profile(), concurrency, input_tokens, output_tokens)
+
+
+def test_every_figure_has_a_band_around_it_and_the_ideal_is_a_ceiling():
+    test = load_test(_profile(), 32, 2048, 512)
+    for figure in (test.ttft_s, test.tpot_s, test.output_tokens_per_s):
+        assert figure.low < figure.expected < figure.high
+    assert test.ttft_s.ideal < test.ttft_s.expected and test.tpot_s.ideal < test.tpot_s.expected
+    assert test.output_tokens_per_s.ideal > test.output_tokens_per_s.expected
+    assert test.kind == "fitted"
+
+
+def test_more_concurrency_waits_longer_per_token_and_for_the_first_but_serves_more():
+    tests = [load_test(_profile(), c, 4096, 512) for c in (1, 8, 64)]
+    assert [t.ttft_s.expected for t in tests] == sorted(t.ttft_s.expected for t in tests)
+    assert [t.tpot_s.expected for t in tests] == sorted(t.tpot_s.expected for t in tests)
+    assert [t.output_tokens_per_s.expected for t in tests] == sorted(t.output_tokens_per_s.expected for t in tests)
+
+
+def test_ttft_includes_the_wait_behind_other_prefills():
+    """At high concurrency the first token waits for other requests' prefill steps: TTFT grows beyond one
+    prompt's own prefill, which is what the unloaded plan figure shows."""
+    profile = _profile(workload={"prompt_tokens": 8192, "output_tokens": 1024, "max_context_tokens": 16384,
+                                 "avg_context_tokens": 8704})
+    alone = load_test(profile, 1, 8192, 1024).ttft_s.expected
+    loaded = load_test(profile, 128, 8192, 1024).ttft_s.expected
+    assert loaded > 2 * alone
+    assert plan(profile).prefill.ttft < loaded
+
+
+def test_requests_beyond_what_the_kv_pool_holds_wait_for_a_slot():
+    profile = _profile(hardware={"gpu": "h100-sxm", "count": 2}, parallelism={"tensor": 2})
+    perf = engine_performance(profile)
+    fits = perf.limits.kv_capacity_tokens // (32768 + 1024)
+    test = load_test(profile, fits * 3, 32768, 2048)
+    assert test.waiting_per_instance > 0
+    assert test.ttft_s.expected > load_test(profile, max(1, fits // 2), 32768, 2048).ttft_s.expected * 3
+
+
+def test_data_parallel_ranks_and_replicas_each_take_a_share_of_the_load():
+    one = load_test(_profile(), 16, 1024, 256)
+    doubled = load_test(Profile.model_validate({**LLAMA, "hardware": {"gpu": "h200", "count": 16},
+                                                "parallelism": {"tensor": 8, "replicas": 2}}), 32, 1024, 256)
+    assert doubled.tpot_s.expected == pytest.approx(one.tpot_s.expected)
+    assert doubled.output_tokens_per_s.expected == pytest.approx(2 * one.output_tokens_per_s.expected)
+
+
+def test_an_engine_that_does_not_mix_prefill_into_decode_steps_stalls_the_decodes():
+    """SGLang's default runs a prefill step with no decodes: each new prompt stalls every running sequence
+    for a whole prefill step, where vLLM's mixed step only lengthens it."""
+    perf = engine_performance(_profile(engine={"name": "sglang"}))
+    assert not perf.limits.mixed_batches
+    test = load_test(_profile(engine={"name": "sglang"}), 64, 8192, 256)
+    decode_alone = perf.step.step_time_s(64, 64 * (8192 + 128))
+    assert test.tpot_s.expected > decode_alone * 1.2
+
+
+def test_a_calibrated_scale_slows_every_figure_in_proportion():
+    base = load_test(_profile(), 16, 2048, 256)
+    slower = load_test(_profile(engine={"speed_scale": 2.0}), 16, 2048, 256)
+    assert slower.tpot_s.expected == pytest.approx(2 * base.tpot_s.expected, rel=0.05)
+    assert slower.tpot_s.ideal == pytest.approx(base.tpot_s.ideal)  # the ceiling does not move
+    assert slower.kind == "assumed"

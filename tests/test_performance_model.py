@@ -1,0 +1,89 @@
+"""The fitted step-time model: its shape, and that the shipped coefficients reproduce the fit on the data
+they were fitted on (a sample of tests/data/measured-serving, with the plain-Python runtime)."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from napkinmath.core.engines.performance_data import bands, coefficients_for, cross_validation, performance_table
+from napkinmath.core.plan.compose import plan
+from napkinmath.core.plan.performance import engine_performance
+from napkinmath.core.profile.schema import Profile
+from napkinmath.core.tools.loadtest import closed_loop, ideal_closed_loop
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from performance_rows import load_rows  # noqa: E402
+
+MOE = Profile.model_validate({"hardware": {"gpu": "b200", "count": 8}, "parallelism": {"tensor": 8},
+                              "model": {"preset": "deepseek-v3"}, "engine": {"name": "sglang"}})
+DENSE = Profile.model_validate({"hardware": {"gpu": "h100-sxm", "count": 2}, "parallelism": {"tensor": 2},
+                                "model": {"preset": "llama-3.1-70b", "weight_dtype": "fp8"}})
+
+
+@settings(max_examples=60, deadline=None)
+@given(decodes=st.floats(0, 512), context=st.floats(0, 32768), prefill=st.floats(0, 16384),
+       position=st.floats(0, 32768), which=st.sampled_from(["moe", "dense"]),
+       grow=st.sampled_from(["decodes", "context", "prefill", "position"]))
+def test_a_step_takes_longer_with_more_work_and_never_less_than_the_ideal(decodes, context, prefill, position,
+                                                                         which, grow):
+    step = engine_performance(MOE if which == "moe" else DENSE).step
+    arguments = {"decodes": decodes, "context": decodes * context, "prefill": prefill, "position": prefill * position}
+    bigger = {**arguments, grow: arguments[grow] * 1.5 + 1}
+    before, after = (step.step_time_s(a["decodes"], a["context"], a["prefill"], a["position"])
+                     for a in (arguments, bigger))
+    assert after >= before * (1 - 1e-12)
+    assert before >= step.ideal_step_time_s(arguments["decodes"], arguments["context"], arguments["prefill"],
+                                            arguments["position"])
+
+
+def test_the_plans_decode_step_is_the_step_model_at_the_planned_batch():
+    result = plan(DENSE)
+    step = engine_performance(DENSE).step
+    batch, context = result.decode.batch, DENSE.workload.avg_context_tokens
+    assert result.decode.step_time == pytest.approx(step.step_time_s(batch, batch * context), rel=1e-9)
+    assert result.decode.step_time_ideal == pytest.approx(step.ideal_step_time_s(batch, batch * context), rel=1e-9)
+
+
+def test_every_engine_and_generation_has_coefficients_and_an_unknown_gpu_borrows_hopper():
+    for engine in ("vllm", "sglang", "trtllm", "generic"):
+        for generation in ("hopper", "blackwell"):
+            c = coefficients_for(engine, generation)
+            assert c.weights >= 1 and c.kv >= 1 and c.gemm_decode >= 1 and c.attention >= 1
+            assert 0 <= c.arrival_wait <= 1 and 0 <= c.cohort <= 1 and c.test_cycles >= 1
+    assert coefficients_for("vllm", "ampere") == coefficients_for("vllm", "hopper")
+    assert coefficients_for("generic", "blackwell") == coefficients_for("lmdeploy", "blackwell")
+
+
+def test_the_bands_bracket_the_expected_value_and_the_file_says_where_it_came_from():
+    for band in (bands().tpot, bands().ttft, bands().throughput):
+        assert 0 < band.low < 1 < band.high
+    table = performance_table()
+    assert "aiconfigurator" in table["source"]["data"] and table["source"]["rows_fitted"] > 1000
+    assert set(cross_validation()) >= {"leave_one_gpu_out", "leave_one_model_out", "in_sample"}
+
+
+ROWS, _ = load_rows(every=25)
+
+
+def test_the_shipped_coefficients_reproduce_the_fit_on_a_sample_of_its_rows():
+    """The plain-Python runtime, on every 25th row the fit used, is as close to the measurements as the fit
+    says it is in sample (performance.toml), within sampling noise; and never faster than the peak-spec
+    ideal allows."""
+    errors_tpot, errors_ttft = [], []
+    for row in ROWS:
+        perf = engine_performance(row.profile)
+        loop = closed_loop(perf, row.concurrency, row.input_tokens, row.output_tokens)
+        bound = ideal_closed_loop(perf, row.concurrency, row.input_tokens, row.output_tokens)
+        assert bound.tpot_s <= row.tpot_s and bound.ttft_s <= row.ttft_s, row.source["id"]
+        errors_tpot.append(abs(loop.tpot_s / row.tpot_s - 1))
+        errors_ttft.append(abs(loop.ttft_s / row.ttft_s - 1))
+    in_sample = cross_validation()["in_sample"]
+    assert len(ROWS) >= 60
+    assert statistics.median(errors_tpot) <= in_sample["tpot"] + 0.04
+    assert statistics.median(errors_ttft) <= in_sample["ttft"] + 0.08

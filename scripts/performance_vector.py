@@ -18,8 +18,10 @@ ENGINES = ("vllm", "sglang", "trtllm")
 GENERATIONS = ("hopper", "blackwell")
 # name -> (Coefficients field, transform, start value of the unconstrained parameter)
 NAMES = {
-    "w": ("weights", "above1", np.log(0.2)), "kv": ("kv", "above1", np.log(0.5)),
+    "w": ("weights", "above1", np.log(0.2)), "we": ("expert_weights", "above1", np.log(0.3)),
+    "kv": ("kv", "above1", np.log(0.5)),
     "g": ("gemm_decode", "above1", np.log(0.6)), "gp": ("gemm_prefill", "above1", np.log(0.6)),
+    "ge": ("expert_gemm", "above1", np.log(1.0)),
     "a": ("attention", "above1", np.log(1.0)),
     "comm": ("comm_decode", "above03", np.log(0.7)), "comm_pf": ("comm_prefill", "above03", np.log(0.7)),
     "t_coll": ("collective_s", "exp", np.log(5e-6)), "t_step": ("step_s", "exp", np.log(1e-3)),
@@ -29,7 +31,7 @@ NAMES = {
 }
 GLOBALS = {"int4": ("int4_weights", "above1", np.log(0.5)), "gamma": ("cohort", "sigmoid", -2.0),
            "K": ("test_cycles", "above1", np.log(9.0))}
-BW_DEVIATIONS = ("w", "g", "gp", "kv", "a", "t_coll", "t_step", "t_seq", "t_layer", "t_moe", "t_pf")
+BW_DEVIATIONS = ("w", "we", "g", "gp", "ge", "kv", "a", "t_coll", "t_step", "t_seq", "t_layer", "t_moe", "t_pf")
 # Parameters with no per-engine deviation (one value for every engine), and ones held at their start value
 SHARED_ONLY = tuple(os.environ.get("FIT_SHARED", "w0,t_pf,comm_pf,t_coll,a").split(",")) if os.environ.get(
     "FIT_SHARED", "w0,t_pf,comm_pf,t_coll,a") else ()
@@ -132,18 +134,21 @@ def step_time(f, c, decodes, kv, prefill, pairs, ideal=False):
     sliding = np.where(f["window"] > 0, np.minimum(kv, decodes * f["window"]), 0.0)
     pairs_sliding = np.where(f["window"] > 0, np.minimum(pairs, prefill * f["window"]), 0.0)
     share = touched(tokens * f["data_ranks"], f["experts"], f["experts_per_token"])
-    weights_s = f["dense_read_s"] + f["expert_read_s"] * share
     kv_s = f["kv_full_s_per_token"] * kv + f["kv_sliding_s_per_token"] * sliding
     attention_s = (f["attention_decode_full_s"] * kv + f["attention_decode_sliding_s"] * sliding
                    + f["attention_prefill_full_s"] * pairs + f["attention_prefill_sliding_s"] * pairs_sliding)
     gemm_s = f["gemm_s_per_token"] * tokens
+    expert_gemm_s = f["expert_gemm_s_per_token"] * tokens
     comm_s = f["comm_s_per_token"] * tokens
     if ideal:
-        return np.maximum(weights_s + kv_s, gemm_s + attention_s) + comm_s
+        return (np.maximum(f["dense_read_s"] + f["expert_read_s"] * share + kv_s, gemm_s + expert_gemm_s + attention_s)
+                + comm_s)
     prefills = prefill > 0
-    weights = c["weights"] * np.where(f["int4"] > 0, c["int4_weights"], 1.0)
-    memory = weights * weights_s + c["kv"] * kv_s
-    compute = np.where(prefills, c["gemm_prefill"], c["gemm_decode"]) * gemm_s + c["attention"] * attention_s
+    int4 = np.where(f["int4"] > 0, c["int4_weights"], 1.0)
+    memory = (c["weights"] * int4 * f["dense_read_s"] + c["expert_weights"] * int4 * f["expert_read_s"] * share
+              + c["kv"] * kv_s)
+    compute = (np.where(prefills, c["gemm_prefill"], c["gemm_decode"]) * gemm_s + c["expert_gemm"] * expert_gemm_s
+               + c["attention"] * attention_s)
     comm = np.where(prefills, c["comm_prefill"], c["comm_decode"]) * comm_s + c["collective_s"] * f["collectives"]
     engine = (c["step_s"] + c["per_layer_s"] * f["layers"] + c["per_moe_layer_s"] * f["moe_layers"]
               + c["per_sequence_s"] * decodes + np.where(prefills, c["prefill_step_s"], 0.0))

@@ -29,7 +29,7 @@ LLAMA_70B = shipped_profile("llama-3.1-70b-2xh100-fp8.toml")
 def roofline() -> Profile:
     """The shipped Llama 3.1 70B profile on the bare roofline at the efficiencies it shipped with before the
     fitted model (bandwidth 80%, FLOPs 50%): the roofline calibrations these tests check
-    (tests/test_fitted_calibration.py checks the calibration of the fitted model)."""
+    (tests/test_loadtest.py checks the calibration of the fitted model)."""
     base = edit_profile(load_profile(LLAMA_70B), "engine.speed", "roofline")
     return edit_profile(edit_profile(base, "engine.mbu", 0.8), "engine.mfu", 0.5)
 

@@ -89,3 +89,22 @@ def test_a_calibrated_scale_slows_every_figure_in_proportion():
     assert slower.tpot_s.expected == pytest.approx(2 * base.tpot_s.expected, rel=0.05)
     assert slower.tpot_s.ideal == pytest.approx(base.tpot_s.ideal)  # the ceiling does not move
     assert slower.kind == "assumed"
+
+
+def test_one_measured_point_rescales_the_fitted_model_and_two_refit_its_engine_time():
+    from napkinmath.core.tools.calibrate import calibrate_measured
+    from napkinmath.core.tools.serving import serving_throughput
+
+    base = _profile(workload={"prompt_tokens": 1024, "output_tokens": 512, "max_context_tokens": 4096,
+                              "avg_context_tokens": 1280})
+    truth = _profile(workload=base.workload.model_dump(), engine={"speed_scale": 1.3,
+                                                                  "step_overhead_per_sequence_us": 40.0})
+    measured = {c: serving_throughput(truth, c, 1024, 512).output_tokens_per_s for c in (4, 16, 64)}
+    one = calibrate_measured(base, f"serving={measured[16]!r}@16").profile
+    assert one.engine.is_calibrated("speed_scale") and one.engine.speed_scale > 1
+    assert serving_throughput(one, 16, 1024, 512).output_tokens_per_s == pytest.approx(measured[16], rel=1e-3)
+    assert plan(one).provenance.speed == "calibrated"
+    two = calibrate_measured(base, f"serving={measured[4]!r}@4,{measured[64]!r}@64").profile
+    between = serving_throughput(two, 16, 1024, 512).output_tokens_per_s
+    assert between == pytest.approx(measured[16], rel=0.02)
+    assert two.engine.step_overhead_per_sequence_us == pytest.approx(40.0, rel=0.2)

@@ -8,6 +8,7 @@ import pytest
 from validation_cases import (
     KV_GOAL,
     case_memory_gib,
+    default_errors,
     evaluate_case,
     evaluate_system,
     markdown,
@@ -37,9 +38,29 @@ def test_the_ideal_ceiling_is_never_below_a_measurement(system_id):
         assert point.ideal >= point.measured, (system_id, point.concurrency)
 
 
-def test_calibrated_on_one_point_four_systems_predict_the_others_within_20_percent():
+def test_calibrated_on_one_point_six_systems_predict_the_others_within_20_percent():
+    """One point rescales the fitted model (it used to back-solve the bare roofline's engine time: 4 of 11)."""
     meeting = [system_id for system_id, result in RESULTS.items() if result.meets_goal]
-    assert len(meeting) >= 4, meeting
+    assert len(meeting) >= 6, meeting
+
+
+def test_uncalibrated_the_fitted_model_is_within_20_percent_on_the_nvidia_systems_it_covers():
+    """The default prediction, nothing measured, on the systems whose GPU generation and engine the fit covers
+    (Hopper and Blackwell; vLLM, SGLang, TensorRT-LLM behind NIM), the single-GPU gpt-oss-20b runs left
+    out: their asyncio client adds per-request time the engine does not (SOURCES.md)."""
+    covered = [r for r in RESULTS.values() if r.system["gpu"] in ("h100-sxm", "h200", "b200")
+               and not r.system["id"].startswith("gpt-oss-20b")]
+    errors = sorted(abs(p.default_error) for r in covered for p in r.points if not p.excluded)
+    assert len(errors) >= 15
+    assert errors[len(errors) // 2] <= 0.20, errors
+
+
+@pytest.mark.xfail(strict=True, reason="uncalibrated median over every published point is 34%: AMD and consumer "
+                                       "GPUs are extrapolated, and the gpt-oss-20b client adds its own time "
+                                       "(docs/accuracy.md)")
+def test_uncalibrated_median_error_over_every_published_point_is_within_20_percent():
+    errors = sorted(abs(e) for e in default_errors(list(RESULTS.values())))
+    assert (errors[len(errors) // 2] + errors[(len(errors) - 1) // 2]) / 2 <= 0.20
 
 
 def test_calibrated_on_two_points_nine_systems_predict_the_points_between_within_20_percent():

@@ -72,11 +72,13 @@ def system_engine(system: dict) -> str:
 def system_profile(system: dict) -> Profile:
     """The system as a profile with nothing measured: the catalog GPU and model at the stated precisions and
     tensor size, the engine family it names, and the fitted performance model's defaults."""
+    model = {"preset": system["model"], "weight_dtype": _precision(system["weight_dtype"])}
+    if not system.get("kv_cache_dtype", "").startswith("not stated"):  # else the engine's default
+        model["kv_dtype"] = _precision(system["kv_cache_dtype"])
     return Profile.model_validate({
         "name": system["id"],
         "hardware": {"gpu": system["gpu"], "count": system["gpus"]},
-        "model": {"preset": system["model"], "weight_dtype": _precision(system["weight_dtype"]),
-                  "kv_dtype": _precision(system.get("kv_cache_dtype", "bf16"))},
+        "model": model,
         "parallelism": {"tensor": system["tensor_parallel_size"]},
         "engine": {"name": system_engine(system)},
     })

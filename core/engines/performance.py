@@ -4,16 +4,18 @@ fitted on measured load tests (docs/accuracy.md, "The fitted performance model")
 One step of one engine instance (one attention data-parallel rank and its tensor/pipeline GPUs) decodes
 one token for each running sequence and may prefill prompt chunks. Its time is
 
-    memory  = weights × (dense + experts × touched) + kv × KV read          (bytes / bandwidth)
-    compute = gemm × GEMM FLOPs + attention × attention FLOPs               (FLOPs / FLOP/s)
+    memory  = weights × dense + expert_weights × experts × touched + kv × KV read   (bytes / bandwidth)
+    compute = gemm × dense GEMM FLOPs + expert_gemm × expert GEMM FLOPs
+              + attention × attention FLOPs                                          (FLOPs / FLOP/s)
     step    = max(memory, compute) / efficiency
               + comm × bytes over the interconnect + collective × collectives
               + step + per_layer × layers + per_moe_layer × MoE layers + per_sequence × decodes
               (+ prefill_step when the step prefills)
 
-The bracketed roofline terms are the peak-spec physics (docs/design/physics.md, "Decode", "Prefill",
-"Parallelism"); the multipliers (how far the engine runs below each term) and the engine's own times are
-fitted per engine family and GPU generation by scripts/fit_performance.py and shipped in
+The bracketed roofline terms are the peak-spec physics (docs/design/physics.md, "Decode", "Prefill and
+time to first token", "Parallelism"); the multipliers (how far the engine runs below each term) and the
+engine's own times are fitted per engine family and GPU generation by scripts/fit_performance.py (see
+physics.md, "The fitted performance model") and shipped in
 ``data/performance.toml``. The peak-spec ideal is the same terms with every multiplier 1 and no engine
 time: a step is never faster than that.
 
@@ -35,10 +37,12 @@ class Coefficients:
     """Fitted coefficients for one engine family on one GPU generation (``data/performance.toml``).
     Multipliers are dimensionless (>= 1 for the bandwidth and FLOPs terms), times in seconds."""
 
-    weights: float  # weight reads run this many times slower than peak bandwidth
+    weights: float  # dense weight reads run this many times slower than peak bandwidth
+    expert_weights: float  # routed-expert weight reads (MoE kernels)
     kv: float  # KV-cache reads (attention kernels)
-    gemm_decode: float  # GEMMs of a decode-only step
-    gemm_prefill: float  # GEMMs of a step that prefills
+    gemm_decode: float  # dense GEMMs of a decode-only step
+    gemm_prefill: float  # dense GEMMs of a step that prefills
+    expert_gemm: float  # routed-expert (grouped) GEMMs
     attention: float  # attention FLOPs
     int4_weights: float  # extra on the weight reads of weight-only int4 (dequantisation)
     comm_decode: float  # bytes over the interconnect in a decode step (all-reduce, all-to-all)
@@ -58,8 +62,9 @@ class Coefficients:
         """Every step-time term times ``scale`` (a calibration's rescaling), plus engine time per step and
         per running sequence; the request overhead and the scheduling shares stay as fitted."""
         return replace(
-            self, weights=self.weights * scale, kv=self.kv * scale, gemm_decode=self.gemm_decode * scale,
-            gemm_prefill=self.gemm_prefill * scale, attention=self.attention * scale,
+            self, weights=self.weights * scale, expert_weights=self.expert_weights * scale, kv=self.kv * scale,
+            gemm_decode=self.gemm_decode * scale, gemm_prefill=self.gemm_prefill * scale,
+            expert_gemm=self.expert_gemm * scale, attention=self.attention * scale,
             comm_decode=self.comm_decode * scale, comm_prefill=self.comm_prefill * scale,
             collective_s=self.collective_s * scale, step_s=self.step_s * scale + added_step_s,
             per_layer_s=self.per_layer_s * scale, per_moe_layer_s=self.per_moe_layer_s * scale,
@@ -69,7 +74,8 @@ class Coefficients:
     @classmethod
     def neutral(cls) -> Coefficients:
         """Peak spec: every multiplier 1, no engine time (the ideal)."""
-        return cls(weights=1.0, kv=1.0, gemm_decode=1.0, gemm_prefill=1.0, attention=1.0, int4_weights=1.0,
+        return cls(weights=1.0, expert_weights=1.0, kv=1.0, gemm_decode=1.0, gemm_prefill=1.0, expert_gemm=1.0,
+                   attention=1.0, int4_weights=1.0,
                    comm_decode=1.0, comm_prefill=1.0, collective_s=0.0, step_s=0.0, per_layer_s=0.0,
                    per_moe_layer_s=0.0, per_sequence_s=0.0, prefill_step_s=0.0, request_s=0.0, arrival_wait=0.0,
                    cohort=0.0, test_cycles=1e9)
@@ -88,7 +94,8 @@ class InstanceTerms:
     kv_full_s_per_token: float  # KV bytes per context token of the full-attention layers / bandwidth
     kv_sliding_s_per_token: float  # the same for sliding-window layers
     window: int  # sliding window in tokens (0: none)
-    gemm_s_per_token: float  # 2 × active parameters / FLOP/s, per token
+    gemm_s_per_token: float  # 2 × active dense parameters / FLOP/s, per token (input embedding excluded)
+    expert_gemm_s_per_token: float  # 2 × active routed-expert parameters / FLOP/s, per token
     attention_decode_full_s: float  # per decode token per context position, full layers
     attention_decode_sliding_s: float  # sliding layers
     attention_prefill_full_s: float  # per (prompt token, attended position) pair, full layers
@@ -105,12 +112,12 @@ class InstanceTerms:
             return kv_tokens_read, 0.0
         return kv_tokens_read, min(kv_tokens_read, decode_sequences * self.window)
 
-    def memory_s(self, weights: float, kv: float, tokens: float, decode_sequences: float,
+    def memory_s(self, weights: float, expert_weights: float, kv: float, tokens: float, decode_sequences: float,
                  kv_tokens_read: float) -> float:
         """Weight and KV reads at the given multipliers."""
         touched = moe_fraction_touched(tokens * self.data_ranks, self.experts, self.experts_per_token)
         full, sliding = self.kv_tokens(decode_sequences, kv_tokens_read)
-        return (weights * (self.dense_read_s + self.expert_read_s * touched)
+        return (weights * self.dense_read_s + expert_weights * self.expert_read_s * touched
                 + kv * (self.kv_full_s_per_token * full + self.kv_sliding_s_per_token * sliding))
 
     def attention_s(self, decode_sequences: float, kv_tokens_read: float, prefill_tokens: float,
@@ -143,9 +150,11 @@ class StepTimeModel:
         terms, c = self.terms, self.coefficients
         prefills = prefill_tokens > 0
         tokens = decode_sequences + prefill_tokens
-        weights = c.weights * (c.int4_weights if terms.int4 else 1.0)
-        memory = terms.memory_s(weights, c.kv, tokens, decode_sequences, kv_tokens_read)
+        int4 = c.int4_weights if terms.int4 else 1.0
+        memory = terms.memory_s(c.weights * int4, c.expert_weights * int4, c.kv, tokens, decode_sequences,
+                                kv_tokens_read)
         compute = ((c.gemm_prefill if prefills else c.gemm_decode) * terms.gemm_s_per_token * tokens
+                   + c.expert_gemm * terms.expert_gemm_s_per_token * tokens
                    + c.attention * terms.attention_s(decode_sequences, kv_tokens_read, prefill_tokens,
                                                      prefill_attended_tokens))
         comm = ((c.comm_prefill if prefills else c.comm_decode) * terms.comm_s_per_token * tokens
@@ -159,8 +168,8 @@ class StepTimeModel:
         """The peak-spec lower bound: datasheet bandwidth and FLOP/s, no engine time."""
         terms = self.terms
         tokens = decode_sequences + prefill_tokens
-        memory = terms.memory_s(1.0, 1.0, tokens, decode_sequences, kv_tokens_read)
-        compute = terms.gemm_s_per_token * tokens + terms.attention_s(
+        memory = terms.memory_s(1.0, 1.0, 1.0, tokens, decode_sequences, kv_tokens_read)
+        compute = (terms.gemm_s_per_token + terms.expert_gemm_s_per_token) * tokens + terms.attention_s(
             decode_sequences, kv_tokens_read, prefill_tokens, prefill_attended_tokens)
         return max(memory, compute) + terms.comm_s_per_token * tokens
 
@@ -172,14 +181,15 @@ class StepTimeModel:
         c = Coefficients.neutral() if ideal else self.coefficients
         mbu = 1.0 if ideal else self.bandwidth_efficiency
         mfu = 1.0 if ideal else self.compute_efficiency
-        weights = c.weights * (c.int4_weights if terms.int4 else 1.0) / mbu
+        int4 = (c.int4_weights if terms.int4 else 1.0) / mbu
         sliding_context = min(context_tokens, terms.window) if terms.window else 0.0
         kv = c.kv / mbu * (terms.kv_full_s_per_token * context_tokens + terms.kv_sliding_s_per_token * sliding_context)
-        weight_compute = c.gemm_decode * terms.gemm_s_per_token / mfu
+        weight_compute = (c.gemm_decode * terms.gemm_s_per_token + c.expert_gemm * terms.expert_gemm_s_per_token) / mfu
         attention = c.attention / mfu * (terms.attention_decode_full_s * context_tokens
                                          + terms.attention_decode_sliding_s * sliding_context)
         return StepModel(
-            dense_read_s=weights * terms.dense_read_s, expert_read_s=weights * terms.expert_read_s,
+            dense_read_s=c.weights * int4 * terms.dense_read_s,
+            expert_read_s=c.expert_weights * int4 * terms.expert_read_s,
             experts=terms.experts, experts_per_token=terms.experts_per_token, tokens_per_pool_sequence=terms.data_ranks,
             kv_read_s_per_sequence=kv, compute_s_per_sequence=weight_compute + attention,
             weight_compute_s_per_sequence=weight_compute,

@@ -53,7 +53,7 @@ def attention_flops_per_position_decode(model: ModelSpec) -> float:
 
 def attention_flops_per_pair_prefill(model: ModelSpec) -> float:
     """Attention FLOPs per (prompt token, attended position) pair, whole model, every layer in full
-    (physics.md, "Prefill"): QK and AV at 2 FLOPs a multiply-add. MLA prefill uses the per-head
+    (physics.md, "Prefill and time to first token"): QK and AV at 2 FLOPs a multiply-add. MLA prefill uses the per-head
     dimensions: QK over qk_nope + qk_rope, AV over v_head_dim."""
     if model.attention == "mla":
         qk_dim = (model.qk_nope_head_dim or model.head_dim_or_default) + (model.qk_rope_head_dim or 0)

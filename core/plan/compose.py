@@ -272,7 +272,7 @@ def _prefill(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Decode, fi
                   + prompt_pass * (kv.full_per_token + kv.sliding_per_token))
     intensity = prompt_pass * (decode.weight_flops + attention) / (par.tensor * par.pipeline) / pass_bytes
     # A prompt pass also reads the weights: a long prompt routes to every expert, so every expert is read
-    # (physics.md, "Prefill"); the pass takes the longer of its FLOPs and its bytes.
+    # (physics.md, "Prefill and time to first token"); the pass takes the longer of its FLOPs and its bytes.
     bandwidth = profile.hardware.bandwidth_bytes_per_s
     read_rate = prompt_pass / (par.pipeline * pass_bytes / bandwidth)
     rate_ideal = min(rate / engine.mfu, read_rate)

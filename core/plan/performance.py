@@ -21,7 +21,7 @@ from ..physics.decode import (
     attention_flops_per_position_decode,
     weight_flops_per_token,
 )
-from ..physics.memory import kv_bytes_per_token_split, vocab_matrix_bytes
+from ..physics.memory import expert_params_split, kv_bytes_per_token_split, vocab_matrix_bytes
 from ..profile.schema import Profile
 from ..specs.specs import GpuSpec, ModelSpec
 from .memory_stage import MemoryStage, memory_stage
@@ -91,7 +91,9 @@ def _terms(model: ModelSpec, hardware: GpuSpec, tensor: int, stages: int, data: 
     share = model.sliding_window_layers / model.layers
     decode_per_position = attention_flops_per_position_decode(model)
     prefill_per_pair = attention_flops_per_pair_prefill(model)
-    gemm_flops = weight_flops_per_token(model) - 2 * (model.vocab_size or 0) * model.hidden_size
+    _, experts = expert_params_split(model)
+    expert_flops = 2 * experts * model.experts_per_token / model.experts if model.is_moe else 0.0
+    gemm_flops = weight_flops_per_token(model) - 2 * (model.vocab_size or 0) * model.hidden_size - expert_flops
     moe_layers = model.layers if model.is_moe else 0
     expert_group = tensor * data
     dispatch = model.is_moe and (expert > 1 or data > 1)
@@ -107,6 +109,7 @@ def _terms(model: ModelSpec, hardware: GpuSpec, tensor: int, stages: int, data: 
         kv_full_s_per_token=stages * full / bandwidth, kv_sliding_s_per_token=stages * sliding / bandwidth,
         window=(model.sliding_window or 0) if model.sliding_window_layers else 0,
         gemm_s_per_token=max(0.0, gemm_flops) / (tensor * hardware.tflops.flops_per_s(path)),
+        expert_gemm_s_per_token=expert_flops / (tensor * hardware.tflops.flops_per_s(path)),
         attention_decode_full_s=decode_per_position * (1 - share) / attention_flops,
         attention_decode_sliding_s=decode_per_position * share / attention_flops,
         attention_prefill_full_s=prefill_per_pair * (1 - share) / attention_flops,

@@ -45,7 +45,7 @@ from napkinmath.core.plan.performance import engine_performance  # noqa: E402
 from napkinmath.core.tools.loadtest import closed_loop as runtime_closed_loop  # noqa: E402
 
 TOML = Path(__file__).resolve().parent.parent / "core" / "engines" / "data" / "performance.toml"
-PENALTY = float(os.environ.get("FIT_PENALTY", 10.0))  # ridge weight on the per-engine and Blackwell deviations
+PENALTY = float(os.environ.get("FIT_PENALTY", 1000.0))  # ridge weight on the per-engine and Blackwell deviations
 SOFT_L1_SCALE = 0.1
 MAX_EVALUATIONS = 800
 

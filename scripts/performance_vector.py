@@ -77,9 +77,19 @@ def split(theta: np.ndarray):
     return shared, engine, blackwell, theta[4 * NP + NB:]
 
 
+# The prefill and request-time deviations carry a lighter penalty than the decode ones: what an engine
+# does around a prompt (its scheduler, its request path) differs more between engines than its kernels.
+PREFILL_NAMES = ("gp", "ge", "comm_pf", "t_pf", "t_req")
+PREFILL_PENALTY_SHARE = float(os.environ.get("FIT_PREFILL_SHARE", 0.03))
+
+
 def penalty(theta: np.ndarray, weight: float) -> np.ndarray:
     _, engine, blackwell, _ = split(theta)
-    return np.sqrt(weight) * np.concatenate([engine.ravel(), blackwell])
+    names = list(NAMES)
+    engine_weight = np.array([PREFILL_PENALTY_SHARE if name in PREFILL_NAMES else 1.0 for name in names])
+    blackwell_weight = np.array([PREFILL_PENALTY_SHARE if name in PREFILL_NAMES else 1.0 for name in BW_DEVIATIONS])
+    return np.sqrt(weight) * np.concatenate([(engine * np.sqrt(engine_weight)).ravel(),
+                                             blackwell * np.sqrt(blackwell_weight)])
 
 
 def raw(theta: np.ndarray, engine_index, blackwell) -> dict[str, np.ndarray]:

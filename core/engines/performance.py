@@ -81,6 +81,9 @@ class Coefficients:
                    cohort=0.0, test_cycles=1e9)
 
 
+NEUTRAL = Coefficients.neutral()
+
+
 @dataclass(frozen=True, slots=True)
 class InstanceTerms:
     """The peak-spec roofline terms of one engine instance, in seconds (busiest GPU; pipeline stages run
@@ -178,7 +181,7 @@ class StepTimeModel:
         (same numbers as ``step_time_s(B, B × context)``): the critical batch and the speed-target search
         work on it."""
         terms = self.terms
-        c = Coefficients.neutral() if ideal else self.coefficients
+        c = NEUTRAL if ideal else self.coefficients
         mbu = 1.0 if ideal else self.bandwidth_efficiency
         mfu = 1.0 if ideal else self.compute_efficiency
         int4 = (c.int4_weights if terms.int4 else 1.0) / mbu

@@ -259,11 +259,6 @@ def _prefill(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Decode, fi
     model, par, work, engine = profile.model, profile.parallelism, profile.workload, profile.engine
     gpus = par.gpus_per_replica
     attention = attention_flops_per_token_prefill(model, work.prompt_tokens)
-    rate = prefill_tokens_per_s(gpus, decode.weight_flops, decode.weight_flops_per_s, attention,
-                                decode.attention_flops_per_s, engine.mfu)
-    ttft = ttft_s(work.prompt_tokens, work.prefix_cache_hit, rate, work.concurrent_prefills, figures.step_time)
-    ttft_ideal = ttft_s(work.prompt_tokens, work.prefix_cache_hit, rate / engine.mfu, work.concurrent_prefills,
-                        figures.step_time_ideal)
     # The prefill point on the roofline: one pass over the uncached prompt reads the weights once
     # and writes each token's KV, per GPU of the busiest stage.
     prompt_pass = max(1.0, work.prompt_tokens * (1 - work.prefix_cache_hit))
@@ -271,23 +266,25 @@ def _prefill(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Decode, fi
                   + memory.expert_bytes * moe_fraction_touched(prompt_pass, model.experts, model.experts_per_token)
                   + prompt_pass * (kv.full_per_token + kv.sliding_per_token))
     intensity = prompt_pass * (decode.weight_flops + attention) / (par.tensor * par.pipeline) / pass_bytes
-    # A prompt pass also reads the weights: a long prompt routes to every expert, so every expert is read
-    # (physics.md, "Prefill and time to first token"); the pass takes the longer of its FLOPs and its bytes.
-    bandwidth = profile.hardware.bandwidth_bytes_per_s
-    read_rate = prompt_pass / (par.pipeline * pass_bytes / bandwidth)
-    rate_ideal = min(rate / engine.mfu, read_rate)
-    rate = min(rate, read_rate * engine.mbu)
-    ttft = ttft_s(work.prompt_tokens, work.prefix_cache_hit, rate, work.concurrent_prefills, figures.step_time)
-    ttft_ideal = ttft_s(work.prompt_tokens, work.prefix_cache_hit, rate_ideal, work.concurrent_prefills,
-                        figures.step_time_ideal)
-    low, high = 1.0, 1.0
     performance = decode.performance
-    if performance is not None:
+    if performance is not None:  # the fitted model: the prompt alone, in steps of the token budget
         seconds, seconds_ideal = _fitted_prefill(profile, performance)
         rate, rate_ideal = prompt_pass * par.data / seconds, prompt_pass * par.data / seconds_ideal
         ttft = performance.request_overhead_s + seconds * work.concurrent_prefills
         ttft_ideal = seconds_ideal * work.concurrent_prefills
         low, high = performance.bands.ttft.low, performance.bands.ttft.high
+    else:
+        # A prompt pass also reads the weights: a long prompt routes to every expert, so every expert is read
+        # (physics.md, "Prefill and time to first token"); the pass takes the longer of its FLOPs and its bytes.
+        flops_rate = prefill_tokens_per_s(gpus, decode.weight_flops, decode.weight_flops_per_s, attention,
+                                          decode.attention_flops_per_s, engine.mfu)
+        read_rate = prompt_pass / (par.pipeline * pass_bytes / profile.hardware.bandwidth_bytes_per_s)
+        rate_ideal = min(flops_rate / engine.mfu, read_rate)
+        rate = min(flops_rate, read_rate * engine.mbu)
+        ttft = ttft_s(work.prompt_tokens, work.prefix_cache_hit, rate, work.concurrent_prefills, figures.step_time)
+        ttft_ideal = ttft_s(work.prompt_tokens, work.prefix_cache_hit, rate_ideal, work.concurrent_prefills,
+                            figures.step_time_ideal)
+        low = high = 1.0
     return PrefillFigures(tokens_per_s=rate, tokens_per_s_ideal=rate_ideal,
                           tokens_per_s_peak=gpus * decode.weight_flops_per_s / decode.weight_flops,
                           flops_per_token=decode.weight_flops + attention, arithmetic_intensity=intensity, ttft=ttft,

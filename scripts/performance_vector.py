@@ -10,8 +10,6 @@ interconnect, whose collectives can run faster than a ring, positive times, frac
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 ENGINES = ("vllm", "sglang", "trtllm")
@@ -33,9 +31,9 @@ GLOBALS = {"int4": ("int4_weights", "above1", np.log(0.5)), "gamma": ("cohort", 
            "K": ("test_cycles", "above1", np.log(9.0))}
 BW_DEVIATIONS = ("w", "we", "g", "gp", "ge", "kv", "a", "t_coll", "t_step", "t_seq", "t_layer", "t_moe", "t_pf")
 # Parameters with no per-engine deviation (one value for every engine), and ones held at their start value
-SHARED_ONLY = tuple(os.environ.get("FIT_SHARED", "w0,t_pf,comm_pf,t_coll,a").split(",")) if os.environ.get(
-    "FIT_SHARED", "w0,t_pf,comm_pf,t_coll,a") else ()
-HELD = tuple(os.environ.get("FIT_HELD", "w0").split(",")) if os.environ.get("FIT_HELD", "w0") else ()
+# (w0: a new request waits half a step on average before it is scheduled)
+SHARED_ONLY = ("w0", "t_pf", "comm_pf", "t_coll", "a")
+HELD = ("w0",)
 NP, NB = len(NAMES), len(BW_DEVIATIONS)
 
 
@@ -80,7 +78,7 @@ def split(theta: np.ndarray):
 # The prefill and request-time deviations carry a lighter penalty than the decode ones: what an engine
 # does around a prompt (its scheduler, its request path) differs more between engines than its kernels.
 PREFILL_NAMES = ("gp", "ge", "comm_pf", "t_pf", "t_req")
-PREFILL_PENALTY_SHARE = float(os.environ.get("FIT_PREFILL_SHARE", 0.03))
+PREFILL_PENALTY_SHARE = 0.03
 
 
 def penalty(theta: np.ndarray, weight: float) -> np.ndarray:

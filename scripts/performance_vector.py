@@ -155,9 +155,10 @@ def step_time(f, c, decodes, kv, prefill, pairs, ideal=False):
     int4 = np.where(f["int4"] > 0, c["int4_weights"], 1.0)
     memory = (c["weights"] * int4 * f["dense_read_s"] + c["expert_weights"] * int4 * f["expert_read_s"] * share
               + c["kv"] * kv_s)
-    compute = (np.where(prefills, c["gemm_prefill"], c["gemm_decode"]) * gemm_s + c["expert_gemm"] * expert_gemm_s
-               + c["attention"] * attention_s)
-    comm = np.where(prefills, c["comm_prefill"], c["comm_decode"]) * comm_s + c["collective_s"] * f["collectives"]
+    compute = ((c["gemm_decode"] * decodes + c["gemm_prefill"] * prefill) * f["gemm_s_per_token"]
+               + c["expert_gemm"] * expert_gemm_s + c["attention"] * attention_s)
+    comm = ((c["comm_decode"] * decodes + c["comm_prefill"] * prefill) * f["comm_s_per_token"]
+            + c["collective_s"] * f["collectives"])
     engine = (c["step_s"] + c["per_layer_s"] * f["layers"] + c["per_moe_layer_s"] * f["moe_layers"]
               + c["per_sequence_s"] * decodes + np.where(prefills, c["prefill_step_s"], 0.0))
     return np.maximum(memory, compute) + comm + engine

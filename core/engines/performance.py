@@ -40,13 +40,13 @@ class Coefficients:
     weights: float  # dense weight reads run this many times slower than peak bandwidth
     expert_weights: float  # routed-expert weight reads (MoE kernels)
     kv: float  # KV-cache reads (attention kernels)
-    gemm_decode: float  # dense GEMMs of a decode-only step
-    gemm_prefill: float  # dense GEMMs of a step that prefills
+    gemm_decode: float  # dense GEMMs of the decode tokens
+    gemm_prefill: float  # dense GEMMs of the prefill tokens
     expert_gemm: float  # routed-expert (grouped) GEMMs
     attention: float  # attention FLOPs
     int4_weights: float  # extra on the weight reads of weight-only int4 (dequantisation)
-    comm_decode: float  # bytes over the interconnect in a decode step (all-reduce, all-to-all)
-    comm_prefill: float  # the same in a prefill step
+    comm_decode: float  # the decode tokens' bytes over the interconnect (all-reduce, all-to-all)
+    comm_prefill: float  # the prefill tokens' bytes
     collective_s: float  # latency of one collective
     step_s: float  # the engine's own time per step
     per_layer_s: float  # per layer per step (kernel launches)
@@ -156,11 +156,11 @@ class StepTimeModel:
         int4 = c.int4_weights if terms.int4 else 1.0
         memory = terms.memory_s(c.weights * int4, c.expert_weights * int4, c.kv, tokens, decode_sequences,
                                 kv_tokens_read)
-        compute = ((c.gemm_prefill if prefills else c.gemm_decode) * terms.gemm_s_per_token * tokens
+        compute = ((c.gemm_decode * decode_sequences + c.gemm_prefill * prefill_tokens) * terms.gemm_s_per_token
                    + c.expert_gemm * terms.expert_gemm_s_per_token * tokens
                    + c.attention * terms.attention_s(decode_sequences, kv_tokens_read, prefill_tokens,
                                                      prefill_attended_tokens))
-        comm = ((c.comm_prefill if prefills else c.comm_decode) * terms.comm_s_per_token * tokens
+        comm = ((c.comm_decode * decode_sequences + c.comm_prefill * prefill_tokens) * terms.comm_s_per_token
                 + c.collective_s * terms.collectives)
         engine = (c.step_s + c.per_layer_s * terms.layers + c.per_moe_layer_s * terms.moe_layers
                   + c.per_sequence_s * decode_sequences + (c.prefill_step_s if prefills else 0.0))

@@ -103,8 +103,6 @@ def exclusion(row: dict, seen: set) -> str | None:
     """Why a row is left out of the fit, or None (PROVENANCE.md and docs/accuracy.md give the reasons)."""
     if row["mode"] != "agg":
         return "disaggregated (prefill and decode workers apart): not modelled"
-    if row["model_path"] == "Qwen/Qwen3.5-397B-A17B":
-        return "Gated DeltaNet linear-attention layers: not in the planner's model description yet"
     tensor, data, pipeline = (_number(row[k]) for k in ("tp_size", "attention_dp_size", "pp_size"))
     if tensor * data * pipeline > 8:
         return "more than 8 GPUs (one NVLink node): multi-node collectives not modelled"

@@ -142,7 +142,7 @@ def step_time(f, c, decodes, kv, prefill, pairs, ideal=False):
     sliding = np.where(f["window"] > 0, np.minimum(kv, decodes * f["window"]), 0.0)
     pairs_sliding = np.where(f["window"] > 0, np.minimum(pairs, prefill * f["window"]), 0.0)
     share = touched(tokens * f["data_ranks"], f["experts"], f["experts_per_token"])
-    kv_s = f["kv_full_s_per_token"] * kv + f["kv_sliding_s_per_token"] * sliding
+    kv_s = f["kv_full_s_per_token"] * kv + f["kv_sliding_s_per_token"] * sliding + f["state_s_per_sequence"] * decodes
     attention_s = (f["attention_decode_full_s"] * kv + f["attention_decode_sliding_s"] * sliding
                    + f["attention_prefill_full_s"] * pairs + f["attention_prefill_sliding_s"] * pairs_sliding)
     gemm_s = f["gemm_s_per_token"] * tokens

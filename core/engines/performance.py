@@ -96,6 +96,7 @@ class InstanceTerms:
     data_ranks: int  # attention data-parallel ranks whose tokens meet in the MoE layers
     kv_full_s_per_token: float  # KV bytes per context token of the full-attention layers / bandwidth
     kv_sliding_s_per_token: float  # the same for sliding-window layers
+    state_s_per_sequence: float  # a hybrid's recurrent state per decoding sequence, read and rewritten
     window: int  # sliding window in tokens (0: none)
     gemm_s_per_token: float  # 2 × active dense parameters / FLOP/s, per token (input embedding excluded)
     expert_gemm_s_per_token: float  # 2 × active routed-expert parameters / FLOP/s, per token
@@ -121,7 +122,8 @@ class InstanceTerms:
         touched = moe_fraction_touched(tokens * self.data_ranks, self.experts, self.experts_per_token)
         full, sliding = self.kv_tokens(decode_sequences, kv_tokens_read)
         return (weights * self.dense_read_s + expert_weights * self.expert_read_s * touched
-                + kv * (self.kv_full_s_per_token * full + self.kv_sliding_s_per_token * sliding))
+                + kv * (self.kv_full_s_per_token * full + self.kv_sliding_s_per_token * sliding
+                        + self.state_s_per_sequence * decode_sequences))
 
     def attention_s(self, decode_sequences: float, kv_tokens_read: float, prefill_tokens: float,
                     prefill_attended_tokens: float) -> float:
@@ -186,7 +188,8 @@ class StepTimeModel:
         mfu = 1.0 if ideal else self.compute_efficiency
         int4 = (c.int4_weights if terms.int4 else 1.0) / mbu
         sliding_context = min(context_tokens, terms.window) if terms.window else 0.0
-        kv = c.kv / mbu * (terms.kv_full_s_per_token * context_tokens + terms.kv_sliding_s_per_token * sliding_context)
+        kv = c.kv / mbu * (terms.kv_full_s_per_token * context_tokens + terms.kv_sliding_s_per_token * sliding_context
+                           + terms.state_s_per_sequence)
         weight_compute = (c.gemm_decode * terms.gemm_s_per_token + c.expert_gemm * terms.expert_gemm_s_per_token) / mfu
         attention = c.attention / mfu * (terms.attention_decode_full_s * context_tokens
                                          + terms.attention_decode_sliding_s * sliding_context)

@@ -21,7 +21,12 @@ from ..physics.decode import (
     attention_flops_per_position_decode,
     weight_flops_per_token,
 )
-from ..physics.memory import expert_params_split, kv_bytes_per_token_split, vocab_matrix_bytes
+from ..physics.memory import (
+    expert_params_split,
+    kv_bytes_per_token_split,
+    state_bytes_per_sequence,
+    vocab_matrix_bytes,
+)
 from ..profile.schema import Profile
 from ..specs.specs import GpuSpec, ModelSpec
 from .memory_stage import MemoryStage, memory_stage
@@ -107,6 +112,7 @@ def _terms(model: ModelSpec, hardware: GpuSpec, tensor: int, stages: int, data: 
         expert_read_s=stages * expert_bytes / bandwidth, experts=model.experts,
         experts_per_token=model.experts_per_token, data_ranks=data,
         kv_full_s_per_token=stages * full / bandwidth, kv_sliding_s_per_token=stages * sliding / bandwidth,
+        state_s_per_sequence=stages * 2 * state_bytes_per_sequence(model, tensor, stages) / bandwidth,
         window=(model.sliding_window or 0) if model.sliding_window_layers else 0,
         gemm_s_per_token=max(0.0, gemm_flops) / (tensor * hardware.tflops.flops_per_s(path)),
         expert_gemm_s_per_token=expert_flops / (tensor * hardware.tflops.flops_per_s(path)),

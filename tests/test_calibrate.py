@@ -62,6 +62,27 @@ def test_prefill_and_ttft_recover_the_mfu():
         == pytest.approx(0.4, abs=1e-3)
 
 
+@pytest.mark.parametrize("scale", [1.25, 2.0])
+def test_on_the_fitted_model_a_decode_prefill_or_ttft_figure_recovers_the_speed_scale_that_produced_it(scale):
+    """A fitted profile is not given an mbu or mfu on top of coefficients that already hold the engine's
+    efficiency: each figure rescales the fitted step time."""
+    fitted = load_profile(LLAMA_70B)
+    truth = edit_profile(fitted, "engine.speed_scale", scale)
+    at = edit_profile(edit_profile(edit_profile(truth, "workload.duty_cycle", 1.0), "workload.users", 32),
+                      "workload.target_tokens_per_s", 0.0)
+    result = plan(truth)
+    for calibrated in (calibrate_decode(fitted, plan(at).decode.tokens_per_s_aggregate, concurrency=32),
+                       calibrate_prefill(fitted, result.prefill.tokens_per_s),
+                       calibrate_ttft(fitted, result.prefill.ttft)):
+        engine = calibrated.profile.engine
+        assert engine.speed_scale == pytest.approx(scale, rel=1e-4) and engine.mbu == fitted.engine.mbu
+        assert engine.is_calibrated("speed_scale") and "speed_scale" in engine.calibration
+    with pytest.raises(ProfileError, match="faster than this profile's peak-spec ceiling"):
+        calibrate_decode(fitted, 1e9, concurrency=8)
+    with pytest.raises(ProfileError, match="peak-spec ceiling"):
+        calibrate_ttft(fitted, 1e-4)
+
+
 def test_a_measurement_beyond_the_peak_ceiling_is_refused():
     profile = roofline()
     with pytest.raises(ProfileError, match="faster than this profile's peak-spec ceiling"):

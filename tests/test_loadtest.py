@@ -108,3 +108,16 @@ def test_one_measured_point_rescales_the_fitted_model_and_two_refit_its_engine_t
     between = serving_throughput(two, 16, 1024, 512).output_tokens_per_s
     assert between == pytest.approx(measured[16], rel=0.02)
     assert two.engine.step_overhead_per_sequence_us == pytest.approx(40.0, rel=0.2)
+
+
+def test_the_apps_load_test_request_reads_a_concurrency_and_optional_token_counts():
+    from napkinmath.core.tools.loadtest_view import load_test_request
+
+    profile = _profile()
+    work = profile.workload
+    assert load_test_request("64", profile) == (64, work.prompt_tokens, work.output_tokens)
+    assert load_test_request(" 8 , 1000, 200 ", profile) == (8, 1000, 200)
+    assert load_test_request("8,,200", profile) == (8, work.prompt_tokens, 200)
+    for bad, named in (("x", "concurrency"), ("8, 1.5", "input"), ("8, 10, nan", "output"), ("1,2,3,4", "concurrency")):
+        with pytest.raises(ProfileError, match=named):
+            load_test_request(bad, profile)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from napkinmath.cli.main import main
 from napkinmath.core.profile.paths import shipped_profile
-from napkinmath.tui.cli import main
 
 PROFILE = str(shipped_profile("llama-3.1-70b-2xh100-fp8.toml"))
 

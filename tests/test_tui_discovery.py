@@ -145,14 +145,14 @@ async def test_calibration_runs_in_a_worker_is_not_applied_to_a_changed_profile_
         main = await started(pilot)
         main.calibrate_from_text("decode=900@32")
         await keys_work_while(pilot, main, "calibrate", release)  # the Up key edits the profile meanwhile
-        assert main.session.profile.engine.mbu == 0.8  # the shipped value: the calibration was not applied
+        assert main.session.profile.engine.speed_scale == 1.0  # the shipped value: the calibration was not applied
         assert any("changed while calibrating" in str(n.message) for n in app._notifications)
         before = main.session.profile
         main.calibrate_from_text("decode=900@32")  # released: runs through
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert main.session.profile.engine.mbu == pytest.approx(0.497, abs=2e-3)
-        assert main.query_one("#field-engine-mbu", Input).value == "49.7"
+        assert main.session.profile.engine.speed_scale == pytest.approx(1.456, abs=2e-3)  # rescales the fitted model
+        assert main.query_one("#field-engine-mbu", Input).value == "100"  # not an mbu on top of the fitted one
         main.calibrate_from_text("decode=abc")
         await app.workers.wait_for_complete()
         await pilot.pause()

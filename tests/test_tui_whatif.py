@@ -1,4 +1,4 @@
-"""Undo/redo keys, the pinned baseline, compare, charts, recommend and exports, through the app.
+"""Undo/redo keys, the pinned baseline, compare, charts, recommend, the load test and exports, through the app.
 
 The rules behind them are unit-tested without a screen: undo/redo and pinning on the edit session
 (tests/test_session.py), the sweeps behind the charts (tests/test_sweep.py), recommend
@@ -9,12 +9,14 @@ from __future__ import annotations
 import threading
 
 from conftest import enter_text, make_app, started
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input, Select, Static
 from textual_plotext import PlotextPlot
 
 from napkinmath.core.plan.compose import plan
 from napkinmath.core.tools import recommend as core_recommend
+from napkinmath.core.tools.loadtest import load_test
 from napkinmath.tui.analysis import ChartsScreen, CompareScreen, RecommendScreen
+from napkinmath.tui.dialogs import LoadTestScreen, PromptScreen
 from napkinmath.tui.outputs import CapacityPanel, CostPanel
 from napkinmath.tui.slow_calls import SlowCalls
 
@@ -82,6 +84,20 @@ async def test_compare_with_the_baseline(napkin_home):
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is main
+        main.action_load_test()  # the palette's "Load test…": a prompt, then the figures with their ranges
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"64, 1000, 200", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LoadTestScreen)
+        shown = str(app.screen.query_one("#load-test-figures", Static).content)
+        expected = load_test(main.session.profile, 64, 1000, 200).output_tokens_per_s
+        assert f"{expected.expected:,.0f} tok/s ({expected.low:,.0f}–{expected.high:,.0f})" in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        main.show_load_test("0")  # refused with a notice naming what is wrong
+        await pilot.pause()
+        assert app.screen is main and any("concurrency" in str(n.message) for n in app._notifications)
 
 
 async def test_recommend_answers_escape_while_searching_then_loads_a_deployment(napkin_home):

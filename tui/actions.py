@@ -83,6 +83,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("local_models", palette="Browse local models…", palette_help="the models in the local HuggingFace cache"),
     Action("detect_gpus", palette="Detect GPUs", palette_help="read nvidia-smi / rocm-smi and fill the hardware"),
     Action("calibrate_log", palette="Calibrate from a vLLM log…", palette_help="the engine's own memory accounting"),
+    Action("load_test", palette="Load test…",
+           palette_help="TTFT, TPOT and tok/s with ranges, as vllm bench serve --max-concurrency C measures"),
     Action("calibrate_measured", palette="Calibrate from a measurement…",
            palette_help="load-test tok/s, decode tok/s, prefill tok/s or TTFT"),
     Action("export('markdown')", palette="Export: Markdown report", palette_help="copied and written to a file"),

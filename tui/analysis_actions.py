@@ -1,4 +1,4 @@
-"""The planner's comparative actions: charts (F5), compare (F6), recommend (F7).
+"""The planner's comparative actions: charts (F5), compare (F6), recommend (F7), and the load test (palette).
 
 The analysis screens import plotting and search code: they are loaded when first used, not at
 start-up (tui/analysis.py).
@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
+from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan.compose import plan as make_plan
 from napkinmath.core.profile.paths import shipped_profiles
 
 from .base_screen import PlannerBase
-from .dialogs import OpenScreen
+from .dialogs import LoadTestScreen, OpenScreen, PromptScreen
 from .file_actions import user_profile_files
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class AnalysisActions(PlannerBase):
-    """Charts, compare and recommend (keys and palette)."""
+    """Charts, compare, recommend and the load test (keys and palette; the load test from the palette)."""
 
     def push_analysis(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
         """Push an analysis screen under the planner's header line (the profile, unsaved mark, baseline)."""
@@ -70,3 +71,27 @@ class AnalysisActions(PlannerBase):
                          "(ctrl+z undoes it)", title="Deployment loaded", timeout=6)
 
         self.push_analysis(RecommendScreen(self.session.profile, self.slow.recommend), chosen)
+
+    def action_load_test(self) -> None:
+        def asked(text: str | None) -> None:
+            if text:
+                self.show_load_test(text)
+
+        work = self.session.profile.workload
+        self.app.push_screen(PromptScreen(
+            "Load test", f"64  or  64, {work.prompt_tokens}, {work.output_tokens}",
+            "Requests in flight (vllm bench serve --max-concurrency), then optionally input and output tokens "
+            "(default: the workload's)."), asked)
+
+    def show_load_test(self, text: str) -> None:
+        """The figures of a closed-loop load test (microseconds of arithmetic: no worker)."""
+        from napkinmath.core.tools.loadtest import load_test
+        from napkinmath.core.tools.loadtest_view import load_test_lines, load_test_request
+
+        profile = self.session.profile
+        try:
+            test = load_test(profile, *load_test_request(text, profile))
+        except ProfileError as error:
+            self.say(str(error), title="No load test", severity="error", timeout=10)
+            return
+        self.app.push_screen(LoadTestScreen(load_test_lines(profile, test)))

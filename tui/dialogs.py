@@ -1,5 +1,5 @@
 """Dialogs (modal screens): save as, open, the keys, the question before quitting with unsaved changes,
-import a config.json, the local models, and a one-line prompt. Each is pushed by the app's screen
+import a config.json, the local models, a one-line prompt, and a load test's figures. Each is pushed by the app's screen
 stack and dismissed with its answer; untrusted text (paths, names) is shown through tui/safe_text.py.
 """
 
@@ -103,6 +103,25 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog"):
             yield Label("Keys", classes="dialog-title")
             yield Static(listing, id="help-keys")
+            yield Label("Escape closes", classes="dialog-hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class LoadTestScreen(ModalScreen[None]):
+    """What a closed-loop load test would measure (core/tools/loadtest_view.py's lines, shown as text)."""
+
+    BINDINGS = [Binding("escape,q,enter", "close", "Close")]
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Load test", classes="dialog-title")
+            yield Static(plain("\n".join(self.lines)), id="load-test-figures")
             yield Label("Escape closes", classes="dialog-hint")
 
     def action_close(self) -> None:

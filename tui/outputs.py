@@ -93,8 +93,11 @@ class RooflineGauge(PlanView):
             lines.append(Text(f"ideal (peak spec): {rate_text(decode.tokens_per_s_per_user_ideal)} tok/s per user, "
                               f"prefill {rate_text(plan.prefill.tokens_per_s_ideal)} tok/s",
                               self.style("roofline--muted")))
-        lines.append(Text(f"expected: bandwidth {engine.mbu:.0%} ({source.bandwidth}), FLOPs {engine.mfu:.0%} "
-                          f"({source.prefill}); KV budget: {source.kv_budget}", self.style("roofline--muted")))
+        if source.speed == "roofline":
+            expected = f"bandwidth {engine.mbu:.0%} ({source.bandwidth}), FLOPs {engine.mfu:.0%} ({source.prefill})"
+        else:  # the fitted performance model: its ranges are in the load test (command palette)
+            expected = f"{source.speed} model ({engine.name}), ranges: palette › Load test"
+        lines.append(Text(f"expected: {expected}; KV budget: {source.kv_budget}", self.style("roofline--muted")))
         return Text("\n").join(lines)
 
 

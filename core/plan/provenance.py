@@ -37,6 +37,8 @@ def provenance(profile: Profile, defaults_used: bool, fitted_kind: str | None = 
         else:
             speed = fitted_kind
         decode = prefill = speed
+        if engine_time == "none":  # the fitted model holds the engine's own time (per step, layer, sequence)
+            engine_time = speed
     else:
         speed = "peak-spec" if decode == "spec" and prefill == "spec" else "roofline"
     return Provenance(weights="checkpoint" if profile.model.uses_checkpoint_bytes else "spec",

@@ -73,7 +73,7 @@ class DecodeFigures:
     compute_time: float
     collective_time: float
     communication_fraction: float  # of the step: TP all-reduces and pipeline sends
-    engine_time: float  # the engine's own time in the step beyond the roofline (calibrated; 0 by default)
+    engine_time: float  # the engine's own time in the step beyond the roofline (fitted, or calibrated on roofline)
     tokens_per_s_per_user: float
     tokens_per_s_aggregate: float
     tokens_per_s_single_user: float
@@ -136,7 +136,8 @@ class Provenance:
     decode: str  # the decode figures as a whole: calibrated when the bandwidth use or the engine time is
     prefill: str
     bandwidth: str  # the bandwidth use (mbu) alone
-    engine_time: str  # the engine's own time per step (step_overhead_ms and per sequence); "none" when 0
+    engine_time: str  # the engine's own time per step: the speed kind on the fitted model; on roofline
+    # "none" (step_overhead_ms and per sequence 0), "assumed" or "calibrated"
     # The speed and latency figures: "fitted" (the performance model fitted on measured load tests),
     # "extrapolated" (fitted, on a GPU generation or engine outside the data), "calibrated" (the fitted
     # model rescaled by a measurement), "assumed" (rescaled by hand), "roofline" (peak spec at the

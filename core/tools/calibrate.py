@@ -2,19 +2,24 @@
 
 From a log, the engine's own memory accounting replaces the empirical defaults: the profiled
 activation peak, the non-torch (and CUDA graph) memory, the memory utilization, and the weights as
-loaded (which become the checkpoint's exact size). From a measured figure, the achieved
-memory-bandwidth utilization (decode) or model-FLOPs utilization (prefill, TTFT) is back-solved.
+loaded (which become the checkpoint's exact size). From a measured figure on the fitted performance
+model (``engine.speed = "fitted"``), ``engine.speed_scale`` rescales the fitted step time to reproduce it
+(a load test, decode, prefill or TTFT figure; two or more load-test points also refit the engine's time);
+on ``speed = "roofline"`` the achieved memory-bandwidth utilization (decode) or model-FLOPs utilization
+(prefill, TTFT) is back-solved.
 Whatever was calibrated is written into [engine] with where it came from (``engine.calibration``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import isfinite
 
 from ..engines.vllm import driver_reserved
 from ..errors import ProfileError
 from ..plan.compose import plan
+from ..plan.result import Plan
 from ..profile.edit import edit_profile, with_section
 from ..profile.files import profile_to_dict
 from ..profile.schema import Profile
@@ -33,6 +38,7 @@ class Calibrated:
 
 CALIBRATION_NOTE_CHARS = 2000  # Engine.calibration's limit
 LOOSE_FIT = 0.10  # a two-or-more-point fit further than this from a measured point says so
+RESCALE_STEPS = 8  # fixed-point steps of speed_scale *= measured / predicted (exact in one without added time)
 
 
 def _note(profile: Profile, line: str) -> str:
@@ -118,6 +124,13 @@ def calibrate_decode(profile: Profile, tokens_per_s_aggregate: float, concurrenc
     """
     if tokens_per_s_aggregate <= 0 or concurrency < 1:
         raise ProfileError("a decode measurement needs tokens/s > 0 at a concurrency of at least 1")
+    if profile.engine.speed == "fitted":
+        groups = profile.parallelism.data * profile.parallelism.replicas
+        at = edit_profile(edit_profile(edit_profile(profile, "workload.target_tokens_per_s", 0.0),
+                                       "workload.duty_cycle", 1.0), "workload.users", concurrency * groups)
+        return _rescaled(at, profile, lambda r: r.decode.step_time, lambda r: r.decode.step_time_ideal,
+                         concurrency / tokens_per_s_aggregate,
+                         f"{tokens_per_s_aggregate:,.0f} decode tok/s measured at {concurrency} concurrent sequences")
     ideal = edit_profile(edit_profile(profile, "engine.mbu", 1.0), "workload.target_tokens_per_s", 0.0)
     groups = ideal.parallelism.data * ideal.parallelism.replicas  # KV pools, as plan() counts them
     at = edit_profile(edit_profile(ideal, "workload.duty_cycle", 1.0), "workload.users", concurrency * groups)
@@ -137,6 +150,13 @@ def calibrate_decode(profile: Profile, tokens_per_s_aggregate: float, concurrenc
 
 def calibrate_prefill(profile: Profile, tokens_per_s: float) -> Calibrated:
     """Back-solve the model-FLOPs utilization from measured prefill tokens/s at the workload's prompt."""
+    if profile.engine.speed == "fitted":
+        if not tokens_per_s > 0:
+            raise ProfileError(f"{tokens_per_s:g} prefill tok/s: a prefill measurement needs tokens/s > 0")
+        return _rescaled(profile, profile, lambda r: 1 / r.prefill.tokens_per_s,
+                         lambda r: 1 / r.prefill.tokens_per_s_ideal, 1 / tokens_per_s,
+                         f"{tokens_per_s:,.0f} prefill tok/s measured at {profile.workload.prompt_tokens:,}-token "
+                         f"prompts")
     ideal = plan(edit_profile(profile, "engine.mfu", 1.0)).prefill.tokens_per_s
     if tokens_per_s <= 0 or tokens_per_s > ideal * (1 + 1e-9):
         raise ProfileError(f"{tokens_per_s:,.0f} prefill tok/s is not between 0 and this profile's peak-spec "
@@ -150,6 +170,12 @@ def calibrate_prefill(profile: Profile, tokens_per_s: float) -> Calibrated:
 
 def calibrate_ttft(profile: Profile, ttft_s: float) -> Calibrated:
     """Back-solve the model-FLOPs utilization from a measured time to first token at the workload's prompt."""
+    if profile.engine.speed == "fitted":
+        if not ttft_s > 0:
+            raise ProfileError(f"a TTFT of {ttft_s:g} s: a measured time to first token is above 0")
+        return _rescaled(profile, profile, lambda r: r.prefill.ttft, lambda r: r.prefill.ttft_ideal, ttft_s,
+                         f"a {ttft_s:g} s time to first token measured at {profile.workload.prompt_tokens:,}-token "
+                         f"prompts")
     result = plan(profile)
     uncached = profile.workload.prompt_tokens * (1 - profile.workload.prefix_cache_hit)
     prefill_s = ttft_s - result.decode.step_time
@@ -158,6 +184,25 @@ def calibrate_ttft(profile: Profile, ttft_s: float) -> Calibrated:
                            f"({result.decode.step_time:.3f} s), or the prompt is empty")
     rate = uncached * profile.workload.concurrent_prefills / prefill_s
     return calibrate_prefill(profile, rate)
+
+
+def _rescaled(at: Profile, profile: Profile, predicted: Callable[[Plan], float],
+              ideal: Callable[[Plan], float], measured: float, what: str) -> Calibrated:
+    """``profile`` with ``engine.speed_scale`` set so that ``predicted`` (a time, on ``at``: the profile at the
+    measured load) equals ``measured``; refused below the peak-spec ``ideal``."""
+    result = plan(at)
+    if measured < ideal(result) * (1 - 1e-9):
+        raise ProfileError(f"{what} is faster than this profile's peak-spec ceiling: check the GPU, the model and "
+                           f"the precisions")
+    scale = profile.engine.speed_scale
+    for _ in range(RESCALE_STEPS):
+        scale *= measured / predicted(result)
+        if not 1e-3 <= scale <= 100:
+            raise ProfileError(f"{what} cannot be reached by rescaling the fitted model (speed_scale {scale:.3g} "
+                               f"is outside 0.001-100): check the GPU, the model and the precisions")
+        result = plan(edit_profile(at, "engine.speed_scale", scale))
+    line = f"speed_scale {scale:.3f} (the fitted step time times this) from {what}"
+    return Calibrated(_calibrated(profile, {"speed_scale": round(scale, 5)}, line), (line,))
 
 
 def calibrate_serving(profile: Profile, output_tokens_per_s: float, concurrency: int) -> Calibrated:

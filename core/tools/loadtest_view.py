@@ -8,21 +8,35 @@ measurement is never better); ``low``-``high`` the held-out band.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from typing import Any
 
+from ..errors import ProfileError
 from ..profile.schema import Profile
 from .loadtest import Figure, LoadTest
-
-
-def seconds(value: float) -> str:
-    """Milliseconds below a second, seconds above (as core/report/formatting.py writes them)."""
-    return f"{value * 1e3:,.1f} ms" if value < 1 else f"{value:,.2f} s"
 
 
 def rate(value: float) -> str:
     """Whole numbers from 100 up, one decimal below."""
     return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def time_figure(figure: Figure) -> str:
+    """"39.1 ms (28.9-52.2), ideal 14.3 ms": every value in the unit of the expected one (ms below a second)."""
+    scale, unit = (1e3, "ms") if figure.expected < 1 else (1.0, "s")
+
+    def show(value: float) -> str:
+        return f"{value * scale:,.1f}" if unit == "ms" else f"{value:,.2f}"
+
+    return f"{show(figure.expected)} {unit} ({show(figure.low)}–{show(figure.high)}), ideal {show(figure.ideal)} {unit}"
+
+
+def rate_figure(figure: Figure) -> str:
+    """"52 tok/s (41-60), ideal 90 tok/s"."""
+    return (f"{rate(figure.expected)} tok/s ({rate(figure.low)}–{rate(figure.high)}), "
+            f"ideal {rate(figure.ideal)} tok/s")
+
 
 KIND_TEXT = {
     "fitted": "the performance model fitted on measured load tests",
@@ -42,20 +56,42 @@ def load_test_dict(profile: Profile, test: LoadTest) -> dict[str, Any]:
             "band": BAND_TEXT}
 
 
-def figure_text(figure: Figure, show) -> str:
-    """"52 tok/s (41-60)" style: the expected value, its band, and the peak-spec ideal."""
-    return f"{show(figure.expected)} ({show(figure.low)}–{show(figure.high)}), ideal {show(figure.ideal)}"
-
-
 def load_test_lines(profile: Profile, test: LoadTest) -> list[str]:
     instances = profile.parallelism.data * profile.parallelism.replicas
     lines = [f"Load test of {profile.name}: {test.concurrency:,} requests in flight, {test.input_tokens:,} tokens in / "
              f"{test.output_tokens:,} out ({profile.engine.name} {profile.engine.version}, {instances} engine "
              f"instance{'s' * (instances != 1)})",
-             f"  time to first token   {figure_text(test.ttft_s, seconds)}",
-             f"  time per output token {figure_text(test.tpot_s, seconds)}",
-             f"  output tokens/s       {figure_text(test.output_tokens_per_s, lambda v: f'{rate(v)} tok/s')}",
+             f"  time to first token   {time_figure(test.ttft_s)}",
+             f"  time per output token {time_figure(test.tpot_s)}",
+             f"  output tokens/s       {rate_figure(test.output_tokens_per_s)}",
              f"  running per instance  {test.running_per_instance:,.0f}"
              + (f", {test.waiting_per_instance:,.0f} waiting for KV memory" if test.waiting_per_instance else ""),
              f"From {KIND_TEXT.get(test.kind, test.kind)}; {BAND_TEXT}; ideal: peak spec, nothing waiting."]
     return lines
+
+
+def whole_count(name: str, text: str | None, default: int) -> int:
+    """A count as typed (``--concurrency 64``, the app's prompt): a whole number, else ProfileError naming
+    ``name``; ``default`` when nothing was typed. The range is load_test's to check."""
+    if text is None or not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ProfileError(f"{name} must be a whole number, got {text.strip()!r}") from None
+    if not math.isfinite(value) or value != int(value):
+        raise ProfileError(f"{name} must be a whole number, got {text.strip()!r}")
+    return int(value)
+
+
+def load_test_request(text: str, profile: Profile) -> tuple[int, int, int]:
+    """"64" or "64, 8192, 1024" (concurrency, input and output tokens; the workload's prompt and output
+    lengths by default) as the app's prompt takes it."""
+    parts = [part.strip() for part in text.split(",")]
+    if not 1 <= len(parts) <= 3:
+        raise ProfileError(f"{text.strip()!r}: give the concurrency, optionally followed by input and output "
+                           f"tokens (64 or 64, 8192, 1024)")
+    parts += [""] * (3 - len(parts))
+    work = profile.workload
+    return (whole_count("the concurrency", parts[0], 0), whole_count("the input tokens", parts[1], work.prompt_tokens),
+            whole_count("the output tokens", parts[2], work.output_tokens))

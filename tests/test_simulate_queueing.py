@@ -14,7 +14,7 @@ from dataclasses import replace
 import pytest
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.tools.simulate.capacity import max_rate_at_slo, meets
+from napkinmath.core.tools.simulate.capacity import max_rate_at_slo, meets, trial
 from napkinmath.core.tools.simulate.model import LinearStepModel, RooflineStepModel, SchedulerLimits
 from napkinmath.core.tools.simulate.run import Deployment, Load, simulate
 from napkinmath.core.tools.simulate.traffic import Arrivals, Lengths
@@ -117,7 +117,8 @@ def test_the_max_rate_meets_the_slo_and_30_percent_more_does_not():
     at_max = simulate(BATCHING, replace(load, rate_per_s=found.max_rate_per_s), slo)
     assert at_max == found.at_max and meets(at_max, slo)
     assert not meets(simulate(BATCHING, replace(load, rate_per_s=1.3 * found.max_rate_per_s)), slo)
-    assert not meets(found.above, slo) and found.above.offered_rate_per_s <= 1.02 * found.max_rate_per_s + 1e-9
+    assert found.max_rate_per_s < found.missed_rate_per_s <= 1.02 * found.max_rate_per_s + 1e-9
+    assert not meets(simulate(BATCHING, replace(load, rate_per_s=found.missed_rate_per_s)), slo)
     assert found.users(duty_cycle=0.5) == math.floor(found.max_rate_per_s * at_max.e2e_s.mean / 0.5)
 
 
@@ -201,3 +202,16 @@ def test_queue_and_kv_are_sampled_over_the_run():
     assert max(sample.running for sample in run.samples) > 1
     times = [sample.time_s for sample in run.samples]
     assert times == sorted(times) and times[-1] <= run.duration_s + times[1]
+
+
+def test_a_trial_stopped_early_gives_the_verdict_of_the_whole_run():
+    slo = {"ttft_p90": 1.0, "tpot_p99": 0.06}
+    load = Load(requests=600, seed=5, lengths=CHAT)
+    verdicts = []
+    for rate in (2.0, 6.0, 8.0, 9.0, 10.0, 14.0):
+        whole = simulate(BATCHING, replace(load, rate_per_s=rate), slo)
+        early, why = trial(BATCHING, load, rate, slo)
+        assert (early is not None) == meets(whole, slo)
+        assert early is None or early == whole
+        verdicts.append(early is not None)
+    assert verdicts[0] and not verdicts[-1]  # both verdicts were exercised

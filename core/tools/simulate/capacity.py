@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ...errors import ProfileError
+from .engine import TtftMissed
 from .run import Deployment, Load, simulate
 from .stats import SimResult
 
@@ -73,13 +74,25 @@ def meets(result: SimResult, slo: dict[str, float]) -> bool:
     return result.rejected == 0 and all(observed(result, key) <= target for key, target in slo.items())
 
 
+def late_ttft_allowance(slo: dict[str, float], requests: int) -> tuple[float, int] | None:
+    """(target, late first tokens allowed) for the SLO's TTFT percentile, if it has one: with k of n
+    first tokens later than the target, the order statistic at rank floor(q (n - 1)) is late once
+    k >= n - floor(q (n - 1)), and so is the percentile interpolated above it (stats.percentile)."""
+    for key, target in slo.items():
+        metric, statistic = key.split("_", 1)
+        if metric == "ttft" and statistic != "mean":
+            low = math.floor(float(statistic[1:]) / 100 * (requests - 1))
+            return target, requests - low - 1
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class SloCapacity:
     """The highest rate found to meet the SLO (0 when even a trickle misses it) and the run there."""
 
     max_rate_per_s: float
     at_max: SimResult | None  # the run at that rate (None when no rate meets the SLO)
-    above: SimResult  # the run one tolerance above it: the first measured to miss
+    missed_rate_per_s: float  # the lowest rate measured to miss it (one tolerance above the max)
     trials: int
     reason: str  # why the rate is what it is, in a sentence
 
@@ -99,6 +112,22 @@ def first_guess(deployment: Deployment, load: Load) -> float:
     return deployment.instances * batch / (max(1, lengths.output_tokens) * step)
 
 
+def trial(deployment: Deployment, load: Load, rate: float, slo: dict[str, float]) -> tuple[SimResult | None, str]:
+    """One run at ``rate``: (the result if it meets the SLO else None, why it misses). A run whose TTFT
+    percentile has already missed stops early (``late_ttft_allowance``)."""
+    at_rate = replace(load, rate_per_s=rate, concurrency=None)
+    allowance = late_ttft_allowance(slo, load.requests)
+    try:
+        result = simulate(deployment, at_rate, slo, late_ttft=allowance)
+    except TtftMissed:
+        assert allowance is not None
+        key = next(key for key in slo if key.startswith("ttft_") and key != "ttft_mean")
+        return None, f"at {rate:,.3g} requests/s: {key} > {slo[key]:g} s (the run stopped once that was certain)"
+    if meets(result, slo):
+        return result, ""
+    return None, _miss_reason(result, slo, rate)
+
+
 def max_rate_at_slo(deployment: Deployment, load: Load, slo: dict[str, float], tolerance: float = TOLERANCE,
                     progress: Callable[[int, float, bool], None] | None = None) -> SloCapacity:
     """The highest open-loop rate meeting ``slo`` (see the module docstring); ``load.rate_per_s`` is ignored.
@@ -107,48 +136,38 @@ def max_rate_at_slo(deployment: Deployment, load: Load, slo: dict[str, float], t
     if not (0 < tolerance < 1):
         raise ProfileError(f"tolerance: must be between 0 and 1, got {tolerance!r}")
     trials = 0
+    good: tuple[float, SimResult] | None = None
+    bad: tuple[float, str] | None = None
 
-    def trial(rate: float) -> tuple[bool, SimResult]:
-        nonlocal trials
+    def measure(rate: float) -> bool:
+        nonlocal trials, good, bad
         trials += 1
-        result = simulate(deployment, replace(load, rate_per_s=rate, concurrency=None), slo)
-        ok = meets(result, slo)
+        result, why = trial(deployment, load, rate, slo)
+        if result is not None:
+            good = (rate, result)
+        else:
+            bad = (rate, why)
         if progress is not None:
-            progress(trials, rate, ok)
-        return ok, result
+            progress(trials, rate, result is not None)
+        return result is not None
 
     rate = first_guess(deployment, load)
-    ok, result = trial(rate)
-    good: tuple[float, SimResult] | None = (rate, result) if ok else None
-    bad: tuple[float, SimResult] | None = None if ok else (rate, result)
-    while good is None and trials < MAX_TRIALS // 2:
-        rate /= 4
-        ok, result = trial(rate)
-        if ok:
-            good = (rate, result)
-        else:
-            bad = (rate, result)
+    if not measure(rate):
+        while good is None and trials < MAX_TRIALS // 2:
+            rate /= 4
+            measure(rate)
     if good is None:
         assert bad is not None
-        return SloCapacity(0.0, None, bad[1], trials, _miss_reason(bad[1], slo, bad[0]))
+        return SloCapacity(0.0, None, bad[0], trials, bad[1])
     while bad is None and trials < MAX_TRIALS // 2:
         rate *= 2
-        ok, result = trial(rate)
-        if ok:
-            good = (rate, result)
-        else:
-            bad = (rate, result)
+        measure(rate)
     if bad is None:
         raise ProfileError(f"the SLO is met even at {rate:,.3g} requests/s: the waiting queue absorbs any load "
                            f"when no target bounds the wait; add a TTFT or end-to-end target")
     while bad[0] / good[0] - 1 > tolerance and trials < MAX_TRIALS:
-        middle = math.sqrt(good[0] * bad[0])
-        ok, result = trial(middle)
-        if ok:
-            good = (middle, result)
-        else:
-            bad = (middle, result)
-    return SloCapacity(good[0], good[1], bad[1], trials, _miss_reason(bad[1], slo, bad[0]))
+        measure(math.sqrt(good[0] * bad[0]))
+    return SloCapacity(good[0], good[1], bad[0], trials, bad[1])
 
 
 def _miss_reason(result: SimResult, slo: dict[str, float], rate: float) -> str:

@@ -32,6 +32,10 @@ LINEAR_TOLERANCE = 1e-4  # relative mid-point error above which a decode segment
 MAX_SAMPLES = 200  # queue and KV samples kept per instance (the grid coarsens to stay under twice this)
 
 
+class TtftMissed(Exception):
+    """More first tokens came late than a TTFT percentile target allows: the run cannot meet it."""
+
+
 class Instance:
     """One engine instance; ``advance(limit)`` runs its steps that start before ``limit``."""
 
@@ -65,6 +69,7 @@ class Instance:
         self.itl: list[tuple[float, int]] = []  # (gap between tokens, how many tokens saw it)
         self.sample_every = sample_every_s
         self.samples: list[tuple[int, int, float]] = []  # (waiting, running, KV held) at k * sample_every
+        self.next_sample = 0.0
 
     # --- bookkeeping -------------------------------------------------------------------------------------
     def used(self) -> float:
@@ -95,7 +100,7 @@ class Instance:
         return self.assigned - self.finished + late
 
     def _sample_to(self, time: float) -> None:
-        if self.sample_every <= 0:
+        if time < self.next_sample or self.sample_every <= 0:
             return
         samples = self.samples
         while len(samples) * self.sample_every <= time:
@@ -103,6 +108,7 @@ class Instance:
             if len(samples) >= 2 * MAX_SAMPLES:  # keep every other sample: the grid doubles
                 del samples[1::2]
                 self.sample_every *= 2
+        self.next_sample = len(samples) * self.sample_every
 
     # --- the loop ----------------------------------------------------------------------------------------
     def advance(self, limit: float, stop_on_finish: bool = False) -> None:
@@ -233,6 +239,10 @@ class Instance:
                 self.itl.append((now - r.last_token[request], 1))
             else:
                 r.first[request] = now
+                if now - r.arrival[request] > r.ttft_limit:
+                    r.late_first_tokens += 1
+                    if r.late_first_tokens > r.late_allowed:
+                        raise TtftMissed
             r.gen[request] += 1
             if r.gen[request] >= r.output[request]:
                 self._finish(request)
@@ -264,31 +274,29 @@ class Instance:
             r.last_token[request] = now
             self._finish(request)
 
-    def _steps_to_completion(self) -> int:
-        heap, r = self.heap, self.r
-        while heap[0][2] != r.version[heap[0][1]]:
-            heapq.heappop(heap)
-        return heap[0][0] - self.decode_steps
-
     def _decode_segment(self, limit: float) -> None:
         """k decode steps with the batch unchanged: up to the next completion, a full pool or ``limit``."""
-        n = self.decoding
+        n, heap, version = self.decoding, self.heap, self.r.version
+        while heap[0][2] != version[heap[0][1]]:  # drop completions of preempted requests
+            heapq.heappop(heap)
         kv = self.context_offset + n * self.decode_steps
-        room = self.capacity - self.used()  # each step needs n more tokens
-        steps = min(self._steps_to_completion(), int(room // n))
+        room = self.capacity - (kv - n + self.kv_partial + self.waste * (n + len(self.partial)))
+        steps = min(heap[0][0] - self.decode_steps, int(room // n))  # to the next completion or a full pool
         f = self.step_time
         first = f(n, kv, 0, 0)
-        last = f(n, kv + n * (steps - 1), 0, 0) if steps > 1 else first
-        if steps > 2:
-            middle_step = (steps - 1) // 2
-            middle = f(n, kv + n * middle_step, 0, 0)
-            if abs(first + (last - first) * middle_step / (steps - 1) - middle) > LINEAR_TOLERANCE * middle:
-                steps, last = middle_step + 1, middle
-        slope = (last - first) / (steps - 1) if steps > 1 else 0.0
-        window = limit - self.clock
-        if window < math.inf and steps * first + slope * steps * (steps - 1) / 2 > window:
-            steps = min(steps, _steps_reaching(first, slope, window))
+        slope = 0.0
+        if steps > 1:
+            last = f(n, kv + n * (steps - 1), 0, 0)
+            if steps > 2:
+                middle_step = (steps - 1) // 2
+                middle = f(n, kv + n * middle_step, 0, 0)
+                if abs(first + (last - first) * middle_step / (steps - 1) - middle) > LINEAR_TOLERANCE * middle:
+                    steps, last = middle_step + 1, middle
+            slope = (last - first) / (steps - 1) if steps > 1 else 0.0
         elapsed = steps * first + slope * steps * (steps - 1) / 2
+        if elapsed > limit - self.clock:
+            steps = min(steps, _steps_reaching(first, slope, limit - self.clock))
+            elapsed = steps * first + slope * steps * (steps - 1) / 2
         self.itl.append((first + self.stall, n))
         if steps > 1:
             self.itl.append(((elapsed - first) / (steps - 1), n * (steps - 1)))
@@ -296,7 +304,8 @@ class Instance:
         self.clock += elapsed
         self.decode_steps += steps
         self.preempted_last = False
-        self._complete_decodes()
+        if heap[0][0] <= self.decode_steps:
+            self._complete_decodes()
         self._sample_to(self.clock)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class Requests:
     """Per-request inputs (lengths, arrival) and what the run fills in (first token, finish).
@@ -11,7 +13,8 @@ class Requests:
     """
 
     __slots__ = ("prompt", "output", "cached", "arrival", "first", "finish", "gen", "stamp", "join_step",
-                 "join_context", "version", "last_token", "rejected", "instance")
+                 "join_context", "version", "last_token", "rejected", "instance",
+                 "ttft_limit", "late_allowed", "late_first_tokens")
 
     def __init__(self, prompts: list[int], outputs: list[int], cached: list[int]) -> None:
         count = len(prompts)
@@ -27,6 +30,11 @@ class Requests:
         self.last_token = [0.0] * count  # time of its latest token (for the gap a preemption causes)
         self.rejected = [False] * count  # longer than the instance's KV pool can ever hold
         self.instance = [-1] * count
+        # A run that only asks whether an SLO is met stops once more than ``late_allowed`` first tokens come
+        # later than ``ttft_limit`` after arrival (engine.TtftMissed): the TTFT percentile is then missed.
+        self.ttft_limit = math.inf
+        self.late_allowed = count
+        self.late_first_tokens = 0
 
     def __len__(self) -> int:
         return len(self.prompt)

@@ -100,11 +100,17 @@ def arrival_times(load: Load) -> list[float]:
     return times
 
 
-def simulate(deployment: Deployment, load: Load, slo: dict[str, float] | None = None) -> SimResult:
-    """Run ``load`` against ``deployment``; ``slo`` (see capacity.SLO_KEYS) only decides goodput."""
+def simulate(deployment: Deployment, load: Load, slo: dict[str, float] | None = None,
+             late_ttft: tuple[float, int] | None = None) -> SimResult:
+    """Run ``load`` against ``deployment``; ``slo`` (see capacity.SLO_KEYS) only decides goodput.
+    ``late_ttft = (seconds, allowed)``: raise engine.TtftMissed once more than ``allowed`` requests wait
+    longer than that for their first token (the SLO search stops a run that has already missed)."""
     check_load(load)
     _check_deployment(deployment)
     requests = draw_requests(load)
+    if late_ttft is not None:
+        requests.ttft_limit = late_ttft[0] - deployment.request_overhead_s
+        requests.late_allowed = late_ttft[1]
     overhead = deployment.request_overhead_s
     if load.rate_per_s is not None:
         every = load.requests / load.rate_per_s / SAMPLE_POINTS

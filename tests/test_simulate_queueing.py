@@ -215,3 +215,25 @@ def test_a_trial_stopped_early_gives_the_verdict_of_the_whole_run():
         assert early is None or early == whole
         verdicts.append(early is not None)
     assert verdicts[0] and not verdicts[-1]  # both verdicts were exercised
+
+
+def test_a_steady_closed_loop_matches_the_per_token_step_closed_form():
+    """C clients, fixed lengths, mixed batches: per output token the engine runs one step with C decodes
+    (contexts averaging input + output/2) and C·input/output prompt tokens (docs/accuracy.md, "Serving
+    throughput", the closed form core/tools/serving.py uses). The simulator's steady part must match it."""
+    model = BATCHING.step
+    clients, prompt, reply = 64, 2_000, 300
+    prefill_tokens = clients * prompt / reply
+    step = model.step_time_s(clients, clients * (prompt + reply / 2), prefill_tokens,
+                             clients / reply * prompt * (prompt + 1) / 2)
+    load = Load(concurrency=clients, requests=3_000, lengths=Lengths("fixed", prompt, reply), steady_state=True)
+    run = simulate(BATCHING, load)
+    assert run.output_tokens_per_s == pytest.approx(clients / step, rel=0.01)
+    assert run.tpot_s.mean == pytest.approx(step, rel=0.01)
+    burst = simulate(BATCHING, replace(load, steady_state=False))  # all clients start at once, as vllm bench does
+    assert burst.ttft_s.p99 > 5 * run.ttft_s.p99
+
+
+def test_steady_state_is_for_closed_loops():
+    with pytest.raises(ProfileError, match="steady_state: applies to a closed loop"):
+        simulate(BATCHING, Load(rate_per_s=1, steady_state=True))

@@ -66,7 +66,7 @@ class Instance:
         self.assigned = 0
         self.finished = 0
         self.last_finishes: list[float] = []  # finish times of the latest step's completions
-        self.itl: list[tuple[float, int]] = []  # (gap between tokens, how many tokens saw it)
+        self.itl: list[tuple[float, int, float]] = []  # (gap between tokens, how many tokens saw it, when)
         self.sample_every = sample_every_s
         self.samples: list[tuple[int, int, float]] = []  # (waiting, running, KV held) at k * sample_every
         self.next_sample = 0.0
@@ -211,7 +211,7 @@ class Instance:
         self.preempted_last = False
         if n:
             self.decode_steps += 1
-            self.itl.append((dt + self.stall, n))
+            self.itl.append((dt + self.stall, n, self.clock))
             self.stall = 0.0
             self._complete_decodes()
         elif self.decoding:
@@ -236,7 +236,7 @@ class Instance:
             request = entry[0]
             self.kv_partial -= entry[1]
             if r.gen[request]:  # recomputed after a preemption: its next token came after this gap
-                self.itl.append((now - r.last_token[request], 1))
+                self.itl.append((now - r.last_token[request], 1, now))
             else:
                 r.first[request] = now
                 if now - r.arrival[request] > r.ttft_limit:
@@ -297,9 +297,9 @@ class Instance:
         if elapsed > limit - self.clock:
             steps = min(steps, _steps_reaching(first, slope, limit - self.clock))
             elapsed = steps * first + slope * steps * (steps - 1) / 2
-        self.itl.append((first + self.stall, n))
+        self.itl.append((first + self.stall, n, self.clock + first))
         if steps > 1:
-            self.itl.append(((elapsed - first) / (steps - 1), n * (steps - 1)))
+            self.itl.append(((elapsed - first) / (steps - 1), n * (steps - 1), self.clock + elapsed))
         self.stall = 0.0
         self.clock += elapsed
         self.decode_steps += steps

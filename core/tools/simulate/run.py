@@ -11,9 +11,9 @@ end-to-end latency count from the send.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,7 +21,8 @@ from ...errors import ProfileError
 from .engine import Instance
 from .model import Limits, StepTimeModel, checked_limits
 from .requests import Requests
-from .stats import Sample, SimResult, summarise, summarise_weighted
+from .results import run_result
+from .stats import SimResult
 from .traffic import Arrivals, Lengths
 
 Router = Literal["round_robin", "least_outstanding"]
@@ -51,6 +52,7 @@ class Load:
     arrivals: Arrivals = field(default_factory=Arrivals)
     lengths: Lengths = field(default_factory=Lengths)
     prefix_cache_hit: float = 0.0
+    steady_state: bool = False  # closed loop: clients start spread out, the steady part alone is summarised
 
 
 def check_load(load: Load) -> None:
@@ -63,6 +65,8 @@ def check_load(load: Load) -> None:
         raise ProfileError(f"concurrency: must be a whole number of at least 1, got {load.concurrency!r}")
     if not (isinstance(load.requests, int) and 1 <= load.requests <= MAX_REQUESTS):
         raise ProfileError(f"requests: must be a whole number from 1 to {MAX_REQUESTS:,}, got {load.requests!r}")
+    if load.steady_state and load.concurrency is None:
+        raise ProfileError("steady_state: applies to a closed loop (a concurrency), not to an arrival rate")
     if not (0 <= load.prefix_cache_hit < 1):
         raise ProfileError(f"prefix_cache_hit: must be at least 0 and below 1, got {load.prefix_cache_hit!r}")
     if load.lengths.input_tokens < 0 or load.lengths.output_tokens < 1:
@@ -125,8 +129,9 @@ def simulate(deployment: Deployment, load: Load, slo: dict[str, float] | None = 
         _open_loop(instances, requests, deployment.router)
     else:
         assert load.concurrency is not None
-        _closed_loop(instances, requests, load.concurrency, overhead)
-    return _result(instances, requests, load, overhead, slo or {})
+        spacing = stagger_s(deployment, load) if load.steady_state else 0.0
+        _closed_loop(instances, requests, load.concurrency, overhead, spacing)
+    return run_result(instances, requests, load, overhead, slo or {})
 
 
 def _open_loop(instances: list[Instance], requests: Requests, router: Router) -> None:
@@ -159,8 +164,10 @@ def _admit(instance: Instance, request: int, time: float) -> bool:
     return True
 
 
-def _closed_loop(instances: list[Instance], requests: Requests, concurrency: int, overhead: float) -> None:
-    """Each instance with its share of the clients and of the requests, run on its own."""
+def _closed_loop(instances: list[Instance], requests: Requests, concurrency: int, overhead: float,
+                 spacing: float) -> None:
+    """Each instance with its share of the clients and of the requests, run on its own; client k sends
+    its first request at k * ``spacing`` (0: all at once, as ``vllm bench serve`` starts)."""
     count, total = len(instances), len(requests)
     next_id = 0
     for instance in instances:
@@ -168,7 +175,7 @@ def _closed_loop(instances: list[Instance], requests: Requests, concurrency: int
         share = len(range(instance.index, total, count))
         if clients == 0 or share == 0:
             continue
-        pending: deque[float] = deque([overhead] * min(clients, share))
+        pending = [overhead + client * spacing * count for client in range(min(clients, share))]
         sent, seen = len(pending), 0
         while True:
             limit = pending[0] if pending else math.inf
@@ -178,67 +185,26 @@ def _closed_loop(instances: list[Instance], requests: Requests, concurrency: int
                 seen = instance.finished
                 for finish in instance.last_finishes[len(instance.last_finishes) - new:] if new else ():
                     if sent < share:
-                        pending.append(finish + overhead)
+                        heapq.heappush(pending, finish + overhead)
                         sent += 1
                 continue
             if not pending:
                 break
-            time = pending.popleft()
+            time = heapq.heappop(pending)
             requests.arrival[next_id] = time
             if not _admit(instance, next_id, time) and sent < share:
-                pending.append(time + overhead)  # refused at once: the client sends its next request
+                heapq.heappush(pending, time + overhead)  # refused at once: the client sends its next request
                 sent += 1
             next_id += 1
 
 
-def _result(instances: list[Instance], requests: Requests, load: Load, overhead: float,
-            slo: dict[str, float]) -> SimResult:
-    r = requests
-    done = [index for index in range(len(r)) if r.finish[index] >= 0]
-    ttft = [r.first[i] - r.arrival[i] + overhead for i in done]
-    e2e = [r.finish[i] - r.arrival[i] + overhead for i in done]
-    tpot = [(r.finish[i] - r.first[i]) / (r.output[i] - 1) for i in done if r.output[i] > 1]
-    start = min((r.arrival[i] - overhead for i in range(len(r))), default=0.0)
-    duration = max((r.finish[i] for i in done), default=start) - start
-    tokens = sum(r.output[i] for i in done)
-    met = sum(1 for index, i in enumerate(done) if _meets(slo, ttft[index], e2e[index], r, i))
-    itl = [pair for instance in instances for pair in instance.itl]
-    per_s = 1 / duration if duration > 0 else 0.0
-    return SimResult(
-        requests=len(r), completed=len(done), rejected=sum(r.rejected), duration_s=duration,
-        ttft_s=summarise(ttft), tpot_s=summarise(tpot), itl_s=summarise_weighted(itl), e2e_s=summarise(e2e),
-        output_tokens_per_s=tokens * per_s, requests_per_s=len(done) * per_s, goodput_per_s=met * per_s,
-        preemptions=sum(instance.preemptions for instance in instances), samples=_samples(instances),
-        offered_rate_per_s=load.rate_per_s, ttft_each_s=tuple(ttft), e2e_each_s=tuple(e2e))
-
-
-def _meets(slo: dict[str, float], ttft: float, e2e: float, r: Requests, request: int) -> bool:
-    """Whether one request met every per-request target of the SLO (its TTFT, TPOT, end-to-end)."""
-    for key, target in slo.items():
-        metric = key.split("_", 1)[0]
-        if metric == "ttft" and ttft > target:
-            return False
-        if metric == "e2e" and e2e > target:
-            return False
-        if metric == "tpot" and r.output[request] > 1 and \
-                (r.finish[request] - r.first[request]) / (r.output[request] - 1) > target:
-            return False
-    return True
-
-
-def _samples(instances: list[Instance]) -> tuple[Sample, ...]:
-    """The instances' samples summed on the coarsest grid among them (KV use averaged over the pools)."""
-    every = max(instance.sample_every for instance in instances)
-    length = max(int(len(instance.samples) * instance.sample_every / every) for instance in instances)
-    out: list[Sample] = []
-    for index in range(length):
-        waiting = running = 0
-        kv = 0.0
-        for instance in instances:
-            at = round(index * every / instance.sample_every)
-            if at < len(instance.samples):
-                queued, active, held = instance.samples[at]
-                waiting, running = waiting + queued, running + active
-                kv += held / instance.capacity
-        out.append(Sample(index * every, waiting, running, kv / len(instances)))
-    return tuple(out)
+def stagger_s(deployment: Deployment, load: Load) -> float:
+    """Time between clients' first requests that spreads them over one request's duration: the prefill
+    of one prompt plus its reply at the full batch's step time (a steady closed loop is desynchronised)."""
+    assert load.concurrency is not None
+    lengths, step = load.lengths, deployment.step.step_time_s
+    per_instance = max(1.0, load.concurrency / deployment.instances)
+    prompt = float(lengths.input_tokens)
+    context = per_instance * (lengths.input_tokens + lengths.output_tokens / 2)
+    duration = step(0, 0, prompt, prompt * (prompt + 1) / 2) + lengths.output_tokens * step(per_instance, context, 0, 0)
+    return duration / load.concurrency

@@ -115,7 +115,7 @@ def first_guess(deployment: Deployment, load: Load) -> float:
 def trial(deployment: Deployment, load: Load, rate: float, slo: dict[str, float]) -> tuple[SimResult | None, str]:
     """One run at ``rate``: (the result if it meets the SLO else None, why it misses). A run whose TTFT
     percentile has already missed stops early (``late_ttft_allowance``)."""
-    at_rate = replace(load, rate_per_s=rate, concurrency=None)
+    at_rate = replace(load, rate_per_s=rate, concurrency=None, steady_state=False)
     allowance = late_ttft_allowance(slo, load.requests)
     try:
         result = simulate(deployment, at_rate, slo, late_ttft=allowance)
@@ -177,3 +177,25 @@ def _miss_reason(result: SimResult, slo: dict[str, float], rate: float) -> str:
     missed = [f"{key} {observed(result, key):.3g} s > {target:g} s" for key, target in slo.items()
               if observed(result, key) > target]
     return f"at {rate:,.3g} requests/s: " + ", ".join(missed)
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePoint:
+    """One rate of a latency-against-load curve (for charts)."""
+
+    rate_per_s: float
+    ttft_p99_s: float
+    tpot_p99_s: float
+    output_tokens_per_s: float
+
+
+def latency_curve(deployment: Deployment, load: Load, rates: list[float],
+                  progress: Callable[[int, float, bool], None] | None = None) -> list[CurvePoint]:
+    """p99 TTFT and TPOT at each rate (same seed and requests: the points share their arrivals)."""
+    points: list[CurvePoint] = []
+    for index, rate in enumerate(rates, start=1):
+        result = simulate(deployment, replace(load, rate_per_s=rate, concurrency=None, steady_state=False))
+        points.append(CurvePoint(rate, result.ttft_s.p99, result.tpot_s.p99, result.output_tokens_per_s))
+        if progress is not None:
+            progress(index, rate, True)
+    return points

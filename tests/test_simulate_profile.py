@@ -79,3 +79,18 @@ def test_a_lower_duty_cycle_means_more_users_at_the_same_rate():
     idle = users_at_slo(chat_profile(), PERFORMANCE)
     assert busy.max_rate_per_s == idle.max_rate_per_s
     assert idle.users == pytest.approx(5 * busy.users, abs=5)
+
+
+def test_recommendations_rank_by_cost_at_the_slo():
+    from napkinmath.core.tools.recommend import recommend
+    from napkinmath.core.tools.simulate.rank import rank_by_users_at_slo
+
+    profile = chat_profile()
+    candidates = recommend(profile, limit=3)
+    assert candidates
+    ranked = rank_by_users_at_slo(candidates, lambda one: PERFORMANCE)
+    assert {id(entry.candidate) for entry in ranked} == {id(candidate) for candidate in candidates}
+    costs = [entry.per_user_month for entry in ranked if entry.per_user_month is not None]
+    assert costs == sorted(costs)
+    for entry in ranked:
+        assert entry.at_slo.users > 0 and entry.replicas == math.ceil(300 / entry.at_slo.users)

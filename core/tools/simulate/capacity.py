@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 
 from ...errors import ProfileError
 from .engine import TtftMissed
-from .run import Deployment, Load, simulate
+from .load import Deployment, Load
+from .run import simulate
 from .stats import SimResult
 
 METRICS = ("ttft", "tpot", "itl", "e2e")

@@ -18,8 +18,8 @@ from ...physics.cost import cost_per_user_month
 from ...plan.compose import plan
 from ...profile.schema import Profile
 from .capacity import max_rate_at_slo
+from .load import Deployment, Load, Router
 from .model import Limits, StepTimeModel
-from .run import Deployment, Load, Router
 from .stats import SimResult
 from .traffic import Arrivals, Lengths
 

@@ -16,7 +16,7 @@ from .stats import Sample, SimResult, summarise, summarise_weighted
 
 if TYPE_CHECKING:
     from .engine import Instance
-    from .run import Load
+    from .load import Load
 
 WARMUP_ROUNDS = 2  # a closed loop's steady part starts once every client has finished this many requests
 

@@ -1,12 +1,12 @@
 """The core calls slow enough to freeze a screen, which the planner runs in worker threads.
 
-Recommending deployments, importing a model (config.json and safetensors headers), calibrating, a
-chart's sweep, GPU detection and the HF cache scan take from a tenth of a second to seconds (0.2 to
-1.25 s measured on this project's 2-core machine for recommend, import and calibration). The screens
-take them from one ``SlowCalls`` value, so a test can pass slower, blocking or failing ones and check
-that the screen keeps answering keys meanwhile. Each default imports its core module when first
-called, keeping those modules out of start-up.
-"""
+Searching the highest rate that meets an SLO (the Load view), recommending deployments, importing a
+model (config.json and safetensors headers), calibrating, a chart's sweep, GPU detection and the HF
+cache scan take from a tenth of a second to seconds (0.2 to 1.25 s measured on this project's 2-core
+machine for recommend, import and calibration). The screens take them from one ``SlowCalls`` value, so
+a test can pass slower, blocking or failing ones and check that the screen keeps answering keys
+meanwhile. Each default imports its core module when first called, keeping those modules out of
+start-up."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from napkinmath.core.sources.model_import import ImportedModel
     from napkinmath.core.tools.calibrate import Calibrated
     from napkinmath.core.tools.recommend import Candidate
+    from napkinmath.core.tools.simulate.answer import LoadAnswer
     from napkinmath.core.tools.sweep import Series
 
 DETECT_TIMEOUT_S = 5.0
@@ -74,6 +75,16 @@ def chart_series(profile: Profile, kind: str, field: str, figure: str) -> Series
     return users_vs_context(profile)
 
 
+def load_answer(profile: Profile, slo: dict[str, float], rate: float | None,
+                progress: Callable[[str], None]) -> LoadAnswer:
+    """The Load view's search: users at the SLO, percentiles at ``rate``, the latency curve (seconds)."""
+    from napkinmath.core.plan.performance import engine_performance
+    from napkinmath.core.tools.simulate.answer import load_answer as run
+    from napkinmath.core.tools.simulate.profile_load import deployment_for
+
+    return run(profile, deployment_for(profile, engine_performance(profile)), slo, rate, progress=progress)
+
+
 def list_cached_models(cache: Path) -> list[CachedModel]:
     from napkinmath.core.sources.hf_cache import list_cached_models as run
 
@@ -91,3 +102,4 @@ class SlowCalls:
     recommend: Callable[[Profile], list[Candidate]] = recommend
     chart_series: Callable[[Profile, str, str, str], Series] = chart_series
     list_cached_models: Callable[[Path], list[CachedModel]] = list_cached_models
+    load_answer: Callable[[Profile, dict[str, float], float | None, Callable[[str], None]], LoadAnswer] = load_answer

@@ -17,7 +17,7 @@ from ...errors import ProfileError
 from ...physics.cost import cost_per_user_month
 from ...plan.compose import plan
 from ...profile.schema import Profile
-from .capacity import max_rate_at_slo
+from .capacity import SloCapacity, max_rate_at_slo
 from .load import Deployment, Load, Router
 from .model import Limits, StepTimeModel
 from .stats import SimResult
@@ -112,6 +112,12 @@ def users_at_slo(profile: Profile, performance: Performance, slo: dict[str, floa
     slo = slo if slo is not None else workload_slo(profile)
     load = load or workload_load(profile)
     found = max_rate_at_slo(deployment_for(performance, router), load, slo)
+    return sized_for_workload(profile, slo, found)
+
+
+def sized_for_workload(profile: Profile, slo: dict[str, float], found: SloCapacity) -> UsersAtSlo:
+    """A search's highest rate in users (at the workload's duty cycle), the replicas the workload's users
+    need and the cost per user-month (the plan's cost per hour prices the whole deployment)."""
     work, replicas = profile.workload, profile.parallelism.replicas
     users = found.users(work.duty_cycle)
     per_replica = users / replicas

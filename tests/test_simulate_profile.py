@@ -24,10 +24,16 @@ from napkinmath.core.tools.simulate.profile_load import (
 
 
 @dataclass(frozen=True)
+class FakeBand:
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
 class FakeBands:
-    ttft: tuple[float, float] = (0.8, 1.3)
-    tpot: tuple[float, float] = (0.9, 1.1)
-    throughput: tuple[float, float] = (0.9, 1.1)
+    ttft: FakeBand = FakeBand(0.8, 1.3)
+    tpot: FakeBand = FakeBand(0.9, 1.1)
+    throughput: FakeBand = FakeBand(0.9, 1.1)
 
 
 @dataclass(frozen=True)

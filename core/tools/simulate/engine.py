@@ -8,7 +8,11 @@ step that finishes its prefill. Without chunked prefill a prompt is prefilled wh
 the budget only as the step's first prompt); without mixed batches (SGLang's default) a step that can
 prefill carries no decodes. KV is paged: admission needs room for the chunk; when a decode cannot get
 its next token's slot the newest admitted request is preempted, its KV freed, and it is queued first to
-be recomputed (prompt and tokens so far), as vLLM V1 does; a step that preempts admits nobody new.
+be recomputed (prompt and tokens so far), as vLLM V1 does; a step that preempts admits nobody new. With
+``reserve`` (TensorRT-LLM's default capacity scheduler, GUARANTEED_NO_EVICT: "a started request is never
+paused", NVIDIA/TensorRT-LLM docs/source/performance/performance-tuning-guide/useful-runtime-flags.md) a
+request is admitted only when the pool can hold it at its full length (prompt + reply) beside every
+admitted request's.
 
 Event-driven: between events (a completion, an arrival, a full pool) the batch is fixed and the only
 change per step is each decode's context growing by one, so the total KV read grows by ``n`` a step
@@ -40,8 +44,10 @@ class Instance:
     """One engine instance; ``advance(limit)`` runs its steps that start before ``limit``."""
 
     def __init__(self, model: StepTimeModel, limits: Limits, requests: Requests, sample_every_s: float,
-                 index: int = 0) -> None:
+                 index: int = 0, reserve: bool = False) -> None:
         self.index = index
+        self.reserve = reserve  # admit only what the pool holds at full length (no preemption ever)
+        self.reserved = 0.0  # with reserve: KV tokens promised to admitted requests, at their full length
         self.step_time = model.step_time_s
         self.max_seqs = limits.max_num_seqs
         self.max_tokens = limits.max_num_batched_tokens
@@ -190,6 +196,11 @@ class Instance:
                 chunk = remaining
                 if (chunk > budget and chunks) or chunk + cached + self.waste > free:
                     break
+            if self.reserve:
+                promise = r.prompt[request] + r.output[request] + self.waste
+                if self.reserved + promise > self.capacity:
+                    break
+                self.reserved += promise
             self.waiting.popleft()
             self.stamps += 1
             r.stamp[request] = self.stamps
@@ -257,6 +268,8 @@ class Instance:
         self.partial = still
 
     def _finish(self, request: int) -> None:
+        if self.reserve:
+            self.reserved -= self.r.prompt[request] + self.r.output[request] + self.waste
         self.r.finish[request] = self.clock
         self.finished += 1
         self.last_finishes.append(self.clock)

@@ -1,7 +1,7 @@
 """A profile as a simulation: its engine's performance as the deployment, its workload as the load and
 the SLO, and "users at SLO" beside the plan's capacity by memory and by speed (issue 15).
 
-The performance object is issue 14's ``engine_performance(profile)`` (core/engines/performance.py):
+The performance object is issue 14's ``engine_performance(profile)`` (core/plan/performance.py):
 ``step`` and ``limits`` of one instance, ``instances`` in the deployment, ``request_overhead_s`` and
 ``bands``. This module never runs inside ``plan()``: a search costs tens of simulations, so the command
 line and the TUI call ``users_at_slo`` on their own (in a worker, for the TUI).
@@ -16,6 +16,7 @@ from typing import Protocol
 from ...errors import ProfileError
 from ...physics.cost import cost_per_user_month
 from ...plan.compose import plan
+from ...plan.performance import engine_performance
 from ...profile.schema import Profile
 from .capacity import SloCapacity, max_rate_at_slo
 from .load import Deployment, Load, Router
@@ -26,15 +27,22 @@ from .traffic import Arrivals, Lengths
 SEARCH_REQUESTS = 2_000  # requests per trial of a profile's SLO search (p99 from the worst 20)
 
 
+class Band(Protocol):
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+
+
 class Bands(Protocol):
-    """Issue 14's error bands: (low, high) factors on expected TTFT, TPOT and throughput."""
+    """Issue 14's error bands: low/high factors on expected TTFT, TPOT and throughput."""
 
     @property
-    def ttft(self) -> tuple[float, float]: ...
+    def ttft(self) -> Band: ...
     @property
-    def tpot(self) -> tuple[float, float]: ...
+    def tpot(self) -> Band: ...
     @property
-    def throughput(self) -> tuple[float, float]: ...
+    def throughput(self) -> Band: ...
 
 
 class Performance(Protocol):
@@ -55,12 +63,15 @@ class Performance(Protocol):
 def band_factors(performance: Performance) -> dict[str, tuple[float, float]]:
     """The bands as report.result_to_dict takes them."""
     bands = performance.bands
-    return {"ttft": bands.ttft, "tpot": bands.tpot, "throughput": bands.throughput}
+    return {name: (band.low, band.high) for name, band in
+            (("ttft", bands.ttft), ("tpot", bands.tpot), ("throughput", bands.throughput))}
 
 
-def deployment_for(performance: Performance, router: Router = "least_outstanding") -> Deployment:
+def deployment_for(profile: Profile, performance: Performance, router: Router = "least_outstanding") -> Deployment:
+    """The profile's engine instances; TensorRT-LLM admits a request only when the pool holds it at full
+    length (engine.py, ``reserve``), vLLM and SGLang allocate as it grows and preempt."""
     return Deployment(performance.step, performance.limits, performance.instances,
-                      performance.request_overhead_s, router)
+                      performance.request_overhead_s, router, reserve_full_length=profile.engine.name == "trtllm")
 
 
 def workload_lengths(profile: Profile) -> Lengths:
@@ -105,13 +116,15 @@ class UsersAtSlo:
     reason: str
 
 
-def users_at_slo(profile: Profile, performance: Performance, slo: dict[str, float] | None = None,
+def users_at_slo(profile: Profile, performance: Performance | None = None, slo: dict[str, float] | None = None,
                  load: Load | None = None, router: Router = "least_outstanding") -> UsersAtSlo:
     """The highest Poisson rate meeting ``slo`` (default: the workload's targets), and what it means in
-    users, replicas and cost. The plan's cost per hour prices the whole deployment."""
+    users, replicas and cost. The plan's cost per hour prices the whole deployment. ``performance``
+    defaults to the profile's fitted engine (``engine_performance``)."""
+    performance = performance or engine_performance(profile)
     slo = slo if slo is not None else workload_slo(profile)
     load = load or workload_load(profile)
-    found = max_rate_at_slo(deployment_for(performance, router), load, slo)
+    found = max_rate_at_slo(deployment_for(profile, performance, router), load, slo)
     return sized_for_workload(profile, slo, found)
 
 

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ...plan.performance import engine_performance
 from ...profile.edit import edit_profile
 from ...profile.schema import Profile
 from ..recommend import Candidate
@@ -32,7 +33,8 @@ def one_replica(profile: Profile) -> Profile:
     return edit_profile(edit_profile(profile, "parallelism.replicas", 1), "hardware.count", per_replica)
 
 
-def rank_by_users_at_slo(candidates: list[Candidate], performance_of: Callable[[Profile], Performance],
+def rank_by_users_at_slo(candidates: list[Candidate],
+                         performance_of: Callable[[Profile], Performance] = engine_performance,
                          slo: dict[str, float] | None = None,
                          progress: Callable[[int, int], None] | None = None) -> list[RankedAtSlo]:
     """Candidates re-ranked by cost per user-month when sized at the SLO; ``progress(done, total)``."""

@@ -15,8 +15,8 @@ from dataclasses import replace
 from functools import cache
 
 import pytest
-
 from conftest import shipped
+
 from napkinmath.core.plan.performance import engine_performance
 from napkinmath.core.tools.loadtest import load_test
 from napkinmath.core.tools.simulate.profile_load import deployment_for

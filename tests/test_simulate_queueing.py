@@ -145,10 +145,14 @@ def test_the_max_rate_meets_the_slo_and_30_percent_more_does_not():
     assert found.users(duty_cycle=0.5) == math.floor(found.max_rate_per_s * at_max.e2e_s.mean / 0.5)
 
 
-def test_an_slo_any_rate_meets_is_refused_as_no_limit():
-    """A TPOT target alone: the batch is capped by max_num_seqs, so the queue absorbs any load."""
-    with pytest.raises(ProfileError, match="met even at"):
-        max_rate_at_slo(BATCHING, Load(requests=300, lengths=CHAT), {"tpot_p99": 0.5})
+def test_a_loose_slo_is_limited_by_what_the_deployment_keeps_up_with():
+    """A TPOT target alone, loose enough for the largest batch (capped by max_num_seqs): the queue, not
+    the SLO, stops the rate, and a run past the deployment's throughput falls behind."""
+    found = max_rate_at_slo(BATCHING, Load(requests=300, lengths=CHAT), {"tpot_p99": 0.5})
+    assert "falls behind" in found.reason
+    above = simulate(BATCHING, Load(rate_per_s=found.missed_rate_per_s, requests=6_000, lengths=CHAT))
+    below = simulate(BATCHING, Load(rate_per_s=0.8 * found.max_rate_per_s, requests=6_000, lengths=CHAT))
+    assert above.ttft_s.p99 > 10 * below.ttft_s.p99  # past it the queue grows for as long as requests come
 
 
 def test_an_slo_no_rate_can_meet_gives_zero_and_says_why():

@@ -8,7 +8,12 @@ the rate rises (common random numbers, traffic.py). For one server taking one re
 higher rate then never shortens any wait (Lindley's recursion W' = max(0, W + S - A) with every gap A
 smaller); with batching the latencies can wiggle by a step or so from one rate to the next, which the
 bisection tolerates: what it returns is a rate measured to meet the SLO with one ``tolerance`` above it
-measured not to.
+measured not to. A finite run at a rate the deployment cannot sustain can still pass when its batch
+soaks up the whole run, so a trial also has to keep up (``keeps_up``): over the second half of the
+arrivals, at least 90% as many requests must complete as arrive (a deployment past its throughput
+completes only what it can, a stable one what comes); a run too short for that to show (a request's time
+after its first token over a quarter of the run) is repeated twice as long. Each trial sends at least
+``RUN_PER_CLIENT`` requests per sequence the deployment runs at once (``fewest_requests``).
 
 Users at that rate: a user is someone with a request in flight ``duty_cycle`` of the time (the
 profile's definition, docs/design/physics.md "Capacity"), so by Little's law the requests in flight,
@@ -23,7 +28,7 @@ from dataclasses import dataclass, replace
 
 from ...errors import ProfileError
 from .engine import TtftMissed
-from .load import Deployment, Load
+from .load import Deployment, Load, arrival_times
 from .run import simulate
 from .stats import SimResult
 
@@ -31,6 +36,9 @@ METRICS = ("ttft", "tpot", "itl", "e2e")
 STATISTICS = ("p50", "p90", "p99", "mean")
 SLO_KEYS = tuple(f"{metric}_{statistic}" for metric in METRICS for statistic in STATISTICS)
 TOLERANCE = 0.02  # the bracket's relative width when the search stops
+RUN_PER_CLIENT = 4  # a trial sends at least this many requests per request the deployment can hold in flight
+KEEP_UP = 0.9  # share of the second half's arrivals that must complete by the last send (keeps_up)
+LONGEST_RUN = 200_000  # requests: a trial is lengthened up to this while too short to judge
 MAX_TRIALS = 40
 
 
@@ -113,20 +121,54 @@ def first_guess(deployment: Deployment, load: Load) -> float:
     return deployment.instances * batch / (max(1, lengths.output_tokens) * step)
 
 
+def fewest_requests(deployment: Deployment, load: Load) -> int:
+    """``RUN_PER_CLIENT`` requests per sequence the deployment can run at once (max_num_seqs, or the KV
+    pool at average context), so that a trial outlasts the batch it fills."""
+    limits, lengths = deployment.limits, load.lengths
+    held = max(1.0, lengths.input_tokens + lengths.output_tokens / 2)
+    batch = max(1, min(limits.max_num_seqs, int(limits.kv_capacity_tokens // held)))
+    return RUN_PER_CLIENT * batch * deployment.instances
+
+
+def keeps_up(result: SimResult, sends: list[float]) -> tuple[bool | None, str]:
+    """Whether the deployment completed requests as fast as they came over the second half of the arrivals
+    (True), fell behind (False: the queue grows, a longer run would miss any SLO), or the run is too short
+    to tell (None: a request's own time after its first token, on average, exceeds a quarter of the
+    arrivals' span; the wait in the queue does not count, since it grows with the run when falling behind)."""
+    span = sends[-1] - sends[0]
+    if result.e2e_s.mean - result.ttft_s.mean > span / 4:
+        return None, ""
+    half = sends[0] + span / 2
+    arrived = sum(1 for sent in sends if sent >= half)
+    finishes = [sent + e2e for sent, e2e in zip(sends, result.e2e_each_s, strict=False)]
+    completed = sum(1 for finish in finishes if half <= finish <= sends[-1])
+    if completed >= KEEP_UP * arrived:
+        return True, ""
+    return False, (f"at {result.offered_rate_per_s or 0:,.3g} requests/s the deployment falls behind: "
+                   f"{completed:,} of {arrived:,} requests sent in the second half completed by the last send")
+
+
 def trial(deployment: Deployment, load: Load, rate: float, slo: dict[str, float]) -> tuple[SimResult | None, str]:
-    """One run at ``rate``: (the result if it meets the SLO else None, why it misses). A run whose TTFT
-    percentile has already missed stops early (``late_ttft_allowance``)."""
+    """One run at ``rate``: (the result if it meets the SLO and keeps up, else None, why not). A run whose
+    TTFT percentile has already missed stops early (``late_ttft_allowance``); a run too short to tell
+    whether the deployment keeps up is repeated with twice the requests (up to ``LONGEST_RUN``)."""
     at_rate = replace(load, rate_per_s=rate, concurrency=None, steady_state=False)
-    allowance = late_ttft_allowance(slo, load.requests)
-    try:
-        result = simulate(deployment, at_rate, slo, late_ttft=allowance)
-    except TtftMissed:
-        assert allowance is not None
-        key = next(key for key in slo if key.startswith("ttft_") and key != "ttft_mean")
-        return None, f"at {rate:,.3g} requests/s: {key} > {slo[key]:g} s (the run stopped once that was certain)"
-    if meets(result, slo):
-        return result, ""
-    return None, _miss_reason(result, slo, rate)
+    while True:
+        allowance = late_ttft_allowance(slo, at_rate.requests)
+        try:
+            result = simulate(deployment, at_rate, slo, late_ttft=allowance)
+        except TtftMissed:
+            key = next(key for key in slo if key.startswith("ttft_") and key != "ttft_mean")
+            return None, f"at {rate:,.3g} requests/s: {key} > {slo[key]:g} s (the run stopped once that was certain)"
+        if not meets(result, slo):
+            return None, _miss_reason(result, slo, rate)
+        if result.rejected:
+            return result, ""
+        steady, why = keeps_up(result, arrival_times(at_rate))
+        if steady is None and at_rate.requests * 2 <= LONGEST_RUN:
+            at_rate = replace(at_rate, requests=at_rate.requests * 2)
+            continue
+        return (result, "") if steady is not False else (None, why)
 
 
 def max_rate_at_slo(deployment: Deployment, load: Load, slo: dict[str, float], tolerance: float = TOLERANCE,
@@ -140,7 +182,7 @@ def max_rate_at_slo(deployment: Deployment, load: Load, slo: dict[str, float], t
     good: tuple[float, SimResult] | None = None
     bad: tuple[float, str] | None = None
 
-    def measure(rate: float) -> bool:
+    def _measure(rate: float) -> bool:
         nonlocal trials, good, bad
         trials += 1
         result, why = trial(deployment, load, rate, slo)
@@ -152,6 +194,8 @@ def max_rate_at_slo(deployment: Deployment, load: Load, slo: dict[str, float], t
             progress(trials, rate, result is not None)
         return result is not None
 
+    load = replace(load, requests=max(load.requests, fewest_requests(deployment, load)))
+    measure = _measure
     rate = first_guess(deployment, load)
     if not measure(rate):
         while good is None and trials < MAX_TRIALS // 2:
@@ -163,9 +207,8 @@ def max_rate_at_slo(deployment: Deployment, load: Load, slo: dict[str, float], t
     while bad is None and trials < MAX_TRIALS // 2:
         rate *= 2
         measure(rate)
-    if bad is None:
-        raise ProfileError(f"the SLO is met even at {rate:,.3g} requests/s: the waiting queue absorbs any load "
-                           f"when no target bounds the wait; add a TTFT or end-to-end target")
+    if bad is None:  # not expected: past the deployment's throughput a run falls behind
+        raise ProfileError(f"the SLO is met even at {rate:,.3g} requests/s; no rate limit was found")
     while bad[0] / good[0] - 1 > tolerance and trials < MAX_TRIALS:
         measure(math.sqrt(good[0] * bad[0]))
     return SloCapacity(good[0], good[1], bad[0], trials, bad[1])

@@ -10,7 +10,7 @@ prefill carries no decodes. KV is paged: admission needs room for the chunk; whe
 its next token's slot the newest admitted request is preempted, its KV freed, and it is queued first to
 be recomputed (prompt and tokens so far), as vLLM V1 does; a step that preempts admits nobody new. With
 ``reserve`` (TensorRT-LLM's default capacity scheduler, GUARANTEED_NO_EVICT: "a started request is never
-paused", NVIDIA/TensorRT-LLM docs/source/performance/performance-tuning-guide/useful-runtime-flags.md) a
+paused", NVIDIA/TensorRT-LLM/docs/source/performance/performance-tuning-guide/useful-runtime-flags.md) a
 request is admitted only when the pool can hold it at its full length (prompt + reply) beside every
 admitted request's.
 

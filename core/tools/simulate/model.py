@@ -63,8 +63,7 @@ def checked_limits(limits: Limits) -> Limits:
 @dataclass(frozen=True, slots=True)
 class LinearStepModel:
     """A step time affine in every argument: what a roofline with engine time reduces to when one
-    regime dominates (docs/accuracy.md, "Tail latency"). ``LinearStepModel(fixed_s=0.02)`` is a
-    constant step, the M/D/1 check's server."""
+    regime dominates. ``LinearStepModel(fixed_s=0.02)`` is a constant step, the M/D/1 check's server."""
 
     fixed_s: float
     per_sequence_s: float = 0.0
@@ -82,7 +81,7 @@ class LinearStepModel:
 class RooflineStepModel:
     """max(memory time, compute time) plus engine time: a step reads the weights once and every decode's
     KV, and does 2·params FLOPs per token plus attention; the slower of the two sets the step
-    (docs/design/physics.md, "Decode step"). For tests of a kinked (non-affine) model."""
+    (docs/design/physics.md, "Roofline"). For tests of a kinked (non-affine) model."""
 
     weights_s: float  # reading the weights once
     kv_token_s: float  # reading one token of KV

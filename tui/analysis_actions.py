@@ -1,4 +1,4 @@
-"""The planner's comparative actions: charts (F5), compare (F6), recommend (F7), and the load test (palette).
+"""The planner's comparative actions: charts (F5), compare (F6), recommend (F7), load at p99 (F8), load test.
 
 The analysis screens import plotting and search code: they are loaded when first used, not at
 start-up (tui/analysis.py).
@@ -71,6 +71,12 @@ class AnalysisActions(PlannerBase):
                          "(ctrl+z undoes it)", title="Deployment loaded", timeout=6)
 
         self.push_analysis(RecommendScreen(self.session.profile, self.slow.recommend), chosen)
+
+    def action_load(self) -> None:
+        """Users at p99 targets, percentiles at a rate and p99 against the rate (tui/load_view.py)."""
+        from .load_view import LoadScreen
+
+        self.push_analysis(LoadScreen(self.session.profile, self.slow.load_answer))
 
     def action_load_test(self) -> None:
         def asked(text: str | None) -> None:

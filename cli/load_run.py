@@ -12,10 +12,13 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.profile.schema import Profile
+
+if TYPE_CHECKING:
+    from napkinmath.core.profile.schema import Profile
+    from napkinmath.core.tools.simulate.load import Load
 
 DEFAULT_REQUESTS = 2_000
 MAX_SEED = 2**63
@@ -76,9 +79,10 @@ def with_replicas(profile: Profile, replicas: int | None) -> Profile:
     return edit_profile(scaled, "hardware.count", per_replica * replicas)
 
 
-def open_loop_load(arguments: argparse.Namespace, profile: Profile, input_tokens: int, output_tokens: int):
+def open_loop_load(arguments: argparse.Namespace, profile: Profile, input_tokens: int, output_tokens: int) -> Load:
     """The Load the options describe (the rate left out when only --slo is given)."""
-    from napkinmath.core.tools.simulate.load import MAX_REQUESTS, Load
+    from napkinmath.core.tools.simulate.load import MAX_REQUESTS
+    from napkinmath.core.tools.simulate.load import Load as LoadSpec
     from napkinmath.core.tools.simulate.traces import read_arrivals, read_lengths
     from napkinmath.core.tools.simulate.traffic import parse_arrivals, parse_lengths
 
@@ -86,7 +90,7 @@ def open_loop_load(arguments: argparse.Namespace, profile: Profile, input_tokens
     arrivals = read_arrivals(arrivals_path) if arrivals_path else parse_arrivals(arguments.arrivals)
     lengths = read_lengths(lengths_path) if lengths_path else parse_lengths(arguments.lengths, input_tokens,
                                                                             output_tokens)
-    return Load(rate_per_s=_rate(arguments.rate) if arguments.rate is not None else None,
+    return LoadSpec(rate_per_s=_rate(arguments.rate) if arguments.rate is not None else None,
                 requests=_whole("--requests", arguments.requests, DEFAULT_REQUESTS, 1, MAX_REQUESTS),
                 seed=_whole("--seed", arguments.seed, 0, 0, MAX_SEED), arrivals=arrivals, lengths=lengths,
                 prefix_cache_hit=profile.workload.prefix_cache_hit)
@@ -133,7 +137,7 @@ def run_open_loop(arguments: argparse.Namespace, profile: Profile, input_tokens:
     return 0
 
 
-def open_loop_lines(shown: dict[str, Any], load: Any) -> list[str]:
+def open_loop_lines(shown: dict[str, Any], load: Load) -> list[str]:
     """The JSON's figures as a few lines of text."""
     from napkinmath.core.report.formatting import seconds
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.columns import Columns
 from rich.console import Group
 from rich.panel import Panel
@@ -29,8 +31,9 @@ def _target(met: bool | None) -> str:
     return "" if met is None else (" [green]meets target[/]" if met else " [red]misses target[/]")
 
 
-def render_plan(profile: Profile, result: Plan) -> Group:
-    """Header, memory, capacity, speed, roofline, cost, then warnings and notes."""
+def render_plan(profile: Profile, result: Plan, at_slo: dict[str, Any] | None = None) -> Group:
+    """Header, memory, capacity, speed, roofline, cost, then warnings and notes. ``at_slo``: the users at
+    p99 targets (``napkin plan --at-slo``), shown beside the capacity by memory and by speed."""
     hw, model, par, work = profile.hardware, profile.model, profile.parallelism, profile.workload
     memory, capacity, decode, roof = result.memory.per_gpu, result.capacity, result.decode, result.roofline
     header = Text.assemble(
@@ -60,6 +63,11 @@ def render_plan(profile: Profile, result: Plan) -> Group:
         ("sequences (full ctx)", f"{capacity.max_sequences_full_context:,} per pool"),
         ("replicas needed", "-" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"),
     ]
+    if at_slo is not None:
+        capacity_rows += [
+            ("users at p99 SLO", f"{at_slo['users']:,} ({at_slo['max_rate_per_s']:,.3g} req/s)"),
+            ("replicas at SLO", "-" if at_slo["replicas_needed"] is None else f"{at_slo['replicas_needed']:,}"),
+        ]
     speed_rows = [
         ("batch per pool", f"{decode.batch:,.1f}"),
         ("step time", seconds(decode.step_time)),

@@ -1,6 +1,7 @@
 """Everything a Load view shows for one profile, computed in one call (for a front end's worker):
 the highest rate meeting the SLO and the users it serves, the percentiles at a chosen rate, and
-p99 TTFT and TPOT against the rate around the maximum (for charts).
+p99 TTFT and TPOT against the rate around the maximum (for charts), each run as long and with the same
+seed as the search's trials, so that the curve at the maximum is the search's own run.
 
 ``progress(text)`` is called between simulations: a front end shows the text and may raise from it to
 stop the work (the exception passes through).
@@ -12,14 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ...profile.schema import Profile
-from .capacity import CurvePoint, latency_curve, max_rate_at_slo
+from .capacity import CurvePoint, fewest_requests, latency_curve, max_rate_at_slo
 from .load import Deployment, Load
 from .profile_load import UsersAtSlo, sized_for_workload, workload_load
 from .run import simulate
 from .stats import SimResult
 
 CURVE_SHARES = (0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5)  # of the highest rate meeting the SLO
-CURVE_REQUESTS = 1_000  # per point of the curve (a sketch: the search's trials are longer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,7 @@ def load_answer(profile: Profile, deployment: Deployment, slo: dict[str, float],
                 load: Load | None = None, progress: Callable[[str], None] | None = None) -> LoadAnswer:
     """The search, the run at the chosen rate and the curve (module docstring)."""
     load = load or workload_load(profile)
+    load = replace(load, requests=max(load.requests, fewest_requests(deployment, load)))  # as the search runs
     say = progress or (lambda text: None)
 
     def trial(index: int, rate: float, met: bool) -> None:
@@ -53,5 +54,5 @@ def load_answer(profile: Profile, deployment: Deployment, slo: dict[str, float],
     def point(index: int, each: float, _met: bool) -> None:
         say(f"drawing: {index} of {len(rates)} rates")
 
-    curve = latency_curve(deployment, replace(load, requests=min(load.requests, CURVE_REQUESTS)), rates, point)
+    curve = latency_curve(deployment, load, rates, point)  # the search's seed and length: the same runs
     return LoadAnswer(at_slo, rate, at_rate, tuple(curve))

@@ -23,6 +23,9 @@ def test_a_run_has_every_percentile_of_every_latency():
         assert set(shown[key]) == {"p50", "p90", "p99", "mean"}
         assert 0 < shown[key]["p50"] <= shown[key]["p90"] <= shown[key]["p99"]
     assert shown["output_tokens_per_s"]["mean"] > 0 and shown["completed"] == 400
+    over_time = shown["over_time"]
+    assert len(over_time["time_s"]) == len(over_time["waiting"]) == len(over_time["kv_used"]) > 100
+    assert max(over_time["running"]) > 1 and all(0 <= used <= 1 for used in over_time["kv_used"])
     json.dumps(shown)  # plain data only
 
 

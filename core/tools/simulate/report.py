@@ -1,7 +1,8 @@
 """The simulator's results as plain dicts (the command line's --json, the TUI's tables).
 
 Shape (issue 15): ``ttft_s``, ``tpot_s``, ``itl_s``, ``e2e_s`` each with ``p50``, ``p90``, ``p99`` and
-``mean``; ``output_tokens_per_s`` with ``mean``. With error bands (the fitted model's low/high factors,
+``mean``; ``output_tokens_per_s`` with ``mean``; ``over_time``: the queue, the running sequences and
+the KV pools' use (0-1) sampled over the run. With error bands (the fitted model's low/high factors,
 issue 14), each of those also carries ``low`` and ``high``: the same statistics scaled by the band.
 """
 
@@ -47,6 +48,10 @@ def result_to_dict(result: SimResult, bands: dict[str, Band] | None = None) -> d
         "peak_waiting": result.peak_waiting,
         "peak_kv_used": result.peak_kv_used,
         "offered_rate_per_s": result.offered_rate_per_s,
+        "over_time": {"time_s": [sample.time_s for sample in result.samples],
+                      "waiting": [sample.waiting for sample in result.samples],
+                      "running": [sample.running for sample in result.samples],
+                      "kv_used": [sample.kv_used for sample in result.samples]},
     }
 
 

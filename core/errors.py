@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from pydantic import ValidationError
 
 
@@ -25,8 +27,17 @@ def _location(loc: tuple) -> str:
 
 def describe_validation_error(error: ValidationError, source: str = "") -> str:
     """Turn a pydantic ValidationError into one paragraph: where, which field, what is allowed."""
+    head = f"{source}: " if source else ""
+    return head + "; ".join(validation_problems(error)) + "."
+
+
+def validation_problems(error: ValidationError, skip: Collection[tuple] = ()) -> list[str]:
+    """Each problem of a pydantic ValidationError as "where: what is allowed (got ...)", except those at the
+    locations in ``skip`` (which the caller says in its own words)."""
     lines: list[str] = []
     for detail in error.errors(include_url=False):
+        if tuple(detail.get("loc", ())) in skip:
+            continue
         where = _location(tuple(detail.get("loc", ())))
         message = detail.get("msg", "invalid value")
         message = message.removeprefix("Value error, ")
@@ -35,5 +46,4 @@ def describe_validation_error(error: ValidationError, source: str = "") -> str:
         given = detail.get("input")
         shown = "" if isinstance(given, dict | list) or detail.get("type") == "missing" else f" (got {given!r})"
         lines.append(f"{where}: {message}{shown}" if where else f"{message}{shown}")
-    head = f"{source}: " if source else ""
-    return head + "; ".join(lines) + "."
+    return lines

@@ -17,7 +17,7 @@ from typing import Any
 import tomli_w
 from pydantic import ValidationError
 
-from ..errors import ProfileError, describe_validation_error
+from ..errors import ProfileError, validation_problems
 from .schema import SCHEMA_VERSION, Profile
 
 MAX_PROFILE_BYTES = 1_000_000  # a profile is a few hundred bytes; anything this big is a mistake
@@ -49,16 +49,17 @@ def profile_from_dict(data: dict[str, Any], source: str = "profile") -> Profile:
     if not isinstance(data, dict):
         raise ProfileError(f"{source}: a profile is a TOML table of sections, got {type(data).__name__}.")
     _check_schema(data, source)
-    for section in ("hardware", "model"):
-        if section not in data:
-            raise ProfileError(f"{source}: [{section}] is missing; the plan cannot do without it "
-                               f"(give a catalog id: {'gpu' if section == 'hardware' else 'preset'} = \"...\").")
+    missing = [section for section in ("hardware", "model") if section not in data]
+    problems = [f"[{section}] is missing; the plan cannot do without it (give a catalog id: "
+                f"{'gpu' if section == 'hardware' else 'preset'} = \"...\")" for section in missing]
     try:
-        return Profile.model_validate(data)
-    except ValidationError as error:
-        raise ProfileError(describe_validation_error(error, source)) from None
+        profile = Profile.model_validate(data)
+    except ValidationError as error:  # every problem at once: the missing sections, then the fields
+        problems += validation_problems(error, skip={(section,) for section in missing})
+        raise ProfileError(f"{source}: {'; '.join(problems)}.") from None
     except ProfileError as error:
         raise ProfileError(f"{source}: {error}") from None
+    return profile
 
 
 def load_profile(path: str | os.PathLike[str]) -> Profile:

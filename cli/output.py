@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,6 +20,14 @@ def console() -> Console:
 def print_json(data: Any, allow_nan: bool = True) -> None:
     """``data`` as indented JSON on stdout. ``allow_nan=False`` refuses NaN and infinities (invalid JSON)."""
     print(json.dumps(data, indent=2, allow_nan=allow_nan))
+
+
+def warn(messages: Iterable[str], source: str = "", kind: str = "warning") -> None:
+    """Each message on stderr as ``napkin: warning: [source: ]message``, so that a pipe still carries only the
+    output while the terminal shows why to doubt it (``kind="note"`` for what a command assumed)."""
+    where = f"{source}: " if source else ""
+    for message in messages:
+        print(f"napkin: {kind}: {where}{message}", file=sys.stderr)
 
 
 def print_listing(title: str, headers: tuple[str, ...], rows: Sequence[tuple[str, ...]], footer: str,

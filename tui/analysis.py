@@ -1,4 +1,5 @@
-"""Screens for comparative questions: charts of sweeps, compare side by side, recommended deployments.
+"""Screens for comparative questions: charts of sweeps and recommended deployments (compare side by side is
+tui/compare_screen.py).
 
 Every number comes from the core (``core.tools.sweep`` series, ``core.plan.figures`` deltas,
 ``core.tools.recommend``); these screens only lay it out. Sweeps and the recommendation search run in
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -20,10 +20,8 @@ from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.plan.figures import FIGURES, delta, format_delta
-from napkinmath.core.plan.result import Plan
+from napkinmath.core.plan.figures import FIGURES
 from napkinmath.core.profile.schema import Profile
-from napkinmath.core.report.formatting import figure_number
 from napkinmath.core.tools.recommend import Candidate
 from napkinmath.core.tools.sweep import Series
 
@@ -124,42 +122,6 @@ class ChartsScreen(Screen[None]):
         marks = [f"— {name}: {value:,.4g}" for name, value in references.items()]
         self.query_one("#chart-note", Static).update(plain("   ".join(marks) or "Escape: back to the planner"))
         plot.refresh()
-
-
-class CompareScreen(Screen[None]):
-    """Two plans figure by figure: the current one and a baseline or another profile."""
-
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
-    DEFAULT_CSS = """
-    CompareScreen DataTable { height: 1fr; }
-    CompareScreen #compare-title { margin: 0 1; text-style: bold; }
-    """
-
-    def __init__(self, current: tuple[str, Plan], other: tuple[str, Plan]) -> None:
-        super().__init__()
-        self.current, self.other = current, other
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Label(plain(f"{self.current[0]}  vs  {self.other[0]} (the change is the current plan's)"),
-                    id="compare-title")
-        yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("figure", "current", "other", "change")
-        styles = {"better": "green", "worse": "red"}
-        for figure in FIGURES:
-            now, then = figure.value(self.current[1]), figure.value(self.other[1])
-            moved = delta(figure, self.other[1], self.current[1])
-            table.add_row(f"{figure.label} ({figure.unit})", _number(now), _number(then),
-                          Text(format_delta(moved), style=styles.get(moved.verdict, "dim")))
-        table.focus()
-
-
-def _number(value: float | None) -> Text:
-    return Text(figure_number(value, "—"), justify="right")
 
 
 class RecommendScreen(Screen[Candidate | None]):

@@ -39,27 +39,36 @@ class AnalysisActions(PlannerBase):
 
     def action_compare(self) -> None:
         """Compare with the pinned baseline, or with a profile picked from the list when none is pinned."""
-        from .analysis import CompareScreen
+        from .compare_screen import CompareScreen
+        from .compare_view import Side
 
         session = self.session
-        if session.baseline is not None:
-            self.push_analysis(CompareScreen((session.profile.name, session.plan),
-                                             (session.baseline_name, session.baseline)))
+        if session.baseline is not None and session.baseline_profile is not None:
+            self.push_analysis(CompareScreen(Side(session.profile.name, session.profile, session.plan),
+                                             Side(session.baseline_name, session.baseline_profile, session.baseline),
+                                             "pinned baseline", self.units_shown()))
         else:
             self.action_compare_with_profile()
 
     def action_compare_with_profile(self) -> None:
-        from .analysis import CompareScreen
+        from .compare_screen import CompareScreen
+        from .compare_view import Side
 
         def picked(path: Path | None) -> None:
             if path is None:
                 return
             other = self.load_or_say(path)
             if other is not None:
-                self.push_analysis(CompareScreen((self.session.profile.name, self.session.plan),
-                                                 (other.name, make_plan(other))))
+                now = Side(self.session.profile.name, self.session.profile, self.session.plan)
+                self.push_analysis(CompareScreen(now, Side(other.name, other, make_plan(other)), f"file {path.name}",
+                                                 self.units_shown()))
 
-        self.app.push_screen(OpenScreen(user_profile_files(), shipped_profiles()), picked)
+        self.app.push_screen(OpenScreen(user_profile_files(), shipped_profiles(), title="Compare with…",
+                                        verb="compares"), picked)
+
+    def units_shown(self) -> str:
+        """The memory units the planner shows (GiB or GB), for the compare screen to use the same."""
+        return self.settings.settings.units
 
     def action_recommend(self) -> None:
         from .analysis import RecommendScreen

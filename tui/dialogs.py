@@ -63,10 +63,12 @@ class OpenScreen(ModalScreen[Path | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, user_profiles: list[Path], examples: list[Path]) -> None:
+    def __init__(self, user_profiles: list[Path], examples: list[Path], title: str = "Open profile",
+                 verb: str = "opens") -> None:
         super().__init__()
         self.paths: list[Path] = [*user_profiles, *examples]
         self.user_count = len(user_profiles)
+        self.title_text, self.verb = title, verb
 
     def compose(self) -> ComposeResult:
         options: list[Option | None] = []
@@ -76,9 +78,9 @@ class OpenScreen(ModalScreen[Path | None]):
             where = "yours" if index < self.user_count else "example"
             options.append(Option(Text.assemble(plain(path.stem), (f"  {where}", "dim")), id=str(index)))
         with Vertical(classes="dialog"):
-            yield Label("Open profile", classes="dialog-title")
+            yield Label(self.title_text, classes="dialog-title")
             yield OptionList(*options, id="open-list")
-            yield Label("Enter opens · Escape cancels", classes="dialog-hint")
+            yield Label(f"Enter {self.verb} · Escape cancels", classes="dialog-hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.paths[int(str(event.option.id))])

@@ -69,13 +69,10 @@ def input_rows(now: Profile, then: Profile) -> list[tuple[str, str, str]]:
         ("Model", lambda p: p.model.name), ("GPU", lambda p: p.hardware.name),
         ("Weights", lambda p: p.model.weight_dtype.value), ("KV cache", lambda p: p.model.kv_dtype.value),
         ("Replicas", lambda p: f"{p.parallelism.replicas:,}"), ("Engine", engine)]
-    described += [(field.label, lambda p, i=index: _field_text(p, i)) for index, field in enumerate(ALL_FIELDS)]
-    rows = []
-    for label, text in described:
-        a, b = text(now), text(then)
-        if a != b:
-            rows.append((label, a, b))
-    return rows
+    pairs = [(label, text(now), text(then)) for label, text in described]
+    pairs += [(field.label, _field_text(now, index), _field_text(then, index))
+              for index, field in enumerate(ALL_FIELDS)]
+    return [(label, a, b) for label, a, b in pairs if a != b]
 
 
 def _count(value: float | None) -> str:

@@ -16,7 +16,8 @@ from textual_plotext import PlotextPlot
 from napkinmath.core.plan.compose import plan
 from napkinmath.core.tools import recommend as core_recommend
 from napkinmath.core.tools.loadtest import load_test
-from napkinmath.tui.analysis import ChartsScreen, RecommendScreen
+from napkinmath.tui.analysis import RecommendScreen
+from napkinmath.tui.charts import ChartsScreen
 from napkinmath.tui.dialogs import LoadTestScreen, PromptScreen
 from napkinmath.tui.outputs import CapacityPanel, CostPanel
 from napkinmath.tui.slow_calls import SlowCalls
@@ -126,6 +127,12 @@ async def test_every_chart_draws_and_a_chart_that_cannot_be_drawn_says_why(napki
             assert any(v is not None for ys in series.lines.values() for v in ys)
             assert screen.query_one("#chart-field").display == (kind == "custom")
             assert screen.query_one(PlotextPlot).region.height > 10 and not screen.query_one(PlotextPlot).loading
+            assert series.log_x == (kind != "gpus") and screen.axes is not None and "now:" in str(
+                screen.query_one("#chart-note").render())
+        await pilot.resize_terminal(100, 30)  # a repaint of the log-scale chart on screen
+        await pilot.pause()
+        drawn = screen.query_one(PlotextPlot).render()
+        assert all(label in str(drawn) for label in ("1k", "4k", "16k")) and "_" not in screen.series.title
         screen.query_one("#chart-field", Select).value = "engine.max_num_seqs"  # unset: the engine default
         await pilot.pause()
         await app.workers.wait_for_complete()

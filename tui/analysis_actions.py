@@ -33,7 +33,7 @@ class AnalysisActions(PlannerBase):
         self.app.push_screen(screen, callback)
 
     def action_charts(self) -> None:
-        from .analysis import ChartsScreen
+        from .charts import ChartsScreen
 
         self.push_analysis(ChartsScreen(self.session.profile, self.slow.chart_series))
 

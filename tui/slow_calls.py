@@ -71,7 +71,11 @@ def chart_series(profile: Profile, kind: str, field: str, figure: str) -> Series
     if kind == "gpus":
         return cost_vs_gpus(profile)
     if kind == "custom":
-        return field_vs_figure(profile, field, figure)
+        from .fields import FIELDS_BY_PATH
+
+        shown = FIELDS_BY_PATH.get(field)
+        label = f"{shown.label} ({shown.unit})" if shown and shown.unit else shown.label if shown else ""
+        return field_vs_figure(profile, field, figure, label=label)
     return users_vs_context(profile)
 
 

@@ -81,6 +81,9 @@ class Series:
     right: dict[str, list[float | None]] | None = None  # lines against a second y axis
     hlines: dict[str, float] | None = None  # name -> y (e.g. the speed target)
     vlines: dict[str, float] | None = None  # name -> x (e.g. the critical batch)
+    log_x: bool = False  # xs spread evenly on a log scale (context, batch): draw them on one
+    now_x: float | None = None  # the profile's own point: its x, and each line's y there (same names)
+    now_y: dict[str, float | None] | None = None
 
 
 def _spread(low: float, high: float, points: int, integer: bool) -> list[float]:
@@ -95,13 +98,15 @@ def _spread(low: float, high: float, points: int, integer: bool) -> list[float]:
 
 def users_vs_context(profile: Profile, points: int = 24) -> Series:
     """Users served and capacity as the average context grows to the maximum."""
-    work = profile.workload
+    work, now = profile.workload, plan(profile)
     values = _spread(min(256, work.max_context_tokens), work.max_context_tokens, points, integer=True)
     results = sweep(profile, "workload.avg_context_tokens", values)
     return Series(f"Users served against average context ({profile.workload.users:,} wanted)",
                   "average context (tokens)", [p.value for p in results],
                   {"users served": [p.plan.capacity.users_served if p.plan else None for p in results],
-                   "capacity": [p.plan.capacity.capacity_users if p.plan else None for p in results]})
+                   "capacity": [p.plan.capacity.capacity_users if p.plan else None for p in results]},
+                  log_x=True, now_x=work.avg_context_tokens,
+                  now_y={"users served": now.capacity.users_served, "capacity": now.capacity.capacity_users})
 
 
 def speed_vs_batch(profile: Profile, points: int = 32) -> Series:
@@ -119,17 +124,21 @@ def speed_vs_batch(profile: Profile, points: int = 32) -> Series:
                   [p.decode.batch for p in plans],
                   {"tok/s per user": [p.decode.tokens_per_s_per_user for p in plans]},
                   right={"tok/s in all": [p.decode.tokens_per_s_aggregate for p in plans]},
-                  hlines={"speed target": target} if target > 0 else None, vlines=marks)
+                  hlines={"speed target": target} if target > 0 else None, vlines=marks, log_x=True,
+                  now_x=base.decode.batch, now_y={"tok/s per user": base.decode.tokens_per_s_per_user,
+                                                  "tok/s in all": base.decode.tokens_per_s_aggregate})
 
 
 def cost_vs_gpus(profile: Profile, replicas: int = 8) -> Series:
     """Rent per user-month as replicas (hence GPUs) are added."""
-    per_replica = profile.parallelism.gpus_per_replica
+    per_replica, now = profile.parallelism.gpus_per_replica, plan(profile)
     results = sweep(profile, "parallelism.replicas", list(range(1, replicas + 1)))
     return Series("Cost per user-month against GPU count", "GPUs",
                   [p.value * per_replica for p in results],
                   {"$ per user-month": [p.plan.cost.per_user_month if p.plan else None for p in results]},
-                  right={"users served": [p.plan.capacity.users_served if p.plan else None for p in results]})
+                  right={"users served": [p.plan.capacity.users_served if p.plan else None for p in results]},
+                  now_x=profile.parallelism.gpus,
+                  now_y={"$ per user-month": now.cost.per_user_month, "users served": now.capacity.users_served})
 
 
 def field_upper_bound(section: Any, key: str) -> float:
@@ -143,8 +152,9 @@ def field_upper_bound(section: Any, key: str) -> float:
     return bound
 
 
-def field_vs_figure(profile: Profile, path: str, figure_key: str, points: int = 24) -> Series:
-    """Any output figure as one numeric field goes from a quarter to four times its value."""
+def field_vs_figure(profile: Profile, path: str, figure_key: str, points: int = 24, label: str = "") -> Series:
+    """Any output figure as one numeric field goes from a quarter to four times its value (evenly on a log
+    scale). ``label``: the field as the user knows it ("Average context (tok)"), else its key."""
     from ..plan.figures import FIGURES_BY_KEY
 
     section, key = path.split(".")
@@ -157,5 +167,7 @@ def field_vs_figure(profile: Profile, path: str, figure_key: str, points: int = 
     high = min(high, field_upper_bound(getattr(profile, section), key))
     values = _spread(max(low, 1 if integer else 1e-3), high, points, integer)
     results = sweep(profile, path, values)
-    return Series(f"{figure.label} against {key}", key, [p.value for p in results],
-                  {f"{figure.label} ({figure.unit})": [figure.value(p.plan) if p.plan else None for p in results]})
+    name = f"{figure.label} ({figure.unit})"
+    return Series(f"{figure.label} against {label or key}", label or key, [p.value for p in results],
+                  {name: [figure.value(p.plan) if p.plan else None for p in results]},
+                  log_x=len(values) > 1, now_x=current, now_y={name: figure.value(plan(profile))})

@@ -10,7 +10,7 @@ from napkinmath.core.plan.compose import plan
 from napkinmath.core.profile.edit import edit_profile
 from napkinmath.tui.compare_screen import CompareScreen
 from napkinmath.tui.compare_view import Side, column_names, figure_rows, input_rows
-from napkinmath.tui.dialogs import OpenScreen
+from napkinmath.tui.open_dialog import OpenScreen
 from napkinmath.tui.plan_view import time_text
 
 
@@ -80,7 +80,7 @@ async def test_compare_with_the_baseline_then_with_a_file(napkin_home):
         assert isinstance(app.screen, OpenScreen)
         assert str(app.screen.query_one(".dialog-title", Label).render()) == "Compare with…"
         listing = app.screen.query_one(OptionList)
-        target = next(i for i, path in enumerate(app.screen.paths) if path.name == "qwen3-30b-a3b-1xh100.toml")
+        target = next(path for path in app.screen.paths if path.name == "qwen3-30b-a3b-1xh100.toml")
         listing.highlighted = listing.get_option_index(str(target))
         await pilot.press("enter")
         await pilot.pause()

@@ -14,11 +14,12 @@ from textual.screen import Screen
 
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan.compose import plan as make_plan
-from napkinmath.core.profile.paths import shipped_profiles
+from napkinmath.core.profile.paths import shipped_profiles, user_profiles_dir
 
 from .base_screen import PlannerBase
-from .dialogs import LoadTestScreen, OpenScreen, PromptScreen
+from .dialogs import LoadTestScreen, PromptScreen
 from .file_actions import user_profile_files
+from .open_dialog import OpenScreen
 
 if TYPE_CHECKING:
     from napkinmath.core.tools.recommend import Candidate
@@ -64,7 +65,7 @@ class AnalysisActions(PlannerBase):
                                                  self.units_shown()))
 
         self.app.push_screen(OpenScreen(user_profile_files(), shipped_profiles(), title="Compare with…",
-                                        verb="compares"), picked)
+                                        verb="compares", folder=user_profiles_dir(), moved=self.file_moved), picked)
 
     def units_shown(self) -> str:
         """The memory units the planner shows (GiB or GB), for the compare screen to use the same."""

@@ -4,6 +4,7 @@ profile to start on. The last file used is remembered in the settings (tui/setti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from napkinmath.core.errors import ProfileError
@@ -18,7 +19,8 @@ from napkinmath.core.profile.paths import (
 from napkinmath.core.profile.schema import Profile
 
 from .base_screen import PlannerBase
-from .dialogs import OpenScreen, QuitScreen, SaveAsScreen, profile_file_name
+from .dialogs import QuitScreen, SaveAsScreen, profile_file_name
+from .open_dialog import OpenScreen
 from .settings import Settings
 
 EXPORT_SUFFIXES = {"markdown": ".md", "vllm": ".sh"}
@@ -64,34 +66,51 @@ class FileActions(PlannerBase):
     """Open, save, export and quit (palette and keys)."""
 
     def action_open(self) -> None:
-        self.app.push_screen(OpenScreen(user_profile_files(), shipped_profiles()), self.open_profile)
+        self.app.push_screen(OpenScreen(user_profile_files(), shipped_profiles(), folder=user_profiles_dir(),
+                                        moved=self.file_moved), self.open_profile)
 
     def open_profile(self, path: Path | None) -> None:
+        """Open ``path``; with unsaved changes, ask first as quitting does (save, open anyway, or stay)."""
         if path is None:
             return
         profile = self.load_or_say(path)
         if profile is None:
             return
-        self.session.opened(profile, path)
-        self.show_session(force=True)
-        self.settings.remember(last_profile=str(path))
 
-    def action_save(self, then_quit: bool = False) -> None:
+        def opened() -> None:
+            self.session.opened(profile, path)
+            self.show_session(force=True)
+            self.settings.remember(last_profile=str(path))
+
+        if not self.session.dirty:
+            opened()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save(after=opened)
+            elif choice == "discard":
+                opened()
+
+        self.app.push_screen(QuitScreen("open", path.name), chosen)
+
+    def action_save(self, then_quit: bool = False, after: Callable[[], None] | None = None) -> None:
+        """Save (ctrl+s); then quit, or run ``after`` (open the file picked), once it is saved."""
         path = writable_path(self.session.path)
         if path is None:
-            self.action_save_as(then_quit)
+            self.action_save_as(then_quit, after)
         else:
-            self.save_to(path, then_quit)
+            self.save_to(path, then_quit, after)
 
-    def action_save_as(self, then_quit: bool = False) -> None:
+    def action_save_as(self, then_quit: bool = False, after: Callable[[], None] | None = None) -> None:
         def saved(path: Path | None) -> None:
             if path is not None:
-                self.save_to(path, then_quit)
+                self.save_to(path, then_quit, after)
 
         suggested = profile_file_name(self.session.profile.name).removesuffix(".toml")
         self.app.push_screen(SaveAsScreen(user_profiles_dir(), suggested), saved)
 
-    def save_to(self, path: Path, then_quit: bool = False) -> None:
+    def save_to(self, path: Path, then_quit: bool = False, after: Callable[[], None] | None = None) -> None:
         try:
             save_profile(self.session.profile, path)
         except ProfileError as error:
@@ -104,6 +123,8 @@ class FileActions(PlannerBase):
         self.say(f"Saved to {path}{note}", timeout=4)
         if then_quit:
             self.app.exit()
+        elif after is not None:
+            after()
 
     def action_export(self, kind: str) -> None:
         """Copy the Markdown report or the vllm serve command (OSC 52, where the terminal allows it) and

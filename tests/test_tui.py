@@ -13,8 +13,8 @@ from napkinmath.core.profile.paths import shipped_profile, shipped_profiles
 from napkinmath.tui.actions import ACTIONS, help_rows
 from napkinmath.tui.app import NapkinApp
 from napkinmath.tui.dialogs import HelpScreen, QuitScreen, SaveAsScreen
-from napkinmath.tui.open_dialog import OpenScreen
 from napkinmath.tui.file_actions import opening_profile
+from napkinmath.tui.open_dialog import OpenScreen
 from napkinmath.tui.settings import Settings, load_settings
 from napkinmath.tui.vram_bar import VramBar
 from napkinmath.tui.widgets import FieldRow

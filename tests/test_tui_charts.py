@@ -9,6 +9,7 @@ import plotext
 import pytest
 from conftest import shipped
 
+from napkinmath.core.plan.compose import plan
 from napkinmath.core.tools.sweep import cost_vs_gpus, field_vs_figure, speed_vs_batch, users_vs_context
 from napkinmath.tui.chart_axes import linear_axis, log_axis, nice_step, tick_label
 from napkinmath.tui.charts import NOW_MARKER, ChartsScreen, draw_series
@@ -52,7 +53,8 @@ def test_each_chart_draws_on_its_axis_with_its_point_marked_and_survives_a_repai
               field_vs_figure(LLAMA_70B, "workload.avg_context_tokens", "users_served", label="Average context (tok)")]
     context, batch, gpus, custom = sweeps
     assert context.log_x and batch.log_x and custom.log_x and not gpus.log_x
-    assert context.now_x == 4096 and context.now_y["users served"] == 280 and gpus.now_x == 2
+    served = plan(LLAMA_70B).capacity.users_served
+    assert context.now_x == 4096 and context.now_y["users served"] == served and gpus.now_x == 2
     assert "_" not in custom.title and custom.title == "Users served against Average context (tok)"
     for series in sweeps:
         plotext.clear_figure()
@@ -64,4 +66,4 @@ def test_each_chart_draws_on_its_axis_with_its_point_marked_and_survives_a_repai
         assert evenly_round(left.ticks) and (right is None or evenly_round(right.ticks))
     assert draw_series(plotext, gpus)[0].ticks == (2, 4, 6, 8, 10, 12, 14, 16)  # counts that exist: no 5.5
     note = ChartsScreen.note(context)
-    assert note.startswith(f"{NOW_MARKER} now: average context (tokens) 4,096: users served 280")
+    assert note.startswith(f"{NOW_MARKER} now: average context (tokens) 4,096: users served {served}")

@@ -24,7 +24,9 @@ def test_rows_use_the_main_screens_units_and_show_the_users_wanted():
     rows = {row.label: row for row in figure_rows(side("after", after), side("before", before), "GiB")}
     ttft = plan(after).prefill.ttft
     assert ttft < 1 and rows["TTFT"].now == time_text(ttft) and rows["TTFT"].now.endswith(" ms")
-    assert rows["TTFT"].change.endswith("%)") and " ms (" in rows["TTFT"].change
+    longer = edit_profile(after, "workload.prompt_tokens", 8000)  # a longer prompt: a later first token
+    ttft_row = next(row for row in figure_rows(side("l", longer), side("a", after), "GiB") if row.label == "TTFT")
+    assert ttft_row.verdict == "worse" and ttft_row.change.startswith("+") and " ms (+" in ttft_row.change
     served = rows["Users served"]
     assert served.now == f"{plan(after).capacity.users_served:,} of 400" and served.then.endswith(" of 400")
     assert served.verdict == "better" and rows["Rent / hour"].verdict == "worse"

@@ -123,7 +123,8 @@ def test_an_unknown_vllm_version_is_named_with_the_versions_known(capsys, tmp_pa
     out = " ".join(capsys.readouterr().out.replace("│", " ").split())  # the report's warnings panel, unwrapped
     assert "vLLM 0.99 is newer than the releases" in out
     assert known in out
-    for argv in (["plan", newer, "--vllm"], ["compare", LLAMA_70B, newer], ["recommend", newer, "--limit", "1"]):
+    for argv in (["plan", newer, "--vllm"], ["compare", LLAMA_70B, newer], ["recommend", newer, "--limit", "1"],
+                 ["sweep", newer, "--vary", "users=10,20"]):
         assert main(argv) == 0
         err = capsys.readouterr().err
         assert f"napkin: warning: {newer}: vLLM 0.99 is newer" in err and known in err, argv

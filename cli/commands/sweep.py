@@ -6,7 +6,7 @@ import argparse
 
 from napkinmath.core.errors import ProfileError
 
-from ..output import print_json
+from ..output import print_json, warn
 from ..subcommand import Subcommand
 
 SHOWN = {"users_served": "users", "tokens_per_s_per_user": "tok/s/user", "tokens_per_s_aggregate": "tok/s all",
@@ -27,6 +27,10 @@ def run(arguments: argparse.Namespace) -> int:
     from napkinmath.core.tools.sweep import field_path, parse_values, sweep
 
     profile = load_profile(arguments.profile)
+    if profile.engine.name == "vllm":
+        from napkinmath.core.engines.vllm import version_warnings
+
+        warn(version_warnings(profile.engine.version), arguments.profile)
     name, separator, values_text = arguments.vary.partition("=")
     if not separator:
         raise ProfileError(f"--vary {arguments.vary!r}: write FIELD=v1,v2,... (e.g. avg_context_tokens=2048,8192)")

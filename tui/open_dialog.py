@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -28,6 +29,8 @@ from .profile_files import delete_profile, duplicate_profile, preview, rename_pr
 from .safe_text import plain
 
 Moved = Callable[[Path, Path | None], None]
+# The dialog's rows besides the list's own: borders, title, the list's frame, preview, a message, keys.
+DIALOG_ROWS_BESIDE_LIST = 14
 
 
 def _entries(user: list[Path], examples: list[Path]) -> list[Entry]:
@@ -46,7 +49,8 @@ class OpenScreen(ModalScreen[Path | None]):
                 Binding("delete,x", "delete", "Delete", show=False)]
     DEFAULT_CSS = """
     OpenScreen #open-preview { height: 2; color: $text-muted; margin-top: 1; }
-    OpenScreen #open-ask { display: none; margin-top: 1; }
+    OpenScreen #open-ask { display: none; margin-top: 1; height: auto; }
+    OpenScreen #open-question { width: 1fr; }
     OpenScreen #open-ask.-asking { display: block; }
     OpenScreen #open-ask Input { border: none; height: 1; padding: 0 1; }
     OpenScreen #open-said { color: $text-muted; height: auto; }
@@ -80,6 +84,12 @@ class OpenScreen(ModalScreen[Path | None]):
 
     def on_mount(self) -> None:
         self.query_one(FilteredList).options.focus()
+        self.query_one("#open-said").display = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The list gives up rows on a short terminal, so that the preview and the keys stay on screen."""
+        self.query_one(FilteredList).options.styles.max_height = max(3, min(12, int(event.size.height * 0.9)
+                                                                             - DIALOG_ROWS_BESIDE_LIST))
 
     # ------------------------------------------------------------------ picking and preview
     def on_filtered_list_picked(self, event: FilteredList.Picked) -> None:
@@ -126,7 +136,7 @@ class OpenScreen(ModalScreen[Path | None]):
         path = self._own("delete")
         if path is not None:
             self._ask("delete", f"Delete {path.name}? It moves to .deleted/ in your profiles folder. "
-                      "Type y and Enter to delete, Escape keeps it:", "")
+                      "y and Enter deletes, Escape keeps it:", "")
 
     def action_duplicate(self) -> None:
         path, folder = self._highlighted(), self.folder
@@ -138,6 +148,7 @@ class OpenScreen(ModalScreen[Path | None]):
         self.asking = what
         self.query_one("#open-question", Label).update(plain(question))
         self.query_one("#open-ask").add_class("-asking")
+        self.query_one("#open-preview").display = False  # the question takes its rows
         answer = self.query_one("#open-answer", Input)
         answer.value = value
         answer.focus()
@@ -145,6 +156,7 @@ class OpenScreen(ModalScreen[Path | None]):
     def _stop_asking(self) -> None:
         self.asking = None
         self.query_one("#open-ask").remove_class("-asking")
+        self.query_one("#open-preview").display = True
         self.query_one(FilteredList).options.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -195,6 +207,7 @@ class OpenScreen(ModalScreen[Path | None]):
         said = self.query_one("#open-said", Label)
         said.update(plain(text))
         said.set_class(problem, "-problem")
+        said.display = bool(text)
 
     def action_cancel(self) -> None:
         if self.asking is not None:

@@ -133,6 +133,9 @@ class ImportConfigScreen(ModalScreen[str | None]):
     path (the folder is listed in a worker); ``problem``: why the last try failed, shown over the text kept."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("tab", "complete", "Complete", priority=True)]
+    DEFAULT_CSS = """
+    ImportConfigScreen .dialog-hint, ImportConfigScreen #import-problem { width: 1fr; }
+    """
 
     def __init__(self, start: str, problem: str = "") -> None:
         super().__init__()

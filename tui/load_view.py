@@ -26,6 +26,7 @@ from napkinmath.core.profile.schema import Profile
 from napkinmath.core.report.formatting import money, seconds
 from napkinmath.core.tools.simulate.answer import LoadAnswer
 
+from .chart_axes import log_axis
 from .safe_text import plain
 
 # (profile, SLO, the rate to look at or None for the highest meeting it, progress(text)) -> the answer
@@ -179,8 +180,12 @@ class LoadScreen(Screen[None]):
         plt.clear_figure()
         plt.title(title)
         plt.xlabel("requests/s (— SLO, │ this rate)")
-        if log:
-            plt.yscale("log")
+        if log:  # drawn as log10 on a linear axis with its ticks labelled: plotext's yscale("log") rewrites the
+            # figure's data at each build, so the next repaint (a theme change) took the log of a log and crashed
+            axis = log_axis([value for value in values if value > 0] + ([target] if target else []))
+            values = [math.log10(max(value, 1e-12)) for value in values]
+            target = math.log10(target) if target else None
+            plt.yticks([math.log10(tick) for tick in axis.ticks], list(axis.labels))
         rates = [point.rate_per_s for point in self.answer.curve]
         if rates:
             plt.plot(rates, values, marker="braille")

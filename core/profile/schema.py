@@ -18,6 +18,7 @@ from ..engines.vllm import DEFAULT_VLLM_VERSION, VERSION_PATTERN, default_gpu_me
 from ..errors import ProfileError
 from ..specs.catalog import gpu_entry, model_entry
 from ..specs.specs import FrozenModel, GpuSpec, ModelSpec
+from ..untrusted import excerpt
 
 SCHEMA_VERSION = 1
 # [engine] values a calibration may set (Engine.calibrated records them as set).
@@ -38,7 +39,7 @@ def _merged_over_catalog(data: Any, id_key: str, lookup) -> Any:
     if not isinstance(data, dict) or not data.get(id_key):
         return data
     if not isinstance(data[id_key], str):
-        raise ValueError(f"{id_key} must be a catalog id (a string), got {data[id_key]!r}")
+        raise ValueError(f"{id_key} must be a catalog id (a string), got {excerpt(data[id_key])}")
     base = dict(lookup(data[id_key]))
     merged = {**base, **data}
     if isinstance(base.get("tflops"), dict) and isinstance(data.get("tflops"), dict):

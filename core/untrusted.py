@@ -95,7 +95,7 @@ def data_problem(data: Any, max_depth: int = MAX_NESTING) -> str | None:
     stack: list[tuple[Any, str, int]] = [(data, "", 0)]
     while stack:
         value, where, depth = stack.pop()
-        named = f"{where}: " if where else ""
+        named = f"{printable(where, 120)}: " if where else ""
         if isinstance(value, dict | list | tuple):
             if depth >= max_depth:
                 return f"{named}nested more than {max_depth} levels deep"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil
+from math import ceil, isfinite
 from typing import Any
 
 from ..errors import ProfileError
 from ..plan.compose import Plan, plan
 from ..profile.edit import edit_profile
 from ..profile.schema import Profile
+from ..untrusted import excerpt
 
+MAX_SWEEP_VALUES = 10_000
 SECTIONS = ("hardware", "model", "parallelism", "workload", "engine", "cost")
 
 
@@ -27,35 +29,53 @@ def field_path(name: str, profile: Profile) -> str:
         section, key = name.split(".", 1)
         if section in SECTIONS and key in type(getattr(profile, section)).model_fields:
             return name
-        raise ProfileError(f"{name}: not a profile field (section.key, e.g. workload.avg_context_tokens)")
+        raise ProfileError(f"{excerpt(name)}: not a profile field (section.key, e.g. workload.avg_context_tokens)")
     owners = [section for section in SECTIONS if name in type(getattr(profile, section)).model_fields]
     if len(owners) == 1:
         return f"{owners[0]}.{name}"
     if owners:
         raise ProfileError(f"{name}: ambiguous, it is in {', '.join(owners)}; write section.{name}")
-    raise ProfileError(f"{name}: not a profile field (e.g. avg_context_tokens, users, tensor, memory_gib)")
+    raise ProfileError(f"{excerpt(name)}: not a profile field (e.g. avg_context_tokens, users, tensor, memory_gib)")
+
+
+def _finite(part: str, text: str) -> float:
+    """One number of a start:stop:step range; ProfileError unless it is a finite number."""
+    try:
+        number = float(part)
+    except ValueError:
+        number = float("nan")
+    if not isfinite(number):
+        raise ProfileError(f"--vary: {excerpt(part)} in {excerpt(text)} is not a finite number; a range is "
+                           "start:stop:step, e.g. 100:1000:100")
+    return number
 
 
 def parse_values(text: str) -> list[float | int | str]:
     """"1,2,4" or "1000:32000:1000" (start:stop:step, stop included) as numbers; other words stay text."""
     text = text.strip()
     if text.count(":") == 2:
-        start, stop, step = (float(part) for part in text.split(":"))
+        start, stop, step = (_finite(part, text) for part in text.split(":"))
         if step <= 0 or stop < start:
-            raise ProfileError(f"{text}: a range is start:stop:step with step > 0 and stop >= start")
+            raise ProfileError(f"{excerpt(text)}: a range is start:stop:step with step > 0 and stop >= start")
         count = int((stop - start) / step + 1e-9) + 1
-        if count > 10_000:
-            raise ProfileError(f"{text}: {count:,} values; keep a sweep under 10,000")
+        if count > MAX_SWEEP_VALUES:
+            raise ProfileError(f"{excerpt(text)}: {count:,} values; keep a sweep under {MAX_SWEEP_VALUES:,}")
         return [int(v) if float(v).is_integer() else v for v in (start + i * step for i in range(count))]
     values: list[float | int | str] = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
         try:
             number = float(part)
-            values.append(int(number) if number.is_integer() and "." not in part else number)
         except ValueError:
             values.append(part)
+            continue
+        if not isfinite(number):
+            raise ProfileError(f"--vary: {excerpt(part)} is not a finite number; give values like 100,200 or "
+                               "100:1000:100")
+        values.append(int(number) if number.is_integer() and "." not in part else number)
     if not values:
         raise ProfileError("--vary needs FIELD=v1,v2,... or FIELD=start:stop:step")
+    if len(values) > MAX_SWEEP_VALUES:
+        raise ProfileError(f"--vary: {len(values):,} values; keep a sweep under {MAX_SWEEP_VALUES:,}")
     return values
 
 

@@ -54,7 +54,10 @@ def _shortened(text: str, limit: int) -> str:
 def integer_digits(value: int) -> int:
     """Decimal digits of ``value`` without converting it to text (which CPython refuses past 4,300)."""
     bits = abs(value).bit_length()
-    return max(1, int(bits * 0.30102999566398120) + 1) if bits else 1
+    if not bits:
+        return 1
+    digits = int(bits * 0.30102999566398120) + 1  # exact, or one too many
+    return digits - 1 if abs(value) < 10 ** (digits - 1) else digits
 
 
 def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:

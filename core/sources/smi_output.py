@@ -135,7 +135,7 @@ def parse_nvidia_smi_csv(text: str) -> list[DetectedGpu]:
     for number, line in enumerate(lines, start=1):
         if len(line) > MAX_LINE_CHARS:
             raise ValueError(f"nvidia-smi line {number} is {len(line):,} characters long; a GPU line is a few dozen "
-                             f"(at most {MAX_LINE_CHARS:,} are read)")
+                             f"and napkinmath reads lines of at most {MAX_LINE_CHARS:,}")
     rows = [row for row in csv.reader(lines, skipinitialspace=True) if any(cell.strip() for cell in row)]
     if not rows:
         raise ValueError("nvidia-smi printed no GPU lines")

@@ -10,7 +10,7 @@ from ..errors import ProfileError
 from ..plan.compose import Plan, plan
 from ..profile.edit import edit_profile
 from ..profile.schema import Profile
-from ..untrusted import excerpt
+from ..untrusted import excerpt, printable
 
 MAX_SWEEP_VALUES = 10_000
 SECTIONS = ("hardware", "model", "parallelism", "workload", "engine", "cost")
@@ -29,13 +29,15 @@ def field_path(name: str, profile: Profile) -> str:
         section, key = name.split(".", 1)
         if section in SECTIONS and key in type(getattr(profile, section)).model_fields:
             return name
-        raise ProfileError(f"{excerpt(name)}: not a profile field (section.key, e.g. workload.avg_context_tokens)")
+        raise ProfileError(f"{printable(name, 80)}: not a profile field (section.key, e.g. "
+                           "workload.avg_context_tokens)")
     owners = [section for section in SECTIONS if name in type(getattr(profile, section)).model_fields]
     if len(owners) == 1:
         return f"{owners[0]}.{name}"
     if owners:
         raise ProfileError(f"{name}: ambiguous, it is in {', '.join(owners)}; write section.{name}")
-    raise ProfileError(f"{excerpt(name)}: not a profile field (e.g. avg_context_tokens, users, tensor, memory_gib)")
+    raise ProfileError(f"{printable(name, 80)}: not a profile field (e.g. avg_context_tokens, users, tensor, "
+                       "memory_gib)")
 
 
 def _finite(part: str, text: str) -> float:

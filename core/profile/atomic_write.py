@@ -175,7 +175,9 @@ def _keep_owner_and_mode(descriptor: int, old: os.stat_result | None) -> None:
 
 
 def _overwrite_in_place(target: Path, data: bytes, old: os.stat_result) -> None:
-    descriptor = os.open(target, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+    # O_NONBLOCK: a FIFO swapped in since the check fails to open (ENXIO) instead of blocking; the samestat
+    # check below refuses anything else swapped in.
+    descriptor = os.open(target, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         if not os.path.samestat(os.fstat(descriptor), old):
             raise SaveError(f"{shown_path(target)}: changed while it was being saved; nothing was written.")

@@ -14,7 +14,6 @@ from hostile_support import assert_refused, deadline, fifo, needs_dev_zero, run_
 
 CONFIGS = Path(__file__).parent / "data" / "configs"
 LLAMA = json.loads((CONFIGS / "llama-3.1-8b.json").read_text())
-MODELS_2026 = "the importer's refusal of this shape is issue 13's (helper models-2026); flip when it lands"
 
 
 def model_folder(tmp_path: Path, name: str, config: dict | None = None, raw: str | None = None) -> Path:
@@ -84,24 +83,26 @@ def test_max_position_embeddings_true_is_not_a_number(tmp_path, capsys):
 
 
 IMPORTER_SHAPES = [
-    ("deep_nesting", None, '{"a": ' + "[" * 5000 + "]" * 5000 + "}"),
-    ("int_5000_digits", None, json.dumps(LLAMA)[:-1] + ', "x": ' + "9" * 5000 + "}"),
-    ("quantization_config_string", {**LLAMA, "quantization_config": "fp8"}, None),
-    ("quantization_config_list", {**LLAMA, "quantization_config": [1, 2]}, None),
+    ("deep_nesting", None, '{"a": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
+    ("int_5000_digits", None, json.dumps(LLAMA)[:-1] + ', "x": ' + "9" * 5000 + "}", "too long"),
+    ("quantization_config_string", {**LLAMA, "quantization_config": "fp8"}, None, "quantization_config"),
+    ("quantization_config_list", {**LLAMA, "quantization_config": [1, 2]}, None, "quantization_config"),
     ("config_groups_string", {**LLAMA, "quantization_config": {"quant_method": "compressed-tensors",
-                                                               "config_groups": "x"}}, None),
+                                                               "config_groups": "x"}}, None, "config_groups"),
     ("ignore_number", {**LLAMA, "quantization_config": {"quant_method": "compressed-tensors", "config_groups": {},
-                                                        "ignore": 5}}, None),
+                                                        "ignore": 5}}, None, "ignore"),
     ("modules_to_not_convert_dict", {**LLAMA, "quantization_config": {"quant_method": "awq", "bits": 4,
-                                                                      "modules_to_not_convert": {"a": 1}}}, None),
+                                                                      "modules_to_not_convert": {"a": 1}}}, None,
+     "modules_to_not_convert"),
 ]
 
 
-@pytest.mark.xfail(strict=True, reason=MODELS_2026)
-@pytest.mark.parametrize(("case", "config", "raw"), IMPORTER_SHAPES, ids=[case for case, _, _ in IMPORTER_SHAPES])
-def test_importer_refuses_malformed_shapes(tmp_path, capsys, case, config, raw):
+@pytest.mark.parametrize(("case", "config", "raw", "named"), IMPORTER_SHAPES,
+                         ids=[case for case, *_ in IMPORTER_SHAPES])
+def test_importer_refuses_malformed_shapes(tmp_path, capsys, case, config, raw, named):
+    """The importer's own refusals (issue 13's), held here with the other hostile imports."""
     folder = model_folder(tmp_path, case, config, raw)
-    refuse_import(capsys, folder, "config.json")
+    refuse_import(capsys, folder, "config.json", named)
 
 
 # ---- safetensors headers and index ---------------------------------------------------------------

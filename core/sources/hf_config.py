@@ -43,6 +43,8 @@ def read_config(path: str | Path) -> dict[str, Any]:
     file = config_path(path)
     try:
         data = json.loads(read_file_text(file, MAX_CONFIG_BYTES, "config.json"))
+    except ProfileError:  # the reader's refusal (a FIFO, a device, too large, no such file) says it all
+        raise
     except json.JSONDecodeError as error:
         raise ProfileError(f"{file}: not a JSON file ({str(error)[:120]})") from None
     except RecursionError:

@@ -7,9 +7,10 @@ memory in GiB, bandwidth in decimal TB/s, compute in dense TFLOP/s, parameters i
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..untrusted import has_control_characters
 from .precisions import COMPUTE_PATH, FALLBACK_PATHS, Precision
@@ -17,13 +18,35 @@ from .precisions import COMPUTE_PATH, FALLBACK_PATHS, Precision
 GIB = 2**30
 
 
-class FrozenModel(BaseModel):
-    """Immutable, refuses unknown keys and non-finite numbers, and strict: a number must be a number
-    (``count = "2"`` and ``users = true`` are refused, not read as 2 and 1; a whole number may stand for a
-    float, a float never for a whole number). A field whose value is an Enum read from text (the
-    precisions) says ``strict=False``."""
+def _scalar_kinds(annotation: Any) -> set[type]:
+    """The scalar types a field annotation admits (``int | None`` -> {int, NoneType}); empty for others."""
+    members = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    return {member for member in members if isinstance(member, type)}
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True, strict=True)
+
+class FrozenModel(BaseModel):
+    """Immutable, refuses unknown keys and non-finite numbers, and strict about numbers: a number must be a
+    number (``count = "2"`` and ``users = true`` are refused, not read as 2 and 1; a whole number may stand
+    for a float, a float never for a whole number), and a switch must be true or false (``1`` is not).
+    Lists, tables and enum names keep pydantic's usual reading."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        kinds = _scalar_kinds(field.annotation) if field is not None else set()
+        if value is None or not kinds & {int, float, bool}:
+            return value
+        if bool in kinds:
+            if not isinstance(value, bool):
+                raise ValueError("must be true or false")
+        elif isinstance(value, bool | str) or not isinstance(value, int | float):
+            raise ValueError("must be a whole number" if float not in kinds else "must be a number")
+        elif isinstance(value, float) and float not in kinds:
+            raise ValueError("must be a whole number")
+        return value
 
     @field_validator("*")
     @classmethod
@@ -147,13 +170,12 @@ class ModelSpec(FrozenModel):
     sliding_window_layers: int = Field(default=0, ge=0, le=10_000, description="layers using the window")
     experts: int = Field(default=0, ge=0, le=100_000, description="routed experts per MoE layer; 0 = dense")
     experts_per_token: int = Field(default=0, ge=0, le=100_000)
-    weight_dtype: Precision = Field(default=Precision.bf16, strict=False)
-    kv_dtype: Precision = Field(default=Precision.bf16, strict=False)
+    weight_dtype: Precision = Precision.bf16
+    kv_dtype: Precision = Precision.bf16
     checkpoint_gib: float | None = Field(default=None, ge=1e-6, le=1e6,
                                          description="exact weight bytes from the safetensors headers, GiB; at "
                                                      "least 1e-6")
-    checkpoint_weight_dtype: Precision | None = Field(default=None, strict=False,
-                                                      description="the precision those bytes hold")
+    checkpoint_weight_dtype: Precision | None = Field(default=None, description="the precision those bytes hold")
     unquantized_params_b: float | None = Field(
         default=None, ge=0, le=1e5,
         description="parameters a quantized checkpoint keeps at 16 bits (embeddings, output head, norms, routers and "

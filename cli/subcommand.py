@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from napkinmath.core.errors import ProfileError
+from napkinmath.core.untrusted import printable
 
 ONCE_ACTIONS = (None, "store", "store_true", "store_false", "store_const")
 
@@ -52,7 +53,8 @@ class ArgumentParser(argparse.ArgumentParser):
         return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
-        raise ProfileError(f"{self.prog}: {message}. Run `{self.prog} --help` for usage.")
+        # argparse quotes the arguments it refuses: a 990,000-character one is cut, control characters escaped
+        raise ProfileError(f"{self.prog}: {printable(message, 300)}. Run `{self.prog} --help` for usage.")
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,18 @@ def has_control_characters(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
-def printable(text: str, limit: int | None = None) -> str:
-    """``text`` with every control character escaped (rule above), cut to about ``limit`` characters."""
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object, limit: int | None = None, keep_lines: bool = False) -> str:
+    """``text`` with every control character escaped (rule above), cut to about ``limit`` characters.
+
+    ``keep_lines``: leave newlines and tabs as they are (a message of several lines shown in a notice);
+    by default they are escaped too (a name, a path: one line)."""
     text = str(text)
     if limit is not None and len(text) > limit:
         text = _shortened(text, limit)
-    return _CONTROL.sub(_escape, text)
+    return (_CONTROL_BUT_LINES if keep_lines else _CONTROL).sub(_escape, text)
 
 
 def _shortened(text: str, limit: int) -> str:

@@ -27,6 +27,7 @@ import os
 import random
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,8 +37,10 @@ from pathlib import Path
 
 SESSION_PREFIX = "napkin-fuzz"
 MAX_SCREENS = 3  # the main screen, one dialog, and the command palette over it
-PALETTE_COMMANDS = ("Import config", "Browse local models", "Detect GPUs", "Calibrate from a vLLM log",
-                    "Calibrate from a measurement", "Export: Markdown", "Export: vllm", "Save profile as",
+PALETTE_COMMANDS = ("Import config.json", "Browse local models", "Detect GPUs", "Calibrate from a vLLM log",
+                    "Calibrate from a measurement", "Import config.json", "Browse local models",
+                    "Calibrate from a vLLM log", "Calibrate from a measurement", "Export: Markdown", "Export: vllm",
+                    "Save profile as",
                     "Compare with a profile", "Compare with the baseline", "Recommend", "Charts", "Open profile",
                     "Show keys", "Pin", "Undo", "Redo", "Units: GB", "Units: GiB", "Theme", "llama", "users",
                     "h100", "dark")
@@ -61,6 +64,8 @@ class FuzzResult:
     restarts: int = 0
     crashes: list[str] = field(default_factory=list)
     deepest_stack: int = 0
+    screens: set[str] = field(default_factory=set)
+    stuck: str = ""  # the pane, when the app would not quit at the end
     seconds: float = 0.0
 
 
@@ -83,7 +88,9 @@ class Pane:
         self.session = f"{SESSION_PREFIX}-{os.getpid()}-{seed}"
         self.status = workdir / "status"
         self.screens = workdir / "screens"
-        self.command = (f"{shlex.quote(napkin)} {shlex.quote(str(profile))}; "
+        # The terminal without signal keys and flow control: keys sent while the app starts or exits (when
+        # the terminal is not raw) must not stop it (ctrl+z), kill it (ctrl+c) or freeze the output (ctrl+s).
+        self.command = (f"stty -isig -ixon 2>/dev/null; {shlex.quote(napkin)} {shlex.quote(str(profile))}; "
                         f"echo $? > {shlex.quote(str(self.status))}")
         self.environment = {"NAPKIN_HOME": str(workdir / "home"), "NAPKIN_SCREEN_LOG": str(self.screens),
                             "HF_HUB_CACHE": str(workdir / "hf"), "TERM": "xterm-256color", "COLORTERM": "truecolor"}
@@ -108,7 +115,9 @@ class Pane:
 
     def send(self, keys: list[str]) -> None:
         for key in keys:
-            if key.startswith("text:"):
+            if key.startswith("sleep:"):  # let the palette's search find the command before Enter
+                time.sleep(float(key[6:]))
+            elif key.startswith("text:"):
                 _tmux("send-keys", "-t", self.session, "-l", key[5:], check=False)
             else:
                 _tmux("send-keys", "-t", self.session, key, check=False)
@@ -117,7 +126,7 @@ class Pane:
         return _tmux("display", "-p", "-t", self.session, "#{pane_dead}", check=False).strip() == "1"
 
     def text(self) -> str:
-        return _tmux("capture-pane", "-p", "-J", "-S", "-3000", "-t", self.session, check=False)
+        return _tmux("capture-pane", "-p", "-J", "-S", "-", "-t", self.session, check=False)
 
     def exit_status(self) -> int | None:
         try:
@@ -125,11 +134,33 @@ class Pane:
         except (OSError, ValueError):
             return None
 
-    def deepest_stack(self) -> int:
+    def runs(self) -> list[tuple[int, set[str]]]:
+        """(deepest stack, screens shown) of each app run so far, as the app logged them at exit."""
         try:
-            return max((int(line) for line in self.screens.read_text().split() if line.isdigit()), default=0)
+            lines = self.screens.read_text().splitlines()
         except OSError:
-            return 0
+            return []
+        found = []
+        for line in lines:
+            depth, _, names = line.partition(" ")
+            if depth.isdigit():
+                found.append((int(depth), set(filter(None, names.split(",")))))
+        return found
+
+    def dump_stacks(self) -> str:
+        """Every thread's stack of the app (SIGUSR1: the app registers faulthandler when logging screens)."""
+        shell = _tmux("display", "-p", "-t", self.session, "#{pane_pid}", check=False).strip()
+        children = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True, check=False).stdout.split()
+        for pid in children:
+            try:
+                os.kill(int(pid), signal.SIGUSR1)
+            except (OSError, ValueError):
+                pass
+        time.sleep(1)
+        try:
+            return Path(f"{self.screens}.stacks").read_text()[-8000:]
+        except OSError:
+            return "(no stacks written)"
 
     def stop(self) -> None:
         _tmux("kill-server", check=False)
@@ -138,9 +169,12 @@ class Pane:
 def _burst(rng: random.Random) -> list[str]:
     keys, weights = zip(*KEYS, strict=True)
     roll = rng.random()
-    if roll < 0.08:  # a palette command by name
-        return ["C-p", f"text:{rng.choice(PALETTE_COMMANDS)}", *(["Enter"] if rng.random() < 0.8 else [])]
-    if roll < 0.13:  # hostile text into whatever has focus
+    if roll < 0.10:  # a palette command by name (sometimes Enter at once, sometimes after the search)
+        closing = ["Escape", "Escape", "sleep:0.2"] if rng.random() < 0.6 else []  # from the planner, mostly
+        wait = [] if rng.random() < 0.3 else ["sleep:0.4"]
+        return [*closing, "C-p", f"text:{rng.choice(PALETTE_COMMANDS)}", *wait,
+                *(["Enter"] if rng.random() < 0.85 else [])]
+    if roll < 0.15:  # hostile text into whatever has focus
         return [f"text:{rng.choice(HOSTILE_TEXT)}", *(["Enter"] if rng.random() < 0.5 else [])]
     return rng.choices(keys, weights=weights, k=rng.randint(1, 6))
 
@@ -168,7 +202,7 @@ def fuzz(keys: int, size: tuple[int, int], seed: int, report: Path | None = None
                 burst = _burst(rng)
                 pane.send(burst)
                 recent = (recent + burst)[-60:]
-                result.keys += len(burst)
+                result.keys += sum(1 for key in burst if not key.startswith("sleep:"))
                 result.bursts += 1
                 time.sleep(pause_s)
                 if not pane.dead():
@@ -185,10 +219,21 @@ def fuzz(keys: int, size: tuple[int, int], seed: int, report: Path | None = None
             text = pane.text()
             if _crashed(text, pane.exit_status() if pane.dead() else 0):
                 result.crashes.append(_crash_report(text, pane.exit_status(), recent))
-            if not pane.dead():
-                pane.send(["Escape", "Escape", "Escape", "C-q"])
         finally:
-            result.deepest_stack = pane.deepest_stack()
+            if not pane.dead():  # let the app log its screens: quit it (Escape closes what is open)
+                for _ in range(20):
+                    pane.send(["Escape", "Escape", "C-q", "q"])
+                    time.sleep(0.3)
+                    if pane.dead():
+                        break
+                else:
+                    stacks = pane.dump_stacks()
+                    result.stuck = f"the app did not quit; last keys: {recent}\n{pane.text()[-3000:]}\n{stacks}"
+                    if report is not None:
+                        report.write_text("\n\n".join([*result.crashes, result.stuck]))
+            runs = pane.runs()
+            result.deepest_stack = max((depth for depth, _ in runs), default=0)
+            result.screens = set().union(*(names for _, names in runs)) if runs else set()
             pane.stop()
     result.seconds = time.perf_counter() - started
     return result
@@ -221,10 +266,12 @@ def main(argv: list[str] | None = None) -> int:
                   pause_s=arguments.pause)
     print(f"keys {result.keys} in {result.bursts} bursts at {arguments.size}, seed {arguments.seed}: "
           f"{len(result.crashes)} crashes, {result.restarts} restarts, deepest screen stack {result.deepest_stack}, "
-          f"{result.seconds:.0f} s")
+          f"{result.seconds:.0f} s; screens shown: {', '.join(sorted(result.screens))}")
     for crash in result.crashes:
         print("\n" + crash.splitlines()[0])
-    return 1 if result.crashes or result.deepest_stack > MAX_SCREENS else 0
+    if result.stuck:
+        print("\n" + result.stuck)
+    return 1 if result.crashes or result.stuck or result.deepest_stack > MAX_SCREENS else 0
 
 
 if __name__ == "__main__":

@@ -11,15 +11,19 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Header, Label
 from textual.worker import get_current_worker
 
+from napkinmath.core.errors import ProfileError
 from napkinmath.core.profile.schema import Profile
 from napkinmath.core.tools.recommend import Candidate
 
+from .safe_text import plain
+from .stack import Page
 
-class RecommendScreen(Screen[Candidate | None]):
+
+class RecommendScreen(Page[Candidate | None]):
     """The catalog deployments that meet the workload's targets, cheapest first; Enter loads one."""
 
     BINDINGS = [Binding("escape", "cancel", "Back")]
@@ -42,32 +46,43 @@ class RecommendScreen(Screen[Candidate | None]):
         if work.ttft_target_s:
             targets.append(f"TTFT ≤ {work.ttft_target_s:g} s")
         yield Header()
-        yield Label(f"Deployments for {', '.join(targets)}, cheapest first (Enter loads one)", id="recommend-title")
+        yield Label(plain(f"Deployments for {', '.join(targets)}, cheapest first (Enter loads one)"),
+                    id="recommend-title")
         yield DataTable(id="recommend-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        try:
+            table = self.query_one(DataTable)
+        except NoMatches:  # Escape in the same burst as F7: dismissed before it was mounted
+            return
         table.add_columns("GPU", "GPUs", "split", "weights", "KV", "$/user-mo", "tok/s/user", "TTFT", "binding")
         table.loading = True
         table.focus()
         self.run_worker(self._search, thread=True, exclusive=True, group="recommend")
 
     def _search(self) -> None:
-        candidates = self.search(self.profile)
+        try:
+            candidates = self.search(self.profile)
+        except ProfileError:  # a profile the search cannot vary: nothing to recommend
+            candidates = []
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, candidates)
 
     def _show(self, candidates: list[Candidate]) -> None:
-        if not self.is_attached:  # closed while the search ran
+        if not self.is_attached or self.leaving:  # closed while the search ran
             return
         self.candidates = candidates
-        table = self.query_one(DataTable)
+        try:
+            table = self.query_one(DataTable)
+        except NoMatches:
+            return
         table.loading = False
         for c in self.candidates:
-            table.add_row(c.gpu_id, str(c.gpus), f"TP{c.tensor} PP{c.pipeline} ×{c.replicas}", c.weight_dtype,
-                          c.kv_dtype, f"${c.per_user_month:,.2f}", f"{c.plan.decode.tokens_per_s_per_user:,.1f}",
-                          f"{c.plan.prefill.ttft:,.2f} s", c.binding)
+            cells = (c.gpu_id, str(c.gpus), f"TP{c.tensor} PP{c.pipeline} ×{c.replicas}", c.weight_dtype, c.kv_dtype,
+                     f"${c.per_user_month:,.2f}", f"{c.plan.decode.tokens_per_s_per_user:,.1f}",
+                     f"{c.plan.prefill.ttft:,.2f} s", c.binding)
+            table.add_row(*(plain(cell) for cell in cells))  # a DataTable parses plain strings as markup
         if not self.candidates:
             self.query_one("#recommend-title", Label).update(
                 "No catalog deployment of up to 64 GPUs meets these targets")

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.plan.compose import plan as make_plan
+from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.paths import shipped_profiles, user_profiles_dir
+from napkinmath.core.profile.schema import Profile
 
 from .base_screen import PlannerBase
 from .dialogs import LoadTestScreen, PromptScreen
@@ -31,7 +32,7 @@ class AnalysisActions(PlannerBase):
     def push_analysis(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
         """Push an analysis screen under the planner's header line (the profile, unsaved mark, baseline)."""
         screen.sub_title = self.sub_title
-        self.app.push_screen(screen, callback)
+        self.open_dialog(screen, callback)
 
     def action_charts(self) -> None:
         from .charts import ChartsScreen
@@ -58,13 +59,17 @@ class AnalysisActions(PlannerBase):
         def picked(path: Path | None) -> None:
             if path is None:
                 return
-            other = self.load_or_say(path)
-            if other is not None:
+
+            def loaded(other: tuple[Profile, Plan]) -> None:
                 now = Side(self.session.profile.name, self.session.profile, self.session.plan)
-                self.push_analysis(CompareScreen(now, Side(other.name, other, make_plan(other)), f"file {path.name}",
+                self.push_analysis(CompareScreen(now, Side(other[0].name, other[0], other[1]), f"file {path.name}",
                                                  self.units_shown()))
 
-        self.app.push_screen(OpenScreen(user_profile_files(), shipped_profiles(), title="Compare with…",
+            # read and planned in a worker: the file may be slow, or not a file at all (a FIFO)
+            self.run_slow("compare", f"Reading {path.name}", lambda: self.slow.load_and_plan(path), loaded,
+                          "Could not compare")
+
+        self.open_dialog(OpenScreen(user_profile_files(), shipped_profiles(), title="Compare with…",
                                         verb="compares", folder=user_profiles_dir(), moved=self.file_moved), picked)
 
     def units_shown(self) -> str:
@@ -94,7 +99,7 @@ class AnalysisActions(PlannerBase):
                 self.show_load_test(text)
 
         work = self.session.profile.workload
-        self.app.push_screen(PromptScreen(
+        self.open_dialog(PromptScreen(
             "Load test", f"64  or  64, {work.prompt_tokens}, {work.output_tokens}",
             "Requests in flight (vllm bench serve --max-concurrency), then optionally input and output tokens "
             "(default: the workload's)."), asked)
@@ -110,4 +115,4 @@ class AnalysisActions(PlannerBase):
         except ProfileError as error:
             self.say(str(error), title="No load test", severity="error", timeout=10)
             return
-        self.app.push_screen(LoadTestScreen(load_test_lines(profile, test)))
+        self.open_dialog(LoadTestScreen(load_test_lines(profile, test)))

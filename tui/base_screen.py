@@ -20,13 +20,13 @@ from textual.widgets import Label, LoadingIndicator
 from textual.worker import get_current_worker
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.profile.files import load_profile
 from napkinmath.core.profile.schema import Profile
 
 from .safe_text import plain, printable
 from .session import EditSession
 from .settings import SettingsStore
 from .slow_calls import SlowCalls
+from .stack import open_over
 
 T = TypeVar("T")
 
@@ -73,13 +73,10 @@ class PlannerBase(Screen[None]):
         names or tool output): never parsed as markup, control characters made visible."""
         self.app.notify(printable(message), title=printable(title), severity=severity, timeout=timeout, markup=False)
 
-    def load_or_say(self, path: Path) -> Profile | None:
-        """The profile in ``path``, or None after saying why it could not be opened."""
-        try:
-            return load_profile(path)
-        except ProfileError as error:
-            self.say(str(error), title="Could not open", severity="error", timeout=12)
-            return None
+    def open_dialog(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> bool:
+        """Push a dialog or an analysis screen over the planner, only while the planner is the top screen
+        (one screen at a time: tui/stack.py); False when something is open already."""
+        return open_over(self, screen, callback)
 
     def file_moved(self, old: Path, new: Path | None) -> None:
         """The Open dialog renamed (``new``) or deleted (None) a file: the planner follows the one it edits."""

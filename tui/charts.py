@@ -16,7 +16,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Header, Select, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
@@ -29,6 +29,7 @@ from napkinmath.core.tools.sweep import Series
 from .chart_axes import Axis, linear_axis, log_axis, tick_label
 from .fields import ALL_FIELDS
 from .safe_text import plain
+from .stack import Page
 
 SeriesFor = Callable[[Profile, str, str, str], Series]  # (profile, chart kind, field path, figure key)
 
@@ -97,10 +98,10 @@ def draw_series(plt: Any, series: Series) -> tuple[Axis, Axis, Axis | None]:
     return across, left, right
 
 
-class ChartsScreen(Screen[None]):
+class ChartsScreen(Page[None]):
     """Sweeps drawn as charts; Escape goes back to the planner."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("escape", "back", "Back")]
     DEFAULT_CSS = """
     ChartsScreen #chart-controls { height: 1; margin: 0 1; }
     ChartsScreen #chart-controls Select { width: 1fr; margin-right: 1; }
@@ -137,7 +138,11 @@ class ChartsScreen(Screen[None]):
 
     def draw(self) -> None:
         """Sweep in a worker for the chosen chart (the plot shows it is loading), then plot it here."""
-        choice = tuple(str(self.query_one(f"#chart-{name}", Select).value) for name in ("kind", "field", "figure"))
+        try:
+            selects = [self.query_one(f"#chart-{name}", Select) for name in ("kind", "field", "figure")]
+        except NoMatches:  # a select reported its value while the screen is still composing or already leaving
+            return
+        choice = tuple(str(select.value) for select in selects)
         if choice == self.drawn:
             return
         self.drawn = choice
@@ -156,9 +161,12 @@ class ChartsScreen(Screen[None]):
             self.app.call_from_thread(self._plot, series)
 
     def _plot(self, series: Series | str) -> None:
-        if not self.is_attached:  # closed while the sweep ran
+        if not self.is_attached or self.leaving:  # closed while the sweep ran
             return
-        plot = self.query_one(PlotextPlot)
+        try:
+            plot = self.query_one(PlotextPlot)
+        except NoMatches:  # its widgets are being removed: the screen is going away
+            return
         plot.loading = False
         plt = plot.plt
         plt.clear_figure()

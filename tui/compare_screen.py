@@ -10,19 +10,19 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label
 
 from .compare_view import Side, column_names, figure_rows, input_rows
 from .safe_text import plain
+from .stack import Page
 
 NARROW_BELOW = 100  # columns: below this the headers are cut shorter
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(Page[None]):
     """Two plans figure by figure: ``now`` (the planner's) and ``other`` (the baseline or a file)."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("escape", "back", "Back")]
     COMPONENT_CLASSES = {"compare--better", "compare--worse", "compare--same"}
     DEFAULT_CSS = """
     CompareScreen .compare--better { color: $success; }
@@ -50,6 +50,8 @@ class CompareScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.leaving:  # Escape in the same burst as F6: dismissed before it was mounted
+            return
         width = 14 if self.app.size.width < NARROW_BELOW else 26
         now_name, other_name = column_names(self.now.name, self.other.name, width)
         differences = input_rows(self.now.profile, self.other.profile)

@@ -15,11 +15,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
+from textual.worker import get_current_worker
 
 from .filter_list import Entry, FilteredList
 from .safe_text import plain
+from .stack import Dialog
 
 if TYPE_CHECKING:
     from napkinmath.core.sources.hf_cache import CachedModel
@@ -31,7 +32,7 @@ def profile_file_name(name: str) -> str:
     return f"{slug or 'profile'}.toml"
 
 
-class SaveAsScreen(ModalScreen[Path | None]):
+class SaveAsScreen(Dialog[Path | None]):
     """Ask a profile name; dismiss with the path to save to (in the user's profile folder)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -59,7 +60,7 @@ class SaveAsScreen(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """Every key of the app, from the action table (tui/actions.py, ``help_rows``)."""
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
@@ -81,7 +82,7 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class LoadTestScreen(ModalScreen[None]):
+class LoadTestScreen(Dialog[None]):
     """What a closed-loop load test would measure (core/tools/loadtest_view.py's lines, shown as text)."""
 
     BINDINGS = [Binding("escape,q,enter", "close", "Close")]
@@ -100,7 +101,7 @@ class LoadTestScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class QuitScreen(ModalScreen[str | None]):
+class QuitScreen(Dialog[str | None]):
     """Unsaved changes: save first, go on anyway (quit, or open another file), or stay."""
 
     BINDINGS = [Binding("s", "choose('save')", "Save"), Binding("y", "choose('discard')", "Go on"),
@@ -128,7 +129,26 @@ class QuitScreen(ModalScreen[str | None]):
         self.dismiss(choice)
 
 
-class ImportConfigScreen(ModalScreen[str | None]):
+class ReplaceScreen(Dialog[bool]):
+    """Another profile already has this name: replace it, or keep it (and go back to naming)."""
+
+    BINDINGS = [Binding("y", "choose(True)", "Replace"), Binding("escape,n", "choose(False)", "Keep")]
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Replace the existing profile?", classes="dialog-title")
+            yield Label(plain(f"{self.path} exists and is another profile."), classes="dialog-hint")
+            yield Label("y: replace it   n / Escape: keep it", classes="dialog-hint")
+
+    def action_choose(self, replace: bool) -> None:
+        self.dismiss(replace)
+
+
+class ImportConfigScreen(Dialog[str | None]):
     """Ask for a config.json, a model folder, or a Hub repository (ORG/NAME) to import. Tab completes a
     path (the folder is listed in a worker); ``problem``: why the last try failed, shown over the text kept."""
 
@@ -186,7 +206,7 @@ class ImportConfigScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class LocalModelsScreen(ModalScreen["CachedModel | None"]):
+class LocalModelsScreen(Dialog["CachedModel | None"]):
     """The models in the local HuggingFace cache; scanning runs in a worker and never blocks keys. The list
     starts on its first model and filters with / (tui/filter_list.py)."""
 
@@ -210,10 +230,11 @@ class LocalModelsScreen(ModalScreen["CachedModel | None"]):
 
     def _scan(self) -> None:
         models = self.list_models(self.cache)
-        self.app.call_from_thread(self._show, models)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, models)
 
     def _show(self, models: list[CachedModel]) -> None:
-        if not self.is_attached:
+        if not self.is_attached or self.leaving:  # Escape while the scan ran
             return
         self.models = models
         status = self.query_one("#models-status", Label)
@@ -232,7 +253,7 @@ class LocalModelsScreen(ModalScreen["CachedModel | None"]):
         self.dismiss(None)
 
 
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(Dialog[str | None]):
     """Ask for one line of text (a path, a measurement)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]

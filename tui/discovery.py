@@ -35,7 +35,7 @@ class DiscoveryActions(PlannerBase):
             if text is not None:
                 self.import_model_from(Path(text).expanduser(), None, typed=text)
 
-        self.app.push_screen(ImportConfigScreen(str(Path.cwd()) if typed is None else typed, problem), picked)
+        self.open_dialog(ImportConfigScreen(str(Path.cwd()) if typed is None else typed, problem), picked)
 
     def action_local_models(self) -> None:
         from napkinmath.core.sources.hf_cache import hf_hub_cache
@@ -44,7 +44,7 @@ class DiscoveryActions(PlannerBase):
             if model is not None:
                 self.import_model_from(model.folder, model.repo_id)
 
-        self.app.push_screen(LocalModelsScreen(hf_hub_cache(), self.slow.list_cached_models), picked)
+        self.open_dialog(LocalModelsScreen(hf_hub_cache(), self.slow.list_cached_models), picked)
 
     def import_model_from(self, path: Path, name: str | None, typed: str | None = None) -> None:
         """Import a config.json (and safetensors headers) in a worker; it becomes a preset for this session.
@@ -101,7 +101,7 @@ class DiscoveryActions(PlannerBase):
             if path:
                 self.calibrate_from_log_file(Path(path).expanduser())
 
-        self.app.push_screen(PromptScreen("Calibrate from a vLLM start-up log", "path/to/vllm.log",
+        self.open_dialog(PromptScreen("Calibrate from a vLLM start-up log", "path/to/vllm.log",
                                           "Its memory profiling lines replace the empirical defaults."), picked)
 
     def calibrate_from_log_file(self, path: Path) -> None:
@@ -114,7 +114,7 @@ class DiscoveryActions(PlannerBase):
             if text:
                 self.calibrate_from_text(text)
 
-        self.app.push_screen(PromptScreen(
+        self.open_dialog(PromptScreen(
             "Calibrate from a measurement", MEASUREMENT_EXAMPLES,
             "Load-test output tok/s at a concurrency (two or more points also fit a time per sequence), aggregate "
             "decode tok/s, prefill tok/s, or TTFT in seconds."), picked)

@@ -97,6 +97,8 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         """
         panes = list(input_panes(self.session.profile, self.edit_field))
         await self.query_one("#inputs").mount(pane_tabs(), Horizontal(*panes, id="panes"))
+        if not self.is_attached:  # quit while the panes were being built (ctrl+q at once): nothing more to show
+            return
         await self.mount(Footer(compact=True))  # it lists the focused widget's keys: nothing before the fields exist
         self.field_rows = {row.field.path: row for row in self.query(FieldRow)}
         self.choice_rows = list(self.query(ChoiceRow))
@@ -200,7 +202,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
             pane.set_class(pane.id == f"pane-{name}", "-active")
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(help_rows()))
+        self.open_dialog(HelpScreen(help_rows()))
 
     def action_set_units(self, units: str) -> None:
         self.units = units

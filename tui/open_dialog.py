@@ -18,7 +18,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
@@ -27,6 +26,7 @@ from napkinmath.core.errors import ProfileError
 from .filter_list import Entry, FilteredList
 from .profile_files import delete_profile, duplicate_profile, preview, rename_profile
 from .safe_text import plain
+from .stack import Dialog
 
 Moved = Callable[[Path, Path | None], None]
 # The dialog's rows besides the list's own: borders, title, the list's frame, preview, a message, keys.
@@ -41,7 +41,7 @@ def _entries(user: list[Path], examples: list[Path]) -> list[Entry]:
     return entries
 
 
-class OpenScreen(ModalScreen[Path | None]):
+class OpenScreen(Dialog[Path | None]):
     """Pick a profile; preview it; rename, duplicate or delete one of the user's own."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("r", "rename", "Rename", show=False),

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from napkinmath.core.errors import ProfileError
 
-from ..output import print_json, warn
+from ..output import print_json, printable, warn
 from ..subcommand import Subcommand
 
 NAME_WIDTH = 18  # a column header longer than this is cut, and the files are listed under the table
@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def column_names(paths: list[str]) -> list[str]:
     """Each file's name without .toml; a letter where names repeat; cut with an ellipsis past NAME_WIDTH."""
-    stems = [Path(path).stem for path in paths]
+    stems = [printable(Path(path).stem) for path in paths]  # file names are untrusted text: escapes shown
     if len(set(stems)) < len(stems):
         return [chr(ord("A") + index) if index < 26 else str(index + 1) for index in range(len(paths))]
     return [stem if len(stem) <= NAME_WIDTH else stem[:NAME_WIDTH - 1] + "…" for stem in stems]
@@ -84,9 +84,10 @@ def run(arguments: argparse.Namespace) -> int:
     out.print(Text(f"Compare: each profile against {names[0]} (the change in brackets)", style="bold"))
     print_columns(out, columns)
     out.print(Text("better and worse are from the user's side: more users, faster, cheaper", style="dim"))
-    if names != [Path(path).stem for path in paths]:
+    if names != [printable(Path(path).stem) for path in paths]:
         for name, path, profile in zip(names, paths, profiles, strict=True):
-            out.print(Text(wrapped(f"{name}: {path} ({profile.name})", out.width, ""), style="dim"), soft_wrap=True)
+            out.print(Text(wrapped(f"{name}: {printable(path)} ({profile.name})", out.width, ""), style="dim"),
+                      soft_wrap=True)
     return 0
 
 

@@ -45,7 +45,7 @@ def run(arguments: argparse.Namespace) -> int:
         shown = plan_to_dict(result, profile)
         if at_slo is not None:
             shown["users_at_slo"] = at_slo
-        print_json(shown, allow_nan=False)
+        print_json(shown)
     else:
         from ..report import render_plan
 

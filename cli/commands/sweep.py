@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from napkinmath.core.errors import ProfileError
+from napkinmath.core.untrusted import excerpt
 
 from ..output import print_json, warn
 from ..subcommand import Subcommand
@@ -33,7 +34,8 @@ def run(arguments: argparse.Namespace) -> int:
         warn(version_warnings(profile.engine.version), arguments.profile)
     name, separator, values_text = arguments.vary.partition("=")
     if not separator:
-        raise ProfileError(f"--vary {arguments.vary!r}: write FIELD=v1,v2,... (e.g. avg_context_tokens=2048,8192)")
+        raise ProfileError(f"--vary {excerpt(arguments.vary)}: write FIELD=v1,v2,... (e.g. "
+                           "avg_context_tokens=2048,8192)")
     field = field_path(name.strip(), profile)
     points = sweep(profile, field, parse_values(values_text))
     if arguments.json:

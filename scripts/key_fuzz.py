@@ -11,7 +11,8 @@ pane is checked:
 * stacked screens: the app writes the deepest screen stack it reached to $NAPKIN_SCREEN_LOG; more than
   the main screen plus one dialog (plus the palette over it) fails.
 
-A clean quit (ctrl+q was among the keys) restarts the app and the run goes on. Long runs are by hand:
+A clean quit (ctrl+q was among the keys) restarts the app and the run goes on. The suite runs a short,
+seeded run at each size (tests/test_key_fuzz.py); long runs are by hand:
 
     .venv/bin/python scripts/key_fuzz.py --keys 20000 --size 80x24 --seed 1
     .venv/bin/python scripts/key_fuzz.py --keys 20000 --size 120x36 --seed 2

@@ -106,4 +106,16 @@ def fifo(path: Path) -> Path:
     return path
 
 
+def load_script(name: str):
+    """A module from scripts/ (the long-run tools the suite runs briefly): scripts/NAME.py."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
 needs_dev_zero = pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero on this system")

@@ -3,6 +3,8 @@ end. Each is refused with exit 2 and one clean paragraph naming the flag or file
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hostile_support import assert_refused, deadline, fifo, needs_dev_zero, run_napkin, unchanged
 
@@ -56,3 +58,59 @@ def test_dev_zero_log_is_refused(capsys):
 def test_detect_timeout_flag(capsys, value):
     with deadline(5):
         assert_refused(run_napkin(capsys, "detect", "--timeout", value), "--timeout", "above 0")
+
+
+# ---- the command line itself ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("word", "suggested"), [("gpu", "napkin gpus"), ("pln", "napkin plan"),
+                                                 ("detetc", "napkin detect"), ("zzzz", None)])
+def test_a_mistyped_subcommand_is_refused_with_the_nearest_one(capsys, word, suggested):
+    err = assert_refused(run_napkin(capsys, word), "neither a subcommand nor a profile file")
+    assert (suggested in err) if suggested else "Did you mean" not in err
+
+
+@pytest.mark.parametrize("argv", [[], ["draft[/].toml"], [PROFILE]])
+def test_the_app_refuses_to_start_without_a_terminal(capsys, argv):
+    """Under pytest stdin and stdout are not a terminal: the app would hang in a pipe."""
+    assert_refused(run_napkin(capsys, *argv), "needs a terminal")
+
+
+def test_an_app_that_crashed_exits_3(capsys, monkeypatch):
+    import sys
+
+    from napkinmath.tui import app
+
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(app, "run_app", lambda path: 1)  # Textual's return code after an unhandled exception
+    code, _, _ = run_napkin(capsys, PROFILE)
+    assert code == 3
+
+
+@pytest.mark.parametrize("name", ["[/]", "[bold red]MODEL[/]", "[@click=app.quit]x[/]"])
+def test_markup_in_names_is_printed_as_written_by_every_command(capsys, tmp_path, name):
+    from napkinmath.core.profile.files import load_profile, save_profile
+
+    profile = save_profile(load_profile(PROFILE).model_copy(update={"name": name}), tmp_path / "[old] llama.toml")
+    other = save_profile(load_profile(PROFILE), tmp_path / "other.toml")
+    for argv in (["plan", str(profile)], ["plan", str(profile), "--markdown"],
+                 ["sweep", str(profile), "--vary", "users=100,200"], ["compare", str(other), str(profile)],
+                 ["import-config", str(Path(__file__).parent / "data" / "configs" / "llama-3.1-8b.json"), "--name",
+                  name]):
+        code, out, err = run_napkin(capsys, *argv)
+        assert code == 0 and err == "", (argv, err)
+        shown = name if argv[0] != "compare" else "[old] llama"  # compare's columns are the file names
+        assert shown in out.replace("\n", ""), (argv, out[:500])
+        assert "\x1b" not in out
+
+
+def test_a_non_log_given_to_calibrate_is_named(capsys, tmp_path):
+    assert_refused(run_napkin(capsys, "calibrate", PROFILE, "--log", PROFILE), "llama-3.1-8b-1xl4.toml",
+                   "does not look like a vLLM")
+
+
+def test_a_refused_calibration_save_prints_nothing_but_its_reason(capsys, tmp_path):
+    (tmp_path / "dir.toml").mkdir()
+    assert_refused(run_napkin(capsys, "calibrate", PROFILE, "--measured", "decode=100@8", "--out",
+                              str(tmp_path / "dir.toml")), "dir.toml", "not a regular file")

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import importlib.util
 import os
 import stat
-import sys
 from pathlib import Path
 
 import pytest
-from hostile_support import ROOT, assert_refused, deadline, fifo, run_napkin, unchanged
+from hostile_support import assert_refused, deadline, fifo, load_script, run_napkin, unchanged
 
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.profile import atomic_write
@@ -121,8 +119,8 @@ def test_dev_full_is_never_replaced_even_by_root(tmp_path, capsys):
     profile = tmp_path / "p.toml"
     save_profile(PROFILE, profile)
     with unchanged(tmp_path):
-        code, _, err = run_napkin(capsys, "calibrate", str(profile), "--measured", "decode=100@8", "--out", "/dev/full")
-    assert_refused((code, "", err), "/dev/full", "character device", "nothing was written")
+        err = assert_refused(run_napkin(capsys, "calibrate", str(profile), "--measured", "decode=100@8", "--out",
+                                        "/dev/full"), "/dev/full", "character device", "nothing was written")
     after = os.stat("/dev/full")
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev and after.st_ino == before.st_ino
     assert "unchanged" not in err
@@ -254,18 +252,10 @@ def test_a_symlink_named_like_a_temporary_file_is_not_followed_or_removed(tmp_pa
     assert (tmp_path / ".p.toml.abcdefgh.tmp").is_symlink() and victim.read_text() == "keep me"
 
 
-def _kill_saves():
-    spec = importlib.util.spec_from_file_location("kill_saves", ROOT / "scripts" / "kill_saves.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the kill loop forks")
 def test_50_saves_killed_with_sigkill_leave_no_corrupt_file_and_no_leftover(tmp_path):
     """The short run of scripts/kill_saves.py (400 kills there); see the README."""
-    result = _kill_saves().kill_loop(tmp_path, kills=50, seed=16)
+    result = load_script("kill_saves").kill_loop(tmp_path, kills=50, seed=16)
     assert result.corrupt == 0
     assert result.temporaries_after_final_save == 0
     assert result.kills_leaving_temporaries > 0  # the kills did land mid-save, so the cleanup was exercised

@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from textual import on
+from textual import on, work
 from textual.await_complete import AwaitComplete
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
@@ -75,6 +75,9 @@ class Page(Screen[T]):
         self.dismiss(None)
 
 
+_TEXTUALS_SEARCH = CommandPalette._gather_commands.__wrapped__  # type: ignore[attr-defined]  # under @work
+
+
 class SinglePalette(CommandPalette):
     """Textual's command palette, leaving once (a double Enter or Enter + Escape in one burst), and whose
     search stops when it leaves: Textual 8.2.8 lets a search start or refresh the list of a palette being
@@ -90,6 +93,19 @@ class SinglePalette(CommandPalette):
     @property
     def leaving(self) -> bool:
         return bool(getattr(self, "_napkin_left", False))
+
+    @work(exclusive=True, group=CommandPalette._GATHER_COMMANDS_GROUP)
+    async def _gather_commands(self, search_value: str) -> None:
+        """Textual's search, skipped when the palette is leaving: a search queued before the palette was
+        dismissed still starts afterwards (Textual 8.2.8 starts a worker even if it was cancelled while
+        pending), and its first step looks up the CommandList that is being removed."""
+        if self.leaving or not self.query(CommandList):
+            return
+        try:
+            await _TEXTUALS_SEARCH(self, search_value)
+        except NoMatches:
+            if self.is_attached and not self.leaving:
+                raise  # not the race: a real fault, let it show
 
     @on(Input.Changed)
     def _no_search_when_leaving(self, event: Input.Changed) -> None:

@@ -27,7 +27,7 @@ from textual.await_complete import AwaitComplete
 from textual.command import CommandList, CommandPalette
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
 T = TypeVar("T")
 
@@ -88,7 +88,33 @@ class SinglePalette(CommandPalette):
             return _nothing()
         self._napkin_left = True
         self._cancel_gather_commands()
+        self._stop_no_matches_countdown()
         return super().dismiss(result)
+
+    # Once dismissed, the palette's children are being removed while keys, timers and messages queued to it
+    # still arrive (a burst: Enter, then Down or PageDown); each of Textual's handlers looks up its
+    # CommandList and would fail (NoMatches). A leaving palette does nothing.
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return False if self.leaving else super().check_action(action, parameters)
+
+    @on(Input.Submitted)
+    @on(OptionList.OptionSelected)
+    def _nothing_when_leaving(self, event: Input.Submitted | OptionList.OptionSelected) -> None:
+        if self.leaving:
+            event.prevent_default()
+            event.stop()
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        if not self.leaving:
+            super()._start_no_matches_countdown(search_value)
+
+    async def _watch__show_busy(self) -> None:
+        if self.leaving or not self.is_attached:
+            return
+        try:
+            await super()._watch__show_busy()
+        except NoMatches:  # removed between the check and the query
+            return
 
     @property
     def leaving(self) -> bool:

@@ -164,7 +164,10 @@ class Pane:
             return "(no stacks written)"
 
     def stop(self) -> None:
+        socket = _tmux("display", "-p", "#{socket_path}", check=False).strip()
         _tmux("kill-server", check=False)
+        if socket:
+            Path(socket).unlink(missing_ok=True)  # the private server's socket file
 
 
 def _burst(rng: random.Random) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from napkinmath.core.engines.performance import InstanceTerms
+from napkinmath.core.engines.sglang import default_chunked_prefill_size
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan.compose import plan
 from napkinmath.core.plan.performance import engine_performance
@@ -90,13 +91,40 @@ def profile_for(row: dict) -> Profile:
     version = row["backend_version"]
     if version and re.match(VERSIONS[row["backend"]], version):
         engine["version"] = version
-    return Profile.model_validate({
+    document = {
         "name": row["id"], "hardware": {"gpu": GPUS[row["system"]], "count": tensor * data},
         "model": model,
         "parallelism": {"tensor": tensor, "data": data, "expert": expert if expert <= tensor * data else 1},
         "workload": {"max_context_tokens": isl + osl, "avg_context_tokens": isl + osl // 2, "prompt_tokens": isl,
                      "output_tokens": osl},
-        "engine": engine})
+        "engine": engine}
+    profile = Profile.model_validate(document)
+    settings = generated_settings(row, profile.hardware.memory_gib, data)
+    return Profile.model_validate({**document, "engine": {**engine, **settings}}) if settings else profile
+
+
+GENERATED_EXTRA_TOKENS = 1500  # the generator's token budget beyond the prompt and the batch's decodes
+TRTLLM_BLOCK_TOKENS = 32  # max_num_tokens is rounded up to whole KV blocks (tokens_per_block 32)
+
+
+def generated_settings(row: dict, memory_gib: float, data: int) -> dict:
+    """The scheduler settings aiconfigurator's generator writes for an aggregated worker, which the measured
+    deployments ran with (PROVENANCE.md, "The deployments"): ai-dynamo/aiconfigurator
+    src/aiconfigurator/generator/rule_plugin/benchmark/{vllm,trtllm,sglang}.rule: vLLM max_num_tokens =
+    batch + isl + 1500; TensorRT-LLM the same rounded up to 32; SGLang max_prefill_tokens = isl + 1500 and
+    enable_mixed_chunk, whose decodes count against the chunk (sgl-project/sglang
+    python/sglang/srt/managers/schedule_policy.py, PrefillAdder's mixed_with_decode_tokens). SGLang 0.5.1
+    predates the generator's SGLang support and ran at SGLang's defaults."""
+    batch, isl = int(float(row["batch_size"])), int(row["isl"])
+    wanted = batch + isl + GENERATED_EXTRA_TOKENS
+    if row["backend"] == "vllm":
+        return {"max_num_batched_tokens": wanted}
+    if row["backend"] == "trtllm":
+        return {"max_num_batched_tokens": -(-wanted // TRTLLM_BLOCK_TOKENS) * TRTLLM_BLOCK_TOKENS}
+    if row["backend"] == "sglang" and not row["backend_version"].startswith("0.5.1"):
+        chunk = default_chunked_prefill_size(memory_gib, data)
+        return {"max_num_batched_tokens": min(chunk, isl + GENERATED_EXTRA_TOKENS), "mixed_batches": True}
+    return {}
 
 
 def exclusion(row: dict, seen: set) -> str | None:

@@ -25,15 +25,21 @@ NAMES = {
     "t_coll": ("collective_s", "exp", np.log(5e-6)), "t_step": ("step_s", "exp", np.log(1e-3)),
     "t_layer": ("per_layer_s", "exp", np.log(20e-6)), "t_moe": ("per_moe_layer_s", "exp", np.log(20e-6)),
     "t_seq": ("per_sequence_s", "exp", np.log(10e-6)), "t_pf": ("prefill_step_s", "exp", np.log(2e-3)),
-    "t_req": ("request_s", "exp", np.log(20e-3)), "w0": ("arrival_wait", "sigmoid", 0.0),
+    "t_req": ("request_s", "exp", np.log(20e-3)), "w0": ("arrival_wait", "exp", np.log(0.5)),
 }
-GLOBALS = {"int4": ("int4_weights", "above1", np.log(0.5)), "gamma": ("cohort", "sigmoid", -2.0),
-           "K": ("test_cycles", "above1", np.log(9.0))}
+GLOBALS = {"int4": ("int4_weights", "above1", np.log(0.5)), "K": ("test_cycles", "above1", np.log(9.0))}
+# Held, not fitted: the requests that finish together are replaced together and share a prefill step
+# (equal lengths keep a closed loop's cohorts together; docs/design/physics.md, "The fitted performance model")
+FIXED = {"cohort": 1.0}
 BW_DEVIATIONS = ("w", "we", "g", "gp", "ge", "kv", "a", "t_coll", "t_step", "t_seq", "t_layer", "t_moe", "t_pf")
-# Parameters with no per-engine deviation (one value for every engine), and ones held at their start value
-# (w0: a new request waits half a step on average before it is scheduled)
+# Parameters with no per-engine deviation (one value for every engine), and ones held at their start value.
+# w0, the steps a new request waits before its first prefill step, is fitted: in a closed loop the
+# replacement arrives as the next step starts (~1 step), and engines that schedule one step ahead
+# (TensorRT-LLM's overlap scheduler, NVIDIA/TensorRT-LLM docs/source/features/overlap-scheduler.md: "one
+# extra decoding step"; SGLang's overlap scheduler and vLLM's async scheduling alike) add one step before
+# the prompt is scheduled and one before its first token is returned: ~3 steps (the fit finds 2.9).
 SHARED_ONLY = ("w0", "t_pf", "comm_pf", "t_coll", "a")
-HELD = ("w0",)
+HELD: tuple[str, ...] = ()
 NP, NB = len(NAMES), len(BW_DEVIATIONS)
 
 
@@ -108,7 +114,7 @@ def coefficients(theta: np.ndarray, f: dict[str, np.ndarray]) -> dict[str, np.nd
     """Coefficients fields per row."""
     values = raw(theta, f["engine"], f["blackwell"] > 0)
     specs = {**NAMES, **GLOBALS}
-    return {specs[name][0]: transform(specs[name][1], value) for name, value in values.items()}
+    return {**{specs[name][0]: transform(specs[name][1], value) for name, value in values.items()}, **FIXED}
 
 
 def coefficient_table(theta: np.ndarray) -> dict[str, dict[str, dict[str, float]]]:
@@ -126,8 +132,8 @@ def coefficient_table(theta: np.ndarray) -> dict[str, dict[str, dict[str, float]
                                              if generation == "blackwell" and name in BW_DEVIATIONS else 0.0)
                           for i, name in enumerate(NAMES)}
                 values.update({name: globals_[i] for i, name in enumerate(GLOBALS)})
-            table[family][generation] = {specs[name][0]: float(transform(specs[name][1], value))
-                                         for name, value in values.items()}
+            table[family][generation] = {**{specs[name][0]: float(transform(specs[name][1], value))
+                                            for name, value in values.items()}, **FIXED}
     return table
 
 
@@ -155,7 +161,7 @@ def step_time(f, c, decodes, kv, prefill, pairs, ideal=False):
     int4 = np.where(f["int4"] > 0, c["int4_weights"], 1.0)
     memory = (c["weights"] * int4 * f["dense_read_s"] + c["expert_weights"] * int4 * f["expert_read_s"] * share
               + c["kv"] * kv_s)
-    compute = ((c["gemm_decode"] * decodes + c["gemm_prefill"] * prefill) * f["gemm_s_per_token"]
+    compute = (np.maximum(c["gemm_decode"] * decodes, c["gemm_prefill"] * tokens) * f["gemm_s_per_token"]
                + c["expert_gemm"] * expert_gemm_s + c["attention"] * attention_s)
     comm = ((c["comm_decode"] * decodes + c["comm_prefill"] * prefill) * f["comm_s_per_token"]
             + c["collective_s"] * f["collectives"])
@@ -189,13 +195,14 @@ def closed_loop(f, theta):
     burst_s = step_time(f, c, md, mk, burst, burst * prompt / 2)
     life = out - 1 + own_steps + c["arrival_wait"]
     steps = np.maximum(life, prefill_steps)
+    burst_steps, own_burst_steps = run * prompt / burst, np.maximum(1.0, prompt / burst)
+    first = np.maximum(own_burst_steps, (burst_steps + 1) / 2) * burst_s
     tpot_mixed = prefill_steps / steps * prefill_s + (1 - prefill_steps / steps) * decode_s
-    tpot = np.where(mixed, tpot_mixed,
-                    decode_s + np.maximum(prefill_steps - own_steps, 0.0) * prefill_s / np.maximum(out - 1, 1.0))
-    queue = np.where(mixed, (steps - life) * tpot, 0.0)
-    steady = c["arrival_wait"] * tpot + own_steps * prefill_s + queue
-    first = np.maximum(np.maximum(1.0, prompt / burst), (run * prompt / burst + 1) / 2) * burst_s
-    ttft = first / c["test_cycles"] + steady * (1 - 1 / c["test_cycles"]) + c["request_s"]
+    stall = np.maximum(burst_steps - own_burst_steps, 0.0) / 2 * burst_s  # prefill first: the burst re-forms
+    tpot = np.where(mixed, tpot_mixed, decode_s + stall / np.maximum(out - 1, 1.0))
+    steady = c["arrival_wait"] * tpot + own_steps * prefill_s + (steps - life) * tpot
+    ttft_mixed = first / c["test_cycles"] + steady * (1 - 1 / c["test_cycles"])
+    ttft = np.where(mixed, ttft_mixed, first) + c["request_s"]
     waiting = np.maximum(f["concurrency"] - run, 0.0)
     ttft = ttft + waiting / run * (ttft + (out - 1) * tpot)
     return ttft, tpot

@@ -55,7 +55,7 @@ def test_every_engine_and_generation_has_coefficients_and_an_unknown_gpu_borrows
         for generation in ("hopper", "blackwell"):
             c = coefficients_for(engine, generation)
             assert c.weights >= 1 and c.kv >= 1 and c.gemm_decode >= 1 and c.attention >= 1
-            assert 0 <= c.arrival_wait <= 1 and 0 <= c.cohort <= 1 and c.test_cycles >= 1
+            assert 0 <= c.arrival_wait <= 4 and 0 <= c.cohort <= 1 and c.test_cycles >= 1
     assert coefficients_for("vllm", "ampere") == coefficients_for("vllm", "hopper")
     assert coefficients_for("generic", "blackwell") == coefficients_for("lmdeploy", "blackwell")
 
@@ -87,3 +87,18 @@ def test_the_shipped_coefficients_reproduce_the_fit_on_a_sample_of_its_rows():
     assert len(ROWS) >= 60
     assert statistics.median(errors_tpot) <= in_sample["tpot"] + 0.04
     assert statistics.median(errors_ttft) <= in_sample["ttft"] + 0.08
+
+
+@pytest.mark.xfail(strict=True, reason="cross-validated median |TPOT error| is 13.1% leaving one GPU out and 13.4% "
+                                       "leaving one model out (docs/accuracy.md): the goal is 10%")
+def test_cross_validated_tpot_is_within_10_percent():
+    """The issue's goal on the fitting data, as scripts/fit_performance.py measured it (performance.toml)."""
+    figures = cross_validation()
+    assert max(figures["leave_one_gpu_out"]["tpot"], figures["leave_one_model_out"]["tpot"]) <= 0.10
+
+
+@pytest.mark.xfail(strict=True, reason="cross-validated median |TTFT error| is 28.5% leaving one GPU out and 28.2% "
+                                       "leaving one model out (docs/accuracy.md): the goal is 20%")
+def test_cross_validated_ttft_is_within_20_percent():
+    figures = cross_validation()
+    assert max(figures["leave_one_gpu_out"]["ttft"], figures["leave_one_model_out"]["ttft"]) <= 0.20

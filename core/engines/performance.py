@@ -5,7 +5,8 @@ One step of one engine instance (one attention data-parallel rank and its tensor
 one token for each running sequence and may prefill prompt chunks. Its time is
 
     memory  = weights × dense + expert_weights × experts × touched + kv × KV read   (bytes / bandwidth)
-    compute = gemm × dense GEMM FLOPs + expert_gemm × expert GEMM FLOPs
+    compute = max(gemm_decode × decode tokens, gemm_prefill × all tokens) × dense GEMM FLOPs per token
+              + expert_gemm × expert GEMM FLOPs
               + attention × attention FLOPs                                          (FLOPs / FLOP/s)
     step    = max(memory, compute) / efficiency
               + comm × bytes over the interconnect + collective × collectives
@@ -40,8 +41,8 @@ class Coefficients:
     weights: float  # dense weight reads run this many times slower than peak bandwidth
     expert_weights: float  # routed-expert weight reads (MoE kernels)
     kv: float  # KV-cache reads (attention kernels)
-    gemm_decode: float  # dense GEMMs of the decode tokens
-    gemm_prefill: float  # dense GEMMs of the prefill tokens
+    gemm_decode: float  # dense GEMMs of a step that only decodes
+    gemm_prefill: float  # dense GEMMs of a step that prefills, over all its tokens (one flattened batch)
     expert_gemm: float  # routed-expert (grouped) GEMMs
     attention: float  # attention FLOPs
     int4_weights: float  # extra on the weight reads of weight-only int4 (dequantisation)
@@ -54,7 +55,7 @@ class Coefficients:
     per_sequence_s: float  # per running sequence per step (scheduling, sampling)
     prefill_step_s: float  # extra time of a step that prefills
     request_s: float  # per request outside the engine (API, tokenisation): added to TTFT
-    arrival_wait: float  # share of a step a new request waits before it is scheduled
+    arrival_wait: float  # steps a new request waits before its first prefill step (and its first token is out)
     cohort: float  # share of the requests finishing together whose prompts share one prefill step
     test_cycles: float  # requests per concurrency slot in the fitted load tests (the first burst's weight)
 
@@ -158,7 +159,7 @@ class StepTimeModel:
         int4 = c.int4_weights if terms.int4 else 1.0
         memory = terms.memory_s(c.weights * int4, c.expert_weights * int4, c.kv, tokens, decode_sequences,
                                 kv_tokens_read)
-        compute = ((c.gemm_decode * decode_sequences + c.gemm_prefill * prefill_tokens) * terms.gemm_s_per_token
+        compute = (max(c.gemm_decode * decode_sequences, c.gemm_prefill * tokens) * terms.gemm_s_per_token
                    + c.expert_gemm * terms.expert_gemm_s_per_token * tokens
                    + c.attention * terms.attention_s(decode_sequences, kv_tokens_read, prefill_tokens,
                                                      prefill_attended_tokens))

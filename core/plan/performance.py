@@ -73,6 +73,7 @@ def _scheduler(profile: Profile, memory: MemoryStage) -> tuple[int, int, bool, b
         tokens, sequences = default_scheduler_limits("0.30", hardware.memory_gib, hardware.name, engine.usage,
                                                      profile.workload.max_context_tokens)
         chunked, mixed = True, True
+    mixed = mixed if engine.mixed_batches is None else engine.mixed_batches
     return engine.max_num_batched_tokens or tokens, engine.max_num_seqs or sequences, chunked, mixed
 
 

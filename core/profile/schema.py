@@ -185,6 +185,10 @@ class Engine(FrozenModel):
                                                description="tokens per engine step; omit for vLLM's default")
     max_num_seqs: int | None = Field(default=None, ge=1, le=1_000_000,
                                      description="sequences per engine step; omit for vLLM's default")
+    mixed_batches: bool | None = Field(
+        default=None,
+        description="a step that prefills also carries the running decodes (SGLang --enable-mixed-chunk, off by "
+                    "default; vLLM and TensorRT-LLM always mix); omit for the engine's default")
     usage: Literal["serve", "llm"] = Field(default="serve", description="vllm serve, or the offline LLM class")
     cuda_graphs: bool = Field(default=True, description="false = --enforce-eager")
     block_tokens: int | None = Field(default=None, ge=1, le=65_536,

@@ -8,14 +8,21 @@ instance with ``C / instances`` requests in flight (docs/accuracy.md, "The close
   holds at an average context of input + output/2; the rest wait for a slot.
 - Requests that finish in the same step are replaced together, so their prompts share prefill steps: a
   cohort of ``cohort × min(running, budget / input)`` prompts per prefill step, ``budget`` being the
-  step's token budget less the decodes (whole prompts only without chunked prefill).
+  step's token budget less the decodes (whole prompts only without chunked prefill). Clients spread out
+  (``test_cycles`` infinite) form no cohorts: one prompt per prefill step.
 - Over one request's life of ``output − 1`` decode steps, ``running × input / prefill per step`` steps also
-  prefill; TPOT is the mean step (engines that mix decodes into prefill steps), or the decode step plus
-  the prefill steps that stall it (SGLang's default). When prefill cannot keep up every step prefills and
-  requests queue for it.
-- TTFT = the wait for the step in progress + the prompt's own prefill steps + that queue, and — weighted
+  prefill; TPOT is the mean step (engines that mix decodes into prefill steps). When prefill cannot keep
+  up every step prefills and requests queue for it.
+- TTFT = ``arrival_wait`` steps before the first prefill step (the replacement arrives as a step starts;
+  engines that schedule a step ahead add one before the prompt is scheduled and one before its first
+  token is returned) + the prompt's own prefill steps + that queue, and — weighted
   by 1 / ``test_cycles`` — the first burst, when all C requests arrive at once and wait for each other's
   prefills; plus the request's time outside the engine, and the wait for a KV slot.
+- Engines whose prefill steps carry no decodes (SGLang's default) prefill every waiting prompt first, so
+  a test whose clients start together with equal lengths re-forms the burst each cycle: all decode and
+  finish together. TTFT is the burst's mean wait, and TPOT the decode step plus the burst's steps after a
+  request's own (half of them on average). With clients spread out (``test_cycles`` infinite, the
+  simulator's steady state) each request's decodes instead wait for every other prompt's prefill steps.
 
 The ideal is the peak-spec step with nothing waiting: a measurement is never better. The band is the
 held-out 10th-90th percentile of measured / predicted (engines/performance_data.py).
@@ -96,7 +103,8 @@ def closed_loop(perf: EnginePerformance, per_instance: float, input_tokens: floa
     decodes, context = running, running * (input_tokens + output_tokens / 2)
     budget = max(1.0, limits.max_num_batched_tokens - (decodes if limits.mixed_batches else 0.0))
     per_step = budget if limits.chunked_prefill else max(prompt, floor(budget / prompt) * prompt)
-    cohort = max(1.0, c.cohort * min(running, per_step / prompt))
+    # clients spread out (test_cycles infinite, the simulator's steady state) form no cohorts
+    cohort = max(1.0, (c.cohort if isfinite(c.test_cycles) else 0.0) * min(running, per_step / prompt))
     shared = min(per_step, cohort * prompt)  # prefill tokens of a steady-state prefill step
     burst = min(per_step, running * prompt)  # of a step in the first burst
     own_steps, prefill_steps = max(1.0, prompt / shared), running * prompt / shared
@@ -107,15 +115,19 @@ def closed_loop(perf: EnginePerformance, per_instance: float, input_tokens: floa
     burst_s = step.step_time_s(mixed_decodes, mixed_context, burst, burst * (prefix + prompt / 2))
     life = output_tokens - 1 + own_steps + c.arrival_wait
     steps = max(life, prefill_steps)
+    burst_steps, own_burst_steps = running * prompt / burst, max(1.0, prompt / burst)
+    first = max(own_burst_steps, (burst_steps + 1) / 2) * burst_s
     if limits.mixed_batches:
         tpot = prefill_steps / steps * prefill_s + (1 - prefill_steps / steps) * decode_s
-        queue = (steps - life) * tpot
-    else:
+        steady = c.arrival_wait * tpot + own_steps * prefill_s + (steps - life) * tpot
+        ttft = first / c.test_cycles + steady * (1 - 1 / c.test_cycles)
+    elif isfinite(c.test_cycles):  # prefill first, clients started together: every cycle is the first burst
+        tpot = decode_s + max(burst_steps - own_burst_steps, 0.0) / 2 * burst_s / max(output_tokens - 1, 1.0)
+        ttft = first
+    else:  # clients spread out: each request's decodes wait for the others' prefill steps
         tpot = decode_s + max(prefill_steps - own_steps, 0.0) * prefill_s / max(output_tokens - 1, 1.0)
-        queue = 0.0
-    steady = c.arrival_wait * tpot + own_steps * prefill_s + queue
-    first = max(max(1.0, prompt / burst), (running * prompt / burst + 1) / 2) * burst_s
-    ttft = first / c.test_cycles + steady * (1 - 1 / c.test_cycles) + perf.request_overhead_s
+        ttft = c.arrival_wait * tpot + own_steps * prefill_s
+    ttft += perf.request_overhead_s
     waiting = max(per_instance - running, 0.0)
     ttft += waiting / running * (ttft + (output_tokens - 1) * tpot)
     return ClosedLoop(ttft, tpot, running, waiting)

@@ -61,9 +61,19 @@ def test_a_bad_value_is_refused_with_its_reason_and_the_last_plan_kept():
     assert edit.profile == good_profile and edit.plan == good_plan
     assert edit.stale and edit.refused["workload.avg_context_tokens"].text == "3000x"
     assert edit.title().startswith("⚠ stale plan: Average context: a whole number")
-    assert "cannot exceed max_context_tokens" in edit.type_text(AVG, "99999999")
+    assert edit.type_text(AVG, "99999999") == "at most the max context, 32,768 tok"
     assert edit.type_text(AVG, "2048") is None
     assert not edit.stale and edit.profile.workload.avg_context_tokens == 2048
+
+
+def test_rules_across_fields_are_said_in_the_screens_words():
+    edit = session()  # TP 2, 2 GPUs, 80 layers, 32,768-token max context, 4,096 average
+    assert edit.type_text(FIELDS_BY_PATH["hardware.count"], "3") == "a multiple of 2 (tensor × pipeline × attn DP), e.g. 4"
+    assert edit.type_text(MAX, "2048") == "at least the average context, 4,096 tok"
+    assert edit.type_text(FIELDS_BY_PATH["parallelism.pipeline"], "81") == "at most 80 (the model's layers)"
+    assert edit.type_text(FIELDS_BY_PATH["parallelism.expert"], "3") == "one of 1, 2 (it divides tensor × attn DP = 2)"
+    assert edit.type_text(FIELDS_BY_PATH["workload.duty_cycle"], "150") == "at most 100 %"
+    assert edit.profile == shipped(LLAMA_70B)  # nothing applied
 
 
 def test_the_title_counts_further_refused_fields():

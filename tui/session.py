@@ -19,6 +19,7 @@ from napkinmath.core.profile.edit import edit_profile, with_section
 from napkinmath.core.profile.schema import Profile
 from napkinmath.core.specs.precisions import Precision
 
+from .field_rules import core_reason, cross_field_reason
 from .fields import FIELDS_BY_PATH, Field
 from .history import History
 
@@ -94,7 +95,7 @@ class EditSession:
         try:
             profile = edit_profile(self._profile, path, value)
         except ProfileError as error:
-            return str(error).removeprefix(f"{path}: ")
+            return core_reason(path, str(error))
         if profile != self._profile:
             self.history.record(self._profile, field=path if merge else None)
             self._set_profile(profile)
@@ -130,7 +131,8 @@ class EditSession:
         else:
             # the text as shown (rounded to 6 digits) stands for the exact value behind it
             unchanged = value == current or text.strip() == field.format(current)
-            reason = None if unchanged else self._apply(field.path, value, merge=True)
+            reason = None if unchanged else (cross_field_reason(field.path, value, self._profile)
+                                              or self._apply(field.path, value, merge=True))
         if reason is None:
             self.refused.pop(field.path, None)
         else:

@@ -76,6 +76,32 @@ def test_rules_across_fields_are_said_in_the_screens_words():
     assert edit.profile == shipped(LLAMA_70B)  # nothing applied
 
 
+def test_a_refused_entry_leaves_no_value_typed_on_the_way():
+    edit = session()
+    count = FIELDS_BY_PATH["hardware.count"]
+    for end in range(1, 6):  # "1e308" typed slowly: each prefix applied for now, as after a pause
+        edit.type_text(count, "1e308"[:end], final=False)
+        if end == 3:
+            assert edit.profile.hardware.count == 1000
+    assert edit.type_text(count, "1e308") == "at most 1,000,000"  # Enter
+    assert edit.profile == shipped(LLAMA_70B) and edit.stale
+    assert not edit.undo()  # nothing happened that an undo could take back
+    edit.type_text(USERS, "500", final=False)  # an entry that ends well keeps its value
+    edit.type_text(USERS, "500")
+    assert edit.profile.workload.users == 500 and edit.undo() and edit.profile.workload.users == 400
+
+
+def test_up_and_down_step_between_values_the_engine_starts():
+    edit = session()  # TP 2 x 2 GPUs; Llama 3.1 70B splits over 1, 2, 4, 8, 16 ranks
+    count = FIELDS_BY_PATH["hardware.count"]
+    assert [edit.nudged(count, "2", 1, False), edit.nudged(count, "2", -1, False), edit.nudged(count, "3", 1, False)] \
+        == ["4", "2", "4"]
+    assert edit.nudged(count, "2", 1, True) == "10"  # a big step: 8 GPUs more, in whole replicas
+    assert [edit.nudged(TENSOR, "2", 1, False), edit.nudged(TENSOR, "4", 1, False), edit.nudged(TENSOR, "2", -1, False),
+            edit.nudged(TENSOR, "2", 1, True)] == ["4", "8", "1", "8"]
+    assert edit.nudged(TENSOR, "x", 1, False) == "x"
+
+
 def test_the_title_counts_further_refused_fields():
     edit = session()
     edit.type_text(AVG, "x")

@@ -10,6 +10,7 @@ from textual.widgets import Input, OptionList, Select, Tabs
 from napkinmath.core.plan.compose import plan
 from napkinmath.core.profile.files import load_profile, save_profile
 from napkinmath.core.profile.paths import shipped_profile, shipped_profiles
+from napkinmath.tui import widgets
 from napkinmath.tui.actions import ACTIONS, help_rows
 from napkinmath.tui.app import NapkinApp
 from napkinmath.tui.dialogs import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen
@@ -42,14 +43,15 @@ async def test_typing_in_fields_updates_the_outputs_and_the_other_fields(napkin_
         assert main.sub_title.endswith("•")
 
 
-async def test_a_bad_value_is_flagged_and_the_outputs_marked_stale(napkin_home):
+async def test_a_bad_value_is_flagged_and_the_outputs_marked_stale(napkin_home, monkeypatch):
+    monkeypatch.setattr(widgets, "APPLY_AFTER_S", 0.05)  # typed text is applied once typing pauses
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
         main = await started(pilot)
         await enter_text(pilot, AVG_CONTEXT, "3000")
         good_plan = main.plan
         await pilot.press("x")  # "3000x"
-        await pilot.pause()
+        await pilot.pause(0.3)
         row = main.query_one(f"{AVG_CONTEXT}-row", FieldRow)
         assert row.has_class("-invalid") and main.plan == good_plan
         assert "whole number" in str(main.query_one(f"{AVG_CONTEXT}-error").render())
@@ -60,6 +62,45 @@ async def test_a_bad_value_is_flagged_and_the_outputs_marked_stale(napkin_home):
         await enter_text(pilot, AVG_CONTEXT, "2048")
         assert not row.has_class("-invalid") and not main.query_one("#outputs").has_class("-stale")
         assert not main.query_one(f"{AVG_CONTEXT}-error").display
+
+
+async def test_entry_is_like_a_spreadsheet(napkin_home, monkeypatch):
+    """Focus selects the number, so typing replaces it; a value is applied after a pause or on Enter/Tab,
+    and a refused one leaves no value typed on the way behind; ``?`` opens the keys from a field."""
+    monkeypatch.setattr(widgets, "APPLY_AFTER_S", 60)  # no pause while the keys are pressed, however slowly
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        main = await started(pilot)
+        users = main.query_one("#field-workload-users", Input)
+        main.action_focus_field("field-workload-users")  # as the palette's "Go to: Users" does
+        await pilot.pause()
+        await pilot.press("8", "0", "0")
+        assert users.value == "800" and main.session.profile.workload.users == 400  # not applied yet
+        await pilot.press("tab")
+        await pilot.pause()
+        assert main.session.profile.workload.users == 800
+        count = main.query_one("#field-hardware-count", Input)
+        main.action_focus_field("field-hardware-count")
+        await pilot.pause()
+        monkeypatch.setattr(widgets, "APPLY_AFTER_S", 0.05)
+        await pilot.press("1", "e", "3")
+        await pilot.pause(0.3)  # a pause on "1e3": applied for now
+        assert main.session.profile.hardware.count == 1000
+        monkeypatch.setattr(widgets, "APPLY_AFTER_S", 60)
+        await pilot.press("0", "8", "enter")  # "1e308": over the limit, and the 1,000 GPUs go with it
+        await pilot.pause()
+        assert main.session.profile.hardware.count == 2 and count.value == "1e308"
+        assert "at most 1,000,000" in str(main.query_one("#field-hardware-count-error").render())
+        await pilot.press("ctrl+u", "1", "2", "8", "k")  # suffixes, applied by the key that follows (F2 here)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert main.session.profile.hardware.count == 128_000 and main.units == "GB"
+        await pilot.press("up")  # Up/Down apply at once, stepping between whole replicas of TP 2
+        await pilot.pause()
+        assert main.session.profile.hardware.count == 128_002
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen) and count.value == "128002"
 
 
 async def test_save_then_open_through_the_ui_returns_the_same_profile(napkin_home):

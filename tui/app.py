@@ -9,10 +9,12 @@ does nothing here, so the dialog's own keys answer.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from textual.actions import ActionParseResult
 from textual.app import App
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
 from napkinmath.core.profile.schema import Profile
@@ -63,6 +65,12 @@ class NapkinApp(App[None], inherit_bindings=False):
     def on_mount(self) -> None:
         if self.problem:
             self._main.say(self.problem, title="Could not open the profile", severity="error", timeout=12)
+
+    async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
+                         namespaces: Mapping[str, DOMNode] | None = None) -> bool:
+        """Every key's and the palette's action sees what is typed: text waiting for a pause is applied first."""
+        self._main.apply_typing()
+        return await super().run_action(action, default_namespace, namespaces)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """App-wide keys wait while a dialog or the palette is open (their own keys answer instead)."""

@@ -95,7 +95,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         need only a dozen. Painting the plan first shows the answer half a second sooner
         (bench/tui_latency.py reports both moments).
         """
-        panes = list(input_panes(self.session.profile, self.edit_field))
+        panes = list(input_panes(self.session.profile, self))
         await self.query_one("#inputs").mount(pane_tabs(), Horizontal(*panes, id="panes"))
         await self.mount(Footer(compact=True))  # it lists the focused widget's keys: nothing before the fields exist
         self.field_rows = {row.field.path: row for row in self.query(FieldRow)}
@@ -146,10 +146,21 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
             self.query_one(selector, Static).update(plain(text))
 
     # ----------------------------------------------------------------- edits
-    def edit_field(self, field: Field, text: str) -> None:
-        """A keystroke in a field (the row's callback): the session applies it or marks it refused."""
-        self.session.type_text(field, text)
+    def edit_field(self, field: Field, text: str, final: bool = True) -> None:
+        """Typed text from a field row (after a pause, Enter, Tab or Up/Down): the session applies it or
+        marks it refused."""
+        self.session.type_text(field, text, final)
         self.show_session()
+
+    def nudged_text(self, field: Field, text: str, direction: int, big: bool) -> str:
+        return self.session.nudged(field, text, direction, big)
+
+    def apply_typing(self) -> None:
+        """Apply what is typed but waiting for a pause, before any key's action runs (ctrl+s saves what is
+        on screen)."""
+        for row in self.field_rows.values():
+            if row.pending is not None or row.provisional:
+                row.apply_pending()
 
     def on_catalog_chosen(self, message: CatalogChosen) -> None:
         self.action_choose(message.path, message.value)

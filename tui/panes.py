@@ -20,7 +20,7 @@ from napkinmath.core.specs.precisions import Precision
 
 from .fields import ENGINE_FIELDS, HARDWARE_FIELDS, MODEL_FIELDS, SAMPLER_CHOICES, SAMPLER_DEFAULT, WORKLOAD_FIELDS
 from .fields import Field as InputField
-from .widgets import ChoiceRow, FieldEdited, FieldRow
+from .widgets import ChoiceRow, FieldEditor, FieldRow
 
 PANES = (("hardware", "Hardware"), ("model", "Model"), ("workload", "Workload"), ("engine", "Engine & cost"))
 TAB_TITLES = {"engine": "Engine"}  # the tab bar is 36 columns wide
@@ -34,13 +34,13 @@ def pane_tabs() -> Tabs:
     return Tabs(*(Tab(TAB_TITLES.get(name, title), id=f"tab-{name}") for name, title in PANES), id="pane-tabs")
 
 
-def _rows(fields: tuple[InputField, ...], profile: Profile, on_edit: FieldEdited) -> Iterator[FieldRow]:
+def _rows(fields: tuple[InputField, ...], profile: Profile, editor: FieldEditor) -> Iterator[FieldRow]:
     for field in fields:
-        yield FieldRow(field, field.format(field.value_of(profile)), on_edit)
+        yield FieldRow(field, field.format(field.value_of(profile)), editor)
 
 
-def input_panes(profile: Profile, on_edit: FieldEdited) -> ComposeResult:
-    """The four panes for ``profile``; every field row reports its edits to ``on_edit``."""
+def input_panes(profile: Profile, on_edit: FieldEditor) -> ComposeResult:
+    """The four panes for ``profile``; every field row reports its edits to ``on_edit`` (the screen)."""
     rows: dict[str, list[Widget]] = {
         "hardware": [ChoiceRow("hardware.gpu", "GPU", [(gpu_id, gpu_id) for gpu_id in gpu_catalog()],
                                profile.hardware.gpu, "choice-gpu"),

@@ -12,16 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from napkinmath.core.engines.rules import valid_tensor_sizes
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan.compose import plan as make_plan
 from napkinmath.core.plan.result import Plan
-from napkinmath.core.profile.edit import edit_profile, with_section
+from napkinmath.core.profile.edit import edit_profile, next_whole_count, with_section
 from napkinmath.core.profile.schema import Profile
 from napkinmath.core.specs.precisions import Precision
 
 from .field_rules import core_reason, cross_field_reason
 from .fields import FIELDS_BY_PATH, Field
 from .history import History
+
+MAX_GPUS = 1_000_000  # hardware.count's upper bound (core/profile/schema.py)
+MAX_TENSOR = 512  # Up/Down on Tensor offer the sizes up to this (the schema allows 4,096)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class EditSession:
         self.baseline: Plan | None = None  # the pinned plan the outputs compare against
         self.baseline_name = ""
         self.session_models: dict[str, dict[str, Any]] = {}  # imported models: presets until the app quits
+        self._entry: tuple[str, Profile] | None = None  # the field typed in and the profile before its entry
 
     # ------------------------------------------------------------------ the profile
     @property
@@ -102,11 +107,21 @@ class EditSession:
             self.dirty = True
         return None
 
-    def type_text(self, field: Field, text: str) -> str | None:
+    def type_text(self, field: Field, text: str, final: bool = True) -> str | None:
         """The user typed ``text`` in ``field``: applied if it parses and the core accepts it, else kept
         as refused with the reason (returned). Fields refused because of another one (an average above
-        the max) are tried again, since this edit may have made them fine."""
+        the max) are tried again, since this edit may have made them fine.
+
+        ``final`` False: typing paused mid-entry (the field still has the cursor). Such a value is applied
+        for now; if the entry then ends refused, the profile goes back to what it was before the entry,
+        so "1e3" on the way to "1e308" never leaves 1,000 GPUs behind. An entry ends with a final edit
+        (Enter, Tab, Up/Down).
+        """
+        if not final and (self._entry is None or self._entry[0] != field.path):
+            self._entry = (field.path, self._profile)
         reason = self._try_text(field, text)
+        if final:
+            self._entry = None
         for path in [path for path in self.refused if path != field.path]:
             self._retry(path, typed=field)
         return reason
@@ -137,7 +152,39 @@ class EditSession:
             self.refused.pop(field.path, None)
         else:
             self.refused[field.path] = Refusal(text, reason)
+            if self._entry is not None and self._entry[0] == field.path and self._entry[1] != self._profile:
+                self.history.forget(self._entry[1], field.path)
+                self._set_profile(self._entry[1])  # no value typed on the way stays behind a refused one
         return reason
+
+    def nudged(self, field: Field, text: str, direction: int, big: bool) -> str:
+        """The text after Up (+1) or Down (-1): the field's own step, except where the rules of the engine
+        and the profile allow only some values. The GPU count steps between whole replicas; tensor
+        parallel between the sizes that split the model (core/engines/rules.py), as vLLM would start."""
+        if field.path not in ("hardware.count", "parallelism.tensor"):
+            return field.nudged(text, direction, big)
+        try:
+            number = field.number_shown(text)
+        except ValueError:
+            return text
+        if number is None or number < 1 or number != int(number):
+            return text
+        start = moved = int(number)
+        steps = int(field.big_step if big else field.step)
+        if field.path == "hardware.count":
+            per_replica = self._profile.parallelism.gpus_per_replica
+            while abs(moved - start) < steps:
+                following = next_whole_count(moved, per_replica, direction)
+                if following == moved or following > MAX_GPUS:
+                    break
+                moved = following
+            return str(moved)
+        sizes = valid_tensor_sizes(self._profile.model, MAX_TENSOR)
+        later = [size for size in sizes if (size - start) * direction > 0]
+        if not later:
+            return text
+        later.sort(key=lambda size: abs(size - start))
+        return str(later[min(len(later) - 1, 1 if big else 0)])
 
     def choose(self, path: str, value: str | None) -> Outcome:
         """Load a catalog entry or precision, or set a choice (a select or the palette).
@@ -172,6 +219,7 @@ class EditSession:
         redo with ``undoable=False``): no field stays refused, and undo brings the old one back."""
         if undoable:
             self.history.record(self._profile)
+        self._entry = None
         self._set_profile(profile)
         self.dirty = dirty
         self.refused.clear()

@@ -102,6 +102,19 @@ def test_up_and_down_step_between_values_the_engine_starts():
     assert edit.nudged(TENSOR, "x", 1, False) == "x"
 
 
+def test_the_name_follows_the_plan_until_the_user_names_it():
+    edit = session()
+    edit.choose("model.preset", "deepseek-v3")
+    edit.choose("hardware.gpu", "h200")
+    assert edit.title() == "DeepSeek-V3 on 2 × H200, FP8 weights •" and edit.profile.description == ""
+    assert edit.rename("my what-if") and edit.title() == "my what-if •"
+    edit.choose("model.weight_dtype", "bf16")
+    assert edit.profile.name == "my what-if" and edit.profile.named
+    edit.rename("")
+    assert edit.profile.name == "DeepSeek-V3 on 2 × H200, BF16 weights" and not edit.profile.named
+    assert edit.undo() and edit.profile.name == "my what-if"
+
+
 def test_the_title_counts_further_refused_fields():
     edit = session()
     edit.type_text(AVG, "x")

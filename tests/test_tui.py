@@ -141,6 +141,13 @@ async def test_the_selects_load_catalog_entries_and_choices(napkin_home):
         main.query_one("#choice-gpu", Select).value = "h200"
         await pilot.pause()
         assert main.session.profile.hardware.gpu == "h200"
+        # the name follows the plan (issue 17: it stayed "Llama 3.1 70B on 2xH100 SXM") until the user names it
+        name = main.query_one("#field-name", Input)
+        assert name.value == "Llama 3.1 70B on 2 × H200, FP8 weights" and main.sub_title == name.value + " •"
+        name.focus()
+        await pilot.press("ctrl+u", *"h200 test", "enter")
+        await pilot.pause()
+        assert main.sub_title == "h200 test •" and main.session.profile.named
         assert main.query_one("#field-hardware-memory-gib", Input).value == "140.401"
         sampler = main.query_one("#choice-sampler", Select)
         assert sampler.value == "default" and main.session.profile.engine.sampler is None

@@ -38,7 +38,7 @@ from .session import EditSession
 from .settings import SettingsStore
 from .slow_calls import SlowCalls
 from .vram_bar import VramBar
-from .widgets import ChoiceRow, FieldRow
+from .widgets import ChoiceRow, FieldRow, NameRow
 
 
 class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
@@ -61,6 +61,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         self.field_rows: dict[str, FieldRow] = {}  # field path -> its row
         self.choice_rows: list[ChoiceRow] = []
         self.info_texts: dict[str, str] = {}
+        self.name_row: NameRow | None = None
         self.inputs_ready = False
         self.inputs_mounted = asyncio.Event()  # set once the input panes exist (tests await it)
         self.set_reactive(MainScreen.profile, session.profile)
@@ -95,11 +96,12 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         need only a dozen. Painting the plan first shows the answer half a second sooner
         (bench/tui_latency.py reports both moments).
         """
-        panes = list(input_panes(self.session.profile, self))
+        panes = list(input_panes(self.session.profile, self, self.rename))
         await self.query_one("#inputs").mount(pane_tabs(), Horizontal(*panes, id="panes"))
         await self.mount(Footer(compact=True))  # it lists the focused widget's keys: nothing before the fields exist
         self.field_rows = {row.field.path: row for row in self.query(FieldRow)}
         self.choice_rows = list(self.query(ChoiceRow))
+        self.name_row = self.query_one(NameRow)
         self.inputs_ready = True
         self.show_session()
         if self.focused is None:
@@ -132,6 +134,8 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
                         if name not in choice.values:
                             choice.add_option(f"{name} (imported)", name)
                 choice.show_value(session.shown_value(choice.path))
+            if self.name_row is not None:
+                self.name_row.show_name(profile.name, force)
             self._update_static("#hardware-info", profile.hardware.name)
             self._update_static("#model-info", model_summary(profile))
         outputs = self.query_one("#outputs")
@@ -151,6 +155,13 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         marks it refused."""
         self.session.type_text(field, text, final)
         self.show_session()
+
+    def rename(self, name: str) -> None:
+        """The name row was typed in: the profile is named (emptied: named automatically again)."""
+        if self.session.rename(name):
+            self.show_session()
+        if not name.strip() and self.name_row is not None:
+            self.name_row.show_name(self.session.profile.name, force=True)
 
     def nudged_text(self, field: Field, text: str, direction: int, big: bool) -> str:
         return self.session.nudged(field, text, direction, big)

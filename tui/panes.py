@@ -6,7 +6,7 @@ the tabs above them pick the one shown (app.tcss).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -20,7 +20,7 @@ from napkinmath.core.specs.precisions import Precision
 
 from .fields import ENGINE_FIELDS, HARDWARE_FIELDS, MODEL_FIELDS, SAMPLER_CHOICES, SAMPLER_DEFAULT, WORKLOAD_FIELDS
 from .fields import Field as InputField
-from .widgets import ChoiceRow, FieldEditor, FieldRow
+from .widgets import ChoiceRow, FieldEditor, FieldRow, NameRow
 
 PANES = (("hardware", "Hardware"), ("model", "Model"), ("workload", "Workload"), ("engine", "Engine & cost"))
 TAB_TITLES = {"engine": "Engine"}  # the tab bar is 36 columns wide
@@ -39,14 +39,16 @@ def _rows(fields: tuple[InputField, ...], profile: Profile, editor: FieldEditor)
         yield FieldRow(field, field.format(field.value_of(profile)), editor)
 
 
-def input_panes(profile: Profile, on_edit: FieldEditor) -> ComposeResult:
-    """The four panes for ``profile``; every field row reports its edits to ``on_edit`` (the screen)."""
+def input_panes(profile: Profile, on_edit: FieldEditor, on_rename: Callable[[str], None]) -> ComposeResult:
+    """The four panes for ``profile``; every field row reports its edits to ``on_edit`` (the screen), the
+    name row to ``on_rename``."""
     rows: dict[str, list[Widget]] = {
         "hardware": [ChoiceRow("hardware.gpu", "GPU", [(gpu_id, gpu_id) for gpu_id in gpu_catalog()],
                                profile.hardware.gpu, "choice-gpu"),
                      *_rows(HARDWARE_FIELDS, profile, on_edit), Static("", id="hardware-info", classes="info"),
                      Button("Detect GPUs", id="detect-gpus", compact=True, action="screen.detect_gpus")],
-        "model": [ChoiceRow("model.preset", "Preset", [(model_id, model_id) for model_id in model_catalog()],
+        "model": [NameRow(profile.name, on_rename),
+                  ChoiceRow("model.preset", "Preset", [(model_id, model_id) for model_id in model_catalog()],
                             profile.model.preset, "choice-preset", title="Model preset"),
                   ChoiceRow("model.weight_dtype", "Weights", PRECISIONS, profile.model.weight_dtype.value,
                             "choice-weight-dtype", title="Weight precision"),

@@ -17,6 +17,7 @@ from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan.compose import plan as make_plan
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.edit import edit_profile, next_whole_count, with_section
+from napkinmath.core.profile.naming import follow_name, renamed
 from napkinmath.core.profile.schema import Profile
 from napkinmath.core.specs.precisions import Precision
 
@@ -103,7 +104,7 @@ class EditSession:
             return core_reason(path, str(error))
         if profile != self._profile:
             self.history.record(self._profile, field=path if merge else None)
-            self._set_profile(profile)
+            self._set_profile(follow_name(self._profile, profile))
             self.dirty = True
         return None
 
@@ -219,6 +220,8 @@ class EditSession:
         redo with ``undoable=False``): no field stays refused, and undo brings the old one back."""
         if undoable:
             self.history.record(self._profile)
+            if dirty:  # an edit (a section loaded, a calibration, a deployment): the name follows it
+                profile = follow_name(self._profile, profile)
         self._entry = None
         self._set_profile(profile)
         self.dirty = dirty
@@ -237,6 +240,17 @@ class EditSession:
         if profile is not None:
             self.replace(profile, undoable=False)
         return profile is not None
+
+    def rename(self, name: str) -> bool:
+        """The user named the profile (an empty name: the automatic one, which follows the plan again);
+        True when that changed anything."""
+        profile = renamed(self._profile, name)
+        if profile == self._profile:
+            return False
+        self.history.record(self._profile)
+        self._profile = profile  # the plan does not depend on the name
+        self.dirty = True
+        return True
 
     # ------------------------------------------------------------------ baseline and file
     def toggle_pin(self) -> bool:

@@ -7,7 +7,7 @@ Only the screen's edit session changes the profile.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from rich.console import RenderableType
@@ -193,6 +193,43 @@ class FieldRow(Horizontal):
         self.shown = text
         with self.input.prevent(Input.Changed):
             self.input.value = text
+
+
+class NameRow(Horizontal):
+    """The profile's name: typed over, it is the user's (Enter or leaving the field applies it); emptied,
+    the automatic name comes back and follows the model, GPUs and precision again."""
+
+    DEFAULT_CSS = """
+    NameRow { height: 1; }
+    NameRow .field-label { width: 6; color: $text-muted; }
+    NameRow Input { width: 1fr; }
+    """
+
+    def __init__(self, name: str, on_rename: Callable[[str], None]) -> None:
+        super().__init__(id="name-row")
+        self.on_rename = on_rename
+        self.input = Input(name, compact=True, id="field-name", placeholder="automatic")
+        self.input.cursor_blink = False
+
+    def compose(self) -> ComposeResult:
+        yield Label("Name", classes="field-label")
+        yield self.input
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.on_rename(event.value)
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        event.stop()
+        self.on_rename(event.value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+
+    def show_name(self, name: str, force: bool = False) -> None:
+        if self.input.value != name and (force or not self.input.has_focus):
+            with self.input.prevent(Input.Changed):
+                self.input.value = name
 
 
 class ChoiceRow(Horizontal):

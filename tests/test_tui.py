@@ -3,7 +3,10 @@ session (tests/test_session.py); these check that the screen shows them and that
 
 from __future__ import annotations
 
+import io
+
 from conftest import enter_text, make_app, started, type_into
+from rich.console import Console
 from textual.command import CommandPalette
 from textual.widgets import Input, OptionList, Select, Tabs
 
@@ -15,6 +18,8 @@ from napkinmath.tui.actions import ACTIONS, help_rows
 from napkinmath.tui.app import NapkinApp
 from napkinmath.tui.dialogs import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen
 from napkinmath.tui.file_actions import opening_profile
+from napkinmath.tui.outputs import CapacityPanel, RooflineGauge
+from napkinmath.tui.problems import ProblemsScreen, ProblemsStrip
 from napkinmath.tui.settings import Settings, load_settings
 from napkinmath.tui.vram_bar import VramBar
 from napkinmath.tui.widgets import FieldRow
@@ -26,6 +31,13 @@ WIDE, NARROW = (120, 36), (80, 24)
 
 def vram_text(main) -> str:
     return str(main.query_one(VramBar).render())
+
+
+def shown(widget) -> str:
+    """A widget's renderable as plain text at its width (panels render Rich tables)."""
+    console = Console(width=max(20, widget.content_size.width), file=io.StringIO(), record=True)
+    console.print(widget.render())
+    return console.export_text()
 
 
 async def test_typing_in_fields_updates_the_outputs_and_the_other_fields(napkin_home):
@@ -159,14 +171,36 @@ async def test_the_selects_load_catalog_entries_and_choices(napkin_home):
         assert main.session.profile.engine.sampler is None
 
 
-async def test_a_model_that_does_not_fit_says_so_on_the_bar(napkin_home):
+async def test_a_plan_that_cannot_run_is_never_green(napkin_home):
+    """Issue 17: 70B bf16 on 2 x H100 at 32K said "fits", decode ✓, TTFT ✓ while vLLM refuses to start;
+    DeepSeek-V3 on 2 x H100 showed "118 tok/s ✓" while nothing fits. The problems are shown, with their
+    severity, in both layouts."""
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
         main = await started(pilot)
-        main.action_choose("model.preset", "llama-3.1-405b")
+        strip = main.query_one("#problems-wide", ProblemsStrip)
+        assert str(strip.render()).startswith("⚠ serves 280 of 400 users")  # a warning, marked as one
+        main.action_choose("model.weight_dtype", "bf16")  # the weights fit, one 32K request does not
         await pilot.pause()
-        text = vram_text(main)
-        assert "does not fit" in text and "short by" in text and "per replica" in text
+        capacity, text = shown(main.query_one(CapacityPanel)), vram_text(main)
+        assert "won't start" in text and "max context ≤ 17,152" in text and "fits" not in text
+        assert "✓" not in capacity and "— (does not run)" in capacity and "0 of 400" in capacity
+        assert str(strip.render()).startswith("✗ one 32,768-token request needs") and "17,152" in str(strip.render())
+        main.action_choose("model.preset", "deepseek-v3")
+        await pilot.pause()
+        text, capacity = vram_text(main), shown(main.query_one(CapacityPanel))
+        assert "does not fit" in text and "short by" in text and "per replica (TP 8 × PP 2)" in text
+        assert "✓" not in capacity and "weights (no fit)" in capacity
+        assert "practically never compute-bound" in str(main.query_one(RooflineGauge).render())
+        await pilot.press("f8")  # every problem, whole
+        await pilot.pause()
+        assert isinstance(app.screen, ProblemsScreen)
+        assert "16 × NVIDIA H100 SXM5 80GB per replica" in str(app.screen.query_one("#problems-text").render())
+        await pilot.press("escape")
+        await pilot.resize_terminal(*NARROW)
+        await pilot.pause()
+        narrow = main.query_one("#problems-narrow", ProblemsStrip)
+        assert narrow.display and not strip.display and str(narrow.render()).startswith("✗ the model does not fit")
 
 
 async def test_the_palette_goes_to_a_field_and_loads_a_preset(napkin_home):

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from textual_plotext import PlotextPlot
 
 from napkinmath.core.plan.compose import plan
+from napkinmath.core.profile.naming import follow_name
 from napkinmath.core.tools import recommend as core_recommend
 from napkinmath.core.tools.loadtest import load_test
 from napkinmath.tui.analysis import ChartsScreen, CompareScreen, RecommendScreen
@@ -127,10 +128,10 @@ async def test_recommend_answers_escape_while_searching_then_loads_a_deployment(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen.candidates and not app.screen.query_one(DataTable).loading
-        top = app.screen.candidates[0]
+        top, before = app.screen.candidates[0], main.session.profile
         await pilot.press("enter")
         await pilot.pause()
-        assert main.session.profile == top.profile
+        assert main.session.profile == follow_name(before, top.profile)  # the deployment, named after itself
         result, work = plan(main.session.profile), main.session.profile.workload
         assert result.capacity.users_served == work.users
         assert result.decode.tokens_per_s_per_user >= work.target_tokens_per_s

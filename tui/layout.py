@@ -10,6 +10,8 @@ from __future__ import annotations
 WIDE_FROM_COLUMNS = 110  # below: input panes behind tabs on the left, outputs stacked on the right
 TALL_FROM_ROWS = 30  # below: the outputs' compact rendering (same figures, fewer lines)
 
+FULL_FOOTER_FROM_COLUMNS = 120  # below: the footer's short words, without units, theme and the palette hint
+
 HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM_COLUMNS, "-wide")]
 
 

@@ -17,7 +17,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.events import Resize
 from textual.reactive import reactive, var
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static, Tabs
+from textual.widgets import Header, Static, Tabs
 
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
@@ -29,16 +29,24 @@ from .dialogs import HelpScreen
 from .discovery import DiscoveryActions
 from .fields import Field
 from .file_actions import FileActions
-from .layout import HORIZONTAL_BREAKPOINTS, compact_outputs
+from .footer import PlannerFooter
+from .layout import FULL_FOOTER_FROM_COLUMNS, HORIZONTAL_BREAKPOINTS, compact_outputs
 from .messages import CatalogChosen
 from .outputs import CapacityPanel, CostPanel, RooflineGauge
 from .panes import input_panes, model_summary, pane_tabs
+from .problems import ProblemsScreen, ProblemsStrip
 from .safe_text import plain
 from .session import EditSession
 from .settings import SettingsStore
 from .slow_calls import SlowCalls
 from .vram_bar import VramBar
 from .widgets import ChoiceRow, FieldRow, NameRow
+
+# The problems strip's lines (a plan that runs, one that does not): under the VRAM bar at 120x36, what
+# leaves the capacity panel all its rows (it has five when nothing runs); under the input pane on a
+# narrow terminal, what leaves the hardware pane all of its.
+WIDE_PROBLEM_LINES = (2, 3)
+NARROW_PROBLEM_LINES = (7, 7)
 
 
 class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
@@ -73,9 +81,11 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         self.set_reactive(MainScreen.compact, compact_outputs(*self.app.size))
         yield Header()
         with Container(id="main"):
-            yield Vertical(id="inputs")  # filled right after the first paint: see _mount_inputs
+            with Vertical(id="inputs"):  # the panes are mounted right after the first paint: see _mount_inputs
+                yield self._bound(ProblemsStrip(*NARROW_PROBLEM_LINES, id="problems-narrow"))
             with Vertical(id="outputs"):
                 yield self._bound(VramBar(id="vram"))
+                yield self._bound(ProblemsStrip(*WIDE_PROBLEM_LINES, id="problems-wide"))
                 with Container(id="bottom"):
                     for widget in (RooflineGauge(id="roofline"), CapacityPanel(id="capacity"), CostPanel(id="cost")):
                         yield self._bound(widget)
@@ -97,8 +107,10 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         (bench/tui_latency.py reports both moments).
         """
         panes = list(input_panes(self.session.profile, self, self.rename))
-        await self.query_one("#inputs").mount(pane_tabs(), Horizontal(*panes, id="panes"))
-        await self.mount(Footer(compact=True))  # it lists the focused widget's keys: nothing before the fields exist
+        await self.query_one("#inputs").mount(pane_tabs(), Horizontal(*panes, id="panes"),
+                                              before="#problems-narrow")
+        # it lists the focused widget's keys: nothing before the fields exist
+        await self.mount(PlannerFooter(narrow=self.app.size.width < FULL_FOOTER_FROM_COLUMNS))
         self.field_rows = {row.field.path: row for row in self.query(FieldRow)}
         self.choice_rows = list(self.query(ChoiceRow))
         self.name_row = self.query_one(NameRow)
@@ -112,6 +124,8 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
 
     def on_resize(self, event: Resize) -> None:
         self.compact = compact_outputs(event.size.width, event.size.height)
+        for footer in self.query(PlannerFooter):
+            footer.narrow = event.size.width < FULL_FOOTER_FROM_COLUMNS
 
     # ----------------------------------------------------------------- showing the session
     def show_session(self, force: bool = False) -> None:
@@ -138,6 +152,9 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
                 self.name_row.show_name(profile.name, force)
             self._update_static("#hardware-info", profile.hardware.name)
             self._update_static("#model-info", model_summary(profile))
+        stale = session.stale_reason()
+        for strip in self.query(ProblemsStrip):
+            strip.stale = stale
         outputs = self.query_one("#outputs")
         outputs.set_class(session.stale, "-stale")
         outputs.set_class(session.baseline is not None, "-pinned")
@@ -223,6 +240,10 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(help_rows()))
+
+    def action_problems(self) -> None:
+        """Every problem and note of the plan, whole."""
+        self.app.push_screen(ProblemsScreen(self.session.plan))
 
     def action_set_units(self, units: str) -> None:
         self.units = units

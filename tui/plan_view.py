@@ -57,6 +57,11 @@ class PlanView(Widget):
     units: reactive[str] = reactive("GiB")
     baseline: reactive[Plan | None] = reactive(None)  # pinned: figures show their change against it
     compact: reactive[bool] = reactive(False)  # narrow or short terminal: same figures, fewer lines
+    TITLE = ""  # the box's title, on its border (wide layout; the compact rendering has no box)
+
+    def on_mount(self) -> None:
+        if self.TITLE:
+            self.border_title = self.TITLE
 
     def change(self, key: str, percent_only: bool = False) -> Text:
         """The figure's change against the baseline, green when better for the user, red when worse."""

@@ -271,11 +271,17 @@ class EditSession:
         self.dirty = False
 
     # ------------------------------------------------------------------ words
+    def stale_reason(self) -> str:
+        """Why the plan on screen is not what is typed ("Users: a whole number, e.g. 8"), or ""."""
+        if not self.refused:
+            return ""
+        first_path, refusal = next(iter(self.refused.items()))
+        more = f" (+{len(self.refused) - 1} more)" if len(self.refused) > 1 else ""
+        return f"{FIELDS_BY_PATH[first_path].label}: {refusal.reason}{more}"
+
     def title(self) -> str:
         """The header's line: why the plan is stale, or the profile's name, unsaved mark and baseline."""
         if self.refused:
-            first_path, refusal = next(iter(self.refused.items()))
-            more = f" (+{len(self.refused) - 1} more)" if len(self.refused) > 1 else ""
-            return f"⚠ stale plan: {FIELDS_BY_PATH[first_path].label}: {refusal.reason}{more}"
+            return f"⚠ stale plan: {self.stale_reason()}"
         pinned = f"  ·  baseline: {self.baseline_name}" if self.baseline is not None else ""
         return f"{self._profile.name}{' •' if self.dirty else ''}{pinned}"

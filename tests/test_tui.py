@@ -8,7 +8,8 @@ import io
 from conftest import enter_text, make_app, started, type_into
 from rich.console import Console
 from textual.command import CommandPalette
-from textual.widgets import Input, OptionList, Select, Tabs
+from textual.widgets import Collapsible, Input, OptionList, Select, Tabs
+from textual.widgets._footer import FooterKey
 
 from napkinmath.core.plan.compose import plan
 from napkinmath.core.profile.files import load_profile, save_profile
@@ -18,6 +19,7 @@ from napkinmath.tui.actions import ACTIONS, help_rows
 from napkinmath.tui.app import NapkinApp
 from napkinmath.tui.dialogs import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen
 from napkinmath.tui.file_actions import opening_profile
+from napkinmath.tui.footer import PlannerFooter
 from napkinmath.tui.outputs import CapacityPanel, RooflineGauge
 from napkinmath.tui.problems import ProblemsScreen, ProblemsStrip
 from napkinmath.tui.settings import Settings, load_settings
@@ -317,6 +319,35 @@ async def test_left_and_right_switch_panes_on_a_narrow_terminal_and_the_footer_l
         await pilot.press("left")
         await pilot.pause()
         assert tabs.active == "tab-hardware"
+
+
+async def test_everything_is_reachable_and_labelled(napkin_home):
+    """Issue 17, item 7: no Engine & cost row under a hidden scrollbar at 120x36 (sections fold, one open at
+    a time); empty optional fields show the value in use; the selects say what each id is; every main key
+    in the footer at 80 columns."""
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        main = await started(pilot)
+        pane = main.query_one("#pane-engine")
+        for section in main.query(Collapsible):
+            section.collapsed = False  # the others fold
+            await pilot.pause()
+            assert pane.max_scroll_y == 0 and sum(not other.collapsed for other in main.query(Collapsible)) == 1
+        main.action_focus_field("field-cost-pue")  # Go to a folded row: its section opens
+        await pilot.pause()
+        assert not main.query_one("#section-cost", Collapsible).collapsed and main.focused.id == "field-cost-pue"
+        assert main.field_rows["engine.activation_gib"].input.placeholder == "1.73 auto"
+        assert main.field_rows["engine.max_num_seqs"].input.placeholder == "1024 auto"
+        assert "Replicas needed" in shown(main.query_one(CapacityPanel))
+        gpu = main.query_one("#choice-gpu", Select)
+        assert "79.6 GiB  3.35 TB/s  $2.50/h" in str(gpu._options[3][0]) and "h100-sxm" == str(gpu._options[3][1])
+        await pilot.resize_terminal(*NARROW)
+        await pilot.pause()
+        footer = main.query_one(PlannerFooter)
+        keys = [key for key in footer.query(FooterKey) if key.display]
+        assert {"question_mark", "ctrl+s", "ctrl+o", "ctrl+z", "f4", "f5", "f6", "f7", "f8", "ctrl+q"} <= {
+            key.key for key in keys}
+        assert max(key.region.right for key in keys) <= NARROW[0]
 
 
 async def test_quitting_with_unsaved_changes_asks_first(napkin_home):

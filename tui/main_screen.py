@@ -17,7 +17,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.events import Resize
 from textual.reactive import reactive, var
 from textual.widget import Widget
-from textual.widgets import Header, Static, Tabs
+from textual.widgets import Collapsible, Header, Static, Tabs
 
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
@@ -33,7 +33,7 @@ from .footer import PlannerFooter
 from .layout import FULL_FOOTER_FROM_COLUMNS, HORIZONTAL_BREAKPOINTS, compact_outputs
 from .messages import CatalogChosen
 from .outputs import CapacityPanel, CostPanel, RooflineGauge
-from .panes import input_panes, model_summary, pane_tabs
+from .panes import input_panes, model_summary, pane_tabs, values_in_use
 from .problems import ProblemsScreen, ProblemsStrip
 from .safe_text import plain
 from .session import EditSession
@@ -70,6 +70,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         self.choice_rows: list[ChoiceRow] = []
         self.info_texts: dict[str, str] = {}
         self.name_row: NameRow | None = None
+        self.strips: list[ProblemsStrip] = []
         self.inputs_ready = False
         self.inputs_mounted = asyncio.Event()  # set once the input panes exist (tests await it)
         self.set_reactive(MainScreen.profile, session.profile)
@@ -80,12 +81,14 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
     def compose(self) -> ComposeResult:
         self.set_reactive(MainScreen.compact, compact_outputs(*self.app.size))
         yield Header()
+        self.strips = [ProblemsStrip(*NARROW_PROBLEM_LINES, id="problems-narrow"),
+                       ProblemsStrip(*WIDE_PROBLEM_LINES, id="problems-wide")]
         with Container(id="main"):
             with Vertical(id="inputs"):  # the panes are mounted right after the first paint: see _mount_inputs
-                yield self._bound(ProblemsStrip(*NARROW_PROBLEM_LINES, id="problems-narrow"))
+                yield self._bound(self.strips[0])
             with Vertical(id="outputs"):
                 yield self._bound(VramBar(id="vram"))
-                yield self._bound(ProblemsStrip(*WIDE_PROBLEM_LINES, id="problems-wide"))
+                yield self._bound(self.strips[1])
                 with Container(id="bottom"):
                     for widget in (RooflineGauge(id="roofline"), CapacityPanel(id="capacity"), CostPanel(id="cost")):
                         yield self._bound(widget)
@@ -137,6 +140,10 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         self.profile, self.plan, self.baseline = session.profile, session.plan, session.baseline
         if self.inputs_ready:
             profile = session.profile
+            for path, placeholder in values_in_use(profile, session.plan).items():
+                field_input = self.field_rows[path].input
+                if field_input.placeholder != placeholder:
+                    field_input.placeholder = placeholder
             for path, row in self.field_rows.items():
                 refusal = session.refused.get(path)
                 row.show_error(refusal.reason if refusal else None)
@@ -153,7 +160,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
             self._update_static("#hardware-info", profile.hardware.name)
             self._update_static("#model-info", model_summary(profile))
         stale = session.stale_reason()
-        for strip in self.query(ProblemsStrip):
+        for strip in self.strips:
             strip.stale = stale
         outputs = self.query_one("#outputs")
         outputs.set_class(session.stale, "-stale")
@@ -228,10 +235,19 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         if not self.inputs_ready:
             return
         widget = self.query_one(f"#{widget_id}")
+        for section in widget.ancestors:
+            if isinstance(section, Collapsible):
+                section.collapsed = False
         pane = next(ancestor for ancestor in widget.ancestors if ancestor.has_class("pane"))
         self.query_one("#pane-tabs", Tabs).active = "tab-" + str(pane.id).removeprefix("pane-")
         # a pane that was hidden takes focus only once it is laid out again
         self.call_after_refresh(widget.focus)
+
+    def on_collapsible_expanded(self, event: Collapsible.Expanded) -> None:
+        """The Engine & cost pane's sections fold like an accordion: one open at a time."""
+        for section in self.query(Collapsible):
+            if section is not event.collapsible and section.parent is event.collapsible.parent:
+                section.collapsed = True
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         name = str(event.tab.id).removeprefix("tab-")

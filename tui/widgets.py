@@ -8,7 +8,7 @@ Only the screen's edit session changes the profile.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from rich.console import RenderableType
 from textual.app import ComposeResult
@@ -17,6 +17,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select
+from textual.widgets._select import SelectCurrent
 
 from .fields import Field
 from .messages import CatalogChosen
@@ -232,6 +233,20 @@ class NameRow(Horizontal):
                 self.input.value = name
 
 
+class ChoiceSelect(Select[str]):
+    """A Select whose list may say more than its closed face: the list shows each GPU's memory,
+    bandwidth and rent beside its id, the closed select only the id (``faces``)."""
+
+    def __init__(self, *args: Any, faces: dict[str, str] | None = None, **kwargs: Any) -> None:
+        self.faces = faces or {}
+        super().__init__(*args, **kwargs)
+
+    def watch_value(self, value: object) -> None:
+        face = self.faces.get(str(value)) if value is not Select.NULL else None
+        if face is not None:
+            self.query_one(SelectCurrent).update(face)
+
+
 class ChoiceRow(Horizontal):
     """A label and a compact Select of catalog ids or precisions."""
 
@@ -243,9 +258,10 @@ class ChoiceRow(Horizontal):
 
     def __init__(self, path: str, label: str, options: Sequence[tuple[RenderableType, str]], value: str | None,
                  widget_id: str,
-                 unset: str | None = None, title: str | None = None) -> None:
+                 unset: str | None = None, title: str | None = None, faces: dict[str, str] | None = None) -> None:
         """``unset``: the option that stands for the field being omitted (None in the profile); ``title``: the
-        name the command palette goes to it by (the label when omitted)."""
+        name the command palette goes to it by (the label when omitted); ``faces``: what the closed select
+        shows for a value whose list entry says more."""
         super().__init__(id=widget_id + "-row")
         self.path = path
         self.label = label
@@ -257,8 +273,8 @@ class ChoiceRow(Horizontal):
         self.widget_id = widget_id
         shown = self.initial if self.initial in self.values else Select.NULL
         # Kept, not queried: the screen asks every row on every keystroke.
-        self.select: Select[str] = Select(self.options, value=shown, allow_blank=True, compact=True, id=widget_id,
-                                          prompt="custom")
+        self.select: Select[str] = ChoiceSelect(self.options, value=shown, allow_blank=True, compact=True,
+                                                id=widget_id, prompt="custom", faces=faces)
 
     def compose(self) -> ComposeResult:
         yield Label(self.label, classes="field-label")

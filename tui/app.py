@@ -28,6 +28,7 @@ from .settings import Settings, SettingsStore, load_settings
 from .slow_calls import SlowCalls
 
 ACTIVE_UNDER_DIALOGS = {"quit"}  # app-wide actions that still run while a dialog or the palette is open
+ANSI_THEME = "napkin-ansi"  # the theme of the terminal's own 16 colours
 
 
 class NapkinApp(App[None], inherit_bindings=False):
@@ -50,6 +51,14 @@ class NapkinApp(App[None], inherit_bindings=False):
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self.store.settings.theme
+        self.theme_note = ""  # why the theme is not the one remembered (said once the screen is up)
+        few_colours = self.console.color_system in (None, "standard", "windows")
+        if (few_colours or self.no_color) and self.theme != ANSI_THEME:
+            # 16 colours turn the dark theme's VRAM segments into one white; NO_COLOR leaves only the glyphs.
+            # For this run only: the remembered theme is kept for a terminal with more colours.
+            self.theme = ANSI_THEME
+            self.theme_note = ("NO_COLOR is set" if self.no_color else "a 16-colour terminal") + \
+                ": the ANSI theme (F3 picks another)"
 
     @property
     def main(self) -> MainScreen:
@@ -63,6 +72,8 @@ class NapkinApp(App[None], inherit_bindings=False):
         return dict(APP_VARIABLE_DEFAULTS)
 
     def on_mount(self) -> None:
+        if self.theme_note:
+            self._main.say(self.theme_note, timeout=4)
         if self.problem:
             self._main.say(self.problem, title="Could not open the profile", severity="error", timeout=12)
 

@@ -40,6 +40,16 @@ class VramBar(PlanView):
                 ("state", "state in use", "▆"), ("kv", "KV in use", "█"), ("free", "KV headroom", "▒"),
                 ("reserved", "not allowed", "░"))
 
+    # Where the terminal shows no colour (NO_COLOR), each segment keeps a glyph of its own.
+    MONOCHROME_GLYPHS = {"weights": "█", "activations": "▚", "overhead": "▞", "state": "▆", "kv": "▄", "free": "▒",
+                         "reserved": "░"}
+
+    @property
+    def segments(self) -> tuple[tuple[str, str, str], ...]:
+        if not self.app.no_color:
+            return self.SEGMENTS
+        return tuple((key, label, self.MONOCHROME_GLYPHS[key]) for key, label, _ in self.SEGMENTS)
+
     def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
         memory, units = plan.memory.per_gpu, self.units
         sizes = {"weights": memory.weights, "activations": memory.activations, "overhead": memory.overhead,
@@ -49,7 +59,7 @@ class VramBar(PlanView):
         scale = memory.total + memory.shortfall  # an overflow draws past the end of the GPU
         cells = Text(no_wrap=True, overflow="crop")
         start = 0.0
-        for key, _, glyph in self.SEGMENTS:
+        for key, _, glyph in self.segments:
             end = start + sizes[key]
             first, last = round(start / scale * width), round(end / scale * width)
             inside = max(0, min(last, round(memory.total / scale * width)) - first)
@@ -77,7 +87,7 @@ class VramBar(PlanView):
     def _legend(self, sizes: dict[str, float], total: float, width: int) -> Text:
         """One line: each segment's glyph, label, size and share; shares, units per item, then long labels
         are left out where the line would not fit, never an item."""
-        shown = [(key, label, glyph) for key, label, glyph in self.SEGMENTS
+        shown = [(key, label, glyph) for key, label, glyph in self.segments
                  if sizes[key] > 0 or key in ("weights", "kv")]
         for form in ("full", "no share", "no units", "short"):
             legend = Text(no_wrap=True, overflow="crop")
@@ -105,7 +115,7 @@ class VramBar(PlanView):
     def _compact_legend(self, sizes: dict[str, float]) -> list[Text]:
         short = self.SHORT_LABELS
         lines = [Text(), Text()]
-        for index, (key, _, glyph) in enumerate(self.SEGMENTS):
+        for index, (key, _, glyph) in enumerate(self.segments):
             if key == "state" and sizes[key] <= 0:  # only hybrid models keep a recurrent state
                 continue
             line = lines[0 if index < 3 else 1]

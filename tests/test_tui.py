@@ -232,7 +232,7 @@ async def test_every_key_in_the_help_screen_does_what_it_says(napkin_home):
             main.query_one("#choice-gpu").focus()
             await pilot.press(key)
             await pilot.pause()
-            assert isinstance(app.screen, HelpScreen)
+            assert isinstance(app.screen, HelpScreen) and app.screen.focused.id == "help-scroll"
             shown = str(app.screen.query_one("#help-keys").render())
             assert all(keys in shown and what in shown for keys, what in help_rows())
             await pilot.press("escape")

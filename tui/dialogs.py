@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -88,9 +88,13 @@ class OpenScreen(ModalScreen[Path | None]):
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key of the app, from the action table (tui/actions.py, ``help_rows``)."""
+    """Every key of the app, from the action table (tui/actions.py, ``help_rows``). Taller than 80x24: the
+    list scrolls, with its scrollbar shown and the keys that scroll it named."""
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen #help-scroll { height: auto; max-height: 60vh; scrollbar-size-vertical: 1; }
+    """
 
     def __init__(self, keys: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -102,8 +106,12 @@ class HelpScreen(ModalScreen[None]):
                                    for key, description in self.keys)
         with Vertical(classes="dialog"):
             yield Label("Keys", classes="dialog-title")
-            yield Static(listing, id="help-keys")
-            yield Label("Escape closes", classes="dialog-hint")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(listing, id="help-keys")
+            yield Label("Escape closes · Up/Down, PgUp/PgDn scroll", classes="dialog-hint", id="help-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -181,7 +181,7 @@ async def test_a_plan_that_cannot_run_is_never_green(napkin_home):
     async with app.run_test(size=WIDE) as pilot:
         main = await started(pilot)
         strip = main.query_one("#problems-wide", ProblemsStrip)
-        assert str(strip.render()).startswith("⚠ serves 280 of 400 users")  # a warning, marked as one
+        assert str(strip.render()).startswith("⚠ serves 275 of 400 users")  # a warning, marked as one
         main.action_choose("model.weight_dtype", "bf16")  # the weights fit, one 32K request does not
         await pilot.pause()
         capacity, text = shown(main.query_one(CapacityPanel)), vram_text(main)

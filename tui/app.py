@@ -40,10 +40,11 @@ class NapkinApp(App[None], inherit_bindings=False):
 
     def __init__(self, profile: Profile, path: Path | None = None, problem: str | None = None,
                  settings: Settings | None = None, slow: SlowCalls | None = None,
-                 after_start: Callable[[], None] | None = None) -> None:
+                 after_start: Callable[[], None] | None = None, fit_terminal: bool = False) -> None:
         """``problem``: why the profile asked for could not be opened (said at start); ``slow``: the slow
         calls (tests pass slower ones); ``after_start``: called once the inputs are on screen (the entry
-        point freezes the garbage collector's view of them)."""
+        point freezes the garbage collector's view of them); ``fit_terminal``: take the ANSI theme where the
+        terminal shows 16 colours or none (the entry point; tests draw the theme they ask for)."""
         super().__init__()
         self.store = SettingsStore(settings or Settings())
         self.problem = problem
@@ -53,7 +54,7 @@ class NapkinApp(App[None], inherit_bindings=False):
         self.theme = self.store.settings.theme
         self.theme_note = ""  # why the theme is not the one remembered (said once the screen is up)
         few_colours = self.console.color_system in (None, "standard", "windows")
-        if (few_colours or self.no_color) and self.theme != ANSI_THEME:
+        if fit_terminal and (few_colours or self.no_color) and self.theme != ANSI_THEME:
             # 16 colours turn the dark theme's VRAM segments into one white; NO_COLOR leaves only the glyphs.
             # For this run only: the remembered theme is kept for a terminal with more colours.
             self.theme = ANSI_THEME
@@ -112,5 +113,5 @@ def run_app(path: str | None) -> int:
     # Everything built at start-up lives as long as the app: once the inputs are on screen, keep it out
     # of the cyclic collector's full passes, which otherwise walk every widget (about 90 ms, a few times
     # a minute while typing). Once, here at the entry point: not in every app a test creates.
-    NapkinApp(profile, opened, problem, settings, after_start=gc.freeze).run()
+    NapkinApp(profile, opened, problem, settings, after_start=gc.freeze, fit_terminal=True).run()
     return 0

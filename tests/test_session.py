@@ -115,6 +115,15 @@ def test_the_name_follows_the_plan_until_the_user_names_it():
     assert edit.undo() and edit.profile.name == "my what-if"
 
 
+def test_the_title_fits_its_room():
+    edit = session()
+    edit.toggle_pin()
+    edit.choose("hardware.gpu", "h200")
+    assert edit.title() == "Llama 3.1 70B on 2 × H200, FP8 weights •  ·  baseline: Llama 3.1 70B on 2xH100 SXM, FP8 weights"
+    assert edit.title(60) == "Llama 3.1 70B on 2 × H200, FP8 weights •  ·  baseline pinned"
+    assert edit.title(40) == "Llama 3.1 70B on… •  ·  baseline pinned" and len(edit.title(40)) <= 40
+
+
 def test_the_title_counts_further_refused_fields():
     edit = session()
     edit.type_text(AVG, "x")

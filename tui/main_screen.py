@@ -46,6 +46,7 @@ from .widgets import ChoiceRow, FieldRow, NameRow
 # leaves the capacity panel all its rows (it has five when nothing runs); under the input pane on a
 # narrow terminal, what leaves the hardware pane all of its.
 WIDE_PROBLEM_LINES = (2, 3)
+HEADER_USED_COLUMNS = 24  # Textual's header: the icon and its margins, "napkinmath — ", a margin on the right
 NARROW_PROBLEM_LINES = (7, 7)
 
 
@@ -99,7 +100,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
                                 MainScreen.compact)
 
     def on_mount(self) -> None:
-        self.sub_title = self.session.title()
+        self.sub_title = self.session.title(self.title_room())
         self.call_after_refresh(self._mount_inputs)
 
     async def _mount_inputs(self) -> None:
@@ -129,6 +130,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         self.compact = compact_outputs(event.size.width, event.size.height)
         for footer in self.query(PlannerFooter):
             footer.narrow = event.size.width < FULL_FOOTER_FROM_COLUMNS
+        self.sub_title = self.session.title(max(20, event.size.width - HEADER_USED_COLUMNS))
 
     # ----------------------------------------------------------------- showing the session
     def show_session(self, force: bool = False) -> None:
@@ -165,7 +167,11 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         outputs = self.query_one("#outputs")
         outputs.set_class(session.stale, "-stale")
         outputs.set_class(session.baseline is not None, "-pinned")
-        self.sub_title = session.title()
+        self.sub_title = session.title(self.title_room())
+
+    def title_room(self) -> int:
+        """Characters the header has for the sub-title: its width less the icon and "napkinmath — "."""
+        return max(20, (self.size.width or self.app.size.width) - HEADER_USED_COLUMNS)
 
     def _update_static(self, selector: str, text: str) -> None:
         """Static.update lays the screen out again: only call it when the text really changes."""

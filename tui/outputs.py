@@ -20,7 +20,7 @@ from .plan_view import PlanView, compact_number, figures_table, money_text, rate
 class RooflineGauge(PlanView):
     """A log-scale arithmetic-intensity axis with the ridge, the decode and prefill points, in words."""
 
-    TITLE = "Roofline (FLOP per byte, log)"
+    TITLE = "Roofline (FLOP/byte, log)"
 
     COMPONENT_CLASSES = {"roofline--axis", "roofline--ridge", "roofline--decode", "roofline--prefill",
                          "roofline--muted"}

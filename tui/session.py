@@ -279,9 +279,19 @@ class EditSession:
         more = f" (+{len(self.refused) - 1} more)" if len(self.refused) > 1 else ""
         return f"{FIELDS_BY_PATH[first_path].label}: {refusal.reason}{more}"
 
-    def title(self) -> str:
-        """The header's line: why the plan is stale, or the profile's name, unsaved mark and baseline."""
+    def title(self, room: int = 400) -> str:
+        """The header's line, in ``room`` characters: why the plan is stale, or the profile's name, unsaved
+        mark and baseline (its name where there is room, else that one is pinned; a long name ends in …)."""
         if self.refused:
-            return f"⚠ stale plan: {self.stale_reason()}"
-        pinned = f"  ·  baseline: {self.baseline_name}" if self.baseline is not None else ""
-        return f"{self._profile.name}{' •' if self.dirty else ''}{pinned}"
+            return _shortened(f"⚠ stale plan: {self.stale_reason()}", room)
+        mark = " •" if self.dirty else ""
+        pinned = ""
+        if self.baseline is not None:
+            pinned = f"  ·  baseline: {self.baseline_name}"
+            if len(self._profile.name) + len(mark) + len(pinned) > room:
+                pinned = "  ·  baseline pinned"
+        return _shortened(self._profile.name, room - len(mark) - len(pinned)) + mark + pinned
+
+
+def _shortened(text: str, room: int) -> str:
+    return text if len(text) <= room else text[:max(1, room - 1)].rstrip() + "…"

@@ -45,12 +45,16 @@ def test_typing_a_value_replans_and_marks_the_session_unsaved():
     assert edit.dirty and edit.title().endswith(" •")
 
 
-def test_tensor_recounts_the_gpus():
+def test_tensor_recounts_the_gpus_and_says_so():
     edit = session()
     weights = edit.plan.memory.per_gpu.weights
     edit.type_text(TENSOR, "4")
-    assert edit.profile.hardware.count == 4
-    assert edit.plan.memory.per_gpu.weights == pytest.approx(weights / 2)
+    assert edit.profile.hardware.count == 4 and edit.note == "GPUs 2 → 4: 1 replica of 4 GPUs (the rent follows)"
+    edit.type_text(FIELDS_BY_PATH["hardware.count"], "8")
+    edit.type_text(TENSOR, "8")  # 2 replicas of TP 4 -> 1 of TP 8: the 8 GPUs and the rent stay
+    assert edit.profile.hardware.count == 8 and edit.note == "8 GPUs kept: now 1 replica of 8 GPUs"
+    edit.type_text(TENSOR, "4")
+    assert edit.plan.memory.per_gpu.weights == pytest.approx(weights / 2) and edit.profile.parallelism.replicas == 2
 
 
 def test_a_bad_value_is_refused_with_its_reason_and_the_last_plan_kept():
@@ -68,7 +72,7 @@ def test_a_bad_value_is_refused_with_its_reason_and_the_last_plan_kept():
 
 def test_rules_across_fields_are_said_in_the_screens_words():
     edit = session()  # TP 2, 2 GPUs, 80 layers, 32,768-token max context, 4,096 average
-    assert edit.type_text(FIELDS_BY_PATH["hardware.count"], "3") == "a multiple of 2 (tensor × pipeline × attn DP), e.g. 4"
+    assert edit.type_text(FIELDS_BY_PATH["hardware.count"], "3") == "a multiple of 2 (GPUs per replica), e.g. 4"
     assert edit.type_text(MAX, "2048") == "at least the average context, 4,096 tok"
     assert edit.type_text(FIELDS_BY_PATH["parallelism.pipeline"], "81") == "at most 80 (the model's layers)"
     assert edit.type_text(FIELDS_BY_PATH["parallelism.expert"], "3") == "one of 1, 2 (it divides tensor × attn DP = 2)"

@@ -53,6 +53,7 @@ async def test_typing_in_fields_updates_the_outputs_and_the_other_fields(napkin_
         bar_before = vram_text(main)
         await type_into(pilot, TENSOR, "4")
         assert main.query_one("#field-hardware-count", Input).value == "4"  # the count follows tensor
+        assert any(str(note.message).startswith("GPUs 2 → 4: 1 replica of 4 GPUs") for note in app._notifications)
         assert vram_text(main) != bar_before and "4 ×" in vram_text(main)
         assert main.sub_title.endswith("•")
 

@@ -31,7 +31,7 @@ def cross_field_reason(path: str, value: Any, profile: Profile) -> str | None:
     if path == "hardware.count" and value % par.gpus_per_replica:
         per = par.gpus_per_replica
         nearest = per * max(1, round(value / per))
-        return f"a multiple of {per} (tensor × pipeline × attn DP), e.g. {nearest:,}"
+        return f"a multiple of {per} (GPUs per replica), e.g. {nearest:,}"
     if path == "parallelism.pipeline" and value > model.layers:
         return f"at most {model.layers} (the model's layers)"
     if path == "parallelism.expert":

@@ -185,6 +185,9 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         marks it refused."""
         self.session.type_text(field, text, final)
         self.show_session()
+        if self.session.note:
+            self.say(self.session.note, title=field.label, timeout=4)
+            self.session.note = ""
 
     def rename(self, name: str) -> None:
         """The name row was typed in: the profile is named (emptied: named automatically again)."""

@@ -63,6 +63,7 @@ class EditSession:
         self.baseline_name = ""
         self.session_models: dict[str, dict[str, Any]] = {}  # imported models: presets until the app quits
         self._entry: tuple[str, Profile] | None = None  # the field typed in and the profile before its entry
+        self.note = ""  # what the last edit did beyond its own field (the GPUs a new tensor size regrouped)
 
     # ------------------------------------------------------------------ the profile
     @property
@@ -104,6 +105,7 @@ class EditSession:
             return core_reason(path, str(error))
         if profile != self._profile:
             self.history.record(self._profile, field=path if merge else None)
+            self.note = _shape_note(self._profile, profile) if path.startswith("parallelism.") else ""
             self._set_profile(follow_name(self._profile, profile))
             self.dirty = True
         return None
@@ -291,6 +293,16 @@ class EditSession:
             if len(self._profile.name) + len(mark) + len(pinned) > room:
                 pinned = "  ·  baseline pinned"
         return _shortened(self._profile.name, room - len(mark) - len(pinned)) + mark + pinned
+
+
+def _shape_note(before: Profile, after: Profile) -> str:
+    """What a parallelism edit did to the GPUs: kept and regrouped, or grown to make whole replicas."""
+    old, new = before.hardware.count, after.hardware.count
+    replicas = after.parallelism.replicas
+    group = f"{replicas:,} replica{'s' if replicas != 1 else ''} of {after.parallelism.gpus_per_replica:,} GPUs"
+    if old == new:
+        return "" if replicas == before.parallelism.replicas else f"{new:,} GPUs kept: now {group}"
+    return f"GPUs {old:,} → {new:,}: {group} (the rent follows)"
 
 
 def _shortened(text: str, room: int) -> str:

@@ -195,7 +195,7 @@ async def test_a_plan_that_cannot_run_is_never_green(napkin_home):
         assert "does not fit" in text and "short by" in text and "per replica (TP 8 × PP 2)" in text
         assert "✓" not in capacity and "weights (no fit)" in capacity
         assert "practically never compute-bound" in str(main.query_one(RooflineGauge).render())
-        await pilot.press("f8")  # every problem, whole
+        await pilot.press("f9")  # every problem, whole
         await pilot.pause()
         assert isinstance(app.screen, ProblemsScreen)
         assert "16 × NVIDIA H100 SXM5 80GB per replica" in str(app.screen.query_one("#problems-text").render())

@@ -30,7 +30,7 @@ from .discovery import DiscoveryActions
 from .fields import Field
 from .file_actions import FileActions
 from .footer import PlannerFooter
-from .layout import FULL_FOOTER_FROM_COLUMNS, HORIZONTAL_BREAKPOINTS, compact_outputs
+from .layout import HORIZONTAL_BREAKPOINTS, compact_outputs, footer_form
 from .messages import CatalogChosen
 from .outputs import CapacityPanel, CostPanel, RooflineGauge
 from .panes import input_panes, model_summary, pane_tabs, values_in_use
@@ -114,7 +114,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         await self.query_one("#inputs").mount(pane_tabs(), Horizontal(*panes, id="panes"),
                                               before="#problems-narrow")
         # it lists the focused widget's keys: nothing before the fields exist
-        await self.mount(PlannerFooter(narrow=self.app.size.width < FULL_FOOTER_FROM_COLUMNS))
+        await self.mount(PlannerFooter(footer_form(self.app.size.width)))
         self.field_rows = {row.field.path: row for row in self.query(FieldRow)}
         self.choice_rows = list(self.query(ChoiceRow))
         self.name_row = self.query_one(NameRow)
@@ -129,7 +129,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
     def on_resize(self, event: Resize) -> None:
         self.compact = compact_outputs(event.size.width, event.size.height)
         for footer in self.query(PlannerFooter):
-            footer.narrow = event.size.width < FULL_FOOTER_FROM_COLUMNS
+            footer.form = footer_form(event.size.width)
         self.sub_title = self.session.title(max(20, event.size.width - HEADER_USED_COLUMNS))
 
     # ----------------------------------------------------------------- showing the session

@@ -112,6 +112,12 @@ def run_app(path: str | None) -> int:
     profile, opened, problem = opening_profile(path, settings)
     # Everything built at start-up lives as long as the app: once the inputs are on screen, keep it out
     # of the cyclic collector's full passes, which otherwise walk every widget (about 90 ms, a few times
-    # a minute while typing). Once, here at the entry point: not in every app a test creates.
-    NapkinApp(profile, opened, problem, settings, after_start=gc.freeze, fit_terminal=True).run()
+    # a minute while typing), and turn the collector back on (cli/main.py turned it off for the start).
+    # Once, here at the entry point: not in every app a test creates.
+    NapkinApp(profile, opened, problem, settings, after_start=_collect_from_now, fit_terminal=True).run()
     return 0
+
+
+def _collect_from_now() -> None:
+    gc.freeze()
+    gc.enable()

@@ -49,6 +49,9 @@ class ProblemsStrip(PlanView):
         self.max_lines = max_lines
         self.max_lines_not_running = max_lines_not_running
         self.line_count = -1
+        self._drawn: tuple[object, ...] = ()  # (plan, stale, width, theme) of the lines kept in _lines
+        self._drawn_plan: Plan | None = None
+        self._lines: list[Text] = []
 
     def entries(self) -> list[tuple[str, str]]:
         """(kind, text) to show: the stale mark first, then the plan's problems (errors first)."""
@@ -58,8 +61,14 @@ class ProblemsStrip(PlanView):
         return shown
 
     def lines(self, width: int) -> list[Text]:
-        """The strip's lines at ``width`` columns, cut to ``max_lines`` with a last line saying so."""
-        width = max(20, width)
+        """The strip's lines at ``width`` columns, cut to ``max_lines`` with a last line saying so (worked
+        out once per plan, stale mark and width: the keystroke path asks twice)."""
+        key = (id(self.plan), self.stale, width, self.app.theme)
+        if key != self._drawn or self._drawn_plan is not self.plan:
+            self._drawn, self._drawn_plan, self._lines = key, self.plan, self._wrapped(max(20, width))
+        return [line.copy() for line in self._lines]
+
+    def _wrapped(self, width: int) -> list[Text]:
         console = self.app.console
         lines: list[Text] = []
         for kind, message in self.entries():
@@ -81,11 +90,15 @@ class ProblemsStrip(PlanView):
         return len(self.lines(width))
 
     def _follow(self) -> None:
-        """A new plan or stale mark: lay the screen out again only when the number of lines changes."""
-        count = len(self.lines(self.content_size.width)) if self.content_size.width else -1
-        if count != self.line_count or count < 0:
+        """A new plan or stale mark: lay the screen out again only when the number of lines changes (a
+        hidden strip, the other layout's, is measured afresh when it is shown)."""
+        self.clear_cached_dimensions()
+        if not self.display or not self.content_size.width:
+            self.line_count = -1
+            return
+        count = len(self.lines(self.content_size.width))
+        if count != self.line_count:
             self.line_count = count
-            self.clear_cached_dimensions()
             self.refresh(layout=True)
 
     def watch_plan(self) -> None:

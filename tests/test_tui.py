@@ -18,9 +18,10 @@ from napkinmath.tui import widgets
 from napkinmath.tui.actions import ACTIONS, help_rows
 from napkinmath.tui.app import NapkinApp
 from napkinmath.tui.dialogs import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen
+from napkinmath.tui.fields import FIELDS_BY_PATH
 from napkinmath.tui.file_actions import opening_profile
 from napkinmath.tui.footer import PlannerFooter
-from napkinmath.tui.outputs import CapacityPanel, RooflineGauge
+from napkinmath.tui.outputs import CapacityPanel, CostPanel, RooflineGauge
 from napkinmath.tui.problems import ProblemsScreen, ProblemsStrip
 from napkinmath.tui.settings import Settings, load_settings
 from napkinmath.tui.vram_bar import VramBar
@@ -340,6 +341,15 @@ async def test_everything_is_reachable_and_labelled(napkin_home):
         assert main.field_rows["engine.activation_gib"].input.placeholder == "1.73 auto"
         assert main.field_rows["engine.max_num_seqs"].input.placeholder == "1024 auto"
         assert "Replicas needed" in shown(main.query_one(CapacityPanel))
+        # no label cut with targets missed, a baseline pinned and wide figures (issue 17: "Users serv…")
+        main.action_pin()
+        for path, text in (("workload.users", "123456"), ("workload.target_tokens_per_s", "200"),
+                           ("workload.ttft_target_s", "0.001"), ("parallelism.tensor", "4")):
+            main.edit_field(FIELDS_BY_PATH[path], text)
+        await pilot.pause()
+        capacity, cost = shown(main.query_one(CapacityPanel)), shown(main.query_one(CostPanel))
+        assert all(label in capacity for label in ("Users served", "Replicas needed", "Decode / user", "✗ target"))
+        assert all(label in cost for label in ("Rent / hour", "Per user-month", "Owned / user"))
         gpu = main.query_one("#choice-gpu", Select)
         assert "79.6 GiB  3.35 TB/s  $2.50/h" in str(gpu._options[3][0]) and "h100-sxm" == str(gpu._options[3][1])
         await pilot.resize_terminal(*NARROW)

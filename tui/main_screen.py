@@ -46,7 +46,7 @@ from .widgets import ChoiceRow, FieldRow, NameRow
 # leaves the capacity panel all its rows (it has five when nothing runs); under the input pane on a
 # narrow terminal, what leaves the hardware pane all of its.
 WIDE_PROBLEM_LINES = (2, 3)
-HEADER_USED_COLUMNS = 24  # Textual's header: the icon and its margins, "napkinmath — ", a margin on the right
+HEADER_USED_COLUMNS = 34  # Textual's header: its icon (8) and clock space (10), "napkinmath — " (13), a margin
 NARROW_PROBLEM_LINES = (7, 7)
 
 

@@ -20,7 +20,7 @@ from .plan_view import PlanView, compact_number, figures_table, money_text, rate
 class RooflineGauge(PlanView):
     """A log-scale arithmetic-intensity axis with the ridge, the decode and prefill points, in words."""
 
-    TITLE = "Roofline (FLOP/byte, log)"
+    TITLE = "Roofline (FLOP/B, log)"
 
     COMPONENT_CLASSES = {"roofline--axis", "roofline--ridge", "roofline--decode", "roofline--prefill",
                          "roofline--muted"}
@@ -176,14 +176,21 @@ class CapacityPanel(PlanView):
                 ("Step", f"{time_text(decode.step_time)} · prefill {rate_text(prefill.tokens_per_s)} tok/s"),
                 ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target)),
             ]
-            return figures_table(rows, self.style("panel--label"))
+            return figures_table(rows, self.style("panel--label"), self.content_size.width)
+        table = self.fitted_table(lambda: self._wide_rows(plan, profile, served, replicas))
+        if self.border_subtitle != self._subtitle_text():
+            self.call_after_refresh(self._subtitle)
+        return table
+
+    def _wide_rows(self, plan: Plan, profile: Profile, served: Text, replicas: str) -> list[tuple[Any, ...]]:
+        capacity, decode, prefill = plan.capacity, plan.decode, plan.prefill
         ideal = self.peak_column_shown
 
         def third(key: str, peak: str) -> Text:
             """The change against the baseline, or the peak-spec figure."""
             return Text(peak, self.style("panel--label")) if ideal else self.change(key)
 
-        rows = [
+        return [
             ("Users served", served, self.change("users_served")),
             ("Limited by", self.LIMITS[capacity.limited_by]),
             ("Capacity", f"{capacity.capacity_users:,} users", self.change("capacity_users")),
@@ -201,7 +208,6 @@ class CapacityPanel(PlanView):
             ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target),
              third("ttft_s", time_text(prefill.ttft_ideal))),
         ]
-        return figures_table(rows, self.style("panel--label"))
 
     def watch_plan(self) -> None:
         self._subtitle()
@@ -212,11 +218,15 @@ class CapacityPanel(PlanView):
     def watch_compact(self) -> None:
         self._subtitle()
 
+    def _subtitle_text(self) -> str:
+        """What the last column holds, on the box's lower edge (wide layout), where it is shown."""
+        if (self.plan is not None and not self.plan.runs) or not self.third_shown or self.compact:
+            return ""
+        return ("last column: at peak spec" if self.peak_column_shown else
+                "last column: change vs baseline" if self.baseline is not None else "")
+
     def _subtitle(self) -> None:
-        """What the last column holds, on the box's lower edge (wide layout)."""
-        runs = self.plan is None or self.plan.runs
-        subtitle = ("" if not runs else "last column: at peak spec" if self.peak_column_shown else
-                    "last column: change vs baseline" if self.baseline is not None and not self.compact else "")
+        subtitle = self._subtitle_text()
         if self.border_subtitle != subtitle:
             self.border_subtitle = subtitle
 
@@ -240,7 +250,7 @@ class CapacityPanel(PlanView):
                  ("TTFT", Text("—", label))]
         if not self.compact:
             rows += [("Seqs @ full", f"{capacity.max_sequences_full_context:,} per pool")]
-        return figures_table(rows, label)
+        return figures_table(rows, label, self.content_size.width)
 
 
 class CostPanel(PlanView):
@@ -266,12 +276,11 @@ class CostPanel(PlanView):
                 self.change("per_user_month", percent_only=True), "\n",
                 ("     ", self.style("panel--label")), f"{money_text(cost.per_million_tokens, 3)}/1M · own ",
                 f"{money_text(cost.own_per_hour)}/h, {money_text(cost.own_lifetime_per_user, 0)}/user")
-        rows = [
+        return self.fitted_table(lambda: [
             ("Rent / hour", money_text(cost.per_hour), self.change("per_hour")),
             ("Per user-month", Text(money_text(cost.per_user_month), self.style("panel--strong")),
              self.change("per_user_month")),
             ("Per 1M tokens", money_text(cost.per_million_tokens, 3), self.change("per_million_tokens")),
             ("Owned / hour", money_text(cost.own_per_hour)),
             ("Owned / user", money_text(cost.own_lifetime_per_user, 0), self.change("own_lifetime_per_user")),
-        ]
-        return figures_table(rows, self.style("panel--label"))
+        ])

@@ -16,6 +16,16 @@ from . import commands
 from .subcommand import ArgumentParser, Subcommand
 
 
+def installed_version() -> str:
+    """The installed package's version (pyproject.toml), or "unknown" when run from an uninstalled tree."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("napkinmath")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 @cache
 def subcommands() -> dict[str, Subcommand]:
     """Every subcommand by name, in help order."""
@@ -32,6 +42,8 @@ def subcommands() -> dict[str, Subcommand]:
 def parser() -> argparse.ArgumentParser:
     """``napkin``'s argument parser, with one sub-parser per subcommand."""
     top = ArgumentParser(prog="napkin", description="Plan LLM serving: memory, users, speed and cost.")
+    top.add_argument("--version", action="version", version=f"napkin {installed_version()}",
+                     help="print napkin's version and exit")
     sub = top.add_subparsers(dest="command", parser_class=ArgumentParser)
     for command in subcommands().values():
         command.add_arguments(sub.add_parser(command.name, help=command.help))

@@ -17,14 +17,14 @@ def test_bounds_come_from_the_pydantic_fields():
     prefix = schema_bounds("workload.prefix_cache_hit")
     assert (prefix.low, prefix.high, prefix.high_inclusive) == (0, 1, False)
     duty = schema_bounds("workload.duty_cycle")
-    assert (duty.low, duty.low_inclusive, duty.high) == (0, False, 1)
+    assert (duty.low, duty.low_inclusive, duty.high) == (0.0001, True, 1)  # a practical floor (issue 16)
     assert schema_bounds("cost.hours_per_month").high == 744
 
 
 @pytest.mark.parametrize(("path", "start", "presses", "direction", "expected"), [
     ("hardware.count", "3", 5, -1, "1"),  # ge=1
     ("workload.prefix_cache_hit", "80", 3, 1, "99"),  # lt=1: one tenth of a 10 % step short of 100 %
-    ("cost.hours_per_month", "30", 5, -1, "1"),  # gt=0: one tenth of a 10 h step above 0
+    ("cost.hours_per_month", "30", 5, -1, "1"),  # ge=1
     ("cost.hours_per_month", "700", 10, 1, "744"),  # le=744
     ("workload.duty_cycle", "90", 5, 1, "100"),  # le=1
     ("cost.pue", "1.1", 5, -1, "1"),  # ge=1

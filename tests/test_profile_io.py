@@ -90,7 +90,7 @@ def test_newer_schema_is_refused_clearly():
 @pytest.mark.parametrize(("field", "value"), [("count", 0), ("count", -2)])
 def test_zero_and_negative_gpu_counts(field, value):
     message = bad(MINIMAL.replace('gpu = "h100-sxm"', f'gpu = "h100-sxm"\n{field} = {value}'))
-    assert "hardware.count" in message and "greater than or equal to 1" in message
+    assert "hardware.count" in message and "must be at least 1" in message
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])

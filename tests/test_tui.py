@@ -8,7 +8,7 @@ import io
 from conftest import enter_text, make_app, started, type_into
 from rich.console import Console
 from textual.command import CommandPalette
-from textual.widgets import Collapsible, Input, OptionList, Select, Tabs
+from textual.widgets import Collapsible, Input, Label, OptionList, Select, Tabs
 from textual.widgets._footer import FooterKey
 
 from napkinmath.core.plan.compose import plan
@@ -17,10 +17,11 @@ from napkinmath.core.profile.paths import shipped_profile, shipped_profiles
 from napkinmath.tui import widgets
 from napkinmath.tui.actions import ACTIONS, help_rows
 from napkinmath.tui.app import NapkinApp
-from napkinmath.tui.dialogs import HelpScreen, OpenScreen, QuitScreen, SaveAsScreen
+from napkinmath.tui.dialogs import HelpScreen, QuitScreen, SaveAsScreen
 from napkinmath.tui.fields import FIELDS_BY_PATH
 from napkinmath.tui.file_actions import opening_profile
 from napkinmath.tui.footer import PlannerFooter
+from napkinmath.tui.open_dialog import OpenScreen
 from napkinmath.tui.outputs import CapacityPanel, CostPanel, RooflineGauge
 from napkinmath.tui.problems import ProblemsScreen, ProblemsStrip
 from napkinmath.tui.settings import Settings, load_settings
@@ -140,6 +141,10 @@ async def test_save_then_open_through_the_ui_returns_the_same_profile(napkin_hom
         assert isinstance(app.screen, OpenScreen)
         app.screen.query_one(OptionList).highlighted = app.screen.paths.index(saved)
         await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen)  # the edit to 1000 is unsaved: asked first, as on quit
+        assert "o: open without saving" in str(app.screen.query_one("Label:last-of-type", Label).render())
+        await pilot.press("o")
         await pilot.pause()
         assert main.session.profile == edited and main.query_one(AVG_CONTEXT, Input).value == "6000"
         await pilot.press("ctrl+s")  # now it has a file of its own: saves without asking

@@ -103,8 +103,11 @@ async def test_local_models_browser_reads_the_cache(napkin_home, tmp_path, monke
         await app.workers.wait_for_complete()
         await pilot.pause()
         options = app.screen.query_one(OptionList)
-        assert options.option_count == 1
-        options.highlighted = 0
+        assert options.option_count == 1 and options.highlighted == 0 and options.has_focus  # Enter picks at once
+        await pilot.press("slash", "x", "y", "z")  # / filters: nothing matches, Escape brings the list back
+        assert options.option_count == 0
+        await pilot.press("escape")
+        assert options.option_count == 1 and options.highlighted == 0 and isinstance(app.screen, LocalModelsScreen)
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -63,6 +63,9 @@ async def test_the_load_view_searches_in_a_worker_and_keeps_answering_keys(napki
         table = screen.query_one(DataTable)
         assert table.row_count == 4 and screen.answer is not None
         assert "requests/s meet" in str(screen.query_one("#load-summary", Static).render())
+        await pilot.press("f3")  # a repaint of the log-scale TTFT chart (plotext's own log scale crashed here)
+        await pilot.pause()
+        assert app.screen is screen and app.is_running
         await pilot.press("enter")  # the rate typed: a new search at 3 requests/s
         await app.workers.wait_for_complete()
         await pilot.pause()

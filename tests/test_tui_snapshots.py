@@ -1,4 +1,4 @@
-"""Screens as pictures (pytest-textual-snapshot): 120x36 and 80x24, dark and ANSI themes.
+"""Screens as pictures (pytest-textual-snapshot): 120x36 and 80x24, dark and ANSI themes (compare in light too).
 
 Update after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update` and look
 at the report before committing the new SVGs.
@@ -87,8 +87,9 @@ def test_chart_screen(snap_compare, napkin_home, size):
                         run_before=open_chart)
 
 
+@pytest.mark.parametrize("theme", ["napkin-dark", "napkin-light", "napkin-ansi"])
 @pytest.mark.parametrize("size", ["wide", "narrow"])
-def test_compare_screen(snap_compare, napkin_home, size):
+def test_compare_screen(snap_compare, napkin_home, size, theme):
     async def compare_with_baseline(pilot):
         await inputs_mounted(pilot)
         pilot.app.main.action_pin()
@@ -99,7 +100,7 @@ def test_compare_screen(snap_compare, napkin_home, size):
         pilot.app.clear_notifications()
         await pilot.pause()
 
-    assert snap_compare(app_for("llama-3.1-70b-2xh100-fp8.toml", "napkin-dark"), terminal_size=SIZES[size],
+    assert snap_compare(app_for("llama-3.1-70b-2xh100-fp8.toml", theme), terminal_size=SIZES[size],
                         run_before=compare_with_baseline)
 
 

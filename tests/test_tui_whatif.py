@@ -1,4 +1,5 @@
-"""Undo/redo keys, the pinned baseline, compare, charts, recommend, the load test and exports, through the app.
+"""Undo/redo keys, the pinned baseline, charts, recommend, the load test and exports, through the app (compare:
+tests/test_tui_compare.py).
 
 The rules behind them are unit-tested without a screen: undo/redo and pinning on the edit session
 (tests/test_session.py), the sweeps behind the charts (tests/test_sweep.py), recommend
@@ -16,7 +17,8 @@ from napkinmath.core.plan.compose import plan
 from napkinmath.core.profile.naming import follow_name
 from napkinmath.core.tools import recommend as core_recommend
 from napkinmath.core.tools.loadtest import load_test
-from napkinmath.tui.analysis import ChartsScreen, CompareScreen, RecommendScreen
+from napkinmath.tui.analysis import RecommendScreen
+from napkinmath.tui.charts import ChartsScreen
 from napkinmath.tui.dialogs import LoadTestScreen, PromptScreen
 from napkinmath.tui.outputs import CapacityPanel, CostPanel
 from napkinmath.tui.slow_calls import SlowCalls
@@ -65,40 +67,6 @@ async def test_pinned_baseline_shows_changes_coloured_by_whether_they_help(napki
         await pilot.pause()
         assert main.baseline is None and capacity.change("users_served").plain == ""
         assert not main.query_one("#outputs").has_class("-pinned")
-
-
-async def test_compare_with_the_baseline(napkin_home):
-    app = make_app()
-    async with app.run_test(size=(120, 36)) as pilot:
-        main = await started(pilot)
-        main.action_pin()
-        await enter_text(pilot, "#field-workload-avg-context-tokens", "8192")
-        await pilot.press("f6")
-        await pilot.pause()
-        assert isinstance(app.screen, CompareScreen)
-        table = app.screen.query_one(DataTable)
-        rows = {str(table.get_row_at(i)[0]): table.get_row_at(i) for i in range(table.row_count)}
-        users = rows["Users served (users)"]
-        assert str(users[1]) == str(main.plan.capacity.users_served)
-        assert str(users[2]) == str(main.baseline.capacity.users_served) != str(users[1])
-        assert str(users[3]).startswith("−")  # a longer context serves fewer users
-        await pilot.press("escape")
-        await pilot.pause()
-        assert app.screen is main
-        main.action_load_test()  # the palette's "Load test…": a prompt, then the figures with their ranges
-        await pilot.pause()
-        assert isinstance(app.screen, PromptScreen)
-        await pilot.press(*"64, 1000, 200", "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, LoadTestScreen)
-        shown = str(app.screen.query_one("#load-test-figures", Static).content)
-        expected = load_test(main.session.profile, 64, 1000, 200).output_tokens_per_s
-        assert f"{expected.expected:,.0f} tok/s ({expected.low:,.0f}–{expected.high:,.0f})" in shown
-        await pilot.press("escape")
-        await pilot.pause()
-        main.show_load_test("0")  # refused with a notice naming what is wrong
-        await pilot.pause()
-        assert app.screen is main and any("concurrency" in str(n.message) for n in app._notifications)
 
 
 async def test_recommend_answers_escape_while_searching_then_loads_a_deployment(napkin_home):
@@ -160,6 +128,12 @@ async def test_every_chart_draws_and_a_chart_that_cannot_be_drawn_says_why(napki
             assert any(v is not None for ys in series.lines.values() for v in ys)
             assert screen.query_one("#chart-field").display == (kind == "custom")
             assert screen.query_one(PlotextPlot).region.height > 10 and not screen.query_one(PlotextPlot).loading
+            assert series.log_x == (kind != "gpus") and screen.axes is not None and "now:" in str(
+                screen.query_one("#chart-note").render())
+        await pilot.resize_terminal(100, 30)  # a repaint of the log-scale chart on screen
+        await pilot.pause()
+        drawn = screen.query_one(PlotextPlot).render()
+        assert all(label in str(drawn) for label in ("1k", "4k", "16k")) and "_" not in screen.series.title
         screen.query_one("#chart-field", Select).value = "engine.max_num_seqs"  # unset: the engine default
         await pilot.pause()
         await app.workers.wait_for_complete()
@@ -167,7 +141,7 @@ async def test_every_chart_draws_and_a_chart_that_cannot_be_drawn_says_why(napki
         assert screen.series is None and "numeric field" in str(screen.query_one("#chart-note").render())
 
 
-async def test_exports_are_copied_and_written(napkin_home):
+async def test_exports_are_copied_and_written_and_the_load_test_shows_its_figures(napkin_home):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         main = await started(pilot)
@@ -180,3 +154,17 @@ async def test_exports_are_copied_and_written(napkin_home):
         await pilot.pause()
         assert app.clipboard.startswith("# Llama 3.1 70B on 2xH100 SXM")
         assert (napkin_home / "exports" / "llama-3-1-70b-on-2xh100-sxm-fp8-weights.md").is_file()
+        main.action_load_test()  # the palette's "Load test…": a prompt, then the figures with their ranges
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"64, 1000, 200", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LoadTestScreen)
+        shown = str(app.screen.query_one("#load-test-figures", Static).content)
+        expected = load_test(main.session.profile, 64, 1000, 200).output_tokens_per_s
+        assert f"{expected.expected:,.0f} tok/s ({expected.low:,.0f}–{expected.high:,.0f})" in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        main.show_load_test("0")  # refused with a notice naming what is wrong
+        await pilot.pause()
+        assert app.screen is main and any("concurrency" in str(n.message) for n in app._notifications)

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.plan.compose import plan as make_plan
-from napkinmath.core.profile.paths import shipped_profiles
+from napkinmath.core.plan.result import Plan
+from napkinmath.core.profile.paths import shipped_profiles, user_profiles_dir
+from napkinmath.core.profile.schema import Profile
 
 from .base_screen import PlannerBase
-from .dialogs import LoadTestScreen, OpenScreen, PromptScreen
+from .dialogs import LoadTestScreen, PromptScreen
 from .file_actions import user_profile_files
+from .open_dialog import OpenScreen
 
 if TYPE_CHECKING:
     from napkinmath.core.tools.recommend import Candidate
@@ -30,36 +32,49 @@ class AnalysisActions(PlannerBase):
     def push_analysis(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
         """Push an analysis screen under the planner's header line (the profile, unsaved mark, baseline)."""
         screen.sub_title = self.sub_title
-        self.app.push_screen(screen, callback)
+        self.open_dialog(screen, callback)
 
     def action_charts(self) -> None:
-        from .analysis import ChartsScreen
+        from .charts import ChartsScreen
 
         self.push_analysis(ChartsScreen(self.session.profile, self.slow.chart_series))
 
     def action_compare(self) -> None:
         """Compare with the pinned baseline, or with a profile picked from the list when none is pinned."""
-        from .analysis import CompareScreen
+        from .compare_screen import CompareScreen
+        from .compare_view import Side
 
         session = self.session
-        if session.baseline is not None:
-            self.push_analysis(CompareScreen((session.profile.name, session.plan),
-                                             (session.baseline_name, session.baseline)))
+        if session.baseline is not None and session.baseline_profile is not None:
+            self.push_analysis(CompareScreen(Side(session.profile.name, session.profile, session.plan),
+                                             Side(session.baseline_name, session.baseline_profile, session.baseline),
+                                             "pinned baseline", self.units_shown()))
         else:
             self.action_compare_with_profile()
 
     def action_compare_with_profile(self) -> None:
-        from .analysis import CompareScreen
+        from .compare_screen import CompareScreen
+        from .compare_view import Side
 
         def picked(path: Path | None) -> None:
             if path is None:
                 return
-            other = self.load_or_say(path)
-            if other is not None:
-                self.push_analysis(CompareScreen((self.session.profile.name, self.session.plan),
-                                                 (other.name, make_plan(other))))
 
-        self.app.push_screen(OpenScreen(user_profile_files(), shipped_profiles()), picked)
+            def loaded(other: tuple[Profile, Plan]) -> None:
+                now = Side(self.session.profile.name, self.session.profile, self.session.plan)
+                self.push_analysis(CompareScreen(now, Side(other[0].name, other[0], other[1]), f"file {path.name}",
+                                                 self.units_shown()))
+
+            # read and planned in a worker: the file may be slow, or not a file at all (a FIFO)
+            self.run_slow("compare", f"Reading {path.name}", lambda: self.slow.load_and_plan(path), loaded,
+                          "Could not compare")
+
+        self.open_dialog(OpenScreen(user_profile_files(), shipped_profiles(), title="Compare with…",
+                                        verb="compares", folder=user_profiles_dir(), moved=self.file_moved), picked)
+
+    def units_shown(self) -> str:
+        """The memory units the planner shows (GiB or GB), for the compare screen to use the same."""
+        return self.settings.settings.units
 
     def action_recommend(self) -> None:
         from .analysis import RecommendScreen
@@ -84,7 +99,7 @@ class AnalysisActions(PlannerBase):
                 self.show_load_test(text)
 
         work = self.session.profile.workload
-        self.app.push_screen(PromptScreen(
+        self.open_dialog(PromptScreen(
             "Load test", f"64  or  64, {work.prompt_tokens}, {work.output_tokens}",
             "Requests in flight (vllm bench serve --max-concurrency), then optionally input and output tokens "
             "(default: the workload's)."), asked)
@@ -100,4 +115,4 @@ class AnalysisActions(PlannerBase):
         except ProfileError as error:
             self.say(str(error), title="No load test", severity="error", timeout=10)
             return
-        self.app.push_screen(LoadTestScreen(load_test_lines(profile, test)))
+        self.open_dialog(LoadTestScreen(load_test_lines(profile, test)))

@@ -8,12 +8,16 @@ does nothing here, so the dialog's own keys answer.
 
 from __future__ import annotations
 
+import faulthandler
 import gc
-from collections.abc import Callable, Mapping
+import os
+import signal
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from textual.actions import ActionParseResult
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
@@ -26,6 +30,10 @@ from .main_screen import MainScreen
 from .session import EditSession
 from .settings import Settings, SettingsStore, load_settings
 from .slow_calls import SlowCalls
+from .stack import SinglePalette
+from .textual_guards import install_guards
+
+install_guards()
 
 ACTIVE_UNDER_DIALOGS = {"quit"}  # app-wide actions that still run while a dialog or the palette is open
 ANSI_THEME = "napkin-ansi"  # the theme of the terminal's own 16 colours
@@ -60,6 +68,8 @@ class NapkinApp(App[None], inherit_bindings=False):
             self.theme = ANSI_THEME
             self.theme_note = ("NO_COLOR is set" if self.no_color else "a 16-colour terminal") + \
                 ": the ANSI theme (F3 picks another)"
+        self.deepest_stack = 1
+        self.screens_shown: set[str] = set()
 
     @property
     def main(self) -> MainScreen:
@@ -83,6 +93,24 @@ class NapkinApp(App[None], inherit_bindings=False):
         """Every key's and the palette's action sees what is typed: text waiting for a pause is applied first."""
         self._main.apply_typing()
         return await super().run_action(action, default_namespace, namespaces)
+
+    def action_command_palette(self) -> None:
+        """ctrl+p: the palette, over the planner only (never over a dialog or another palette: tui/stack.py)."""
+        if self.use_command_palette and self.screen is self._main:
+            self.push_screen(SinglePalette())  # no fixed id: one still being removed would clash (DuplicateIds)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Of Textual's system commands only Quit: its Theme opens a second, unguarded palette (the planner's
+        palette has "Theme: ..." entries that are also remembered), Screenshot writes files in the working
+        folder, and Keys/Maximize change a layout F1 and the panes already cover (tui/stack.py)."""
+        yield SystemCommand("Quit", "Quit (asks if anything is unsaved)", self.action_quit)
+
+    def push_screen(self, *args: Any, **kwargs: Any) -> Any:
+        """Textual's, counting the deepest stack reached (``deepest_stack``; scripts/key_fuzz.py reads it)."""
+        pushed = super().push_screen(*args, **kwargs)
+        self.deepest_stack = max(self.deepest_stack, len(self.screen_stack))
+        self.screens_shown.add(type(self.screen).__name__)
+        return pushed
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """App-wide keys wait while a dialog or the palette is open (their own keys answer instead)."""
@@ -114,8 +142,36 @@ def run_app(path: str | None) -> int:
     # of the cyclic collector's full passes, which otherwise walk every widget (about 90 ms, a few times
     # a minute while typing), and turn the collector back on (cli/main.py turned it off for the start).
     # Once, here at the entry point: not in every app a test creates.
-    NapkinApp(profile, opened, problem, settings, after_start=_collect_from_now, fit_terminal=True).run()
-    return 0
+    app = NapkinApp(profile, opened, problem, settings, after_start=_collect_from_now, fit_terminal=True)
+    _dump_stacks_on_request()
+    try:
+        app.run()
+    finally:
+        _record_screens(app.deepest_stack, app.screens_shown)
+    return app.return_code or 0  # Textual sets 1 when the app ended on an unhandled exception
+
+
+def _dump_stacks_on_request() -> None:
+    """For scripts/key_fuzz.py: with $NAPKIN_SCREEN_LOG set, SIGUSR1 writes every thread's stack beside it
+    (a run that stops answering keys says where it waits)."""
+    log = os.environ.get("NAPKIN_SCREEN_LOG")
+    if log and hasattr(faulthandler, "register"):
+        try:
+            faulthandler.register(signal.SIGUSR1, file=open(f"{log}.stacks", "a"), all_threads=True)  # noqa: SIM115
+        except (OSError, ValueError):
+            pass
+
+
+def _record_screens(depth: int, shown: set[str]) -> None:
+    """For scripts/key_fuzz.py: append the deepest screen stack of this run and the screens it showed to
+    $NAPKIN_SCREEN_LOG, if set (one line: the depth, then the screen classes)."""
+    log = os.environ.get("NAPKIN_SCREEN_LOG")
+    if log:
+        try:
+            with open(log, "a", encoding="utf-8") as handle:
+                handle.write(f"{depth} {','.join(sorted(shown))}\n")
+        except OSError:
+            pass
 
 
 def _collect_from_now() -> None:

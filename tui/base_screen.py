@@ -20,13 +20,13 @@ from textual.widgets import Label, LoadingIndicator
 from textual.worker import get_current_worker
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.profile.files import load_profile
 from napkinmath.core.profile.schema import Profile
 
 from .safe_text import plain, printable
 from .session import EditSession
 from .settings import SettingsStore
 from .slow_calls import SlowCalls
+from .stack import open_over
 
 T = TypeVar("T")
 
@@ -73,13 +73,20 @@ class PlannerBase(Screen[None]):
         names or tool output): never parsed as markup, control characters made visible."""
         self.app.notify(printable(message), title=printable(title), severity=severity, timeout=timeout, markup=False)
 
-    def load_or_say(self, path: Path) -> Profile | None:
-        """The profile in ``path``, or None after saying why it could not be opened."""
-        try:
-            return load_profile(path)
-        except ProfileError as error:
-            self.say(str(error), title="Could not open", severity="error", timeout=12)
-            return None
+    def open_dialog(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> bool:
+        """Push a dialog or an analysis screen over the planner, only while the planner is the top screen
+        (one screen at a time: tui/stack.py); False when something is open already."""
+        return open_over(self, screen, callback)
+
+    def file_moved(self, old: Path, new: Path | None) -> None:
+        """The Open dialog renamed (``new``) or deleted (None) a file: the planner follows the one it edits."""
+        if self.session.path is not None and self.session.path == old:
+            self.session.path = new
+            if new is None:
+                self.session.dirty = True  # only on screen now: saving asks for a name, quitting asks first
+            self.show_session()
+        if self.settings.settings.last_profile == str(old):
+            self.settings.remember(last_profile=str(new) if new else "")
 
     def replace_profile(self, profile: Profile, dirty: bool = True) -> None:
         """A whole new profile (a calibration, a recommended deployment): undoable with ctrl+z."""
@@ -97,16 +104,18 @@ class PlannerBase(Screen[None]):
 
     # ------------------------------------------------------------------ slow work
     def run_slow(self, group: str, doing: str, call: Callable[[], T], done: Callable[[T], None],
-                 refused_title: str) -> None:
+                 refused_title: str, failed: Callable[[str], bool] | None = None) -> None:
         """Run ``call`` in a worker thread (one per ``group``: a new one supersedes a running one) while
         the busy line says ``doing``; then ``done(result)`` on the UI thread, or the core's refusal as
-        a notice titled ``refused_title``. The screen keeps answering keys meanwhile."""
+        a notice titled ``refused_title`` (unless ``failed(reason)`` shows it and says True). The screen
+        keeps answering keys meanwhile."""
 
         def finish(result: T | ProfileError) -> None:
             self.busy.pop(group, None)
             self._show_busy()
             if isinstance(result, ProfileError):
-                self.say(str(result), title=refused_title, severity="error", timeout=12)
+                if failed is None or not failed(str(result)):
+                    self.say(str(result), title=refused_title, severity="error", timeout=12)
             else:
                 done(result)
 

@@ -29,12 +29,13 @@ class DiscoveryActions(PlannerBase):
     """Import, detection and calibration actions (palette and buttons)."""
 
     # ----------------------------------------------------------------- models
-    def action_import_config(self) -> None:
-        def picked(path: Path | None) -> None:
-            if path is not None:
-                self.import_model_from(path, None)
+    def action_import_config(self, typed: str | None = None, problem: str = "") -> None:
+        """Ask for a path or ORG/NAME; a failed import asks again with the same text and why it failed."""
+        def picked(text: str | None) -> None:
+            if text is not None:
+                self.import_model_from(Path(text).expanduser(), None, typed=text)
 
-        self.app.push_screen(ImportConfigScreen(Path.cwd()), picked)
+        self.open_dialog(ImportConfigScreen(str(Path.cwd()) if typed is None else typed, problem), picked)
 
     def action_local_models(self) -> None:
         from napkinmath.core.sources.hf_cache import hf_hub_cache
@@ -43,12 +44,19 @@ class DiscoveryActions(PlannerBase):
             if model is not None:
                 self.import_model_from(model.folder, model.repo_id)
 
-        self.app.push_screen(LocalModelsScreen(hf_hub_cache(), self.slow.list_cached_models), picked)
+        self.open_dialog(LocalModelsScreen(hf_hub_cache(), self.slow.list_cached_models), picked)
 
-    def import_model_from(self, path: Path, name: str | None) -> None:
-        """Import a config.json (and safetensors headers) in a worker; it becomes a preset for this session."""
+    def import_model_from(self, path: Path, name: str | None, typed: str | None = None) -> None:
+        """Import a config.json (and safetensors headers) in a worker; it becomes a preset for this session.
+        ``typed``: the text the import dialog was given, offered again there if the import fails."""
+        def failed(problem: str) -> bool:
+            if typed is None or self.app.screen is not self:  # another dialog is up: say it instead
+                return False
+            self.action_import_config(typed, problem)
+            return True
+
         self.run_slow("import", f"Importing {path.name}", lambda: self.slow.import_model(path, name),
-                      self._imported, "Not imported")
+                      self._imported, "Not imported", failed=failed)
 
     def _imported(self, imported: ImportedModel) -> None:
         if self.load_section("model", imported.model, session_preset=imported.model["name"]):
@@ -93,7 +101,7 @@ class DiscoveryActions(PlannerBase):
             if path:
                 self.calibrate_from_log_file(Path(path).expanduser())
 
-        self.app.push_screen(PromptScreen("Calibrate from a vLLM start-up log", "path/to/vllm.log",
+        self.open_dialog(PromptScreen("Calibrate from a vLLM start-up log", "path/to/vllm.log",
                                           "Its memory profiling lines replace the empirical defaults."), picked)
 
     def calibrate_from_log_file(self, path: Path) -> None:
@@ -106,7 +114,7 @@ class DiscoveryActions(PlannerBase):
             if text:
                 self.calibrate_from_text(text)
 
-        self.app.push_screen(PromptScreen(
+        self.open_dialog(PromptScreen(
             "Calibrate from a measurement", MEASUREMENT_EXAMPLES,
             "Load-test output tok/s at a concurrency (two or more points also fit a time per sequence), aggregate "
             "decode tok/s, prefill tok/s, or TTFT in seconds."), picked)

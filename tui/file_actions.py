@@ -4,6 +4,8 @@ profile to start on. The last file used is remembered in the settings (tui/setti
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from napkinmath.core.errors import ProfileError
@@ -18,7 +20,8 @@ from napkinmath.core.profile.paths import (
 from napkinmath.core.profile.schema import Profile
 
 from .base_screen import PlannerBase
-from .dialogs import OpenScreen, QuitScreen, SaveAsScreen, profile_file_name
+from .dialogs import QuitScreen, ReplaceScreen, SaveAsScreen, profile_file_name
+from .open_dialog import OpenScreen
 from .settings import Settings
 
 EXPORT_SUFFIXES = {"markdown": ".md", "vllm": ".sh"}
@@ -64,34 +67,76 @@ class FileActions(PlannerBase):
     """Open, save, export and quit (palette and keys)."""
 
     def action_open(self) -> None:
-        self.app.push_screen(OpenScreen(user_profile_files(), shipped_profiles()), self.open_profile)
+        self.open_dialog(OpenScreen(user_profile_files(), shipped_profiles(), folder=user_profiles_dir(),
+                                        moved=self.file_moved), self.open_profile)
 
     def open_profile(self, path: Path | None) -> None:
+        """Open ``path``; with unsaved changes, ask first as quitting does (save, open anyway, or stay). The file
+        is read in a worker: a file on a slow disk, or a FIFO, never holds the screen."""
         if path is None:
             return
-        profile = self.load_or_say(path)
-        if profile is None:
-            return
-        self.session.opened(profile, path)
-        self.show_session(force=True)
-        self.settings.remember(last_profile=str(path))
+        self.run_slow("open", f"Opening {path.name}", lambda: self.slow.load_profile(path),
+                      lambda profile: self._open_read(profile, path), "Could not open")
 
-    def action_save(self, then_quit: bool = False) -> None:
+    def _open_read(self, profile: Profile, path: Path) -> None:
+        def opened() -> None:
+            self.session.opened(profile, path)
+            self.show_session(force=True)
+            self.settings.remember(last_profile=str(path))
+
+        if not self.session.dirty:
+            opened()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save(after=opened)
+            elif choice == "discard":
+                opened()
+
+        self.open_dialog(QuitScreen("open", path.name), chosen)
+
+    def action_save(self, then_quit: bool = False, after: Callable[[], None] | None = None) -> None:
+        """Save (ctrl+s); then quit, or run ``after`` (open the file picked), once it is saved."""
         path = writable_path(self.session.path)
         if path is None:
-            self.action_save_as(then_quit)
+            self.action_save_as(then_quit, after)
         else:
-            self.save_to(path, then_quit)
+            self.save_to(path, then_quit, after)
 
-    def action_save_as(self, then_quit: bool = False) -> None:
+    def action_save_as(self, then_quit: bool = False, after: Callable[[], None] | None = None,
+                       suggested: str | None = None) -> None:
+        """Ask a name; a different profile that already has it is replaced only after asking (save as, the
+        save before quitting or opening alike); "keep it" asks the name again."""
+
+        def replace_or_rename(path: Path, replace: bool | None) -> None:
+            if replace:
+                self.save_to(path, then_quit, after)
+            else:
+                self.action_save_as(then_quit, after, path.stem)
+
         def saved(path: Path | None) -> None:
-            if path is not None:
-                self.save_to(path, then_quit)
+            if path is None:
+                return
+            if self.is_other_profile(path):
+                self.open_dialog(ReplaceScreen(path), lambda replace: replace_or_rename(path, replace))
+            else:
+                self.save_to(path, then_quit, after)
 
-        suggested = profile_file_name(self.session.profile.name).removesuffix(".toml")
-        self.app.push_screen(SaveAsScreen(user_profiles_dir(), suggested), saved)
+        name = suggested or profile_file_name(self.session.profile.name).removesuffix(".toml")
+        self.open_dialog(SaveAsScreen(user_profiles_dir(), name), saved)
 
-    def save_to(self, path: Path, then_quit: bool = False) -> None:
+    def is_other_profile(self, path: Path) -> bool:
+        """Whether saving to ``path`` would replace a file other than the one this session came from."""
+        try:
+            if not os.path.lexists(path):
+                return False
+            current = self.session.path
+            return current is None or not path.resolve() == current.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: ask (the save will say what is wrong)
+            return True
+
+    def save_to(self, path: Path, then_quit: bool = False, after: Callable[[], None] | None = None) -> None:
         try:
             save_profile(self.session.profile, path)
         except ProfileError as error:
@@ -104,6 +149,8 @@ class FileActions(PlannerBase):
         self.say(f"Saved to {path}{note}", timeout=4)
         if then_quit:
             self.app.exit()
+        elif after is not None:
+            after()
 
     def action_export(self, kind: str) -> None:
         """Copy the Markdown report or the vllm serve command (OSC 52, where the terminal allows it) and
@@ -133,4 +180,8 @@ class FileActions(PlannerBase):
             elif choice == "discard":
                 self.app.exit()
 
-        self.app.push_screen(QuitScreen(), chosen)
+        if isinstance(self.app.screen, QuitScreen):
+            return  # asking already
+        if self.app.screen is not self:  # ctrl+q over a dialog, a chart or the palette: close them, then ask
+            self.pop_until_active()
+        self.open_dialog(QuitScreen(), chosen)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
@@ -26,7 +26,9 @@ from napkinmath.core.profile.schema import Profile
 from napkinmath.core.report.formatting import money, seconds
 from napkinmath.core.tools.simulate.answer import LoadAnswer
 
+from .chart_axes import log_axis
 from .safe_text import plain
+from .stack import Page
 
 # (profile, SLO, the rate to look at or None for the highest meeting it, progress(text)) -> the answer
 LoadFor = Callable[[Profile, dict[str, float], float | None, Callable[[str], None]], LoadAnswer]
@@ -57,10 +59,10 @@ def parse_positive(text: str, item: str, unit: str) -> float:
     return value
 
 
-class LoadScreen(Screen[None]):
+class LoadScreen(Page[None]):
     """Users at SLO, percentiles at a rate, p99 against the rate; Escape goes back to the planner."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("escape", "back", "Back")]
     DEFAULT_CSS = """
     LoadScreen #load-controls { height: 1; margin: 0 1; }
     LoadScreen #load-controls Label { margin-right: 1; }
@@ -99,7 +101,10 @@ class LoadScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        try:
+            table = self.query_one(DataTable)
+        except NoMatches:  # Escape in the same burst as F8: dismissed before it was mounted
+            return
         table.add_column("", width=10)
         for label in ("p50", "p90", "p99", "mean"):
             table.add_column(label, width=10)
@@ -146,11 +151,11 @@ class LoadScreen(Screen[None]):
             self.app.call_from_thread(self._show, result)
 
     def _progress(self, text: str) -> None:
-        if self.is_attached:
+        if self.is_attached and not self.leaving:
             self.query_one("#load-progress", Static).update(plain(f"{text[0].upper()}{text[1:]}…"))
 
     def _show(self, answer: LoadAnswer | str) -> None:
-        if not self.is_attached:  # closed while the search ran
+        if not self.is_attached or self.leaving:  # closed while the search ran
             return
         progress = self.query_one("#load-progress", Static)
         if isinstance(answer, str):
@@ -179,8 +184,12 @@ class LoadScreen(Screen[None]):
         plt.clear_figure()
         plt.title(title)
         plt.xlabel("requests/s (— SLO, │ this rate)")
-        if log:
-            plt.yscale("log")
+        if log:  # drawn as log10 on a linear axis with its ticks labelled: plotext's yscale("log") rewrites the
+            # figure's data at each build, so the next repaint (a theme change) took the log of a log and crashed
+            axis = log_axis([value for value in values if value > 0] + ([target] if target else []))
+            values = [math.log10(max(value, 1e-12)) for value in values]
+            target = math.log10(target) if target else None
+            plt.yticks([math.log10(tick) for tick in axis.ticks], list(axis.labels))
         rates = [point.rate_per_s for point in self.answer.curve]
         if rates:
             plt.plot(rates, values, marker="braille")

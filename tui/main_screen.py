@@ -113,6 +113,8 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         panes = list(input_panes(self.session.profile, self, self.rename))
         await self.query_one("#inputs").mount(pane_tabs(), Horizontal(*panes, id="panes"),
                                               before="#problems-narrow")
+        if not self.is_attached:  # quit while the panes were being built (ctrl+q at once): nothing more to show
+            return
         # it lists the focused widget's keys: nothing before the fields exist
         await self.mount(PlannerFooter(footer_form(self.app.size.width)))
         self.field_rows = {row.field.path: row for row in self.query(FieldRow)}
@@ -264,11 +266,11 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
             pane.set_class(pane.id == f"pane-{name}", "-active")
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(help_rows()))
+        self.open_dialog(HelpScreen(help_rows()))
 
     def action_problems(self) -> None:
         """Every problem and note of the plan, whole."""
-        self.app.push_screen(ProblemsScreen(self.session.plan))
+        self.open_dialog(ProblemsScreen(self.session.plan))
 
     def action_set_units(self, units: str) -> None:
         self.units = units

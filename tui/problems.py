@@ -17,13 +17,13 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from napkinmath.core.plan.result import Plan
 
 from .plan_view import PlanView
 from .safe_text import plain
+from .stack import Dialog
 
 MARKS = {"error": "✗ ", "warning": "⚠ ", "stale": "⟳ "}
 
@@ -108,7 +108,7 @@ class ProblemsStrip(PlanView):
         self._follow()
 
 
-class ProblemsScreen(ModalScreen[None]):
+class ProblemsScreen(Dialog[None]):
     """Every problem and note of the plan, whole (F9)."""
 
     BINDINGS = [Binding("escape,q,f9", "close", "Close")]

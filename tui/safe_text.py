@@ -3,26 +3,25 @@
 Profile and model names, file paths, error messages that quote a file, nvidia-smi's GPU names and HF
 repo ids come from outside. Shown through Textual markup, ``[/]`` would crash the screen and
 ``[@click=app.quit]`` would become a live action; shown raw, an ESC sequence would reach the terminal.
-``printable`` makes control characters visible (``\\x1b``) and bounds the length; ``plain`` wraps the
-result in a Rich ``Text``, which Textual never parses as markup. Notifications go through the screen's
-``say`` (tui/base_screen.py), which sends ``markup=False``.
+``printable`` is the core's escaping (``napkinmath.core.untrusted.printable``: control characters made
+visible as ``\\x1b``, the length bounded), keeping a message's line breaks; ``plain`` wraps the result
+in a Rich ``Text``, which Textual never parses as markup. Notifications go through the screen's ``say``
+(tui/base_screen.py), which sends ``markup=False``. The command line has the same pair in cli/output.py.
 """
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 
-MAX_SHOWN_CHARS = 2000  # a message longer than this is cut with an ellipsis, never shown whole
-# C0 controls except newline and tab, DEL, and the C1 controls (ESC-less CSI etc.)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from napkinmath.core.untrusted import printable as escaped
+
+MAX_SHOWN_CHARS = 2000  # a message longer than this is cut in the middle, never shown whole
 
 
 def printable(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
-    """``text`` with every control character written as a visible escape, cut to ``limit`` characters."""
-    shown = _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", str(text))
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+    """``text`` with every control character written as a visible escape, cut to about ``limit`` characters
+    (newlines and tabs kept: a notice may have several lines)."""
+    return escaped(text, limit, keep_lines=True)
 
 
 def plain(text: object, style: str = "", limit: int = MAX_SHOWN_CHARS) -> Text:

@@ -61,6 +61,7 @@ class EditSession:
         self.dirty = False
         self.baseline: Plan | None = None  # the pinned plan the outputs compare against
         self.baseline_name = ""
+        self.baseline_profile: Profile | None = None  # the profile that plan came from (compare diffs its inputs)
         self.session_models: dict[str, dict[str, Any]] = {}  # imported models: presets until the app quits
         self._entry: tuple[str, Profile] | None = None  # the field typed in and the profile before its entry
         self.note = ""  # what the last edit did beyond its own field (the GPUs a new tensor size regrouped)
@@ -258,9 +259,9 @@ class EditSession:
     def toggle_pin(self) -> bool:
         """Pin the current plan as the baseline, or unpin it; True when one is now pinned."""
         if self.baseline is None:
-            self.baseline, self.baseline_name = self.plan, self._profile.name
+            self.baseline, self.baseline_name, self.baseline_profile = self.plan, self._profile.name, self._profile
         else:
-            self.baseline, self.baseline_name = None, ""
+            self.baseline, self.baseline_name, self.baseline_profile = None, "", None
         return self.baseline is not None
 
     def opened(self, profile: Profile, path: Path) -> None:

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import tomli_w
 
+from napkinmath.core.errors import ProfileError
 from napkinmath.core.profile.files import write_text_atomically
 from napkinmath.core.profile.paths import napkin_home
+from napkinmath.core.sources.files import read_file_text
 from napkinmath.themes import DEFAULT_THEME, THEMES
+
+MAX_SETTINGS_BYTES = 100_000  # three short keys
 
 
 @dataclass(frozen=True)
@@ -26,16 +30,16 @@ def settings_path() -> Path:
 
 def load_settings() -> Settings:
     """The saved settings; defaults for anything missing, unreadable or out of range (never an error)."""
-    try:
-        data = tomllib.loads(settings_path().read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    try:  # the core's reader: a FIFO or a device in its place cannot hang the start (sources/files.py)
+        data = tomllib.loads(read_file_text(settings_path(), MAX_SETTINGS_BYTES, "settings file"))
+    except (ProfileError, RecursionError, ValueError):  # unreadable, not a regular file, not TOML, nested
         return Settings()
     settings = Settings()
     if data.get("theme") in {theme.name for theme in THEMES}:
         settings = replace(settings, theme=data["theme"])
     if data.get("units") in ("GiB", "GB"):
         settings = replace(settings, units=data["units"])
-    if isinstance(data.get("last_profile"), str):
+    if isinstance(data.get("last_profile"), str) and len(data["last_profile"]) <= 4096:
         settings = replace(settings, last_profile=data["last_profile"])
     return settings
 

@@ -1,6 +1,7 @@
 """The core calls slow enough to freeze a screen, which the planner runs in worker threads.
 
-Searching the highest rate that meets an SLO (the Load view), recommending deployments, importing a
+Reading a profile file (a slow disk, or a FIFO someone left there, must not hold the screen), searching the
+highest rate that meets an SLO (the Load view), recommending deployments, importing a
 model (config.json and safetensors headers), calibrating, a chart's sweep, GPU detection and the HF
 cache scan take from a tenth of a second to seconds (0.2 to 1.25 s measured on this project's 2-core
 machine for recommend, import and calibration). The screens take them from one ``SlowCalls`` value, so
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from napkinmath.core.profile.schema import Profile
 
 if TYPE_CHECKING:
+    from napkinmath.core.plan.result import Plan
     from napkinmath.core.sources.gpu_detect import Detection
     from napkinmath.core.sources.hf_cache import CachedModel
     from napkinmath.core.sources.model_import import ImportedModel
@@ -28,6 +30,20 @@ if TYPE_CHECKING:
 
 DETECT_TIMEOUT_S = 5.0
 RECOMMEND_LIMIT = 20
+
+
+def load_profile(path: Path) -> Profile:
+    from napkinmath.core.profile.files import load_profile as run
+
+    return run(path)
+
+
+def load_and_plan(path: Path) -> tuple[Profile, Plan]:
+    """A profile file and its plan (the other side of a comparison)."""
+    from napkinmath.core.plan.compose import plan
+
+    profile = load_profile(path)
+    return profile, plan(profile)
 
 
 def import_model(path: Path, name: str | None) -> ImportedModel:
@@ -41,7 +57,7 @@ def calibrate_log(profile: Profile, path: Path) -> Calibrated:
     from napkinmath.core.sources.vllm_log import parse_vllm_log, read_vllm_log
     from napkinmath.core.tools.calibrate import calibrate_from_log
 
-    return calibrate_from_log(profile, parse_vllm_log(read_vllm_log(path)), source=path.name)
+    return calibrate_from_log(profile, parse_vllm_log(read_vllm_log(path), source=str(path)), source=path.name)
 
 
 def calibrate_measured(profile: Profile, text: str) -> Calibrated:
@@ -71,7 +87,11 @@ def chart_series(profile: Profile, kind: str, field: str, figure: str) -> Series
     if kind == "gpus":
         return cost_vs_gpus(profile)
     if kind == "custom":
-        return field_vs_figure(profile, field, figure)
+        from .fields import FIELDS_BY_PATH
+
+        shown = FIELDS_BY_PATH.get(field)
+        label = f"{shown.label} ({shown.unit})" if shown and shown.unit else shown.label if shown else ""
+        return field_vs_figure(profile, field, figure, label=label)
     return users_vs_context(profile)
 
 
@@ -95,6 +115,8 @@ def list_cached_models(cache: Path) -> list[CachedModel]:
 class SlowCalls:
     """The slow calls the planner makes, each run off the UI thread; the defaults call the core."""
 
+    load_profile: Callable[[Path], Profile] = load_profile
+    load_and_plan: Callable[[Path], tuple[Profile, Plan]] = load_and_plan
     import_model: Callable[[Path, str | None], ImportedModel] = import_model
     calibrate_log: Callable[[Profile, Path], Calibrated] = calibrate_log
     calibrate_measured: Callable[[Profile, str], Calibrated] = calibrate_measured

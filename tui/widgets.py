@@ -175,8 +175,8 @@ class FieldRow(Horizontal):
             # Created on the first refusal, then kept and only hidden: removal is asynchronous, and a
             # new label mounted before the old one is gone would collide with it (the fuzz test found it).
             self.error_label = Label(plain(f"↳ {reason}"), classes="field-error", id=f"{self.field.widget_id}-error")
-            if isinstance(self.parent, Widget):
-                self.parent.mount(self.error_label, after=self)
+            if isinstance(self.parent, Widget) and self.parent.is_attached and self.is_attached:
+                self.parent.mount(self.error_label, after=self)  # (not while the app is shutting down)
             return
         self.error_label.display = reason is not None
         if reason is not None:

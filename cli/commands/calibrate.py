@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..output import printable
 from ..subcommand import Subcommand
 
 MEASURED_HELP = ("serving=OUTPUT_TOK_S@CONCURRENCY (a load test at the workload's prompt and output lengths; two or "
@@ -31,16 +32,16 @@ def run(arguments: argparse.Namespace) -> int:
         from napkinmath.core.sources.vllm_log import parse_vllm_log, read_vllm_log
 
         log = arguments.log
-        calibrated = calibrate_from_log(profile, parse_vllm_log(read_vllm_log(log)), source=Path(log).name)
+        calibrated = calibrate_from_log(profile, parse_vllm_log(read_vllm_log(log), source=log),
+                                        source=Path(log).name)
     else:
         calibrated = calibrate_measured(profile, arguments.measured)
-    for line in calibrated.changes:
-        print(f"# calibrated: {line}")
-    if arguments.write or arguments.out:
+    changes = "".join(f"# calibrated: {printable(line)}\n" for line in calibrated.changes)
+    if arguments.write or arguments.out:  # saved first: a refused save prints nothing but its reason
         saved = save_profile(calibrated.profile, arguments.out or arguments.profile)
-        print(f"# saved to {saved}")
+        print(f"{changes}# saved to {printable(saved)}")
     else:
-        print(profile_to_toml(calibrated.profile), end="")
+        print(changes + profile_to_toml(calibrated.profile), end="")
     return 0
 
 

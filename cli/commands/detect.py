@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..output import print_json
+from ..output import print_json, printable
 from ..subcommand import Subcommand
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="the GPUs and the section as JSON")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for nvidia-smi (default 5)")
+    parser.add_argument("--timeout", type=float, default=5.0,
+                        help="seconds to wait for nvidia-smi (default 5; above 0, at most 600)")
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -27,18 +28,18 @@ def run(arguments: argparse.Namespace) -> int:
                     "gpus": [asdict(gpu) for gpu in detection.gpus], "hardware": section})
         return 0 if detection.gpus else 1
     if section is None:
-        print(f"napkin: no GPUs detected: {detection.problem}", file=sys.stderr)
+        print(f"napkin: no GPUs detected: {printable(detection.problem)}", file=sys.stderr)
         return 1
     import tomli_w
 
     for gpu in detection.gpus:
         known = gpu.catalog_id or "not in the catalog"
-        print(f"# GPU {gpu.index}: {gpu.name}, {gpu.memory_gib:,.2f} GiB ({known})"
+        print(f"# GPU {gpu.index}: {printable(gpu.name)}, {gpu.memory_gib:,.2f} GiB ({known})"
               + (", MIG on" if gpu.mig_enabled else ""))
     if detection.problem:
-        print(f"# note: {detection.problem}")
-    printable = {key: value for key, value in section.items() if value is not None}
-    print(tomli_w.dumps({"hardware": printable}), end="")
+        print(f"# note: {printable(detection.problem)}")
+    given = {key: value for key, value in section.items() if value is not None}
+    print(tomli_w.dumps({"hardware": given}), end="")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..output import print_json
+from ..output import print_json, printable
 from ..subcommand import Subcommand
 
 
@@ -25,7 +25,7 @@ def run(arguments: argparse.Namespace) -> int:
         return 0
     import tomli_w
 
-    print("\n".join(f"# {line}" for line in imported.summary_lines()))
+    print("\n".join(f"# {printable(line)}" for line in imported.summary_lines()))
     print(tomli_w.dumps({"model": imported.model}), end="")
     return 0
 

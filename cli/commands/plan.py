@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from ..output import console, print_json
+from ..output import console, print_json, warn
 from ..subcommand import Subcommand
 
 if TYPE_CHECKING:
@@ -34,6 +34,10 @@ def run(arguments: argparse.Namespace) -> int:
         from napkinmath.core.report.markdown import plan_markdown, vllm_command
 
         print(plan_markdown(profile, result) if arguments.markdown else vllm_command(profile, result))
+        if arguments.vllm:  # the command's comments say these too, but a pipe into a script would hide them
+            from napkinmath.core.report.vllm_flags import vllm_flag_warnings
+
+            warn([*result.warnings, *vllm_flag_warnings(profile, result)], arguments.profile)
         return 0
     if arguments.json:
         from napkinmath.core.plan.json_view import plan_to_dict
@@ -41,7 +45,7 @@ def run(arguments: argparse.Namespace) -> int:
         shown = plan_to_dict(result, profile)
         if at_slo is not None:
             shown["users_at_slo"] = at_slo
-        print_json(shown, allow_nan=False)
+        print_json(shown)
     else:
         from ..report import render_plan
 

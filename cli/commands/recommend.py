@@ -1,4 +1,9 @@
-"""``napkin recommend PROFILE``: the catalog deployments that meet the workload, cheapest first."""
+"""``napkin recommend PROFILE``: the catalog deployments that meet the workload, cheapest first.
+
+What the search assumed comes first (``recommend_notes``: the reading-speed floor when the profile
+sets no speed target). Each deployment is one row that fits 80 columns; under it, dimmed, the margin
+that would break first and the same-cost precision variants folded into it (``alternatives``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from napkinmath.core.errors import ProfileError
 
-from ..output import print_json, print_listing
+from ..output import print_json, warn
 from ..subcommand import Subcommand
 
 if TYPE_CHECKING:
@@ -28,34 +33,72 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "second per candidate)")
 
 
+def targets_text(users: int, speed: float, ttft: float) -> str:
+    """"400 users, ≥ 20 tok/s each, TTFT ≤ 2 s"."""
+    parts = [f"{users:,} users"]
+    if speed > 0:
+        parts.append(f"≥ {speed:g} tok/s each")
+    if ttft > 0:
+        parts.append(f"TTFT ≤ {ttft:g} s")
+    return ", ".join(parts)
+
+
 def run(arguments: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from napkinmath.core.engines.vllm import version_warnings
     from napkinmath.core.profile.files import load_profile, profile_to_dict
-    from napkinmath.core.tools.recommend import recommend
+    from napkinmath.core.tools.recommend import SPEED_FLOOR_TOKENS_PER_S, recommend, recommend_notes
+
+    from ..tables import Column, console, print_columns, wrapped
 
     limit, max_gpus = arguments.limit, arguments.max_gpus
     if limit < 1 or max_gpus < 1:
         raise ProfileError("napkin recommend: --limit and --max-gpus must be at least 1")
     profile = load_profile(arguments.profile)
+    if profile.engine.name == "vllm":
+        warn(version_warnings(profile.engine.version), arguments.profile)
     candidates = recommend(profile, limit=limit, max_gpus=max_gpus)
+    notes = recommend_notes(profile)
     if arguments.rank == "slo":
+        warn(notes, kind="note")
         return _ranked_at_slo(profile, candidates, arguments.json)
     if arguments.json:
         print_json([{"gpu": c.gpu_id, "gpus": c.gpus, "tensor": c.tensor, "pipeline": c.pipeline,
                      "replicas": c.replicas, "weight_dtype": c.weight_dtype, "kv_dtype": c.kv_dtype,
                      "per_user_month": c.per_user_month, "limited_by": c.limited_by, "binding": c.binding,
                      "tokens_per_s_per_user": c.plan.decode.tokens_per_s_per_user, "ttft": c.plan.prefill.ttft,
-                     "profile": profile_to_dict(c.profile)} for c in candidates])
+                     "alternatives": list(c.alternatives), "profile": profile_to_dict(c.profile)}
+                    for c in candidates])
+        warn(notes, kind="note")  # the JSON is a list; what the search assumed goes beside it, on stderr
         return 0
+    out = console()
+    for note in notes:
+        out.print(Text(wrapped(f"note: {note}", out.width, "")), soft_wrap=True)
     if not candidates:
         print(f"napkin: no catalog deployment of up to {max_gpus} GPUs meets this workload's targets", file=sys.stderr)
         return 1
-    rows = [(str(rank), c.gpu_id, f"{c.gpus}", f"TP{c.tensor} PP{c.pipeline} x{c.replicas}", c.weight_dtype, c.kv_dtype,
-             f"${c.per_user_month:,.2f}", f"{c.plan.decode.tokens_per_s_per_user:,.1f}", f"{c.plan.prefill.ttft:,.2f}",
-             c.binding) for rank, c in enumerate(candidates, 1)]
-    print_listing(f"Deployments for {profile.workload.users:,} users (cheapest first)",
-                  ("#", "gpu", "GPUs", "split", "weights", "KV", "$/user-mo", "tok/s/user", "TTFT s", "binding"),
-                  rows, "napkin recommend --json gives each candidate's whole profile", flexible="binding",
-                  may_hide=False)
+    work = profile.workload
+    speed = work.target_tokens_per_s if work.target_tokens_per_s > 0 else SPEED_FLOOR_TOKENS_PER_S
+    out.print(Text(f"Deployments for {targets_text(work.users, speed, work.ttft_target_s)}, cheapest first",
+                   style="bold"))
+    shapes = [f"TP{c.tensor}" + (f" PP{c.pipeline}" if c.pipeline > 1 else "") + f" ×{c.replicas}"
+              for c in candidates]
+    columns = [
+        Column("#", [str(rank) for rank in range(1, len(candidates) + 1)]),
+        Column("GPU", [c.gpu_id for c in candidates], right=False),
+        Column("GPUs", [str(c.gpus) for c in candidates]),
+        Column("shape", shapes, right=False),
+        Column("weights/KV", [f"{c.weight_dtype}/{c.kv_dtype}" for c in candidates], right=False),
+        Column("$/user-mo", [f"{c.per_user_month:,.2f}" for c in candidates]),
+        Column("tok/s/user", [f"{c.plan.decode.tokens_per_s_per_user:,.1f}" for c in candidates]),
+        Column("TTFT s", [f"{c.plan.prefill.ttft:,.2f}" for c in candidates]),
+    ]
+    under = [[f"tightest: {c.binding}"] + ([f"same cost: {'; '.join(c.alternatives)}"] if c.alternatives else [])
+             for c in candidates]
+    print_columns(out, columns, under=under)
+    out.print(Text("shape: tensor (TP) × pipeline (PP) per replica, × replicas · napkin recommend --json gives each "
+                   "candidate's whole profile", style="dim"))
     return 0
 
 
@@ -74,17 +117,28 @@ def _ranked_at_slo(profile: Profile, candidates: list[Candidate], as_json: bool)
     if not ranked:
         print("napkin: no catalog deployment meets this workload's targets", file=sys.stderr)
         return 1
-    rows = []
-    for rank, entry in enumerate(ranked, 1):
-        c = entry.candidate
-        rows.append((str(rank), c.gpu_id, f"TP{c.tensor} PP{c.pipeline}", c.weight_dtype, c.kv_dtype,
-                     f"{entry.at_slo.users:,}", "-" if entry.replicas is None else f"{entry.replicas:,}",
-                     "-" if entry.per_user_month is None else f"${entry.per_user_month:,.2f}",
-                     f"${c.per_user_month:,.2f}"))
-    print_listing(f"Deployments for {profile.workload.users:,} users, sized at p99 targets (cheapest first)",
-                  ("#", "gpu", "split", "weights", "KV", "users/replica", "replicas", "$/user-mo", "at plan"),
-                  rows, "users/replica: at the highest Poisson rate meeting the workload's p99 TTFT and TPOT targets",
-                  flexible="gpu", may_hide=False)
+    from rich.text import Text
+
+    from ..tables import Column, console, print_columns, wrapped
+
+    out = console()
+    out.print(Text(f"Deployments for {profile.workload.users:,} users, sized at p99 targets (cheapest first)",
+                   style="bold"))
+    entries = [entry.candidate for entry in ranked]
+    print_columns(out, [
+        Column("#", [str(rank) for rank in range(1, len(ranked) + 1)]),
+        Column("GPU", [c.gpu_id for c in entries], right=False),
+        Column("shape", [f"TP{c.tensor}" + (f" PP{c.pipeline}" if c.pipeline > 1 else "") for c in entries],
+               right=False),
+        Column("weights/KV", [f"{c.weight_dtype}/{c.kv_dtype}" for c in entries], right=False),
+        Column("users/replica", [f"{entry.at_slo.users:,}" for entry in ranked]),
+        Column("replicas", ["-" if entry.replicas is None else f"{entry.replicas:,}" for entry in ranked]),
+        Column("$/user-mo", ["-" if entry.per_user_month is None else f"{entry.per_user_month:,.2f}"
+                             for entry in ranked]),
+        Column("at plan", [f"{c.per_user_month:,.2f}" for c in entries]),
+    ])
+    out.print(Text(wrapped("users/replica: at the highest Poisson rate meeting the workload's p99 TTFT and TPOT "
+                           "targets", out.width, ""), style="dim"), soft_wrap=True)
     return 0
 
 

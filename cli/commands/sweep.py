@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from napkinmath.core.errors import ProfileError
+from napkinmath.core.untrusted import excerpt
 
-from ..output import print_json, print_listing
+from ..output import print_json, warn
 from ..subcommand import Subcommand
 
 SHOWN = {"users_served": "users", "tokens_per_s_per_user": "tok/s/user", "tokens_per_s_aggregate": "tok/s all",
@@ -27,9 +28,14 @@ def run(arguments: argparse.Namespace) -> int:
     from napkinmath.core.tools.sweep import field_path, parse_values, sweep
 
     profile = load_profile(arguments.profile)
+    if profile.engine.name == "vllm":
+        from napkinmath.core.engines.vllm import version_warnings
+
+        warn(version_warnings(profile.engine.version), arguments.profile)
     name, separator, values_text = arguments.vary.partition("=")
     if not separator:
-        raise ProfileError(f"--vary {arguments.vary!r}: write FIELD=v1,v2,... (e.g. avg_context_tokens=2048,8192)")
+        raise ProfileError(f"--vary {excerpt(arguments.vary)}: write FIELD=v1,v2,... (e.g. "
+                           "avg_context_tokens=2048,8192)")
     field = field_path(name.strip(), profile)
     points = sweep(profile, field, parse_values(values_text))
     if arguments.json:
@@ -38,18 +44,27 @@ def run(arguments: argparse.Namespace) -> int:
              "limited_by": point.plan.capacity.limited_by if point.plan else None,
              "figures": {f.key: f.value(point.plan) for f in FIGURES} if point.plan else None} for point in points]})
         return 0
-    rows = []
-    for point in points:
-        if point.plan is None:
-            rows.append((str(point.value), *[""] * len(SHOWN), f"refused: {point.error}"))
-            continue
-        rows.append((str(point.value), *(figure_number(FIGURES_BY_KEY[key].value(point.plan)) for key in SHOWN),
-                     point.plan.capacity.limited_by))
-    headers = (field.split(".")[1], *SHOWN.values(), "limited by")
-    refused = "".join(f"\nrefused {point.value}: {point.error}" for point in points if point.plan is None)
-    print_listing(f"Sweep of {field} on {profile.name}", headers, rows,
-                  "limited by: users (all served), memory or speed" + refused, flexible="limited by", may_hide=False)
-    return 0
+    refused = [point for point in points if point.plan is None]
+    if len(refused) == len(points):
+        reasons = "; ".join(f"{point.value}: {(point.error or '').rstrip('.')}" for point in refused[:3])
+        more = f" (and {len(refused) - 3} more)" if len(refused) > 3 else ""
+        raise ProfileError(f"napkin sweep: every value of {field} was refused, so there is nothing to show: "
+                           f"{reasons}{more}.")
+    from rich.text import Text
 
+    from ..tables import Column, console, print_columns, wrapped
+
+    columns = [Column(field.split(".")[1], [str(point.value) for point in points])]
+    for key, header in SHOWN.items():
+        columns.append(Column(header, [figure_number(FIGURES_BY_KEY[key].value(point.plan)) if point.plan else ""
+                                       for point in points]))
+    columns.append(Column("limited by", [point.plan.capacity.limited_by if point.plan else "refused"
+                                         for point in points], right=False))
+    out = console()
+    out.print(Text(f"Sweep of {field} on {profile.name}", style="bold"))
+    print_columns(out, columns, under=[[f"refused: {point.error}"] if point.plan is None else [] for point in points])
+    out.print(Text(wrapped("limited by: users (all served), memory, speed, weights (they do not fit) or engine (it "
+                           "would not start)", out.width, ""), style="dim"), soft_wrap=True)
+    return 0
 
 COMMANDS = [Subcommand("sweep", "vary one field and plan each value", add_arguments, run, rank=40)]

@@ -116,8 +116,8 @@ def pool_layout(model: ModelSpec, layers: StageLayers, tensor: int, block_tokens
     page = max(pages)
     size, (full_groups, local_groups, state_groups) = group_counts([layers.full, layers.local, layers.state])
     return PoolLayout(page_bytes=page, group_layers=size, full_groups=full_groups, local_groups=local_groups,
-                      state_groups=state_groups, full_block=round(block * page / full_page),
-                      local_block=round(block * page / local_page))
+                      state_groups=state_groups, full_block=max(1, round(block * page / full_page)),
+                      local_block=max(1, round(block * page / local_page)))  # a block holds at least one token
 
 
 def state_pages_per_request(version: str) -> int:

@@ -86,6 +86,8 @@ def longest_context_that_fits(kv_budget: float, full_per_token: float, sliding_p
     full-attention layers hold every token, sliding layers at most their window."""
     if kv_budget <= 0:
         return 0
+    if full_per_token + sliding_per_token <= 0:
+        return 10**9  # no KV per token at all (no attention layers, kv_layers = 0): any length fits
     held_by_window = sliding_per_token * (window or 0)
     if window is None or full_per_token * window + sliding_per_token * window >= kv_budget:
         tokens = kv_budget / (full_per_token + sliding_per_token)

@@ -17,9 +17,14 @@ from ..engines import sglang, trtllm
 from ..engines.vllm import DEFAULT_VLLM_VERSION, VERSION_PATTERN, default_gpu_memory_utilization
 from ..errors import ProfileError
 from ..specs.catalog import gpu_entry, model_entry
-from ..specs.specs import FrozenModel, GpuSpec, ModelSpec
+from ..specs.specs import FrozenModel, GpuSpec, ModelSpec, zero_or_at_least
+from ..untrusted import excerpt
 
 SCHEMA_VERSION = 1
+# Practical floors (docs/design/hostile-input.md, "Lower bounds"): no real deployment goes below them, and
+# no subnormal reaches the physics.
+MIN_DUTY_CYCLE = 1e-4
+MIN_UTILIZATION = 0.01
 # [engine] values a calibration may set (Engine.calibrated records them as set).
 CALIBRATABLE = ("mbu", "mfu", "speed_scale", "step_overhead_ms", "step_overhead_per_sequence_us", "activation_gib",
                 "overhead_gib")
@@ -38,7 +43,7 @@ def _merged_over_catalog(data: Any, id_key: str, lookup) -> Any:
     if not isinstance(data, dict) or not data.get(id_key):
         return data
     if not isinstance(data[id_key], str):
-        raise ValueError(f"{id_key} must be a catalog id (a string), got {data[id_key]!r}")
+        raise ValueError(f"{id_key} must be a catalog id (a string), got {excerpt(data[id_key])}")
     base = dict(lookup(data[id_key]))
     merged = {**base, **data}
     if isinstance(base.get("tflops"), dict) and isinstance(data.get("tflops"), dict):
@@ -119,10 +124,23 @@ class Workload(FrozenModel):
     output_tokens: int = Field(default=500, ge=0, le=100_000_000, description="per request")
     prefix_cache_hit: float = Field(default=0.0, ge=0, lt=1, description="fraction of the prompt already cached")
     users: int = Field(default=100, ge=1, le=1_000_000_000)
-    duty_cycle: float = Field(default=1.0, gt=0, le=1, description="fraction of time a user has a request in flight")
-    target_tokens_per_s: float = Field(default=0.0, ge=0, le=1e6, description="per user, decode; 0 = no target")
-    ttft_target_s: float = Field(default=0.0, ge=0, le=1e6, description="0 = no target")
+    duty_cycle: float = Field(default=1.0, ge=MIN_DUTY_CYCLE, le=1,
+                              description="fraction of time a user has a request in flight; at least 0.0001 "
+                                          "(0.36 s an hour)")
+    target_tokens_per_s: float = Field(default=0.0, ge=0, le=1e6,
+                                       description="per user, decode; 0 = no target, else at least 0.01")
+    ttft_target_s: float = Field(default=0.0, ge=0, le=1e6, description="0 = no target, else at least 0.001")
     concurrent_prefills: int = Field(default=1, ge=1, le=1_000_000, description="prompts sharing the prefill compute")
+
+    @field_validator("target_tokens_per_s")
+    @classmethod
+    def _speed_target(cls, value: float) -> float:
+        return zero_or_at_least(value, 0.01, "tokens/s (0 = no target)")
+
+    @field_validator("ttft_target_s")
+    @classmethod
+    def _ttft_target(cls, value: float) -> float:
+        return zero_or_at_least(value, 0.001, "s (0 = no target)")
 
     @model_validator(mode="after")
     def _contexts_ordered(self) -> Workload:
@@ -150,14 +168,15 @@ class Engine(FrozenModel):
     version: str = Field(default=DEFAULT_VLLM_VERSION, max_length=24,
                          description="the engine's release, e.g. vLLM 0.11.2, SGLang 0.5.9, TensorRT-LLM 1.2.0")
     gpu_memory_utilization: float = Field(
-        default=0.9, gt=0, le=1,
+        default=0.9, ge=MIN_UTILIZATION, le=1,
         description="the engine's memory fraction (vLLM gpu_memory_utilization, SGLang mem_fraction_static, "
-                    "TensorRT-LLM free_gpu_memory_fraction); omit for the engine's default")
+                    "TensorRT-LLM free_gpu_memory_fraction), at least 0.01; omit for the engine's default")
     speed: Literal["fitted", "roofline"] = Field(
         default="fitted", description="fitted: the performance model fitted on measured load tests; roofline: "
                                       "peak spec at mbu/mfu plus the calibrated engine time")
-    speed_scale: float = Field(default=1.0, gt=0, le=100,
-                               description="multiplies the fitted step time (1: as fitted; set by calibration)")
+    speed_scale: float = Field(default=1.0, ge=MIN_UTILIZATION, le=100,
+                               description="multiplies the fitted step time (1: as fitted; set by calibration); at "
+                                           "least 0.01")
     activation_gib: float | None = Field(default=None, ge=0, le=4096,
                                          description="per GPU; omit for the engine's estimate")
     overhead_gib: float | None = Field(default=None, ge=0, le=4096,
@@ -173,8 +192,10 @@ class Engine(FrozenModel):
     sampler: Literal["native", "flashinfer"] | None = Field(
         default=None,
         description="top-k/top-p kernel of the profile run's sampler pass; omit for the version's default")
-    mbu: float = Field(default=1.0, gt=0, le=1, description="memory-bandwidth utilization achieved")
-    mfu: float = Field(default=1.0, gt=0, le=1, description="model-FLOPs utilization achieved")
+    mbu: float = Field(default=1.0, ge=MIN_UTILIZATION, le=1,
+                       description="memory-bandwidth utilization achieved; at least 0.01")
+    mfu: float = Field(default=1.0, ge=MIN_UTILIZATION, le=1,
+                       description="model-FLOPs utilization achieved; at least 0.01")
     step_overhead_ms: float = Field(default=0.0, ge=0, le=10_000,
                                     description="engine time per decode step beyond the roofline (calibrated)")
     step_overhead_per_sequence_us: float = Field(
@@ -237,8 +258,8 @@ class Engine(FrozenModel):
 class Cost(FrozenModel):
     """How money is counted."""
 
-    hours_per_month: float = Field(default=730.0, gt=0, le=744)
-    lifetime_years: float = Field(default=4.0, gt=0, le=50)
+    hours_per_month: float = Field(default=730.0, ge=1, le=744, description="at least 1")
+    lifetime_years: float = Field(default=4.0, ge=0.1, le=50, description="at least 0.1 (five weeks)")
     power_price_kwh: float = Field(default=0.10, ge=0, le=100)
     pue: float = Field(default=1.3, ge=1, le=5)
 

@@ -37,6 +37,7 @@ from ..specs.catalog import model_entry, model_hub_repos
 from ..specs.precisions import Precision
 from ..specs.specs import GIB
 from .formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
+from .vllm_flags import vllm_flag_warnings
 
 __all__ = ["PLACEHOLDER_MODEL", "plan_markdown", "vllm_command"]
 
@@ -253,9 +254,7 @@ def vllm_command(profile: Profile, plan: Plan, model_id: str | None = None) -> s
             comments.append(f"vLLM's expert parallelism spans all TP x DP = {par.tensor * par.data} GPUs "
                             f"of a replica, not the plan's EP {par.expert}")
     options.append(("--max-model-len", str(work.max_context_tokens)))
-    if model.max_context_tokens is not None and work.max_context_tokens > model.max_context_tokens:
-        comments.append(f"--max-model-len {work.max_context_tokens} exceeds the model's "
-                        f"{model.max_context_tokens:,}-token context: vLLM refuses it by default")
+    comments += [f"warning: {warning}" for warning in vllm_flag_warnings(profile, plan)]
 
     # Weights: online fp8 where the checkpoint is 16-bit; lower precisions need a pre-quantized checkpoint.
     weights, published = model.weight_dtype, _published_weight_dtype(profile)

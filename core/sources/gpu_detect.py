@@ -1,7 +1,7 @@
 """Detect the local GPUs with ``nvidia-smi`` (NVIDIA) or ``rocm-smi`` (AMD) and turn them into a [hardware] table.
 
 Pure standard library: the tools are found with ``shutil.which`` on ``PATH`` and run with a timeout
-in their own process group; nothing here imports the UI. ``detect_gpus`` never raises: whatever goes
+in their own process group; nothing here imports the UI. ``detect_gpus`` raises only for a bad timeout: whatever goes
 wrong comes back as a ``Detection`` with no GPUs and a one-sentence ``problem`` a user can act on.
 Reading their output and matching the catalog: ``smi_output.py``.
 
@@ -13,13 +13,18 @@ Commands run (see ``NVIDIA_SMI_ARGS`` / ``ROCM_SMI_ARGS``)::
 
 from __future__ import annotations
 
+import math
 import os
+import selectors
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import ProfileError
+from ..untrusted import excerpt, printable
 from .smi_output import (
     NVIDIA_SMI_ARGS,
     ROCM_SMI_ARGS,
@@ -60,8 +65,9 @@ def _known_nvidia_failure(output: str) -> str | None:
 
 
 def _first_line(text: str) -> str:
+    """The tool's first non-blank line, cut to 160 characters and with its control characters escaped."""
     line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return line[:160]
+    return printable(line, 160)
 
 
 @dataclass(frozen=True)
@@ -82,36 +88,99 @@ class _Timeout(Exception):
     pass
 
 
+class _TooMuchOutput(Exception):
+    pass
+
+
+MAX_OUTPUT_BYTES = 1_000_000  # a GPU line is ~100 bytes; a tool printing more than this is not answering
+EXIT_GRACE_S = 0.5  # after the tool exits, how long its output may still trickle in (a child holding the pipe)
+MAX_TIMEOUT_S = 600.0
+
+
+def check_timeout_s(timeout_s: float) -> float:
+    """A detection timeout: a finite number of seconds above 0 and at most 600; ProfileError otherwise."""
+    if (isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not math.isfinite(timeout_s)
+            or not 0 < timeout_s <= MAX_TIMEOUT_S):
+        raise ProfileError(f"--timeout {excerpt(timeout_s)}: give the seconds to wait for nvidia-smi / rocm-smi, a "
+                           f"number above 0 and at most {MAX_TIMEOUT_S:g}")
+    return float(timeout_s)
+
+
+def _collect(process: subprocess.Popen, timeout_s: float) -> tuple[bytes, bytes, bool]:
+    """(stdout, stderr, whether the tool exited) read until both pipes close, the deadline passes, or the
+    tool has exited and ``EXIT_GRACE_S`` more have passed (a grandchild may hold the pipes open forever)."""
+    deadline = time.monotonic() + timeout_s
+    chunks: dict[int, list[bytes]] = {}
+    total = 0
+    with selectors.DefaultSelector() as selector:
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                selector.register(stream.fileno(), selectors.EVENT_READ)
+                chunks[stream.fileno()] = []
+        exited_at: float | None = None
+        while selector.get_map():
+            now = time.monotonic()
+            if exited_at is None and process.poll() is not None:
+                exited_at = now
+            end = deadline if exited_at is None else min(deadline, exited_at + EXIT_GRACE_S)
+            if now >= end:
+                break
+            for key, _ in selector.select(timeout=min(end - now, 0.05)):
+                data = os.read(key.fd, 65536)
+                if not data:
+                    selector.unregister(key.fd)
+                    continue
+                chunks[key.fd].append(data)
+                total += len(data)
+                if total > MAX_OUTPUT_BYTES:
+                    raise _TooMuchOutput
+    finished = process.poll() is not None
+    if not finished and time.monotonic() < deadline:  # both pipes closed: wait for the exit itself
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            finished = True
+        except subprocess.TimeoutExpired:
+            pass
+    out = b"".join(chunks.get(process.stdout.fileno(), [])) if process.stdout else b""
+    err = b"".join(chunks.get(process.stderr.fileno(), [])) if process.stderr else b""
+    return out, err, finished
+
+
 def _run(path: str, args: tuple[str, ...], timeout_s: float) -> tuple[int, str, str]:
-    """Run a tool in its own process group, so a timeout also ends anything it started."""
+    """Run a tool in its own process group and read at most ``MAX_OUTPUT_BYTES`` of its output. Whatever
+    happens (a timeout, too much output, an interrupt), the whole group is killed in ``finally``, so nothing
+    it started outlives the detection."""
     process = subprocess.Popen(
         [path, *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
         start_new_session=True,
     )
     try:
-        stdout, stderr = process.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
+        stdout, stderr, finished = _collect(process, timeout_s)
+    finally:
         _kill(process)
-        raise _Timeout from None
-    return process.returncode, stdout, stderr
+    if not finished:
+        raise _Timeout
+    return process.returncode, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace")
 
 
 def _kill(process: subprocess.Popen) -> None:
+    """SIGKILL the tool's process group (it leads its own session), close the pipes and reap the tool."""
     try:
         if hasattr(os, "killpg"):
             os.killpg(process.pid, signal.SIGKILL)
-        else:  # pragma: no cover - Windows
+        elif process.poll() is None:  # pragma: no cover - Windows
             process.kill()
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
+    except OSError:
+        pass  # the group is already gone
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
     try:
-        process.communicate(timeout=2)
-    except (subprocess.TimeoutExpired, OSError, ValueError):
+        process.wait(timeout=2)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a process SIGKILL cannot end (uninterruptible I/O)
         pass
 
 
@@ -125,6 +194,9 @@ def _try_tool(tool: _Tool, path: str, timeout_s: float) -> Detection:
     except _Timeout:
         return Detection((), tool.command, f"{tool.command} did not answer within {_seconds(timeout_s)}: the driver "
                                            f"may be hung; try `{tool.command}` by hand, or enter the GPU by hand")
+    except _TooMuchOutput:
+        return Detection((), tool.command, f"{tool.command} printed more than {MAX_OUTPUT_BYTES:,} bytes, far more "
+                                           "than a list of GPUs: run it by hand to see why, or enter the GPU by hand")
     except OSError as error:
         return Detection((), tool.command, f"{tool.command} at {path} could not be run ({error.strerror or error}): "
                                            "check its permissions, or enter the GPU by hand")
@@ -157,12 +229,15 @@ def _caveats(gpus: list[DetectedGpu]) -> str | None:
 
 
 def detect_gpus(timeout_s: float = 5.0) -> Detection:
-    """Find the local GPUs: nvidia-smi first, then rocm-smi (each found with ``shutil.which``). Never raises.
+    """Find the local GPUs: nvidia-smi first, then rocm-smi (each found with ``shutil.which``).
 
-    A tool missing from PATH is skipped. A tool that is there but fails (no driver, no device, a hang
-    past ``timeout_s``, output that cannot be read) gives its problem, unless the next tool then finds
-    GPUs. With neither tool on PATH: ``Detection((), "none", "no nvidia-smi or rocm-smi on PATH ...")``.
+    ``timeout_s`` must be a finite number of seconds in (0, 600] (``check_timeout_s``: ProfileError
+    otherwise, the one exception). A tool missing from PATH is skipped. A tool that is there but fails
+    (no driver, no device, a hang past ``timeout_s``, output that cannot be read) gives its problem,
+    unless the next tool then finds GPUs. With neither tool on PATH:
+    ``Detection((), "none", "no nvidia-smi or rocm-smi on PATH ...")``.
     """
+    timeout_s = check_timeout_s(timeout_s)
     first_failure: Detection | None = None
     try:
         for tool in _TOOLS:
@@ -174,8 +249,8 @@ def detect_gpus(timeout_s: float = 5.0) -> Detection:
                 return detection
             first_failure = first_failure or detection
     except Exception as error:  # noqa: BLE001 - detection must never take the program down
-        return Detection((), "none", f"GPU detection failed unexpectedly ({type(error).__name__}: {error}); enter the "
-                                     "GPU by hand")
+        return Detection((), "none", f"GPU detection failed unexpectedly ({type(error).__name__}: "
+                                     f"{printable(str(error), 160)}); enter the GPU by hand")
     if first_failure is not None:
         return first_failure
     return Detection((), "none", "no nvidia-smi or rocm-smi on PATH: install the GPU driver tools, or enter the GPU by "

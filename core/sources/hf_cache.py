@@ -12,6 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ProfileError
+from ..untrusted import has_control_characters
+from .files import read_file_text
+
 
 @dataclass(frozen=True)
 class CachedModel:
@@ -32,20 +36,52 @@ def hf_hub_cache(environ: Mapping[str, str] | None = None) -> Path:
     return base / "huggingface" / "hub"
 
 
-def current_snapshot(repository: Path) -> Path | None:
-    """The snapshot refs/main points to, else the most recently changed one that holds a config.json."""
-    snapshots = repository / "snapshots"
+MAX_REF_BYTES = 256  # refs/main holds a 40-character commit hash
+
+
+def _main_revision(repository: Path) -> str:
+    """What refs/main names, if it is a plain revision name (a commit hash); "" for anything else.
+
+    refs/main is read like every input (a regular file, at most ``MAX_REF_BYTES``): a FIFO there cannot
+    hang the scan. An absolute path, ``..``, a slash or a control character is not a revision: such a
+    ref could point the browser outside the cache, so it is ignored."""
     try:
-        main = (repository / "refs" / "main").read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        main = ""
-    if main and (snapshots / main / "config.json").is_file():
+        main = read_file_text(repository / "refs" / "main", MAX_REF_BYTES, "refs/main").strip()
+    except ProfileError:
+        return ""
+    plain = main not in (".", "..") and "/" not in main and "\\" not in main and not has_control_characters(main)
+    return main if plain else ""
+
+
+def _inside(folder: Path, root: Path) -> bool:
+    """Whether ``folder`` resolves (symlinks followed) to a place inside ``root``."""
+    try:
+        return folder.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+
+
+def _has_config(snapshot: Path, snapshots: Path) -> bool:
+    """A snapshot folder inside the repository's snapshots/ that holds a config.json (a regular file)."""
+    try:
+        return _inside(snapshot, snapshots) and snapshot.is_dir() and (snapshot / "config.json").is_file()
+    except OSError:
+        return False
+
+
+def current_snapshot(repository: Path) -> Path | None:
+    """The snapshot refs/main points to, else the most recently changed one that holds a config.json.
+
+    Only folders that resolve inside the repository's ``snapshots/`` count (docs/design/hostile-input.md)."""
+    snapshots = repository / "snapshots"
+    main = _main_revision(repository)
+    if main and _has_config(snapshots / main, snapshots):
         return snapshots / main
     try:
-        candidates = [folder for folder in snapshots.iterdir() if (folder / "config.json").is_file()]
+        candidates = [folder for folder in snapshots.iterdir() if _has_config(folder, snapshots)]
+        return max(candidates, key=lambda folder: folder.stat().st_mtime, default=None)
     except OSError:
         return None
-    return max(candidates, key=lambda folder: folder.stat().st_mtime, default=None)
 
 
 def list_cached_models(cache: Path | None = None) -> list[CachedModel]:
@@ -61,6 +97,9 @@ def list_cached_models(cache: Path | None = None) -> list[CachedModel]:
         if snapshot is None:
             continue
         repo_id = repository.name.removeprefix("models--").replace("--", "/", 1)
-        has_weights = any(snapshot.glob("*.safetensors")) or any(snapshot.glob("*.safetensors.index.json"))
+        try:
+            has_weights = any(snapshot.glob("*.safetensors")) or any(snapshot.glob("*.safetensors.index.json"))
+        except OSError:  # an unreadable snapshot folder: listed, its weights unknown
+            has_weights = False
         found.append(CachedModel(repo_id, snapshot.name, snapshot, has_weights))
     return found

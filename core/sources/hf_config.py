@@ -20,6 +20,7 @@ from ..errors import ProfileError, describe_validation_error
 from ..specs.precisions import Precision, bytes_per_value
 from ..specs.specs import ModelSpec
 from .extras import mtp_parameters, vision_parameters
+from .files import read_file_text
 from .layer_plan import UnmodelledArchitecture, layer_plan
 from .layer_summary import PlanSummary, summarize
 from .param_count import ParameterCount, count_parameters, experts_of
@@ -41,19 +42,15 @@ def read_config(path: str | Path) -> dict[str, Any]:
     """The parsed config, with a multimodal ``text_config`` merged over the top level."""
     file = config_path(path)
     try:
-        if file.stat().st_size > MAX_CONFIG_BYTES:
-            raise ProfileError(f"{file}: {file.stat().st_size:,} bytes is too large for a config.json")
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProfileError(f"{file}: no such file (give a config.json or a folder holding one)") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = json.loads(read_file_text(file, MAX_CONFIG_BYTES, "config.json"))
+    except ProfileError:  # the reader's refusal (a FIFO, a device, too large, no such file) says it all
+        raise
+    except json.JSONDecodeError as error:
         raise ProfileError(f"{file}: not a JSON file ({str(error)[:120]})") from None
     except RecursionError:
         raise ProfileError(f"{file}: JSON nested too deeply to be a config.json") from None
     except ValueError:  # int() refuses integers of more than 4,300 digits
         raise ProfileError(f"{file}: a number in it is too long to be a config value") from None
-    except OSError as error:
-        raise ProfileError(f"{file}: cannot read it ({error.strerror or error})") from None
     if not isinstance(data, dict):
         raise ProfileError(f"{file}: a config.json is a JSON object, got {type(data).__name__}")
     text = data.get("text_config") or data.get("llm_config")

@@ -16,6 +16,8 @@ from math import prod
 from pathlib import Path
 
 from ..errors import ProfileError
+from ..untrusted import printable, shown_path
+from .files import open_regular_file, read_at_most, read_file_bytes
 
 # Bits per element: huggingface/safetensors safetensors/src/tensor.rs, Dtype::bitsize (v0.6+),
 # which also adds the sub-byte F4 / F6_* types and C64 (complex, two F32 parts).
@@ -67,26 +69,22 @@ class CheckpointWeights:
 
 
 def _fail(path: Path, what: str, expected: str) -> ProfileError:
-    return ProfileError(f"{path}: {what}; expected {expected}.")
+    return ProfileError(f"{shown_path(path)}: {printable(what, 300)}; expected {expected}.")  # names may be huge
 
 
 def _read_header_bytes(path: Path) -> tuple[bytes, int]:
     """(header JSON bytes, data-section bytes), reading only the 8-byte N and the N header bytes."""
-    try:
-        with open(path, "rb") as handle:
-            file_bytes = handle.seek(0, 2)
-            handle.seek(0)
-            if file_bytes < LENGTH_FIELD_BYTES:
-                raise _fail(path, f"file is {file_bytes} bytes", "a safetensors file (8-byte header length first)")
-            (header_bytes,) = struct.unpack("<Q", handle.read(LENGTH_FIELD_BYTES))
-            if header_bytes > MAX_HEADER_BYTES:
-                raise _fail(path, f"header length field says {header_bytes} bytes", f"at most {MAX_HEADER_BYTES}")
-            if LENGTH_FIELD_BYTES + header_bytes > file_bytes:
-                raise _fail(path, f"header length {header_bytes} runs past the end of the {file_bytes}-byte file",
-                            "a header that fits in the file")
-            raw = handle.read(header_bytes)
-    except OSError as error:
-        raise _fail(path, f"cannot read ({error.strerror or error})", "a readable safetensors file") from None
+    # The header length is file content: messages never print it (a link to a secret must not leak it).
+    with open_regular_file(path, "safetensors file") as (handle, file_bytes):
+        if file_bytes < LENGTH_FIELD_BYTES:
+            raise _fail(path, f"file is {file_bytes} bytes", "a safetensors file (8-byte header length first)")
+        (header_bytes,) = struct.unpack("<Q", read_at_most(handle, LENGTH_FIELD_BYTES, path))
+        if header_bytes > MAX_HEADER_BYTES:
+            raise _fail(path, "header length field is too large", f"at most {MAX_HEADER_BYTES} bytes")
+        if LENGTH_FIELD_BYTES + header_bytes > file_bytes:
+            raise _fail(path, f"header length runs past the end of the {file_bytes}-byte file",
+                        "a header that fits in the file")
+        raw = read_at_most(handle, header_bytes, path)
     return raw, file_bytes - LENGTH_FIELD_BYTES - header_bytes
 
 
@@ -94,11 +92,20 @@ def _parse_json_object(path: Path, raw: bytes, what: str) -> dict:
     """Strict UTF-8, then JSON, then a JSON object (the spec's header is a dict)."""
     try:
         value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise _fail(path, f"{what} is not valid UTF-8 JSON ({error})", "a JSON object") from None
+    except UnicodeDecodeError:  # its text would quote a byte of the file
+        raise _fail(path, f"{what} is not UTF-8 text", "a JSON object") from None
+    except (ValueError, RecursionError) as error:
+        raise _fail(path, f"{what} is not valid JSON ({_json_problem(error)})", "a JSON object") from None
     if not isinstance(value, dict):
         raise _fail(path, f"{what} is a JSON {type(value).__name__}", "a JSON object")
     return value
+
+
+def _json_problem(error: Exception) -> str:
+    """A JSON error in words without quoting the file: the decoder's message and place, or the limit hit."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at line {error.lineno}, column {error.colno}"
+    return "nested too deep" if isinstance(error, RecursionError) else "an integer of more than 4,300 digits"
 
 
 def _is_count(value: object) -> bool:
@@ -173,13 +180,7 @@ def values_per_element(tensor: TensorHeader) -> int:
 
 def _shards_from_index(index: Path) -> list[Path]:
     """Shard files named by an index's weight_map, which must be plain names in its folder."""
-    try:
-        index_bytes = index.stat().st_size
-        raw = index.read_bytes() if index_bytes <= MAX_HEADER_BYTES else None
-    except OSError as error:
-        raise _fail(index, f"cannot read ({error.strerror or error})", "a readable index file") from None
-    if raw is None:
-        raise _fail(index, f"index is {index_bytes} bytes", f"at most {MAX_HEADER_BYTES}")
+    raw = read_file_bytes(index, MAX_HEADER_BYTES, "safetensors index")
     body = _parse_json_object(index, raw, "index")
     weight_map = body.get("weight_map")
     if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):

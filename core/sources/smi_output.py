@@ -19,12 +19,17 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from dataclasses import dataclass
 
 from ..specs.catalog import gpu_catalog, gpu_detection_rules
+from ..untrusted import excerpt, printable
 
 MIB_PER_GIB = 1024
+MAX_MEMORY_MIB = 16 * 2**20  # 16 TiB per GPU: far above any card, far below float trouble
+MAX_LINE_CHARS = 4096  # an nvidia-smi GPU line is ~80 characters
+MAX_NAME_CHARS = 120  # GpuSpec.name max_length
 MEMORY_TOLERANCE = 0.03  # relative: reported memory vs the catalog's memory_gib
 
 NVIDIA_SMI_ARGS = (
@@ -91,24 +96,31 @@ def match_catalog(name: str, memory_gib: float, vendor: str) -> str | None:
 # Parsers
 
 
+def _shown_name(name: str) -> str:
+    """A GPU name as the tool printed it, with control characters escaped (an ESC sequence in a name must
+    not reach a terminal) and cut to the catalog's 120 characters."""
+    name = printable(name.strip())
+    return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+
+
 def _is_na(value: str) -> bool:
     return value.strip().lower() in _NA_VALUES
 
 
-def _positive_number(text: str, what: str, unit: str) -> float:
+def _positive_number(text: str, what: str, unit: str, largest: float) -> float:
     """``text`` as a number above 0, or ValueError naming ``what`` and the ``unit`` it should be in."""
     try:
         number = float(text)
     except ValueError:
-        raise ValueError(f"{what} {text!r} is not a number of {unit}") from None
-    if not number > 0:
-        raise ValueError(f"{what} {text!r} is not a positive number of {unit}")
+        raise ValueError(f"{what} {excerpt(text)} is not a number of {unit}") from None
+    if not (math.isfinite(number) and 0 < number <= largest):
+        raise ValueError(f"{what} {excerpt(text)} is not a positive, finite number of {unit} (at most {largest:g})")
     return number
 
 
 def _mib(value: str, where: str) -> float:
     text = re.sub(r"\s*MiB$", "", value.strip(), flags=re.IGNORECASE)  # in case "nounits" was not honoured
-    return _positive_number(text, f"{where}: memory.total", "MiB")
+    return _positive_number(text, f"{where}: memory.total", "MiB", MAX_MEMORY_MIB)
 
 
 def parse_nvidia_smi_csv(text: str) -> list[DetectedGpu]:
@@ -119,7 +131,12 @@ def parse_nvidia_smi_csv(text: str) -> list[DetectedGpu]:
     and MIG fields, and a name containing commas. Raises ValueError naming the line on anything else
     (an error message instead of CSV, too few fields, a non-numeric memory or index).
     """
-    rows = [row for row in csv.reader(text.splitlines(), skipinitialspace=True) if any(cell.strip() for cell in row)]
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise ValueError(f"nvidia-smi line {number} is {len(line):,} characters long; a GPU line is a few dozen "
+                             f"and napkinmath reads lines of at most {MAX_LINE_CHARS:,}")
+    rows = [row for row in csv.reader(lines, skipinitialspace=True) if any(cell.strip() for cell in row)]
     if not rows:
         raise ValueError("nvidia-smi printed no GPU lines")
     gpus: list[DetectedGpu] = []
@@ -132,19 +149,19 @@ def parse_nvidia_smi_csv(text: str) -> list[DetectedGpu]:
             shown = ", ".join(cells)
             raise ValueError(
                 f"{where} has {len(cells)} field(s), expected {len(NVIDIA_FIELDS)} "
-                f"({', '.join(NVIDIA_FIELDS)}): {shown[:120]!r}"
+                f"({', '.join(NVIDIA_FIELDS)}): {excerpt(shown, 120)}"
             )
         index_text, *name_parts = cells[: len(cells) - 3]
         memory_text, driver_text, mig_text = cells[-3:]
         try:
             index = int(index_text)
         except ValueError:
-            raise ValueError(f"{where}: index {index_text!r} is not a whole number") from None
-        name = ", ".join(name_parts).strip()
+            raise ValueError(f"{where}: index {excerpt(index_text)} is not a whole number") from None
+        name = _shown_name(", ".join(name_parts))
         if not name or _is_na(name):
             raise ValueError(f"{where}: the GPU has no name")
         memory_mib = _mib(memory_text, where)
-        driver = None if _is_na(driver_text) else driver_text
+        driver = None if _is_na(driver_text) else printable(driver_text, 40)
         mig = mig_text.strip().lower() == "enabled"
         gpus.append(_detected(index, name, memory_mib, "nvidia", driver, mig))
     if not gpus:
@@ -194,6 +211,8 @@ def parse_rocm_smi_json(text: str) -> list[DetectedGpu]:
         data = json.loads(text[start:])
     except json.JSONDecodeError as error:
         raise ValueError(f"rocm-smi printed JSON that could not be read ({error.msg} at line {error.lineno})") from None
+    except (ValueError, RecursionError):  # 4,300-digit integers, nesting past the parser's depth
+        raise ValueError("rocm-smi printed JSON nested too deep or with an integer too long to read") from None
     if not isinstance(data, dict):
         raise ValueError("rocm-smi JSON is not an object of cards")
     system = _lower_keys(data["system"]) if isinstance(data.get("system"), dict) else {}
@@ -208,12 +227,15 @@ def parse_rocm_smi_json(text: str) -> list[DetectedGpu]:
         fields = _lower_keys(entry)
         name = _first_field(fields, _ROCM_NAME_KEYS,
                             lambda value: bool(value) and not _is_na(value) and not _HEX_ID.match(value))
-        if name is None:
+        name = _shown_name(name) if name is not None else None
+        if not name:
             raise ValueError(f"rocm-smi card{index} has no product name (give --showproductname)")
         vram = _first_field(fields, _ROCM_VRAM_KEYS)
         if vram is None or _is_na(vram):
             raise ValueError(f"rocm-smi card{index} has no 'VRAM Total Memory (B)' (give --showmeminfo vram)")
-        memory_mib = _positive_number(vram, f"rocm-smi card{index}: VRAM total", "bytes") / 2**20
+        memory_mib = _positive_number(vram, f"rocm-smi card{index}: VRAM total", "bytes",
+                                      MAX_MEMORY_MIB * 2**20) / 2**20
         driver = _first_field(fields, _ROCM_DRIVER_KEYS, lambda value: not _is_na(value)) or system_driver
+        driver = printable(driver, 40) if driver else None
         gpus.append(_detected(index, name, memory_mib, "amd", driver))
     return gpus

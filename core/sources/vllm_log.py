@@ -52,6 +52,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ProfileError
+from ..untrusted import shown_path
+from .files import read_file_bytes
 
 MAX_LINE_CHARS = 10_000
 
@@ -200,6 +202,20 @@ def _put_first(found: dict[str, object], line: str, fields: _Fields) -> None:
             found.setdefault(name, read(match.group(1)))
 
 
+# A log is taken for a vLLM log only if one line that gave a fact is plainly vLLM's: it carries the
+# logger's prefix ("INFO 07-09 09:47:45 [gpu_worker.py:233]", vllm/logger.py's format) or states a fact
+# only vLLM prints (memory profiling, KV cache size, concurrency, blocks). A setting alone
+# ("gpu_memory_utilization = 0.9", as in a TOML profile) is not enough.
+_LOGGER_PREFIX = re.compile(r"\b(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) \d\d-\d\d \d\d:\d\d:\d\d\b|\[?[\w.]+\.py:\d+\]")
+_DISTINCTIVE = frozenset({name for name, _ in _MEMORY_PATTERNS} | {"max_concurrency", "kv_cache_tokens", "gpu_blocks"})
+NOT_A_LOG_MESSAGE = ("this does not look like a vLLM start-up log: no line carries vLLM's log prefix (\"INFO 07-09 "
+                     "09:47:45 [gpu_worker.py:233]\") or a memory-profiling line ('Available KV cache memory: N GiB')")
+
+
+def _looks_like_vllm(line: str, found: dict[str, object]) -> bool:
+    return bool(_DISTINCTIVE.intersection(found)) or _LOGGER_PREFIX.search(line) is not None
+
+
 def _facts_in_line(line: str) -> dict[str, object]:
     found: dict[str, object] = {}
 
@@ -227,25 +243,25 @@ MAX_LOG_BYTES = 50_000_000  # a start-up log is kilobytes; a runaway one is read
 
 
 def read_vllm_log(path: str | Path) -> str:
-    """A log file's text (undecodable bytes replaced); ProfileError naming the file when it cannot be read."""
-    try:
-        with Path(path).open("rb") as file:
-            return file.read(MAX_LOG_BYTES).decode("utf-8", errors="replace")
-    except OSError as error:
-        raise ProfileError(f"{path}: cannot read it ({error.strerror or error})") from None
+    """A log file's text, its first ``MAX_LOG_BYTES`` (undecodable bytes replaced); ProfileError naming the
+    file when it is not a regular file or cannot be read (``sources.files``)."""
+    return read_file_bytes(path, MAX_LOG_BYTES, "vLLM log", whole=False).decode("utf-8", errors="replace")
 
 
-def parse_vllm_log(text: str) -> VllmLogFacts:
+def parse_vllm_log(text: str, source: str = "") -> VllmLogFacts:
     """Scan a vLLM start-up log and return what it says about memory and the KV cache.
 
     Never raises on garbage: lines it does not understand are skipped and their facts stay ``None``.
-    Raises ``ProfileError`` only when not one recognisable vLLM line is present.
+    Raises ``ProfileError`` (naming ``source``, the file, when given) only when not one recognisable vLLM
+    line is present, or when no line is plainly vLLM's (``_looks_like_vllm``: a TOML file is not a log).
     """
+    head = f"{shown_path(source)}: " if source else ""
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8", errors="replace")
     best: dict[str, tuple[int, object]] = {}
     lines_used = 0
     lines_read = 0
+    recognised = False
     for raw in text.splitlines():
         lines_read += 1
         line = raw[:MAX_LINE_CHARS]
@@ -257,6 +273,7 @@ def parse_vllm_log(text: str) -> VllmLogFacts:
         if not found:
             continue
         lines_used += 1
+        recognised = recognised or _looks_like_vllm(line, found)
         priority = _priority(line)
         for name, value in found.items():
             held = best.get(name)
@@ -264,7 +281,9 @@ def parse_vllm_log(text: str) -> VllmLogFacts:
                 best[name] = (priority, value)
 
     if lines_used == 0:
-        raise ProfileError(f"{NO_LINES_MESSAGE} (read {lines_read} lines, none from vLLM).")
+        raise ProfileError(f"{head}{NO_LINES_MESSAGE} (read {lines_read} lines, none from vLLM).")
+    if not recognised:
+        raise ProfileError(f"{head}{NOT_A_LOG_MESSAGE} (read {lines_read} lines).")
 
     values = {name: value for name, (_, value) in best.items()}
     max_concurrency = values.get("max_concurrency")

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from ..errors import ProfileError, describe_validation_error
+from ..untrusted import excerpt
 from .specs import GpuSpec, ModelSpec
 
 
@@ -111,8 +112,8 @@ def gpu_entry(gpu_id: str) -> dict[str, Any]:
     gpu_catalog()  # validate the whole file once
     entries = _raw_entries("gpus.toml")
     if gpu_id not in entries:
-        raise ValueError(f"unknown GPU id {gpu_id!r}; known ids: {', '.join(sorted(entries))} (`napkin gpus` lists "
-                         "them)")
+        raise ValueError(f"unknown GPU id {excerpt(gpu_id)}; known ids: {', '.join(sorted(entries))} "
+                         "(`napkin gpus` lists them)")
     return entries[gpu_id]
 
 
@@ -121,6 +122,6 @@ def model_entry(model_id: str) -> dict[str, Any]:
     model_catalog()
     entries = _raw_entries("models.toml")
     if model_id not in entries:
-        raise ValueError(f"unknown model preset {model_id!r}; known ids: {', '.join(sorted(entries))} (`napkin models` "
-                         "lists them)")
+        raise ValueError(f"unknown model preset {excerpt(model_id)}; known ids: {', '.join(sorted(entries))} "
+                         "(`napkin models` lists them)")
     return entries[model_id]

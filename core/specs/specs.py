@@ -7,22 +7,68 @@ memory in GiB, bandwidth in decimal TB/s, compute in dense TFLOP/s, parameters i
 
 from __future__ import annotations
 
-from typing import Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ..untrusted import has_control_characters
 from .precisions import COMPUTE_PATH, FALLBACK_PATHS, Precision
 
 GIB = 2**30
 
 
+def _scalar_kinds(annotation: Any) -> set[type]:
+    """The scalar types a field annotation admits (``int | None`` -> {int, NoneType}); empty for others."""
+    members = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    return {member for member in members if isinstance(member, type)}
+
+
 class FrozenModel(BaseModel):
-    """Immutable, refuses unknown keys and non-finite numbers."""
+    """Immutable, refuses unknown keys and non-finite numbers, and strict about numbers: a number must be a
+    number (``count = "2"`` and ``users = true`` are refused, not read as 2 and 1; a whole number may stand
+    for a float, a float never for a whole number), and a switch must be true or false (``1`` is not).
+    Lists, tables and enum names keep pydantic's usual reading."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        kinds = _scalar_kinds(field.annotation) if field is not None else set()
+        if value is None or not kinds & {int, float, bool}:
+            return value
+        if bool in kinds:
+            if not isinstance(value, bool):
+                raise ValueError("must be true or false")
+        elif isinstance(value, bool | str) or not isinstance(value, int | float):
+            raise ValueError("must be a whole number" if float not in kinds else "must be a number")
+        elif isinstance(value, float) and float not in kinds:
+            raise ValueError("must be a whole number")
+        return value
 
-PositiveTflops = Field(default=None, gt=0, le=1e6)
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        """Text holds no terminal control: ESC/OSC sequences, C0 and C1 controls and bidirectional
+        overrides are refused in every string field (tabs and newlines are allowed)."""
+        if isinstance(value, str) and has_control_characters(value.replace("\n", "").replace("\t", "")):
+            raise ValueError("control characters (ESC, C0/C1, bidirectional overrides) are not allowed in text")
+        return value
+
+
+def zero_or_at_least(value: float, floor: float, unit: str) -> float:
+    """A field where 0 means "none" or "unknown": any other value must reach the practical ``floor``."""
+    if 0 < value < floor:
+        raise ValueError(f"use 0 or at least {floor:g} {unit}")
+    return value
+
+
+# Lower bounds: every positive quantity has a practical floor that no real deployment goes below, so a
+# subnormal (5e-324) never reaches the physics, where 1/x overflows (docs/design/hostile-input.md).
+MIN_TFLOPS = 0.01  # 10 GFLOP/s, below any accelerator's dense rate
+PositiveTflops = Field(default=None, ge=MIN_TFLOPS, le=1e6, description=f"at least {MIN_TFLOPS} (10 GFLOP/s)")
 
 
 class Tflops(FrozenModel):
@@ -62,22 +108,28 @@ class GpuSpec(FrozenModel):
     name: str = Field(default="custom GPU", min_length=1, max_length=120)
     vendor: str = Field(default="", max_length=40)
     architecture: str = Field(default="", max_length=40)
-    memory_gib: float = Field(gt=0, le=4096, description="per GPU, as the driver reports it")
+    memory_gib: float = Field(ge=0.25, le=4096, description="per GPU, as the driver reports it; at least 0.25")
     memory_reported: str = Field(default="", max_length=400)
     driver_reserved_gib: float | None = Field(
         default=None, ge=0, le=64,
         description="memory the driver keeps from CUDA: memory_gib less the total torch.cuda.mem_get_info reports, "
                     "which vLLM multiplies by gpu_memory_utilization; unset: 0.43 GiB")
-    bandwidth_tb_s: float = Field(gt=0, le=1000, description="per GPU, decimal TB/s")
+    bandwidth_tb_s: float = Field(ge=0.001, le=1000, description="per GPU, decimal TB/s; at least 0.001 (1 GB/s)")
     tflops: Tflops
     interconnect: str = Field(default="", max_length=120)
-    interconnect_gb_s: float = Field(default=0.0, ge=0, le=1e5, description="per GPU, one direction; 0 = unknown")
+    interconnect_gb_s: float = Field(default=0.0, ge=0, le=1e5,
+                                     description="per GPU, one direction; 0 = unknown, else at least 0.1")
     tdp_w: float = Field(default=0.0, ge=0, le=1e5)
     price_per_gpu_hour: float = Field(default=0.0, ge=0, le=1e5, description="USD, rented")
     purchase_price: float = Field(default=0.0, ge=0, le=1e8, description="USD per GPU, owned")
     price_note: str = Field(default="", max_length=600)
     source: str = Field(default="", max_length=1200)
     notes: str = Field(default="", max_length=1200)
+
+    @field_validator("interconnect_gb_s")
+    @classmethod
+    def _known_or_usable_link(cls, value: float) -> float:
+        return zero_or_at_least(value, 0.1, "GB/s (0 = unknown)")
 
     @property
     def memory_bytes(self) -> float:
@@ -89,6 +141,7 @@ class GpuSpec(FrozenModel):
 
 
 Count = Field(default=None, ge=1, le=1_000_000)
+MIN_PARAMS_B = 1e-6  # 1,000 parameters: smaller than any model worth planning (test models have ~100k)
 
 
 class ModelSpec(FrozenModel):
@@ -96,8 +149,9 @@ class ModelSpec(FrozenModel):
 
     name: str = Field(default="custom model", min_length=1, max_length=120)
     source: str = Field(default="", max_length=1200)
-    params_b: float = Field(gt=0, le=1e5, description="total parameters, billions")
-    active_params_b: float | None = Field(default=None, gt=0, le=1e5, description="per token; default params_b")
+    params_b: float = Field(ge=MIN_PARAMS_B, le=1e5, description="total parameters, billions; at least 1e-6 (1,000)")
+    active_params_b: float | None = Field(default=None, ge=MIN_PARAMS_B, le=1e5,
+                                          description="per token; default params_b")
     expert_params_b: float | None = Field(default=None, ge=0, le=1e5, description="all routed experts, billions")
     layers: int = Field(ge=1, le=10_000)
     hidden_size: int = Field(ge=1, le=1_000_000)
@@ -118,15 +172,16 @@ class ModelSpec(FrozenModel):
     experts_per_token: int = Field(default=0, ge=0, le=100_000)
     weight_dtype: Precision = Precision.bf16
     kv_dtype: Precision = Precision.bf16
-    checkpoint_gib: float | None = Field(default=None, gt=0, le=1e6,
-                                         description="exact weight bytes from the safetensors headers, GiB")
+    checkpoint_gib: float | None = Field(default=None, ge=1e-6, le=1e6,
+                                         description="exact weight bytes from the safetensors headers, GiB; at "
+                                                     "least 1e-6")
     checkpoint_weight_dtype: Precision | None = Field(default=None, description="the precision those bytes hold")
     unquantized_params_b: float | None = Field(
         default=None, ge=0, le=1e5,
         description="parameters a quantized checkpoint keeps at 16 bits (embeddings, output head, norms, routers and "
                     "the modules its quantization_config leaves out), billions; unset: all hold weight_dtype")
     max_context_tokens: int | None = Field(default=None, ge=1, le=100_000_000)
-    published_params_b: float | None = Field(default=None, gt=0, le=1e5)
+    published_params_b: float | None = Field(default=None, ge=MIN_PARAMS_B, le=1e5)
     notes: str = Field(default="", max_length=1200)
     # Hybrid and 2026 architectures (issue 13; docs/importing-models.md). All default to a plain stack.
     kv_layers: int | None = Field(default=None, ge=0, le=10_000,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil
+from math import ceil, isfinite
 from typing import Any
 
 from ..errors import ProfileError
 from ..plan.compose import Plan, plan
 from ..profile.edit import edit_profile
 from ..profile.schema import Profile
+from ..untrusted import excerpt, printable
 
+MAX_SWEEP_VALUES = 10_000
 SECTIONS = ("hardware", "model", "parallelism", "workload", "engine", "cost")
 
 
@@ -27,35 +29,55 @@ def field_path(name: str, profile: Profile) -> str:
         section, key = name.split(".", 1)
         if section in SECTIONS and key in type(getattr(profile, section)).model_fields:
             return name
-        raise ProfileError(f"{name}: not a profile field (section.key, e.g. workload.avg_context_tokens)")
+        raise ProfileError(f"{printable(name, 80)}: not a profile field (section.key, e.g. "
+                           "workload.avg_context_tokens)")
     owners = [section for section in SECTIONS if name in type(getattr(profile, section)).model_fields]
     if len(owners) == 1:
         return f"{owners[0]}.{name}"
     if owners:
         raise ProfileError(f"{name}: ambiguous, it is in {', '.join(owners)}; write section.{name}")
-    raise ProfileError(f"{name}: not a profile field (e.g. avg_context_tokens, users, tensor, memory_gib)")
+    raise ProfileError(f"{printable(name, 80)}: not a profile field (e.g. avg_context_tokens, users, tensor, "
+                       "memory_gib)")
+
+
+def _finite(part: str, text: str) -> float:
+    """One number of a start:stop:step range; ProfileError unless it is a finite number."""
+    try:
+        number = float(part)
+    except ValueError:
+        number = float("nan")
+    if not isfinite(number):
+        raise ProfileError(f"--vary: {excerpt(part)} in {excerpt(text)} is not a finite number; a range is "
+                           "start:stop:step, e.g. 100:1000:100")
+    return number
 
 
 def parse_values(text: str) -> list[float | int | str]:
     """"1,2,4" or "1000:32000:1000" (start:stop:step, stop included) as numbers; other words stay text."""
     text = text.strip()
     if text.count(":") == 2:
-        start, stop, step = (float(part) for part in text.split(":"))
+        start, stop, step = (_finite(part, text) for part in text.split(":"))
         if step <= 0 or stop < start:
-            raise ProfileError(f"{text}: a range is start:stop:step with step > 0 and stop >= start")
+            raise ProfileError(f"{excerpt(text)}: a range is start:stop:step with step > 0 and stop >= start")
         count = int((stop - start) / step + 1e-9) + 1
-        if count > 10_000:
-            raise ProfileError(f"{text}: {count:,} values; keep a sweep under 10,000")
+        if count > MAX_SWEEP_VALUES:
+            raise ProfileError(f"{excerpt(text)}: {count:,} values; keep a sweep under {MAX_SWEEP_VALUES:,}")
         return [int(v) if float(v).is_integer() else v for v in (start + i * step for i in range(count))]
     values: list[float | int | str] = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
         try:
             number = float(part)
-            values.append(int(number) if number.is_integer() and "." not in part else number)
         except ValueError:
             values.append(part)
+            continue
+        if not isfinite(number):
+            raise ProfileError(f"--vary: {excerpt(part)} is not a finite number; give values like 100,200 or "
+                               "100:1000:100")
+        values.append(int(number) if number.is_integer() and "." not in part else number)
     if not values:
         raise ProfileError("--vary needs FIELD=v1,v2,... or FIELD=start:stop:step")
+    if len(values) > MAX_SWEEP_VALUES:
+        raise ProfileError(f"--vary: {len(values):,} values; keep a sweep under {MAX_SWEEP_VALUES:,}")
     return values
 
 
@@ -81,6 +103,9 @@ class Series:
     right: dict[str, list[float | None]] | None = None  # lines against a second y axis
     hlines: dict[str, float] | None = None  # name -> y (e.g. the speed target)
     vlines: dict[str, float] | None = None  # name -> x (e.g. the critical batch)
+    log_x: bool = False  # xs spread evenly on a log scale (context, batch): draw them on one
+    now_x: float | None = None  # the profile's own point: its x, and each line's y there (same names)
+    now_y: dict[str, float | None] | None = None
 
 
 def _spread(low: float, high: float, points: int, integer: bool) -> list[float]:
@@ -95,13 +120,15 @@ def _spread(low: float, high: float, points: int, integer: bool) -> list[float]:
 
 def users_vs_context(profile: Profile, points: int = 24) -> Series:
     """Users served and capacity as the average context grows to the maximum."""
-    work = profile.workload
+    work, now = profile.workload, plan(profile)
     values = _spread(min(256, work.max_context_tokens), work.max_context_tokens, points, integer=True)
     results = sweep(profile, "workload.avg_context_tokens", values)
     return Series(f"Users served against average context ({profile.workload.users:,} wanted)",
                   "average context (tokens)", [p.value for p in results],
                   {"users served": [p.plan.capacity.users_served if p.plan else None for p in results],
-                   "capacity": [p.plan.capacity.capacity_users if p.plan else None for p in results]})
+                   "capacity": [p.plan.capacity.capacity_users if p.plan else None for p in results]},
+                  log_x=True, now_x=work.avg_context_tokens,
+                  now_y={"users served": now.capacity.users_served, "capacity": now.capacity.capacity_users})
 
 
 def speed_vs_batch(profile: Profile, points: int = 32) -> Series:
@@ -119,17 +146,21 @@ def speed_vs_batch(profile: Profile, points: int = 32) -> Series:
                   [p.decode.batch for p in plans],
                   {"tok/s per user": [p.decode.tokens_per_s_per_user for p in plans]},
                   right={"tok/s in all": [p.decode.tokens_per_s_aggregate for p in plans]},
-                  hlines={"speed target": target} if target > 0 else None, vlines=marks)
+                  hlines={"speed target": target} if target > 0 else None, vlines=marks, log_x=True,
+                  now_x=base.decode.batch, now_y={"tok/s per user": base.decode.tokens_per_s_per_user,
+                                                  "tok/s in all": base.decode.tokens_per_s_aggregate})
 
 
 def cost_vs_gpus(profile: Profile, replicas: int = 8) -> Series:
     """Rent per user-month as replicas (hence GPUs) are added."""
-    per_replica = profile.parallelism.gpus_per_replica
+    per_replica, now = profile.parallelism.gpus_per_replica, plan(profile)
     results = sweep(profile, "parallelism.replicas", list(range(1, replicas + 1)))
     return Series("Cost per user-month against GPU count", "GPUs",
                   [p.value * per_replica for p in results],
                   {"$ per user-month": [p.plan.cost.per_user_month if p.plan else None for p in results]},
-                  right={"users served": [p.plan.capacity.users_served if p.plan else None for p in results]})
+                  right={"users served": [p.plan.capacity.users_served if p.plan else None for p in results]},
+                  now_x=profile.parallelism.gpus,
+                  now_y={"$ per user-month": now.cost.per_user_month, "users served": now.capacity.users_served})
 
 
 def field_upper_bound(section: Any, key: str) -> float:
@@ -143,8 +174,9 @@ def field_upper_bound(section: Any, key: str) -> float:
     return bound
 
 
-def field_vs_figure(profile: Profile, path: str, figure_key: str, points: int = 24) -> Series:
-    """Any output figure as one numeric field goes from a quarter to four times its value."""
+def field_vs_figure(profile: Profile, path: str, figure_key: str, points: int = 24, label: str = "") -> Series:
+    """Any output figure as one numeric field goes from a quarter to four times its value (evenly on a log
+    scale). ``label``: the field as the user knows it ("Average context (tok)"), else its key."""
     from ..plan.figures import FIGURES_BY_KEY
 
     section, key = path.split(".")
@@ -157,5 +189,7 @@ def field_vs_figure(profile: Profile, path: str, figure_key: str, points: int = 
     high = min(high, field_upper_bound(getattr(profile, section), key))
     values = _spread(max(low, 1 if integer else 1e-3), high, points, integer)
     results = sweep(profile, path, values)
-    return Series(f"{figure.label} against {key}", key, [p.value for p in results],
-                  {f"{figure.label} ({figure.unit})": [figure.value(p.plan) if p.plan else None for p in results]})
+    name = f"{figure.label} ({figure.unit})"
+    return Series(f"{figure.label} against {label or key}", label or key, [p.value for p in results],
+                  {name: [figure.value(p.plan) if p.plan else None for p in results]},
+                  log_x=len(values) > 1, now_x=current, now_y={name: figure.value(plan(profile))})

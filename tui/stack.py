@@ -1,0 +1,160 @@
+"""One screen at a time: the planner, at most one dialog (or analysis screen) over it, and the palette.
+
+Fast keys race the screen stack (issue 16, found by scripts/key_fuzz.py through a real terminal):
+
+* **A screen answers once.** A double Enter, or Enter and Escape in one burst, reach a dialog twice
+  before it is gone; Textual's ``Screen.dismiss`` would then set its result future twice
+  (``InvalidStateError``) and pop whatever screen is on top, down to the planner
+  (``ScreenStackError``). ``Dialog`` and ``Page`` dismiss only while they are the top screen, once.
+* **Nothing opens over a dialog.** The planner's keys do not fire under a dialog (its bindings are not
+  in the dialog's chain), but a palette command or a worker's result can still ask for a screen while
+  one is open; ``open_over`` pushes only when the planner itself is the top screen, so a screen is
+  never pushed twice and dialogs never stack.
+* **The palette opens over the planner only**, and answers once too (``SinglePalette``): ctrl+p while a
+  dialog or a palette is already open does nothing, so two palettes never exist
+  (``DuplicateIds: '--command-palette'``). Textual's own system commands that open a second kind of
+  palette (``Theme``) or write files (``Screenshot``) are left out of it (``NapkinApp.get_system_commands``);
+  the planner's palette has its own theme entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from textual import on, work
+from textual.await_complete import AwaitComplete
+from textual.command import CommandList, CommandPalette
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, OptionList
+
+T = TypeVar("T")
+
+
+def _already_left(screen: Screen[Any]) -> bool:
+    """Whether ``screen`` has dismissed itself already or is not the top screen (someone else is)."""
+    return bool(getattr(screen, "_napkin_left", False)) or screen.app.screen is not screen
+
+
+def _nothing() -> AwaitComplete:
+    return AwaitComplete()  # a finished awaitable: what dismiss returns when there is nothing to do
+
+
+class Dialog(ModalScreen[T]):
+    """A modal dialog that dismisses once, and only while it is the top screen. ``leaving``: dismissed
+    already (a worker's late result must not touch its widgets, being removed)."""
+
+    @property
+    def leaving(self) -> bool:
+        return bool(getattr(self, "_napkin_left", False))
+
+    def dismiss(self, result: T | None = None) -> AwaitComplete:
+        if _already_left(self):
+            return _nothing()
+        self._napkin_left = True
+        return super().dismiss(result)
+
+
+class Page(Screen[T]):
+    """A full screen over the planner (charts, compare, recommend) that leaves once, like ``Dialog``.
+    ``leaving``: dismissed already (a worker's late result must not touch its widgets, being removed)."""
+
+    @property
+    def leaving(self) -> bool:
+        return bool(getattr(self, "_napkin_left", False))
+
+    def dismiss(self, result: T | None = None) -> AwaitComplete:
+        if _already_left(self):
+            return _nothing()
+        self._napkin_left = True
+        return super().dismiss(result)
+
+    def action_back(self) -> None:
+        """Escape: back to the planner (a second Escape in the same burst does nothing)."""
+        self.dismiss(None)
+
+
+_TEXTUALS_SEARCH = CommandPalette._gather_commands.__wrapped__  # type: ignore[attr-defined]  # under @work
+
+
+class SinglePalette(CommandPalette):
+    """Textual's command palette, leaving once (a double Enter or Enter + Escape in one burst), and whose
+    search stops when it leaves: Textual 8.2.8 lets a search start or refresh the list of a palette being
+    removed, which then fails on the missing CommandList (``NoMatches``)."""
+
+    def dismiss(self, result: None = None) -> AwaitComplete:
+        if _already_left(self):
+            return _nothing()
+        self._napkin_left = True
+        self._cancel_gather_commands()
+        self._stop_no_matches_countdown()
+        return super().dismiss(result)
+
+    # Once dismissed, the palette's children are being removed while keys, timers and messages queued to it
+    # still arrive (a burst: Enter, then Down or PageDown); each of Textual's handlers looks up its
+    # CommandList and would fail (NoMatches). A leaving palette does nothing.
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return False if self.leaving else super().check_action(action, parameters)
+
+    @on(Input.Submitted)
+    @on(OptionList.OptionSelected)
+    def _nothing_when_leaving(self, event: Input.Submitted | OptionList.OptionSelected) -> None:
+        if self.leaving:
+            event.prevent_default()
+            event.stop()
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        if not self.leaving:
+            super()._start_no_matches_countdown(search_value)
+
+    async def _watch__show_busy(self) -> None:
+        if self.leaving or not self.is_attached:
+            return
+        try:
+            await super()._watch__show_busy()
+        except NoMatches:  # removed between the check and the query
+            return
+
+    @property
+    def leaving(self) -> bool:
+        return bool(getattr(self, "_napkin_left", False))
+
+    @work(exclusive=True, group=CommandPalette._GATHER_COMMANDS_GROUP)
+    async def _gather_commands(self, search_value: str) -> None:
+        """Textual's search, skipped when the palette is leaving: a search queued before the palette was
+        dismissed still starts afterwards (Textual 8.2.8 starts a worker even if it was cancelled while
+        pending), and its first step looks up the CommandList that is being removed."""
+        if self.leaving or not self.query(CommandList):
+            return
+        try:
+            await _TEXTUALS_SEARCH(self, search_value)
+        except NoMatches:
+            if self.is_attached and not self.leaving:
+                raise  # not the race: a real fault, let it show
+
+    @on(Input.Changed)
+    def _no_search_when_leaving(self, event: Input.Changed) -> None:
+        """Selecting a command writes it into the input, and that change arrives after the palette has been
+        dismissed: Textual would start a search on the closing palette, whose list is gone (``NoMatches:
+        CommandList`` from its worker). Handled here first (subclass handlers run first), and stopped."""
+        if self.leaving:
+            event.prevent_default()
+            event.stop()
+
+    def _watch__list_visible(self) -> None:
+        if self.leaving or not self.is_attached:
+            return  # leaving: the list may be gone already, and nobody will see it
+        try:
+            super()._watch__list_visible()
+        except NoMatches:  # removed between the check and the query (the worker runs on its own timer)
+            return
+
+
+def open_over(planner: Screen[Any], screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> bool:
+    """Push ``screen`` over ``planner`` if the planner is the top screen; False (and nothing pushed) when a
+    dialog, an analysis screen or the palette is open."""
+    if planner.app.screen is not planner:
+        return False
+    planner.app.push_screen(screen, callback)
+    return True

@@ -57,7 +57,7 @@ def test_any_text_gives_a_finite_number_or_a_value_error(text):
 def test_messages_speak_the_fields_units_and_are_whole():
     field = FIELDS_BY_PATH
     cases = {("workload.duty_cycle", "150"): "at most 100 %", ("workload.users", "0"): "at least 1 user",
-             ("hardware.count", "1e308"): "at most 1,000,000", ("cost.hours_per_month", "0"): "more than 0 h",
+             ("hardware.count", "1e308"): "at most 1,000,000", ("cost.hours_per_month", "0"): "at least 1 h",
              ("workload.prefix_cache_hit", "100"): "less than 100 %", ("engine.max_num_seqs", "1.5"): "a whole number, e.g. 2",
              ("hardware.purchase_price", "-1"): "at least $0", ("workload.users", "12x"): "a whole number, e.g. 8"}
     for (path, text), message in cases.items():

@@ -51,6 +51,9 @@ def test_column_names_follow_the_profiles_and_tell_equal_names_apart():
     assert column_names("A long name that is cut", "A long name that is cut", 14) == ("A long… (now)", "A lon… (other)")
     now, other = column_names("Llama 3.1 70B on 2xH100 SXM, FP8 weights", "Qwen3 on one H100", 14)
     assert now == "Llama 3.1 70B…" and len(now) == 14 and other == "Qwen3 on one…"
+    # an automatic name and the seed's differ only past the cut: the cut names would read the same
+    assert column_names("Llama 3.1 70B on 2 × H200, FP8 weights", "Llama 3.1 70B on 2xH100 SXM, FP8 weights",
+                        14) == ("Llama 3… (now)", "Llama… (other)")
 
 
 async def test_compare_with_the_baseline_then_with_a_file(napkin_home):

@@ -1,4 +1,5 @@
-"""Screens as pictures (pytest-textual-snapshot): 120x36 and 80x24, dark and ANSI themes (compare in light too).
+"""Screens as pictures (pytest-textual-snapshot) at 120x36 and 80x24: the planner (a plan, one that will not start,
+one that does not fit) and compare, each in the dark, light and ANSI themes.
 
 Update after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update` and look
 at the report before committing the new SVGs.

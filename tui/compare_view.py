@@ -40,11 +40,12 @@ class FigureRow:
 
 
 def column_names(now: str, then: str, width: int) -> tuple[str, str]:
-    """The two columns' headers: the profiles' names cut to ``width``, told apart when equal."""
+    """The two columns' headers: the profiles' names cut to ``width``, told apart when they read the same
+    (equal names, or names that differ only past the cut, as an automatic name and the seed's)."""
     def cut(name: str, room: int) -> str:
         return name if len(name) <= room else name[:room - 1].rstrip() + "…"
 
-    if now == then:
+    if cut(now, width) == cut(then, width):
         return cut(now, width - 6) + " (now)", cut(then, width - 8) + " (other)"
     return cut(now, width), cut(then, width)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from conftest import make_app, started
+from conftest import enter_text, make_app, started
 from rich.console import Console
 from textual.widgets import Collapsible, Input, Select
 from textual.widgets._footer import FooterKey
@@ -141,3 +141,27 @@ async def test_everything_is_reachable_and_labelled(napkin_home):
         assert {"question_mark", "ctrl+s", "ctrl+o", "ctrl+z", "f4", "f5", "f6", "f7", "f8", "ctrl+q"} <= {
             key.key for key in keys}
         assert max(key.region.right for key in keys) <= NARROW[0]
+
+
+async def test_the_engines_rules_show_on_screen(napkin_home):
+    """Issue 17, item 2: Tensor 3 on a 64-head model and an FP4 KV cache on H100 with vLLM were accepted
+    silently; now each is an error in the problems strip, with what vLLM would say. Tensor steps between
+    the sizes that split the model and keeps the GPU count where it can (2 -> 8 on 8 GPUs made 32 GPUs)."""
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        main = await started(pilot)
+        strip = main.query_one("#problems-wide", ProblemsStrip)
+        await enter_text(pilot, "#field-hardware-count", "12")
+        await enter_text(pilot, "#field-parallelism-tensor", "3")
+        assert (main.session.profile.hardware.count, main.session.profile.parallelism.replicas) == (12, 4)
+        assert str(strip.render()).startswith("✗ vLLM") and "3 does not divide the 64 attention heads" in str(
+            strip.render())
+        assert "✓" not in shown(main.query_one(CapacityPanel))
+        await pilot.press("up")  # to the next size that splits the heads, the GPU count kept
+        await pilot.pause()
+        parallelism = main.session.profile.parallelism
+        assert (parallelism.tensor, main.session.profile.hardware.count, parallelism.replicas) == (4, 12, 3)
+        assert not str(strip.render()).startswith("✗")
+        main.action_choose("model.kv_dtype", "fp4")
+        await pilot.pause()
+        assert str(strip.render()).startswith("✗ vLLM") and "not fp4" in str(strip.render())

@@ -18,13 +18,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from napkinmath.core.plan.compose import plan
 from napkinmath.core.plan.json_view import plan_to_dict
 from napkinmath.core.profile.files import load_profile
 from napkinmath.core.profile.paths import shipped_profiles
 from napkinmath.core.profile.schema import Profile
 from napkinmath.core.specs.catalog import gpu_catalog, model_catalog
-from pydantic import ValidationError
 
 GOLDEN = Path(__file__).parent / "data" / "plan_golden.json"
 SEED = 20261206

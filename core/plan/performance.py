@@ -28,6 +28,7 @@ from ..physics.memory import (
     vocab_matrix_bytes,
 )
 from ..profile.schema import Profile
+from ..records import quick_init
 from ..specs.specs import GpuSpec, ModelSpec
 from .memory_stage import MemoryStage, memory_stage
 
@@ -36,7 +37,8 @@ NO_BAND = Bands(Band(1.0, 1.0), Band(1.0, 1.0), Band(1.0, 1.0))  # the bare roof
 DISPATCH_BYTES = 1
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class SchedulerLimits:
     """One engine instance's scheduler (see /work/notes/PERF_MODEL.md and docs/accuracy.md)."""
 
@@ -48,7 +50,8 @@ class SchedulerLimits:
     block_tokens: int
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class EnginePerformance:
     step: StepTimeModel
     limits: SchedulerLimits

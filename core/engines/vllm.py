@@ -95,15 +95,15 @@ def version_tuple(version: str) -> tuple[int, int]:
 
 def version_warnings(version: str) -> list[str]:
     """A release outside the checked ones is planned with the nearest era's accounting: say which."""
-    at, newest, oldest = version_tuple(version), version_tuple(ACCOUNTING_ERAS[0]), version_tuple(ACCOUNTING_ERAS[-1])
+    at = version_tuple(version)
+    if version_tuple(ACCOUNTING_ERAS[-1]) <= at <= version_tuple(ACCOUNTING_ERAS[0]):
+        return []
     known = ", ".join(ACCOUNTING_ERAS)
-    if at > newest:
+    if at > version_tuple(ACCOUNTING_ERAS[0]):
         return [f"vLLM {version} is newer than the releases whose accounting was checked ({known}): planned as "
                 f"{ACCOUNTING_ERAS[0]}"]
-    if at < oldest:
-        return [f"vLLM {version} is older than the releases whose accounting was checked ({known}): planned as "
-                f"{ACCOUNTING_ERAS[-1]}"]
-    return []
+    return [f"vLLM {version} is older than the releases whose accounting was checked ({known}): planned as "
+            f"{ACCOUNTING_ERAS[-1]}"]
 
 
 def default_gpu_memory_utilization(version: str) -> float:
@@ -241,6 +241,8 @@ def nvlink_non_torch_gib(tensor: int) -> float:
     """NON_TORCH_NVLINK_GIB, interpolated on log2 of the group size and flat past TP 8."""
     sizes = NVLINK_GROUP_SIZES
     size = min(max(tensor, sizes[0]), sizes[-1])
+    if size in NON_TORCH_NVLINK_GIB:
+        return NON_TORCH_NVLINK_GIB[size]
     low = max(s for s in sizes if s <= size)
     high = min(s for s in sizes if s >= size)
     if low == high:

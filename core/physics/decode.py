@@ -95,7 +95,8 @@ def all_reduce_bytes_per_step(batch: float, hidden_size: int, tensor: int, layer
     return 2 * layers * 2 * (tensor - 1) / tensor * message
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built twice a plan and read in every search step: unfrozen, as frozen construction
+# costs ~1.5k instructions a field
 class StepModel:
     """Decode step time of one KV pool as a function of its batch B (sequences).
 
@@ -129,8 +130,14 @@ class StepModel:
         return self.collective_fixed_s + self.collective_s_per_sequence * batch
 
     def step_time_s(self, batch: float) -> float:
-        return (max(self.memory_time_s(batch), self.compute_time_s(batch)) + self.collective_time_s(batch)
-                + self.engine_time_s(batch))
+        # memory_time_s, compute_time_s, collective_time_s and engine_time_s written out (the same arithmetic):
+        # the speed-target search calls this in a loop
+        tokens = batch * self.tokens_per_pool_sequence
+        touched = 1.0 - (1.0 - self.experts_per_token / self.experts) ** tokens if self.experts else 0.0
+        memory = self.dense_read_s + self.expert_read_s * touched + self.kv_read_s_per_sequence * batch
+        return (max(memory, self.compute_s_per_sequence * batch)
+                + (self.collective_fixed_s + self.collective_s_per_sequence * batch)
+                + (self.overhead_s + self.overhead_s_per_sequence * batch))
 
     def engine_time_s(self, batch: float) -> float:
         """The engine's own time in a step of ``batch`` sequences, beyond the roofline (calibrated)."""

@@ -73,13 +73,23 @@ def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int
     the replica's GPUs, as the Kimi seed assumes. Parameters a quantized checkpoint keeps at 16 bits
     (``unquantized_params_b``) are dense and count 2 bytes each.
     """
+    dense_held, dense_read, experts = weight_bytes_held_and_read_per_gpu(model, tensor, pipeline, data, expert)
+    return (dense_held if held else dense_read), experts
+
+
+def weight_bytes_held_and_read_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int,
+                                       expert: int) -> tuple[float, float, float]:
+    """(dense held, dense read, expert) bytes on one GPU: ``weight_bytes_per_gpu`` with and without the
+    held extras, in one pass."""
     weight_bytes = weight_bytes_per_parameter(model)
     dense, experts = expert_params_split(model)
-    dense_bytes = dense * weight_bytes + unquantized_extra_bytes(model) + (held_extra_bytes(model) if held else 0.0)
+    read_bytes = dense * weight_bytes + unquantized_extra_bytes(model)
+    held_bytes = read_bytes + held_extra_bytes(model)
     if model.is_moe and model.expert_params_b is None:
         gpus = tensor * pipeline * data
-        return dense_bytes / gpus, experts * weight_bytes / gpus
-    return dense_bytes / (tensor * pipeline), experts * weight_bytes / (max(expert, tensor) * pipeline)
+        return held_bytes / gpus, read_bytes / gpus, experts * weight_bytes / gpus
+    return (held_bytes / (tensor * pipeline), read_bytes / (tensor * pipeline),
+            experts * weight_bytes / (max(expert, tensor) * pipeline))
 
 
 def held_extra_bytes(model: ModelSpec) -> float:
@@ -183,10 +193,17 @@ def kv_bytes_per_token_per_layer(model: ModelSpec, tensor: int) -> float:
 def full_kv_bytes_per_token_per_layer(model: ModelSpec, tensor: int) -> float:
     """KV bytes per token of one full-attention layer: their own heads and head size where the model
     states them (Gemma 4's global layers: 4 KV heads of 512; vLLM stores V even where K = V)."""
+    return kv_bytes_per_token_per_layer_by_kind(model, tensor)[0]
+
+
+def kv_bytes_per_token_per_layer_by_kind(model: ModelSpec, tensor: int) -> tuple[float, float]:
+    """(``full_kv_bytes_per_token_per_layer``, ``kv_bytes_per_token_per_layer``) in one pass: the two are
+    the same unless the full-attention layers have heads of their own."""
+    local = kv_bytes_per_token_per_layer(model, tensor)
     if model.attention == "mla" or (model.global_kv_heads is None and model.global_head_dim is None):
-        return kv_bytes_per_token_per_layer(model, tensor)
+        return local, local
     heads = kv_heads_per_gpu(model.global_kv_heads_or_default, tensor)
-    return 2 * heads * model.global_head_dim_or_default * bytes_per_value(model.kv_dtype)
+    return 2 * heads * model.global_head_dim_or_default * bytes_per_value(model.kv_dtype), local
 
 
 def state_bytes_per_sequence(model: ModelSpec, tensor: int, pipeline: int) -> float:
@@ -203,9 +220,10 @@ def layers_per_gpu(layers: int, pipeline: int) -> int:
 def kv_bytes_per_token_split(model: ModelSpec, tensor: int, pipeline: int) -> tuple[float, float]:
     """(full-attention, sliding-window) KV bytes per token on one GPU: only the layers that keep a KV
     cache count (a hybrid's linear-attention and Mamba layers keep a fixed state instead)."""
-    full = layers_per_gpu(model.full_attention_layers, pipeline) * full_kv_bytes_per_token_per_layer(model, tensor)
-    sliding = layers_per_gpu(model.sliding_window_layers, pipeline) * kv_bytes_per_token_per_layer(model, tensor)
-    return full, sliding
+    full_layer, local_layer = kv_bytes_per_token_per_layer_by_kind(model, tensor)
+    sliding_layers = model.sliding_window_layers
+    full = layers_per_gpu(model.kv_layer_count - sliding_layers, pipeline) * full_layer
+    return full, layers_per_gpu(sliding_layers, pipeline) * local_layer
 
 
 def paged_tokens(context_tokens: float, block_tokens: int) -> int:

@@ -167,9 +167,11 @@ def _notes(profile: Profile, result: Plan) -> list[str]:
 def _refusals(profile: Profile) -> list[str]:
     """Settings the engine refuses at start-up (engines/rules.py), phrased with what would start."""
     model, par, engine = profile.model, profile.parallelism, profile.engine
+    reasons, split = format_refusals(engine.name, model, profile.hardware), tensor_split_refusals(model, par.tensor)
+    if not reasons and not split:
+        return []
     who = f"vLLM {engine.version} refuses to start" if engine.name == "vllm" else "the engine refuses to start"
-    messages = [f"{who}: {reason}" for reason in format_refusals(engine.name, model, profile.hardware)]
-    split = tensor_split_refusals(model, par.tensor)
+    messages = [f"{who}: {reason}" for reason in reasons]
     if split:
         valid = [size for size in valid_tensor_sizes(model, max(8, par.tensor)) if size > 1]
         sizes = f" (tensor sizes that split {model.name}: {', '.join(map(str, valid))})" if valid else ""
@@ -177,18 +179,28 @@ def _refusals(profile: Profile) -> list[str]:
     return messages
 
 
-def with_advice(profile: Profile, result: Plan) -> Plan:
-    """The plan with its problems and notes filled in. A plan with an error (the weights do not fit, the
-    engine refuses the settings, or one full-context request cannot be held) does not run: it serves
-    nobody and meets no target. Built directly where nothing changes (dataclasses.replace is slow)."""
+def advise(profile: Profile, result: Plan) -> tuple[tuple[Problem, ...], tuple[str, ...]]:
+    """(problems, notes) of a plan whose figures are in and whose advice is not: errors first (the weights do
+    not fit, the engine refuses the settings, or one full-context request cannot be held), then warnings."""
     errors = _refusals(profile) + (_not_fitting(profile, result) if not result.memory.fits else [])
     errors += _wont_start(profile, result)
     warnings = ([] if errors else _capacity(profile, result)) + _configuration(profile, result)
-    problems = tuple(Problem("error", text) for text in errors) + tuple(Problem("warning", text) for text in warnings)
-    notes = tuple(_notes(profile, result))
-    if not errors:
+    problems = tuple([Problem("error", text) for text in errors] + [Problem("warning", text) for text in warnings])
+    return problems, tuple(_notes(profile, result))
+
+
+def with_advice(profile: Profile, result: Plan) -> Plan:
+    """The plan with its problems and notes filled in (``advise``). A plan with an error does not run: it serves
+    nobody and meets no target. Built directly where nothing changes (dataclasses.replace is slow)."""
+    problems, notes = advise(profile, result)
+    if not problems or problems[0].severity != "error":
         return type(result)(result.gpus, result.memory, result.kv, result.capacity, result.decode, result.roofline,
                             result.prefill, result.cost, result.provenance, result.engine, problems, notes)
+    return not_running(result, problems, notes)
+
+
+def not_running(result: Plan, problems: tuple[Problem, ...], notes: tuple[str, ...]) -> Plan:
+    """A plan with an error (``problems`` starts with one): it serves nobody and meets no target."""
     limited_by = "weights" if not result.memory.fits else "engine"
     return replace(result, problems=problems, notes=notes,
                    capacity=replace(result.capacity, limited_by=limited_by, users_served=0),

@@ -67,8 +67,9 @@ class PoolLayout:
     @property
     def block_tokens(self) -> int:
         """The smallest attention block, which vLLM prints its token count in."""
-        blocks = [b for b, n in ((self.full_block, self.full_groups), (self.local_block, self.local_groups)) if n]
-        return min(blocks) if blocks else self.full_block
+        if self.local_groups:
+            return min(self.full_block, self.local_block) if self.full_groups else self.local_block
+        return self.full_block
 
 
 def state_page_bytes(model: ModelSpec, tensor: int) -> float:
@@ -95,9 +96,11 @@ def group_counts(counts: list[int]) -> tuple[int, list[int]]:
     return size, [ceil(n / size) if n else 0 for n in counts]
 
 
-def pool_layout(model: ModelSpec, layers: StageLayers, tensor: int, block_tokens: int, version: str) -> PoolLayout:
-    """Pages, groups and blocks of one stage's pool (see the module docstring)."""
-    full_per_token, local_per_token = kv_bytes_per_token_per_layer_by_kind(model, tensor)
+def pool_layout(model: ModelSpec, layers: StageLayers, tensor: int, block_tokens: int, version: str,
+                kv_per_layer: tuple[float, float] | None = None) -> PoolLayout:
+    """Pages, groups and blocks of one stage's pool (see the module docstring). ``kv_per_layer`` is
+    ``kv_bytes_per_token_per_layer_by_kind(model, tensor)`` where the caller has it."""
+    full_per_token, local_per_token = kv_per_layer or kv_bytes_per_token_per_layer_by_kind(model, tensor)
     block = attention_block_with_state(model, tensor, block_tokens, full_per_token)
     full_page = block * full_per_token
     local_page = block * local_per_token

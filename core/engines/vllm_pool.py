@@ -160,22 +160,23 @@ class StageBudget:
 
 def binding_stage(model: ModelSpec, *, usable: float, overhead: float, weights_per_rank: float, tensor: int,
                   pipeline: int, expert: int, batched_tokens: int, sequences: int, version: str, block_tokens: int,
-                  sampler: str | None = None, activations: float | None = None) -> StageBudget:
+                  sampler: str | None = None, activations: float | None = None,
+                  kv_per_layer: tuple[float, float] | None = None) -> StageBudget:
     """Size the pool on every stage and keep the one with the fewest blocks: vLLM profiles each worker
     and gives every worker the smallest block count (``unify_kv_cache_configs``; V0: min over workers).
 
     ``weights_per_rank`` is the whole model on one tensor-parallel rank, as loaded (MXFP4 experts
     padded: ``loaded_expert_bytes``). ``activations`` pins the activation peak on every stage (a
-    calibrated or typed figure).
+    calibrated or typed figure). ``kv_per_layer``: as ``pool_layout`` takes it.
     """
     whole = weights_per_rank
-    vocab = vocab_matrix_bytes(model) / tensor
+    vocab = vocab_matrix_bytes(model) / tensor if pipeline > 1 else 0.0  # one stage holds the whole model
     best: tuple[int, StageBudget] | None = None
     for stage in pipeline_stages(model, pipeline):
         weights = stage_weight_bytes(stage, model, whole, vocab)
         peak = activations if activations is not None else stage_activation_bytes(
             stage, model, batched_tokens, sequences, tensor, expert, version, sampler)
-        layout = pool_layout(model, stage.kinds, tensor, block_tokens, version)
+        layout = pool_layout(model, stage.kinds, tensor, block_tokens, version, kv_per_layer)
         budget = StageBudget(stage, weights, peak, usable - weights - peak - overhead, layout)
         if pipeline == 1:
             return budget

@@ -97,7 +97,7 @@ def held_extra_bytes(model: ModelSpec) -> float:
     --language-model-only; quantized checkpoints keep it at 16 bits) and the MTP layers when
     ``mtp_on_gpu`` (vLLM loads them only for MTP speculative decoding), at the weights' bytes. An exact
     checkpoint size already holds both."""
-    if model.uses_checkpoint_bytes:
+    if model.uses_checkpoint_bytes or not (model.vision_params_b or (model.mtp_on_gpu and model.mtp_params_b)):
         return 0.0
     vision_bytes = max(UNQUANTIZED_BYTES, bytes_per_value(model.weight_dtype))
     mtp = (model.mtp_params_b or 0.0) * 1e9 * weight_bytes_per_parameter(model) if model.mtp_on_gpu else 0.0
@@ -125,9 +125,11 @@ def keeps_16_bit_params(model: ModelSpec) -> bool:
 def unquantized_extra_bytes(model: ModelSpec) -> float:
     """What the parameters a quantized model keeps at 16 bits (embeddings, output head, and for gpt-oss
     attention and routers too) add over holding them at ``weight_dtype``."""
-    if not keeps_16_bit_params(model):
+    per_value = bytes_per_value(model.weight_dtype)
+    if model.uses_checkpoint_bytes or per_value >= UNQUANTIZED_BYTES:  # keeps_16_bit_params, its parameters once
         return 0.0
-    return sixteen_bit_params(model) * (UNQUANTIZED_BYTES - bytes_per_value(model.weight_dtype))
+    params = sixteen_bit_params(model)
+    return params * (UNQUANTIZED_BYTES - per_value) if params > 0 else 0.0
 
 
 def vocab_matrix_bytes(model: ModelSpec) -> float:
@@ -217,10 +219,12 @@ def layers_per_gpu(layers: int, pipeline: int) -> int:
     return ceil(layers / pipeline) if layers else 0
 
 
-def kv_bytes_per_token_split(model: ModelSpec, tensor: int, pipeline: int) -> tuple[float, float]:
+def kv_bytes_per_token_split(model: ModelSpec, tensor: int, pipeline: int,
+                             per_layer: tuple[float, float] | None = None) -> tuple[float, float]:
     """(full-attention, sliding-window) KV bytes per token on one GPU: only the layers that keep a KV
-    cache count (a hybrid's linear-attention and Mamba layers keep a fixed state instead)."""
-    full_layer, local_layer = kv_bytes_per_token_per_layer_by_kind(model, tensor)
+    cache count (a hybrid's linear-attention and Mamba layers keep a fixed state instead). ``per_layer`` is
+    ``kv_bytes_per_token_per_layer_by_kind(model, tensor)`` where the caller has it."""
+    full_layer, local_layer = per_layer or kv_bytes_per_token_per_layer_by_kind(model, tensor)
     sliding_layers = model.sliding_window_layers
     full = layers_per_gpu(model.kv_layer_count - sliding_layers, pipeline) * full_layer
     return full, layers_per_gpu(sliding_layers, pipeline) * local_layer

@@ -135,7 +135,7 @@ def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, seque
 def _kv(profile: Profile, memory: MemoryStage) -> _Kv:
     """KV bytes per token and per sequence (physics.md, "KV cache bytes per token"), and vLLM's pool report."""
     model, par, work, engine = profile.model, profile.parallelism, profile.workload, profile.engine
-    full, sliding = kv_bytes_per_token_split(model, par.tensor, par.pipeline)
+    full, sliding = kv_bytes_per_token_split(model, par.tensor, par.pipeline, memory.kv_per_layer)
     window = model.sliding_window if model.sliding_window_layers else None
     report = None
     if engine.name == "vllm" and memory.stage is not None:
@@ -209,10 +209,8 @@ def _decode_figures(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Dec
     step = decode.step
     concurrent, users_served = capacity.concurrent_sequences, capacity.users_served
     batch = max(1.0, min(float(concurrent) if concurrent else 1.0, users_served * work.duty_cycle / capacity.kv_groups))
-    # step.step_time_s(batch) from its parts, each computed once
-    memory_time, compute_time = step.memory_time_s(batch), step.compute_time_s(batch)
-    collective_time, engine_time = step.collective_time_s(batch), step.engine_time_s(batch)
-    step_time = max(memory_time, compute_time) + collective_time + engine_time
+    memory_time, compute_time, collective_time, engine_time = step.times_s(batch)
+    step_time = max(memory_time, compute_time) + collective_time + engine_time  # step.step_time_s(batch)
     step_time_ideal = step_time if decode.ideal_step is step else decode.ideal_step.step_time_s(batch)
     touched = moe_fraction_touched(batch * par.data, model.experts, model.experts_per_token)
     bytes_per_step = memory.dense_bytes + memory.expert_bytes * touched + batch * kv.sequence_read

@@ -196,8 +196,10 @@ class ImportConfigScreen(Dialog[str | None]):
         self.run_worker(work, thread=True, exclusive=True, group="complete")
 
     def _completed(self, typed: str, text: str, choices: tuple[str, ...]) -> None:
+        if not self.is_attached or self.leaving:  # dismissed meanwhile: its widgets are being removed
+            return
         field = self.query_one("#import-path", Input)
-        if not self.is_attached or field.value != typed:  # typed on meanwhile: that text wins
+        if field.value != typed:  # typed on meanwhile: that text wins
             return
         field.value = text
         field.cursor_position = len(text)

@@ -119,7 +119,8 @@ def focus(spec: Spec, session: str) -> None:
         tmux("send-keys", "-t", session, "C-p")
         time.sleep(0.5)
         tmux("send-keys", "-t", session, "-l", "Go to: Average context")
-        time.sleep(0.5)
+        wait_for(session, re.compile(r"workload\.avg_context_tokens"))  # the palette has found it (slow when loaded)
+        time.sleep(0.3)
         tmux("send-keys", "-t", session, "Enter")
         time.sleep(0.5)
     # check the focus: one Up must change the figures, then Down puts the value back

@@ -35,17 +35,17 @@ def napkin_home(tmp_path, monkeypatch):
     return tmp_path / "home"
 
 
-async def type_into(pilot, selector: str, text: str) -> None:
-    """Focus a field, clear it with keys and type the text, as a user would: one key per character.
+async def type_into(pilot, selector: str, text: str, enter: bool = True) -> None:
+    """Focus a field, clear it with keys and type the text, as a user would: one key per character, then
+    Enter (typed text is applied after a pause, or at once on Enter).
 
-    Each key costs a whole re-plan and repaint (about 40 ms of CPU here); where the keys themselves are not
-    the point, ``enter_text`` does the same in one edit."""
+    Where the keys themselves are not the point, ``enter_text`` does the same in one edit."""
     from textual.widgets import Input
 
     field = pilot.app.query_one(selector, Input)
     field.focus()
     await pilot.pause()
-    await pilot.press("end", "ctrl+u", *list(text))
+    await pilot.press("end", "ctrl+u", *list(text), *(["enter"] if enter else []))
     await pilot.pause()
 
 
@@ -58,6 +58,8 @@ async def enter_text(pilot, selector: str, text: str) -> None:
     field.focus()
     await pilot.pause()
     field.value = text
+    field.cursor_position = len(text)  # as after typing it: the cursor at the end, nothing selected
+    await pilot.press("enter")  # applied at once, not after the pause
     await pilot.pause()
 
 

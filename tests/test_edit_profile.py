@@ -7,7 +7,7 @@ import pytest
 from conftest import shipped
 
 from napkinmath.core.errors import ProfileError
-from napkinmath.core.profile.edit import edit_profile, with_section
+from napkinmath.core.profile.edit import edit_profile, next_whole_count, with_section
 
 LLAMA_70B = shipped("llama-3.1-70b-2xh100-fp8.toml")  # TP 2, 2 x H100, 1 replica
 
@@ -52,12 +52,34 @@ def test_a_parallelism_degree_recounts_the_gpus(path, value, count):
     assert edited.hardware.count == count == edited.parallelism.gpus
 
 
+def test_a_parallelism_degree_keeps_the_gpu_count_and_recounts_the_replicas():
+    # Issue 17: Tensor 2 -> 8 on 8 GPUs made it 32 GPUs (4 replicas kept) and 4x the rent.
+    eight = edit_profile(LLAMA_70B, "hardware.count", 8)  # 4 replicas of TP 2
+    wider = edit_profile(eight, "parallelism.tensor", 8)
+    assert (wider.hardware.count, wider.parallelism.replicas) == (8, 1)
+    back = edit_profile(wider, "parallelism.tensor", 2)
+    assert (back.hardware.count, back.parallelism.replicas) == (8, 4)
+    staged = edit_profile(eight, "parallelism.pipeline", 2)  # TP 2 x PP 2: 2 replicas of 4
+    assert (staged.hardware.count, staged.parallelism.replicas) == (8, 2)
+    # a count that does not divide grows to the next whole replica, never shrinks
+    odd = edit_profile(eight, "parallelism.tensor", 3)
+    assert (odd.hardware.count, odd.parallelism.replicas) == (9, 3)
+
+
+@pytest.mark.parametrize(("count", "per_replica", "up", "down"), [
+    (2, 2, 4, 2), (3, 2, 4, 2), (4, 2, 6, 2), (5, 2, 6, 4), (8, 8, 16, 8), (17, 8, 24, 16), (1, 1, 2, 1),
+])
+def test_the_gpu_count_steps_between_whole_replicas(count, per_replica, up, down):
+    assert next_whole_count(count, per_replica, 1) == up
+    assert next_whole_count(count, per_replica, -1) == down
+
+
 def test_shrinking_tensor_caps_expert_parallelism_at_the_ranks_left():
     moe = shipped("qwen3-30b-a3b-1xh100.toml")
     wide = edit_profile(edit_profile(moe, "parallelism.tensor", 4), "parallelism.expert", 4)
     assert wide.parallelism.expert == 4
-    narrow = edit_profile(wide, "parallelism.tensor", 2)
-    assert narrow.parallelism.expert == 2 and narrow.hardware.count == 2
+    narrow = edit_profile(wide, "parallelism.tensor", 2)  # the 4 GPUs kept: 2 replicas of TP 2
+    assert narrow.parallelism.expert == 2 and narrow.hardware.count == 4 and narrow.parallelism.replicas == 2
 
 
 @pytest.mark.parametrize(("path", "value", "message"), [

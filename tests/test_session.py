@@ -45,12 +45,16 @@ def test_typing_a_value_replans_and_marks_the_session_unsaved():
     assert edit.dirty and edit.title().endswith(" •")
 
 
-def test_tensor_recounts_the_gpus():
+def test_tensor_recounts_the_gpus_and_says_so():
     edit = session()
     weights = edit.plan.memory.per_gpu.weights
     edit.type_text(TENSOR, "4")
-    assert edit.profile.hardware.count == 4
-    assert edit.plan.memory.per_gpu.weights == pytest.approx(weights / 2)
+    assert edit.profile.hardware.count == 4 and edit.note == "GPUs 2 → 4: 1 replica of 4 GPUs (the rent follows)"
+    edit.type_text(FIELDS_BY_PATH["hardware.count"], "8")
+    edit.type_text(TENSOR, "8")  # 2 replicas of TP 4 -> 1 of TP 8: the 8 GPUs and the rent stay
+    assert edit.profile.hardware.count == 8 and edit.note == "8 GPUs kept: now 1 replica of 8 GPUs"
+    edit.type_text(TENSOR, "4")
+    assert edit.plan.memory.per_gpu.weights == pytest.approx(weights / 2) and edit.profile.parallelism.replicas == 2
 
 
 def test_a_bad_value_is_refused_with_its_reason_and_the_last_plan_kept():
@@ -61,9 +65,67 @@ def test_a_bad_value_is_refused_with_its_reason_and_the_last_plan_kept():
     assert edit.profile == good_profile and edit.plan == good_plan
     assert edit.stale and edit.refused["workload.avg_context_tokens"].text == "3000x"
     assert edit.title().startswith("⚠ stale plan: Average context: a whole number")
-    assert "cannot exceed max_context_tokens" in edit.type_text(AVG, "99999999")
+    assert edit.type_text(AVG, "99999999") == "at most the max context, 32,768 tok"
     assert edit.type_text(AVG, "2048") is None
     assert not edit.stale and edit.profile.workload.avg_context_tokens == 2048
+
+
+def test_rules_across_fields_are_said_in_the_screens_words():
+    edit = session()  # TP 2, 2 GPUs, 80 layers, 32,768-token max context, 4,096 average
+    assert edit.type_text(FIELDS_BY_PATH["hardware.count"], "3") == "a multiple of 2 (GPUs per replica), e.g. 4"
+    assert edit.type_text(MAX, "2048") == "at least the average context, 4,096 tok"
+    assert edit.type_text(FIELDS_BY_PATH["parallelism.pipeline"], "81") == "at most 80 (the model's layers)"
+    assert edit.type_text(FIELDS_BY_PATH["parallelism.expert"], "3") == "one of 1, 2 (it divides tensor × attn DP = 2)"
+    assert edit.type_text(FIELDS_BY_PATH["workload.duty_cycle"], "150") == "at most 100 %"
+    assert edit.profile == shipped(LLAMA_70B)  # nothing applied
+
+
+def test_a_refused_entry_leaves_no_value_typed_on_the_way():
+    edit = session()
+    count = FIELDS_BY_PATH["hardware.count"]
+    for end in range(1, 6):  # "1e308" typed slowly: each prefix applied for now, as after a pause
+        edit.type_text(count, "1e308"[:end], final=False)
+        if end == 3:
+            assert edit.profile.hardware.count == 1000
+    assert edit.type_text(count, "1e308") == "at most 1,000,000"  # Enter
+    assert edit.profile == shipped(LLAMA_70B) and edit.stale
+    assert not edit.undo()  # nothing happened that an undo could take back
+    edit.type_text(USERS, "500", final=False)  # an entry that ends well keeps its value
+    edit.type_text(USERS, "500")
+    assert edit.profile.workload.users == 500 and edit.undo() and edit.profile.workload.users == 400
+
+
+def test_up_and_down_step_between_values_the_engine_starts():
+    edit = session()  # TP 2 x 2 GPUs; Llama 3.1 70B splits over 1, 2, 4, 8, 16 ranks
+    count = FIELDS_BY_PATH["hardware.count"]
+    assert [edit.nudged(count, "2", 1, False), edit.nudged(count, "2", -1, False), edit.nudged(count, "3", 1, False)] \
+        == ["4", "2", "4"]
+    assert edit.nudged(count, "2", 1, True) == "10"  # a big step: 8 GPUs more, in whole replicas
+    assert [edit.nudged(TENSOR, "2", 1, False), edit.nudged(TENSOR, "4", 1, False), edit.nudged(TENSOR, "2", -1, False),
+            edit.nudged(TENSOR, "2", 1, True)] == ["4", "8", "1", "8"]
+    assert edit.nudged(TENSOR, "x", 1, False) == "x"
+
+
+def test_the_name_follows_the_plan_until_the_user_names_it():
+    edit = session()
+    edit.choose("model.preset", "deepseek-v3")
+    edit.choose("hardware.gpu", "h200")
+    assert edit.title() == "DeepSeek-V3 on 2 × H200, FP8 weights •" and edit.profile.description == ""
+    assert edit.rename("my what-if") and edit.title() == "my what-if •"
+    edit.choose("model.weight_dtype", "bf16")
+    assert edit.profile.name == "my what-if" and edit.profile.named
+    edit.rename("")
+    assert edit.profile.name == "DeepSeek-V3 on 2 × H200, BF16 weights" and not edit.profile.named
+    assert edit.undo() and edit.profile.name == "my what-if"
+
+
+def test_the_title_fits_its_room():
+    edit = session()
+    edit.toggle_pin()
+    edit.choose("hardware.gpu", "h200")
+    assert edit.title() == "Llama 3.1 70B on 2 × H200, FP8 weights •  ·  baseline: Llama 3.1 70B on 2xH100 SXM, FP8 weights"
+    assert edit.title(60) == "Llama 3.1 70B on 2 × H200, FP8 weights •  ·  baseline pinned"
+    assert edit.title(40) == "Llama 3.1 70B on… •  ·  baseline pinned" and len(edit.title(40)) <= 40
 
 
 def test_the_title_counts_further_refused_fields():
@@ -86,7 +148,7 @@ def test_a_retried_field_never_changes_the_field_being_typed():
     edit = session()
     count = FIELDS_BY_PATH["hardware.count"]
     edit.type_text(count, "600")  # 300 replicas of TP 2
-    assert edit.type_text(TENSOR, "4000") is not None  # 4,000 x 300 GPUs: over the limit
+    assert edit.type_text(TENSOR, "5000") is not None  # over the 4,096 a degree may be
     assert edit.type_text(count, "2") is None
     assert edit.profile.hardware.count == 2 and "parallelism.tensor" in edit.refused
 

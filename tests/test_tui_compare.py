@@ -36,6 +36,19 @@ def test_rows_use_the_main_screens_units_and_show_the_users_wanted():
     assert rows["Limited by"].then == "KV memory"
 
 
+def test_a_plan_that_cannot_run_shows_no_speed_beside_one_that_does():
+    """The won't-start plan (70B bf16 on 2 x H100 at 32K) had "Decode / user 36.1 tok/s" in compare, faster
+    than the H200 plan that runs; the main screen says "— (does not run)"."""
+    refused = edit_profile(shipped("llama-3.1-70b-2xh100-fp8.toml"), "model.weight_dtype", "bf16")
+    runs = edit_profile(refused, "hardware.gpu", "h200")
+    assert not plan(refused).runs and plan(runs).runs
+    rows = {row.label: row for row in figure_rows(side("h200", runs), side("h100", refused), "GiB")}
+    for label in ("Decode / user", "Decode, all", "Step time", "Prefill", "TTFT"):
+        assert rows[label].then == "— (no run)" and rows[label].now != "— (no run)", label
+        assert (rows[label].change, rows[label].verdict) == ("n/a", "unknown"), label
+    assert rows["Limited by"].then == "engine refuses" and rows["KV pool / GPU"].then.endswith(" tok")
+
+
 def test_inputs_diff_lists_what_changed_and_nothing_else():
     before = shipped("llama-3.1-70b-2xh100-fp8.toml")
     after = edit_profile(edit_profile(before, "workload.avg_context_tokens", 8192), "workload.duty_cycle", 0.5)
@@ -51,6 +64,9 @@ def test_column_names_follow_the_profiles_and_tell_equal_names_apart():
     assert column_names("A long name that is cut", "A long name that is cut", 14) == ("A long… (now)", "A lon… (other)")
     now, other = column_names("Llama 3.1 70B on 2xH100 SXM, FP8 weights", "Qwen3 on one H100", 14)
     assert now == "Llama 3.1 70B…" and len(now) == 14 and other == "Qwen3 on one…"
+    # an automatic name and the seed's differ only past the cut: the cut names would read the same
+    assert column_names("Llama 3.1 70B on 2 × H200, FP8 weights", "Llama 3.1 70B on 2xH100 SXM, FP8 weights",
+                        14) == ("Llama 3… (now)", "Llama… (other)")
 
 
 async def test_compare_with_the_baseline_then_with_a_file(napkin_home):

@@ -188,3 +188,37 @@ async def test_the_import_dialog_keeps_the_text_on_an_error_and_completes_with_t
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is main
+
+
+async def test_late_worker_results_leave_a_dismissed_dialog_alone(napkin_home, folder, monkeypatch):
+    """A preview or a path completion that finishes after its dialog was dismissed (Escape in the same burst)
+    touches none of its widgets, which Textual is removing: under load this raised NoMatches in the worker."""
+    monkeypatch.setenv("NAPKIN_HOME", str(folder.parent))
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = await started(pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        dialog = app.screen
+        assert isinstance(dialog, OpenScreen)
+        preview_pane = dialog.query_one("#open-preview")
+        preview_pane.update("before")
+        path = folder / "alpha.toml"
+        dialog.dismiss(None)
+        dialog._show_preview(path, ("late",))  # the worker's result, arriving while the dialog leaves
+        assert str(preview_pane.render()) == "before"
+        await pilot.pause()
+        assert app.screen is main
+
+        main.action_import_config()
+        await pilot.pause()
+        importing = app.screen
+        assert isinstance(importing, ImportConfigScreen)
+        field = importing.query_one("#import-path", Input)
+        field.value = "mod"
+        importing.dismiss(None)
+        importing._completed("mod", "models/", ())
+        assert field.value == "mod"
+        await pilot.pause()
+        assert app.screen is main

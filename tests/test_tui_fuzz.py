@@ -59,7 +59,7 @@ async def test_random_keys_never_break_the_app(napkin_home):
             field.focus()
             await pilot.pause()
             assert main.focused is field
-            await pilot.press("end", *["backspace"] * (len(field.value) + 1), *text)
+            await pilot.press("end", *["backspace"] * (len(field.value) + 1), *text, "enter")
             await pilot.pause()
             assert field.value == text
         assert main.session.profile.workload.avg_context_tokens == 3000

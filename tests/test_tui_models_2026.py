@@ -1,6 +1,6 @@
 """The 2026 families in the app: the import dialog takes ORG/NAME (through huggingface_hub, against the fake
 hub of tests/fake_hub.py), a hybrid model's recurrent state is a segment of the VRAM bar, and config
-fields the import did not model are named on screen."""
+fields the import did not model are named on screen (a warning in the problems strip)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from independent_counts import CONFIGS
 from textual.widgets import Input
 
 from napkinmath.tui.dialogs import ImportConfigScreen
+from napkinmath.tui.problems import ProblemsStrip
 from napkinmath.tui.vram_bar import VramBar
 
 
@@ -50,7 +51,7 @@ async def test_import_dialog_takes_org_name_and_the_vram_bar_shows_the_state(nap
         assert not any(n.severity == "warning" for n in app._notifications)
 
 
-async def test_unmodelled_fields_are_named_in_a_notice_and_under_the_vram_bar(napkin_home, hub):
+async def test_unmodelled_fields_are_named_in_a_notice_and_in_the_problems_strip(napkin_home, hub):
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         main = await started(pilot)
@@ -58,7 +59,9 @@ async def test_unmodelled_fields_are_named_in_a_notice_and_under_the_vram_bar(na
         unmodelled = main.session.profile.model.unmodelled
         assert unmodelled
         assert any(n.severity == "warning" and unmodelled[0] in str(n.message) for n in app._notifications)
-        assert "not modelled: " + unmodelled[0] in str(main.query_one(VramBar).render())
+        # one of the plan's warnings, shown with the others under the VRAM bar (issue 17)
+        strip = str(main.query_one("#problems-wide", ProblemsStrip).render())
+        assert "⚠ " in strip and "not modelled" in strip and unmodelled[0] in strip
 
 
 async def test_a_missing_repository_is_said_in_the_dialog_kept_open_and_changes_nothing(napkin_home, hub):

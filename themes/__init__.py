@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from textual.theme import BUILTIN_THEMES, Theme
 
+# The dark theme's VRAM colours are picked so that a 16-colour terminal, which gets each one's nearest ANSI
+# colour, still draws four different ones (bright blue, bright magenta, yellow, bright green: tests/test_themes.py);
+# #af87d7, #d7af5f and #5fd7af all became white there.
 APP_VARIABLE_DEFAULTS: dict[str, str] = {
+    "pane-border": "#4d4f55",  # the panes' and panels' borders
     "vram-weights": "#5f87d7",
-    "vram-activations": "#af87d7",
-    "vram-overhead": "#d7af5f",
-    "vram-kv": "#5fd7af",
+    "vram-activations": "#af5fd7",
+    "vram-overhead": "#d7af00",
+    "vram-kv": "#5fd787",
     "vram-free": "#2f6f5f",
     "vram-reserved": "#6c6c6c",
     "roofline-ridge": "#ffd75f",
@@ -51,8 +55,9 @@ NAPKIN_LIGHT = Theme(
     panel="#e4e4e4",
     dark=False,
     variables={
+        "pane-border": "#9e9e9e",  # on #fafafa: the panel colour lightened was #ffffff, invisible
         "vram-weights": "#1f5fbf",
-        "vram-activations": "#7f4fbf",
+        "vram-activations": "#8f3fbf",
         "vram-overhead": "#b07800",
         "vram-kv": "#00875f",
         "vram-free": "#8fd7c0",
@@ -81,6 +86,7 @@ NAPKIN_ANSI = Theme(
     ansi=True,
     variables={
         **BUILTIN_THEMES["ansi-dark"].variables,
+        "pane-border": "ansi_bright_black",
         "vram-weights": "ansi_blue",
         "vram-activations": "ansi_magenta",
         "vram-overhead": "ansi_yellow",

@@ -31,6 +31,8 @@ class Action:
     footer: bool = False
     footer_key: str = ""  # how the footer writes the key, when not Textual's way ("?" for question_mark)
     footer_group: str = ""  # rows with the same group share one footer label ("undo/redo")
+    footer_short: str = ""  # the footer's word in the narrow layout (tui/footer.py); "" = the description
+    footer_narrow: bool = True  # shown in the narrow layout's footer
     scope: Scope = "screen"
     binding_id: str = ""  # a stable id for keymaps
 
@@ -56,28 +58,31 @@ ACTIONS: tuple[Action, ...] = (
     Action("open", "Open", "ctrl+o", help="open: your profiles and examples", palette="Open profile…",
            palette_help="your profiles and the shipped examples (ctrl+o)", footer=True, binding_id="open"),
     Action("undo", "Undo", "ctrl+z", key_display="ctrl+z / ctrl+y", help="undo / redo any change", palette="Undo",
-           palette_help="ctrl+z", footer=True, footer_group="Undo/Redo", binding_id="undo"),
-    Action("redo", "Redo", "ctrl+y", palette="Redo", palette_help="ctrl+y", footer=True, footer_group="Undo/Redo",
-           binding_id="redo"),
+           palette_help="ctrl+z", footer=True, footer_group="Undo", binding_id="undo"),
+    Action("redo", "Redo", "ctrl+y", palette="Redo", palette_help="ctrl+y", footer=True, footer_group="Undo",
+           footer_narrow=False, binding_id="redo"),
     Action("pin", "Pin", "f4", key_display="F4", help="pin the plan as a baseline (again: unpin)",
            palette="Pin or unpin the baseline", palette_help="F4: outputs show their change against it", footer=True,
            binding_id="pin"),
     Action("charts", "Charts", "f5", key_display="F5", help="charts: sweeps of any field", palette="Charts…",
-           palette_help="F5: sweeps of any field", footer=True, binding_id="charts"),
+           palette_help="F5: sweeps of any field", footer=True, footer_short="Chart", binding_id="charts"),
     Action("compare", "Compare", "f6", key_display="F6", help="compare with the baseline or a profile",
            palette="Compare with the baseline", palette_help="F6 (a profile when none is pinned)", footer=True,
-           binding_id="compare"),
+           footer_short="Diff", binding_id="compare"),
     Action("compare_with_profile", palette="Compare with a profile…", palette_help="pick one of yours or an example"),
-    Action("recommend", "Recommend", "f7", key_display="F7", help="recommend deployments for the workload",
+    Action("recommend", "Advise", "f7", key_display="F7", help="recommend deployments for the workload",
            palette="Recommend deployments…", palette_help="F7: cheapest catalog deployments meeting the targets",
-           footer=True, binding_id="recommend"),
+           footer=True, footer_short="Best", binding_id="recommend"),
     Action("load", "Load", "f8", key_display="F8", help="load: users at p99 TTFT/TPOT targets, percentiles",
            palette="Load: users at SLO…", palette_help="F8: the highest rate meeting p99 targets, charts",
            footer=True, binding_id="load"),
-    Action("toggle_units", "GiB/GB", "f2", key_display="F2", help="memory units: GiB ⇄ GB", footer=True,
-           binding_id="units"),
+    Action("problems", "Issues", "f9", key_display="F9", help="every problem and note of the plan, whole",
+           palette="Problems and notes", palette_help="F9: what the strip under the memory bar shortens",
+           footer=True, footer_short="Warn", footer_narrow=False, binding_id="problems"),
+    Action("toggle_units", "Units", "f2", key_display="F2", help="memory units: GiB ⇄ GB", footer=True,
+           footer_narrow=False, binding_id="units"),
     Action("next_theme", "Theme", "f3", key_display="F3", help="next theme: dark, light, ANSI", footer=True,
-           scope="app", binding_id="theme"),
+           footer_narrow=False, scope="app", binding_id="theme"),
     Action("quit", "Quit", "ctrl+q", help="quit (asks if anything is unsaved)", footer=True, scope="app",
            binding_id="quit"),
     Action("help_quit", keys="ctrl+c", scope="app"),  # Textual's: says which key quits (ctrl+c copies in a field)

@@ -12,11 +12,13 @@ import faulthandler
 import gc
 import os
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
 from napkinmath.core.profile.schema import Profile
@@ -34,6 +36,7 @@ from .textual_guards import install_guards
 install_guards()
 
 ACTIVE_UNDER_DIALOGS = {"quit"}  # app-wide actions that still run while a dialog or the palette is open
+ANSI_THEME = "napkin-ansi"  # the theme of the terminal's own 16 colours
 
 
 class NapkinApp(App[None], inherit_bindings=False):
@@ -45,10 +48,11 @@ class NapkinApp(App[None], inherit_bindings=False):
 
     def __init__(self, profile: Profile, path: Path | None = None, problem: str | None = None,
                  settings: Settings | None = None, slow: SlowCalls | None = None,
-                 after_start: Callable[[], None] | None = None) -> None:
+                 after_start: Callable[[], None] | None = None, fit_terminal: bool = False) -> None:
         """``problem``: why the profile asked for could not be opened (said at start); ``slow``: the slow
         calls (tests pass slower ones); ``after_start``: called once the inputs are on screen (the entry
-        point freezes the garbage collector's view of them)."""
+        point freezes the garbage collector's view of them); ``fit_terminal``: take the ANSI theme where the
+        terminal shows 16 colours or none (the entry point; tests draw the theme they ask for)."""
         super().__init__()
         self.store = SettingsStore(settings or Settings())
         self.problem = problem
@@ -56,6 +60,14 @@ class NapkinApp(App[None], inherit_bindings=False):
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self.store.settings.theme
+        self.theme_note = ""  # why the theme is not the one remembered (said once the screen is up)
+        few_colours = self.console.color_system in (None, "standard", "windows")
+        if fit_terminal and (few_colours or self.no_color) and self.theme != ANSI_THEME:
+            # 16 colours turn the dark theme's VRAM segments into one white; NO_COLOR leaves only the glyphs.
+            # For this run only: the remembered theme is kept for a terminal with more colours.
+            self.theme = ANSI_THEME
+            self.theme_note = ("NO_COLOR is set" if self.no_color else "a 16-colour terminal") + \
+                ": the ANSI theme (F3 picks another)"
         self.deepest_stack = 1
         self.screens_shown: set[str] = set()
 
@@ -71,8 +83,16 @@ class NapkinApp(App[None], inherit_bindings=False):
         return dict(APP_VARIABLE_DEFAULTS)
 
     def on_mount(self) -> None:
+        if self.theme_note:
+            self._main.say(self.theme_note, timeout=4)
         if self.problem:
             self._main.say(self.problem, title="Could not open the profile", severity="error", timeout=12)
+
+    async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
+                         namespaces: Mapping[str, DOMNode] | None = None) -> bool:
+        """Every key's and the palette's action sees what is typed: text waiting for a pause is applied first."""
+        self._main.apply_typing()
+        return await super().run_action(action, default_namespace, namespaces)
 
     def action_command_palette(self) -> None:
         """ctrl+p: the palette, over the planner only (never over a dialog or another palette: tui/stack.py)."""
@@ -120,8 +140,9 @@ def run_app(path: str | None) -> int:
     profile, opened, problem = opening_profile(path, settings)
     # Everything built at start-up lives as long as the app: once the inputs are on screen, keep it out
     # of the cyclic collector's full passes, which otherwise walk every widget (about 90 ms, a few times
-    # a minute while typing). Once, here at the entry point: not in every app a test creates.
-    app = NapkinApp(profile, opened, problem, settings, after_start=gc.freeze)
+    # a minute while typing), and turn the collector back on (cli/main.py turned it off for the start).
+    # Once, here at the entry point: not in every app a test creates.
+    app = NapkinApp(profile, opened, problem, settings, after_start=_collect_from_now, fit_terminal=True)
     _dump_stacks_on_request()
     try:
         app.run()
@@ -151,3 +172,8 @@ def _record_screens(depth: int, shown: set[str]) -> None:
                 handle.write(f"{depth} {','.join(sorted(shown))}\n")
         except OSError:
             pass
+
+
+def _collect_from_now() -> None:
+    gc.freeze()
+    gc.enable()

@@ -20,6 +20,10 @@ from .plan_view import memory_text, money_text, rate_text, time_text
 LIMITS = {"users": "user count", "memory": "KV memory", "speed": "speed target", "weights": "weights (no fit)",
           "engine": "engine refuses"}
 
+SPEEDS = frozenset({"tokens_per_s_per_user", "tokens_per_s_aggregate", "step_time_ms", "prefill_tokens_per_s",
+                    "ttft_s"})  # figures of a plan that serves: none where the engine refuses or nothing fits
+NOT_RUNNING = "— (no run)"
+
 
 @dataclass(frozen=True)
 class Side:
@@ -40,11 +44,12 @@ class FigureRow:
 
 
 def column_names(now: str, then: str, width: int) -> tuple[str, str]:
-    """The two columns' headers: the profiles' names cut to ``width``, told apart when equal."""
+    """The two columns' headers: the profiles' names cut to ``width``, told apart when they read the same
+    (equal names, or names that differ only past the cut, as an automatic name and the seed's)."""
     def cut(name: str, room: int) -> str:
         return name if len(name) <= room else name[:room - 1].rstrip() + "…"
 
-    if now == then:
+    if cut(now, width) == cut(then, width):
         return cut(now, width - 6) + " (now)", cut(then, width - 8) + " (other)"
     return cut(now, width), cut(then, width)
 
@@ -118,6 +123,11 @@ def figure_rows(now: Side, then: Side, units: str) -> list[FigureRow]:
                       "", "same")]
     for key, (label, show) in formats.items():
         figure = FIGURES_BY_KEY[key]
+        if key in SPEEDS and not (now.plan.runs and then.plan.runs):
+            # a plan that cannot run has no speed, as on the main screen (issue 17: never a figure to trust)
+            rows.append(FigureRow(label, show(figure.value(now.plan)) if now.plan.runs else NOT_RUNNING,
+                                  show(figure.value(then.plan)) if then.plan.runs else NOT_RUNNING, "n/a", "unknown"))
+            continue
         rows.append(FigureRow(label, show(figure.value(now.plan)), show(figure.value(then.plan)),
                               *_change(key, then.plan, now.plan, show)))
     return rows

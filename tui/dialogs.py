@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
@@ -61,9 +61,13 @@ class SaveAsScreen(Dialog[Path | None]):
 
 
 class HelpScreen(Dialog[None]):
-    """Every key of the app, from the action table (tui/actions.py, ``help_rows``)."""
+    """Every key of the app, from the action table (tui/actions.py, ``help_rows``). Taller than 80x24: the
+    list scrolls, with its scrollbar shown and the keys that scroll it named."""
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen #help-scroll { height: auto; max-height: 60vh; scrollbar-size-vertical: 1; }
+    """
 
     def __init__(self, keys: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -75,8 +79,12 @@ class HelpScreen(Dialog[None]):
                                    for key, description in self.keys)
         with Vertical(classes="dialog"):
             yield Label("Keys", classes="dialog-title")
-            yield Static(listing, id="help-keys")
-            yield Label("Escape closes", classes="dialog-hint")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(listing, id="help-keys")
+            yield Label("Escape closes · Up/Down, PgUp/PgDn scroll", classes="dialog-hint", id="help-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -188,8 +196,10 @@ class ImportConfigScreen(Dialog[str | None]):
         self.run_worker(work, thread=True, exclusive=True, group="complete")
 
     def _completed(self, typed: str, text: str, choices: tuple[str, ...]) -> None:
+        if not self.is_attached or self.leaving:  # dismissed meanwhile: its widgets are being removed
+            return
         field = self.query_one("#import-path", Input)
-        if not self.is_attached or field.value != typed:  # typed on meanwhile: that text wins
+        if field.value != typed:  # typed on meanwhile: that text wins
             return
         field.value = text
         field.cursor_position = len(text)

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 
 from napkinmath.core.profile.schema import Profile
 
+from .number_text import parse_number
+
 Kind = Literal["int", "float", "percent", "optional"]
 # Inside an exclusive bound (gt/lt) a nudge stops this share of a step short of it: Up/Down on
 # "Prefix cached" (lt=1, step 10 %) tops out at 99 %, "Hours/month" (gt=0, step 10) bottoms at 1.
@@ -85,32 +87,64 @@ class Field:
             return ""
         if self.kind == "percent":
             return f"{value * 100:g}"
-        if self.kind == "int":
+        if self.whole:
             return str(int(value))
         return f"{value:.6g}"
 
     def parse(self, text: str) -> Any:
-        """The profile value for typed text; ValueError with a short reason when it is not a number."""
-        cleaned = text.strip().replace(",", "").replace("_", "")
-        if not cleaned:
+        """The profile value for typed text (``128k``, ``1.5M`` and ``2*80`` too: tui/number_text.py);
+        ValueError with a short reason, in the field's own units, when it is not a value it may hold."""
+        number = self.number_shown(text)
+        if number is None:
+            return None
+        if self.whole and number != int(number):
+            raise ValueError(f"a whole number, e.g. {max(1, round(number))}")
+        self.check(number)
+        value = number / 100 if self.kind == "percent" else number
+        return int(number) if self.whole else value
+
+    def number_shown(self, text: str) -> float | None:
+        """The number typed, as the field shows it (percent fields in %), unchecked; None for an empty
+        optional field; ValueError when the text is no number."""
+        if not text.strip():
             if self.kind == "optional":
                 return None
             raise ValueError("a number is required")
-        if self.kind == "int":
-            try:
-                number = float(cleaned)
-            except ValueError:
-                raise ValueError("a whole number, e.g. 8") from None
-            if not math.isfinite(number) or number != int(number):
-                raise ValueError("a whole number, e.g. 8")
-            return int(number)
         try:
-            number = float(cleaned)
+            return parse_number(text, binary_suffixes=self.unit == "tok", percent=self.kind == "percent")
         except ValueError:
-            raise ValueError("a number, e.g. 0.9") from None
-        if not math.isfinite(number):
-            raise ValueError("a finite number")
-        return number / 100 if self.kind == "percent" else number
+            raise ValueError(self.example) from None
+
+    @property
+    def whole(self) -> bool:
+        return self.kind == "int" or (self.kind == "optional" and self.unit in ("tok", "seqs"))
+
+    @property
+    def example(self) -> str:
+        return "a whole number, e.g. 8" if self.whole else "a number, e.g. 0.9"
+
+    def check(self, shown: float) -> None:
+        """ValueError saying the allowed range in the field's units ("at most 100 %", "at least 1") when
+        ``shown`` (the number as typed: percent fields in %) is outside the schema's bounds."""
+        bounds, scale = self.bounds, 100.0 if self.kind == "percent" else 1.0
+        if bounds.low is not None and (shown < bounds.low * scale or (shown == bounds.low * scale
+                                                                       and not bounds.low_inclusive)):
+            word = "at least" if bounds.low_inclusive else "more than"
+            raise ValueError(f"{word} {self.amount(bounds.low * scale)}")
+        if bounds.high is not None and (shown > bounds.high * scale or (shown == bounds.high * scale
+                                                                         and not bounds.high_inclusive)):
+            word = "at most" if bounds.high_inclusive else "less than"
+            raise ValueError(f"{word} {self.amount(bounds.high * scale)}")
+
+    def amount(self, shown: float) -> str:
+        """A number with the field's unit, as the row shows it ("100 %", "1,000,000 total")."""
+        number = f"{shown:,.0f}" if shown == int(shown) else f"{shown:,.6g}"
+        unit = "" if self.unit in ("total", "way") else self.unit
+        if shown == 1 and unit in ("users", "seqs", "years"):
+            unit = unit.removesuffix("s")
+        if unit == "$":
+            return f"${number}"
+        return f"{number} {unit}" if unit else number
 
     def nudge_range(self, big: bool) -> tuple[float, float]:
         """The lowest and highest value a nudge may reach, as shown (percent fields in %)."""
@@ -128,15 +162,15 @@ class Field:
         moves a value the other way (Down on a value below the range leaves it), except from an empty
         optional field, which starts from 0 and lands inside the range."""
         try:
-            value = self.parse(text)
+            value = self.number_shown(text)
         except ValueError:
             return text
-        shown = 0.0 if value is None else value * 100 if self.kind == "percent" else value
+        shown = 0.0 if value is None else value
         low, high = self.nudge_range(big)
         moved = min(high, max(low, shown + direction * (self.big_step if big else self.step)))
         if value is not None and (moved - shown) * direction < 0:
             moved = shown
-        if self.kind == "int":
+        if self.whole:
             return str(int(round(moved)))
         return f"{round(moved, 6):g}"
 

@@ -24,6 +24,13 @@ class History:
         self.redo_stack.clear()
         self.last_field = field
 
+    def forget(self, back_to: Profile, field: str) -> None:
+        """The edits of ``field`` merging into the last step were taken back to ``back_to``, the profile
+        before them: drop that step, which would undo nothing."""
+        if self.last_field == field and self.undo_stack and self.undo_stack[-1] == back_to:
+            self.undo_stack.pop()
+            self.last_field = None
+
     def undo(self, current: Profile) -> Profile | None:
         if not self.undo_stack:
             return None

@@ -17,7 +17,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.events import Resize
 from textual.reactive import reactive, var
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static, Tabs
+from textual.widgets import Collapsible, Header, Static, Tabs
 
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
@@ -29,16 +29,25 @@ from .dialogs import HelpScreen
 from .discovery import DiscoveryActions
 from .fields import Field
 from .file_actions import FileActions
-from .layout import HORIZONTAL_BREAKPOINTS, compact_outputs
+from .footer import PlannerFooter
+from .layout import HORIZONTAL_BREAKPOINTS, compact_outputs, footer_form
 from .messages import CatalogChosen
 from .outputs import CapacityPanel, CostPanel, RooflineGauge
-from .panes import input_panes, model_summary, pane_tabs
+from .panes import input_panes, model_summary, pane_tabs, values_in_use
+from .problems import ProblemsScreen, ProblemsStrip
 from .safe_text import plain
 from .session import EditSession
 from .settings import SettingsStore
 from .slow_calls import SlowCalls
 from .vram_bar import VramBar
-from .widgets import ChoiceRow, FieldRow
+from .widgets import ChoiceRow, FieldRow, NameRow
+
+# The problems strip's lines (a plan that runs, one that does not): under the VRAM bar at 120x36, what
+# leaves the capacity panel all its rows (it has five when nothing runs); under the input pane on a
+# narrow terminal, what leaves the hardware pane all of its.
+WIDE_PROBLEM_LINES = (2, 3)
+HEADER_USED_COLUMNS = 34  # Textual's header: its icon (8) and clock space (10), "napkinmath — " (13), a margin
+NARROW_PROBLEM_LINES = (7, 7)
 
 
 class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
@@ -61,6 +70,8 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         self.field_rows: dict[str, FieldRow] = {}  # field path -> its row
         self.choice_rows: list[ChoiceRow] = []
         self.info_texts: dict[str, str] = {}
+        self.name_row: NameRow | None = None
+        self.strips: list[ProblemsStrip] = []
         self.inputs_ready = False
         self.inputs_mounted = asyncio.Event()  # set once the input panes exist (tests await it)
         self.set_reactive(MainScreen.profile, session.profile)
@@ -71,10 +82,14 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
     def compose(self) -> ComposeResult:
         self.set_reactive(MainScreen.compact, compact_outputs(*self.app.size))
         yield Header()
+        self.strips = [ProblemsStrip(*NARROW_PROBLEM_LINES, id="problems-narrow"),
+                       ProblemsStrip(*WIDE_PROBLEM_LINES, id="problems-wide")]
         with Container(id="main"):
-            yield Vertical(id="inputs")  # filled right after the first paint: see _mount_inputs
+            with Vertical(id="inputs"):  # the panes are mounted right after the first paint: see _mount_inputs
+                yield self._bound(self.strips[0])
             with Vertical(id="outputs"):
                 yield self._bound(VramBar(id="vram"))
+                yield self._bound(self.strips[1])
                 with Container(id="bottom"):
                     for widget in (RooflineGauge(id="roofline"), CapacityPanel(id="capacity"), CostPanel(id="cost")):
                         yield self._bound(widget)
@@ -85,7 +100,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
                                 MainScreen.compact)
 
     def on_mount(self) -> None:
-        self.sub_title = self.session.title()
+        self.sub_title = self.session.title(self.title_room())
         self.call_after_refresh(self._mount_inputs)
 
     async def _mount_inputs(self) -> None:
@@ -95,13 +110,16 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         need only a dozen. Painting the plan first shows the answer half a second sooner
         (bench/tui_latency.py reports both moments).
         """
-        panes = list(input_panes(self.session.profile, self.edit_field))
-        await self.query_one("#inputs").mount(pane_tabs(), Horizontal(*panes, id="panes"))
+        panes = list(input_panes(self.session.profile, self, self.rename))
+        await self.query_one("#inputs").mount(pane_tabs(), Horizontal(*panes, id="panes"),
+                                              before="#problems-narrow")
         if not self.is_attached:  # quit while the panes were being built (ctrl+q at once): nothing more to show
             return
-        await self.mount(Footer(compact=True))  # it lists the focused widget's keys: nothing before the fields exist
+        # it lists the focused widget's keys: nothing before the fields exist
+        await self.mount(PlannerFooter(footer_form(self.app.size.width)))
         self.field_rows = {row.field.path: row for row in self.query(FieldRow)}
         self.choice_rows = list(self.query(ChoiceRow))
+        self.name_row = self.query_one(NameRow)
         self.inputs_ready = True
         self.show_session()
         if self.focused is None:
@@ -112,6 +130,9 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
 
     def on_resize(self, event: Resize) -> None:
         self.compact = compact_outputs(event.size.width, event.size.height)
+        for footer in self.query(PlannerFooter):
+            footer.form = footer_form(event.size.width)
+        self.sub_title = self.session.title(max(20, event.size.width - HEADER_USED_COLUMNS))
 
     # ----------------------------------------------------------------- showing the session
     def show_session(self, force: bool = False) -> None:
@@ -123,6 +144,10 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         self.profile, self.plan, self.baseline = session.profile, session.plan, session.baseline
         if self.inputs_ready:
             profile = session.profile
+            for path, placeholder in values_in_use(profile, session.plan).items():
+                field_input = self.field_rows[path].input
+                if field_input.placeholder != placeholder:
+                    field_input.placeholder = placeholder
             for path, row in self.field_rows.items():
                 refusal = session.refused.get(path)
                 row.show_error(refusal.reason if refusal else None)
@@ -134,12 +159,21 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
                         if name not in choice.values:
                             choice.add_option(f"{name} (imported)", name)
                 choice.show_value(session.shown_value(choice.path))
+            if self.name_row is not None:
+                self.name_row.show_name(profile.name, force)
             self._update_static("#hardware-info", profile.hardware.name)
             self._update_static("#model-info", model_summary(profile))
+        stale = session.stale_reason()
+        for strip in self.strips:
+            strip.stale = stale
         outputs = self.query_one("#outputs")
         outputs.set_class(session.stale, "-stale")
         outputs.set_class(session.baseline is not None, "-pinned")
-        self.sub_title = session.title()
+        self.sub_title = session.title(self.title_room())
+
+    def title_room(self) -> int:
+        """Characters the header has for the sub-title: its width less the icon and "napkinmath — "."""
+        return max(20, (self.size.width or self.app.size.width) - HEADER_USED_COLUMNS)
 
     def _update_static(self, selector: str, text: str) -> None:
         """Static.update lays the screen out again: only call it when the text really changes."""
@@ -148,10 +182,31 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
             self.query_one(selector, Static).update(plain(text))
 
     # ----------------------------------------------------------------- edits
-    def edit_field(self, field: Field, text: str) -> None:
-        """A keystroke in a field (the row's callback): the session applies it or marks it refused."""
-        self.session.type_text(field, text)
+    def edit_field(self, field: Field, text: str, final: bool = True) -> None:
+        """Typed text from a field row (after a pause, Enter, Tab or Up/Down): the session applies it or
+        marks it refused."""
+        self.session.type_text(field, text, final)
         self.show_session()
+        if self.session.note:
+            self.say(self.session.note, title=field.label, timeout=4)
+            self.session.note = ""
+
+    def rename(self, name: str) -> None:
+        """The name row was typed in: the profile is named (emptied: named automatically again)."""
+        if self.session.rename(name):
+            self.show_session()
+        if not name.strip() and self.name_row is not None:
+            self.name_row.show_name(self.session.profile.name, force=True)
+
+    def nudged_text(self, field: Field, text: str, direction: int, big: bool) -> str:
+        return self.session.nudged(field, text, direction, big)
+
+    def apply_typing(self) -> None:
+        """Apply what is typed but waiting for a pause, before any key's action runs (ctrl+s saves what is
+        on screen)."""
+        for row in self.field_rows.values():
+            if row.pending is not None or row.provisional:
+                row.apply_pending()
 
     def on_catalog_chosen(self, message: CatalogChosen) -> None:
         self.action_choose(message.path, message.value)
@@ -191,10 +246,19 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         if not self.inputs_ready:
             return
         widget = self.query_one(f"#{widget_id}")
+        for section in widget.ancestors:
+            if isinstance(section, Collapsible):
+                section.collapsed = False
         pane = next(ancestor for ancestor in widget.ancestors if ancestor.has_class("pane"))
         self.query_one("#pane-tabs", Tabs).active = "tab-" + str(pane.id).removeprefix("pane-")
         # a pane that was hidden takes focus only once it is laid out again
         self.call_after_refresh(widget.focus)
+
+    def on_collapsible_expanded(self, event: Collapsible.Expanded) -> None:
+        """The Engine & cost pane's sections fold like an accordion: one open at a time."""
+        for section in self.query(Collapsible):
+            if section is not event.collapsible and section.parent is event.collapsible.parent:
+                section.collapsed = True
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         name = str(event.tab.id).removeprefix("tab-")
@@ -203,6 +267,10 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
 
     def action_help(self) -> None:
         self.open_dialog(HelpScreen(help_rows()))
+
+    def action_problems(self) -> None:
+        """Every problem and note of the plan, whole."""
+        self.open_dialog(ProblemsScreen(self.session.plan))
 
     def action_set_units(self, units: str) -> None:
         self.units = units

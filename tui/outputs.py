@@ -8,8 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.console import RenderableType
 from rich.text import Text
 
 from napkinmath.core.plan.result import Plan
@@ -20,6 +19,8 @@ from .plan_view import PlanView, compact_number, figures_table, money_text, rate
 
 class RooflineGauge(PlanView):
     """A log-scale arithmetic-intensity axis with the ridge, the decode and prefill points, in words."""
+
+    TITLE = "Roofline (FLOP/B, log)"
 
     COMPONENT_CLASSES = {"roofline--axis", "roofline--ridge", "roofline--decode", "roofline--prefill",
                          "roofline--muted"}
@@ -64,8 +65,10 @@ class RooflineGauge(PlanView):
             line.stylize(self.style(style), at, at + 1)
         axis_labels = Text("".join(labels)[:width].rstrip(), self.style("roofline--muted"), no_wrap=True,
                            overflow="crop")
+        beyond_memory = roof.critical_batch is not None and roof.critical_batch > plan.capacity.concurrent_by_memory
         if self.compact:
-            critical = "never" if roof.critical_batch is None else f"{roof.critical_batch:,}"
+            critical = ("never" if roof.critical_batch is None or beyond_memory
+                        else compact_number(roof.critical_batch))
             legend = Text.assemble(
                 ("D ", self.style("roofline--decode")), f"{decode.arithmetic_intensity:,.1f}  ",
                 ("P ", self.style("roofline--prefill")), f"{compact_number(plan.prefill.arithmetic_intensity)}  ",
@@ -78,6 +81,9 @@ class RooflineGauge(PlanView):
             ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f} FLOP/B ({roof.weight_compute_path})")
         if roof.critical_batch is None:
             critical = "never compute-bound at this context (KV reads grow as fast as the math)"
+        elif beyond_memory:
+            critical = (f"practically never compute-bound: that takes a batch of {roof.critical_batch:,} sequences "
+                        f"per pool, and memory holds {plan.capacity.concurrent_by_memory:,}")
         else:
             critical = f"compute-bound from a batch of {roof.critical_batch:,} sequences per pool"
         shares = [f"compute busy {roof.compute_busy_fraction:.0%}"]
@@ -86,23 +92,46 @@ class RooflineGauge(PlanView):
         if decode.engine_time >= 0.005 * decode.step_time:
             shares.append(f"engine {decode.engine_time / decode.step_time:.0%} ({plan.provenance.engine_time})")
         words = f"decode {decode.bound}-bound at batch {decode.batch:,.0f}; {', '.join(shares)}"
-        lines = [Text("Roofline (FLOP per byte, log)", style="bold"), marks, line, axis_labels, legend,
-                 Text(critical, self.style("roofline--muted")), Text(words)]
         engine, source = profile.engine, plan.provenance
+        sentences = [Text(critical, self.style("roofline--muted")), Text(words)]  # in the order shown
         if not self.peak_column_shown and (decode.step_time_ideal < decode.step_time or engine.mfu < 1):
-            lines.append(Text(f"ideal (peak spec): {rate_text(decode.tokens_per_s_per_user_ideal)} tok/s per user, "
-                              f"prefill {rate_text(plan.prefill.tokens_per_s_ideal)} tok/s",
-                              self.style("roofline--muted")))
+            sentences.append(Text(f"ideal (peak spec): {rate_text(decode.tokens_per_s_per_user_ideal)} tok/s per "
+                                  f"user, prefill {rate_text(plan.prefill.tokens_per_s_ideal)} tok/s",
+                                  self.style("roofline--muted")))
         if source.speed == "roofline":
             expected = f"bandwidth {engine.mbu:.0%} ({source.bandwidth}), FLOPs {engine.mfu:.0%} ({source.prefill})"
         else:  # the fitted performance model: its ranges are in the load test (command palette)
             expected = f"{source.speed} model ({engine.name}), ranges: palette › Load test"
-        lines.append(Text(f"expected: {expected}; KV budget: {source.kv_budget}", self.style("roofline--muted")))
-        return Text("\n").join(lines)
+        sentences.append(Text(f"expected: {expected}; KV budget: {source.kv_budget}", self.style("roofline--muted")))
+        fixed = [marks, line, axis_labels, legend]
+        return Text("\n").join(fixed + self._fitting(fixed, sentences, priority=(1, 0, 3, 2)))
+
+    def _fitting(self, fixed: list[Text], sentences: list[Text], priority: tuple[int, ...]) -> list[Text]:
+        """The sentences that fit the box's height under the fixed lines, chosen by ``priority`` (lowest
+        first: what bounds decode, then the critical batch), shown in their own order; all of them
+        before the box is laid out. A sentence is left out whole, never cut."""
+        height, width = self.content_size.height, self.content_size.width
+        if not height or not width:
+            return sentences
+        console = self.app.console
+
+        def rows(text: Text) -> int:
+            return len(text.wrap(console, width))
+
+        left = height - sum(rows(text) for text in fixed)
+        chosen: set[int] = set()
+        for index in sorted(range(len(sentences)), key=lambda at: priority[at] if at < len(priority) else at):
+            need = rows(sentences[index])
+            if need <= left:
+                chosen.add(index)
+                left -= need
+        return [text for index, text in enumerate(sentences) if index in chosen]
 
 
 class CapacityPanel(PlanView):
     """Users served and what limits them, sequences, decode and prefill speed, with targets."""
+
+    TITLE = "Capacity & latency"
 
     COMPONENT_CLASSES = {"panel--label", "panel--good", "panel--bad", "panel--strong", "delta--better", "delta--worse",
                          "delta--same"}
@@ -116,24 +145,28 @@ class CapacityPanel(PlanView):
     CapacityPanel .panel--strong { text-style: bold; }
     """
 
-    LIMITS = {"users": "user count", "memory": "KV memory", "speed": "speed target", "weights": "weights",
-              "engine": "engine refuses"}
+    LIMITS = {"users": "user count", "memory": "KV memory", "speed": "speed target", "weights": "weights (no fit)",
+              "engine": "won't start"}
 
     def _target(self, value: str, met: bool | None) -> Text:
-        if met is None:
+        """A figure with its target's mark: ✓ only where the plan runs and serves someone."""
+        plan = self.plan
+        if met is None or plan is None or (met and (not plan.runs or plan.capacity.users_served == 0)):
             return Text(value)
         return Text.assemble(value, (" ✓" if met else " ✗ target", self.style("panel--good" if met else "panel--bad")))
 
     def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
         capacity, decode, prefill, work = plan.capacity, plan.decode, plan.prefill, profile.workload
-        served = Text(f"{capacity.users_served:,} of {work.users:,}", self.style("panel--strong"))
+        served = Text(f"{capacity.users_served:,} of {work.users:,}",
+                      self.style("panel--strong" if plan.runs else "panel--bad"))
         replicas = "—" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"
+        if not plan.runs:
+            return self._not_running(plan, served)
         if self.compact:
             rows: list[tuple[Any, ...]] = [
                 ("Users", Text.assemble(served, f" · {self.LIMITS[capacity.limited_by]}")
                  if self.baseline is None else Text.assemble(served, self.change("users_served", percent_only=True))),
-                ("Capacity", f"{capacity.capacity_users:,} users · {replicas} replica"
-                 + ("s" if capacity.replicas_needed != 1 else "")),
+                ("Capacity", self._capacity_words(capacity.capacity_users, capacity.replicas_needed)),
                 ("Sequences", f"{capacity.concurrent_sequences:,}×{capacity.kv_groups} · full ctx "
                  f"{capacity.max_sequences_full_context:,}"),
                 ("Decode", Text.assemble(self._target(f"{rate_text(decode.tokens_per_s_per_user)}/user",
@@ -143,21 +176,28 @@ class CapacityPanel(PlanView):
                 ("Step", f"{time_text(decode.step_time)} · prefill {rate_text(prefill.tokens_per_s)} tok/s"),
                 ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target)),
             ]
-            return figures_table(rows, self.style("panel--label"))
+            return figures_table(rows, self.style("panel--label"), self.content_size.width)
+        table = self.fitted_table(lambda: self._wide_rows(plan, profile, served, replicas))
+        if self.border_subtitle != self._subtitle_text():
+            self.call_after_refresh(self._subtitle)
+        return table
+
+    def _wide_rows(self, plan: Plan, profile: Profile, served: Text, replicas: str) -> list[tuple[Any, ...]]:
+        capacity, decode, prefill = plan.capacity, plan.decode, plan.prefill
         ideal = self.peak_column_shown
 
         def third(key: str, peak: str) -> Text:
             """The change against the baseline, or the peak-spec figure."""
             return Text(peak, self.style("panel--label")) if ideal else self.change(key)
 
-        rows = [
+        return [
             ("Users served", served, self.change("users_served")),
             ("Limited by", self.LIMITS[capacity.limited_by]),
             ("Capacity", f"{capacity.capacity_users:,} users", self.change("capacity_users")),
             ("Seqs @ avg", f"{capacity.concurrent_sequences:,} × {capacity.kv_groups} pool"
              + ("s" if capacity.kv_groups > 1 else ""), self.change("concurrent_sequences")),
             ("Seqs @ full", f"{capacity.max_sequences_full_context:,} per pool"),
-            ("Replicas", replicas),
+            ("Replicas needed", replicas),
             ("Decode / user", self._target(f"{rate_text(decode.tokens_per_s_per_user)} tok/s", decode.meets_target),
              third("tokens_per_s_per_user", rate_text(decode.tokens_per_s_per_user_ideal))),
             ("Decode, all", f"{rate_text(decode.tokens_per_s_aggregate)} tok/s",
@@ -168,16 +208,55 @@ class CapacityPanel(PlanView):
             ("TTFT", self._target(time_text(prefill.ttft), prefill.meets_target),
              third("ttft_s", time_text(prefill.ttft_ideal))),
         ]
-        title = Table.grid(padding=(0, 1), expand=True)
-        title.add_column(no_wrap=True, ratio=1)
-        title.add_column(justify="right", no_wrap=True)
-        title.add_row(Text("Capacity & latency", style="bold"),
-                      Text("at peak", self.style("panel--label")) if ideal else "")
-        return Group(title, figures_table(rows, self.style("panel--label")))
+
+    def watch_plan(self) -> None:
+        self._subtitle()
+
+    def watch_baseline(self) -> None:
+        self._subtitle()
+
+    def watch_compact(self) -> None:
+        self._subtitle()
+
+    def _subtitle_text(self) -> str:
+        """What the last column holds, on the box's lower edge (wide layout), where it is shown."""
+        if (self.plan is not None and not self.plan.runs) or not self.third_shown or self.compact:
+            return ""
+        return ("last column: at peak spec" if self.peak_column_shown else
+                "last column: change vs baseline" if self.baseline is not None else "")
+
+    def _subtitle(self) -> None:
+        subtitle = self._subtitle_text()
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
+
+    @staticmethod
+    def _capacity_words(users: int, replicas: int | None) -> str:
+        """"280 users · 2 replicas needed", shortened where the compact panel's 43 columns would cut it."""
+        if replicas is None:
+            return f"{users:,} users"
+        words = f"{users:,} users · {replicas:,} replica{'s' if replicas != 1 else ''} needed"
+        return words if len(words) <= 32 else f"{users:,} users · needs {replicas:,}"
+
+    def _not_running(self, plan: Plan, served: Text) -> RenderableType:
+        """A plan that cannot run serves nobody: no speeds, only why and how many GPUs it holds."""
+        capacity, why = plan.capacity, self.LIMITS[plan.capacity.limited_by]
+        label = self.style("panel--label")
+        rows: list[tuple[Any, ...]] = [("Users served" if not self.compact else "Users", served),
+                                       ("Limited by", Text(why, self.style("panel--bad")))]
+        if self.compact:
+            rows = [("Users", Text.assemble(served, " · ", (why, self.style("panel--bad"))))]
+        rows += [("Decode / user" if not self.compact else "Decode", Text("— (does not run)", label)),
+                 ("TTFT", Text("—", label))]
+        if not self.compact:
+            rows += [("Seqs @ full", f"{capacity.max_sequences_full_context:,} per pool")]
+        return figures_table(rows, label, self.content_size.width)
 
 
 class CostPanel(PlanView):
     """Rented and owned money."""
+
+    TITLE = "Cost"
 
     COMPONENT_CLASSES = {"panel--label", "panel--strong", "delta--better", "delta--worse", "delta--same"}
     DEFAULT_CSS = """
@@ -197,12 +276,11 @@ class CostPanel(PlanView):
                 self.change("per_user_month", percent_only=True), "\n",
                 ("     ", self.style("panel--label")), f"{money_text(cost.per_million_tokens, 3)}/1M · own ",
                 f"{money_text(cost.own_per_hour)}/h, {money_text(cost.own_lifetime_per_user, 0)}/user")
-        rows = [
+        return self.fitted_table(lambda: [
             ("Rent / hour", money_text(cost.per_hour), self.change("per_hour")),
             ("Per user-month", Text(money_text(cost.per_user_month), self.style("panel--strong")),
              self.change("per_user_month")),
             ("Per 1M tokens", money_text(cost.per_million_tokens, 3), self.change("per_million_tokens")),
             ("Owned / hour", money_text(cost.own_per_hour)),
             ("Owned / user", money_text(cost.own_lifetime_per_user, 0), self.change("own_lifetime_per_user")),
-        ]
-        return Group(Text("Cost", style="bold"), figures_table(rows, self.style("panel--label")))
+        ])

@@ -8,6 +8,8 @@ render compactly is the screen's ``compact`` (tui/layout.py decides it), never m
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import RenderableType
 from rich.style import Style
 from rich.table import Table
@@ -57,13 +59,20 @@ class PlanView(Widget):
     units: reactive[str] = reactive("GiB")
     baseline: reactive[Plan | None] = reactive(None)  # pinned: figures show their change against it
     compact: reactive[bool] = reactive(False)  # narrow or short terminal: same figures, fewer lines
+    percent_changes = False  # changes against the baseline in percent only (where the whole change is too wide)
+    third_shown = True  # the last table drawn kept its third column
+    TITLE = ""  # the box's title, on its border (wide layout; the compact rendering has no box)
+
+    def on_mount(self) -> None:
+        if self.TITLE:
+            self.border_title = self.TITLE
 
     def change(self, key: str, percent_only: bool = False) -> Text:
         """The figure's change against the baseline, green when better for the user, red when worse."""
         if self.baseline is None or self.plan is None:
             return Text("")
         moved = delta(FIGURES_BY_KEY[key], self.baseline, self.plan)
-        if percent_only:
+        if percent_only or self.percent_changes:
             percent = f"{moved.percent:+.0f}%" if moved.percent is not None else "new"
             text = "=" if moved.verdict == "same" else percent
         else:
@@ -82,6 +91,20 @@ class PlanView(Widget):
                                         or plan.prefill.tokens_per_s_ideal > plan.prefill.tokens_per_s)
         return differs and not self.compact and self.baseline is None
 
+    def fitted_table(self, build: Callable[[], list[tuple]]) -> Table:
+        """The figures ``build`` gives, as a table that fits the widget: changes in percent where the whole
+        change would not fit, and without the third column where even that would cut a label."""
+        width, label = self.content_size.width, self.style("panel--label")
+        rows = build()
+        if width and not columns_fit(rows, width):
+            self.percent_changes = True
+            try:
+                rows = build()
+            finally:
+                self.percent_changes = False
+        self.third_shown = not width or columns_fit(rows, width)
+        return figures_table(rows, label, width)
+
     def style(self, name: str) -> Style:
         return self.get_component_rich_style(name)
 
@@ -94,12 +117,22 @@ class PlanView(Widget):
         raise NotImplementedError
 
 
-def figures_table(rows: list[tuple], label_style: Style) -> Table:
-    """Label and value, plus a change column when any row carries one."""
+def columns_fit(rows: list[tuple], width: int) -> bool:
+    """Whether labels, values and the third column (where a row has one) fit ``width`` columns whole."""
+    def widest(column: int) -> int:
+        cells = [row[column] for row in rows if len(row) > column and row[column]]
+        return max((Text(cell).cell_len if isinstance(cell, str) else cell.cell_len for cell in cells), default=0)
+
+    return widest(0) + widest(1) + widest(2) + 2 <= width
+
+
+def figures_table(rows: list[tuple], label_style: Style, width: int = 0) -> Table:
+    """Label and value, plus a change column when any row carries one. Where ``width`` columns cannot
+    hold all three whole, the third (a change or a peak-spec figure) is left out rather than cut a label."""
+    with_changes = any(len(row) > 2 and row[2] for row in rows) and (not width or columns_fit(rows, width))
     table = Table.grid(padding=(0, 1), expand=True)
     table.add_column(style=label_style, no_wrap=True, ratio=1)
     table.add_column(justify="right", no_wrap=True)
-    with_changes = any(len(row) > 2 and row[2] for row in rows)
     if with_changes:
         table.add_column(justify="right", no_wrap=True)
     for row in rows:

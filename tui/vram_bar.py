@@ -5,11 +5,11 @@ from __future__ import annotations
 from rich.console import RenderableType
 from rich.text import Text
 
+from napkinmath.core.plan.remedies import shape_that_runs
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
 
 from .plan_view import PlanView, memory_text
-from .safe_text import printable
 
 
 class VramBar(PlanView):
@@ -40,6 +40,16 @@ class VramBar(PlanView):
                 ("state", "state in use", "▆"), ("kv", "KV in use", "█"), ("free", "KV headroom", "▒"),
                 ("reserved", "not allowed", "░"))
 
+    # Where the terminal shows no colour (NO_COLOR), each segment keeps a glyph of its own.
+    MONOCHROME_GLYPHS = {"weights": "█", "activations": "▚", "overhead": "▞", "state": "▆", "kv": "▄", "free": "▒",
+                         "reserved": "░"}
+
+    @property
+    def segments(self) -> tuple[tuple[str, str, str], ...]:
+        if not self.app.no_color:
+            return self.SEGMENTS
+        return tuple((key, label, self.MONOCHROME_GLYPHS[key]) for key, label, _ in self.SEGMENTS)
+
     def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
         memory, units = plan.memory.per_gpu, self.units
         sizes = {"weights": memory.weights, "activations": memory.activations, "overhead": memory.overhead,
@@ -49,7 +59,7 @@ class VramBar(PlanView):
         scale = memory.total + memory.shortfall  # an overflow draws past the end of the GPU
         cells = Text(no_wrap=True, overflow="crop")
         start = 0.0
-        for key, _, glyph in self.SEGMENTS:
+        for key, _, glyph in self.segments:
             end = start + sizes[key]
             first, last = round(start / scale * width), round(end / scale * width)
             inside = max(0, min(last, round(memory.total / scale * width)) - first)
@@ -67,14 +77,34 @@ class VramBar(PlanView):
              self.style("vram--muted")),
             (memory_text(memory.total, units), self.style("vram--muted")),
         )
-        legend = Text()
-        for key, label, glyph in self.SEGMENTS:
-            if sizes[key] <= 0 and key not in ("weights", "kv"):
-                continue
-            share = sizes[key] / memory.total * 100
-            legend.append(f"{glyph} ", self.style(f"vram--{key}"))
-            legend.append(f"{label} {memory_text(sizes[key], units)} {share:.0f}%   ")
-        return Text("\n").join([title, cells, legend, self._status(plan, profile, short=False)])
+        title.truncate(width, overflow="ellipsis")
+        return Text("\n").join([title, cells, self._legend(sizes, memory.total, width),
+                                 self._status(plan, profile, short=False, width=width)])
+
+    SHORT_LABELS = {"weights": "weights", "activations": "act", "overhead": "ovh", "state": "state", "kv": "KV",
+                    "free": "free", "reserved": "resv"}
+
+    def _legend(self, sizes: dict[str, float], total: float, width: int) -> Text:
+        """One line: each segment's glyph, label, size and share; shares, units per item, then long labels
+        are left out where the line would not fit, never an item."""
+        shown = [(key, label, glyph) for key, label, glyph in self.segments
+                 if sizes[key] > 0 or key in ("weights", "kv")]
+        for form in ("full", "no share", "no units", "short"):
+            legend = Text(no_wrap=True, overflow="crop")
+            for key, label, glyph in shown:
+                size = memory_text(sizes[key], self.units)
+                if form in ("no units", "short"):
+                    size = size.split()[0]
+                name = self.SHORT_LABELS[key] if form == "short" else label
+                share = f" {sizes[key] / total * 100:.0f}%   " if form == "full" else "  "
+                legend.append(f"{glyph} ", self.style(f"vram--{key}"))
+                legend.append(f"{name} {size}{share}")
+            legend.rstrip()
+            if form in ("no units", "short"):
+                legend.append(f"  {self.units}", self.style("vram--muted"))
+            if legend.cell_len <= width:
+                break
+        return legend
 
     def _compact_title(self, plan: Plan, profile: Profile) -> Text:
         gpus = profile.parallelism.gpus
@@ -83,10 +113,9 @@ class VramBar(PlanView):
                                                            self.style("vram--muted")))
 
     def _compact_legend(self, sizes: dict[str, float]) -> list[Text]:
-        short = {"weights": "weights", "activations": "act", "overhead": "ovh", "state": "state", "kv": "KV",
-                 "free": "free", "reserved": "resv"}
+        short = self.SHORT_LABELS
         lines = [Text(), Text()]
-        for index, (key, _, glyph) in enumerate(self.SEGMENTS):
+        for index, (key, _, glyph) in enumerate(self.segments):
             if key == "state" and sizes[key] <= 0:  # only hybrid models keep a recurrent state
                 continue
             line = lines[0 if index < 3 else 1]
@@ -95,13 +124,37 @@ class VramBar(PlanView):
         lines[1].append(self.units, self.style("vram--muted"))
         return lines
 
-    def _status(self, plan: Plan, profile: Profile, short: bool) -> Text:
-        status = self._fit(plan, profile, short)
-        unmodelled = profile.model.unmodelled  # config fields that can change params, KV or state (issue 13)
-        if unmodelled:
-            status.append(printable("\n⚠ not modelled: " + ", ".join(unmodelled), 200 if short else 600),
-                          self.style("vram--bad"))
+    def _status(self, plan: Plan, profile: Profile, short: bool, width: int = 0) -> Text:
+        """Whether it fits and starts, and what would where it does not. The wide form falls back to the
+        compact wording where the line would not fit."""
+        make = self._wont_start if plan.memory.fits and not plan.runs else self._fit
+        status = make(plan, profile, short)
+        if not short and width and status.cell_len > width:
+            status = make(plan, profile, True)
+            status = Text("  ").join(status.split("\n"))
+            status.truncate(width, overflow="ellipsis")
         return status
+
+    def _wont_start(self, plan: Plan, profile: Profile, short: bool) -> Text:
+        """The weights fit but the engine will not start: one request does not fit the KV cache left, or it
+        refuses the settings (the problems strip says which, whole)."""
+        head = Text("won't start", self.style("vram--bad"))
+        kv, work = plan.kv, profile.workload
+        if plan.capacity.max_sequences_full_context > 0:
+            return Text.assemble(head, " · weights fit; the engine refuses the settings (below)")
+        memory = plan.memory.per_gpu
+        shape = shape_that_runs(profile, memory.weights, memory.activations + memory.overhead, memory.usable,
+                                kv.bytes_per_sequence_max_context)
+        remedies = [f"max context ≤ {kv.longest_context_that_fits:,}"] if kv.longest_context_that_fits else []
+        if shape is not None:
+            split = f"TP {shape.tensor}" + (f" × PP {shape.pipeline}" if shape.pipeline > 1 else "")
+            remedies.append(f"{shape.gpus} GPUs ({split})" if short else f"{shape.describe(profile.hardware.name)}")
+        fix = ", or ".join(remedies)
+        if short:
+            return Text.assemble(head, f" · {kv.tokens_capacity:,} KV tok < {work.max_context_tokens:,}",
+                                 f"\n→ {fix}" if fix else "")
+        return Text.assemble(head, f": one {work.max_context_tokens:,}-token request needs more than the "
+                                   f"{kv.tokens_capacity:,} KV tokens left", f" — {fix}" if fix else "")
 
     def _fit(self, plan: Plan, profile: Profile, short: bool) -> Text:
         memory = plan.memory.per_gpu

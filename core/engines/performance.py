@@ -136,7 +136,7 @@ class InstanceTerms:
                 + self.attention_prefill_sliding_s * pairs_sliding)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built on every plan: unfrozen, as frozen construction costs ~1.5k instructions a field
 class StepTimeModel:
     """Seconds per engine step for one instance: the fitted coefficients over the roofline terms.
 

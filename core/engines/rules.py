@@ -22,6 +22,7 @@ from ..specs.specs import GpuSpec, ModelSpec
 
 # KV cache precisions vLLM can store (CacheDType); anything else it refuses at start-up.
 VLLM_KV_DTYPES = frozenset({Precision.bf16, Precision.fp16, Precision.fp32, Precision.fp8})
+_NVFP4 = Precision.nvfp4  # a module constant: an enum member looked up on its class costs a call on every plan
 
 
 def tensor_split_refusals(model: ModelSpec, tensor: int) -> list[str]:
@@ -49,7 +50,7 @@ def format_refusals(engine: str, model: ModelSpec, gpu: GpuSpec) -> list[str]:
     reasons = []
     if engine == "vllm" and model.kv_dtype not in VLLM_KV_DTYPES:
         reasons.append(f"vLLM stores the KV cache as bf16, fp16, fp32 or fp8, not {model.kv_dtype.value}")
-    if model.weight_dtype is Precision.nvfp4 and gpu.vendor and gpu.vendor.lower() != "nvidia":
+    if model.weight_dtype is _NVFP4 and gpu.vendor and gpu.vendor.lower() != "nvidia":
         reasons.append(f"NVFP4 weights run on NVIDIA GPUs only, not on {gpu.name}")
     return reasons
 

@@ -95,15 +95,15 @@ def version_tuple(version: str) -> tuple[int, int]:
 
 def version_warnings(version: str) -> list[str]:
     """A release outside the checked ones is planned with the nearest era's accounting: say which."""
-    at, newest, oldest = version_tuple(version), version_tuple(ACCOUNTING_ERAS[0]), version_tuple(ACCOUNTING_ERAS[-1])
+    at = version_tuple(version)
+    if version_tuple(ACCOUNTING_ERAS[-1]) <= at <= version_tuple(ACCOUNTING_ERAS[0]):
+        return []
     known = ", ".join(ACCOUNTING_ERAS)
-    if at > newest:
+    if at > version_tuple(ACCOUNTING_ERAS[0]):
         return [f"vLLM {version} is newer than the releases whose accounting was checked ({known}): planned as "
                 f"{ACCOUNTING_ERAS[0]}"]
-    if at < oldest:
-        return [f"vLLM {version} is older than the releases whose accounting was checked ({known}): planned as "
-                f"{ACCOUNTING_ERAS[-1]}"]
-    return []
+    return [f"vLLM {version} is older than the releases whose accounting was checked ({known}): planned as "
+            f"{ACCOUNTING_ERAS[-1]}"]
 
 
 def default_gpu_memory_utilization(version: str) -> float:
@@ -129,15 +129,24 @@ def default_scheduler_limits(version: str, gpu_memory_gib: float, gpu_name: str,
     ``vllm serve``, 1,024 sequences; otherwise 8,192 / 2,048 tokens and 256 sequences; then capped at
     max_num_seqs * max_model_len. V0 (config.py, chunked prefill off): max(max_model_len, 2048) and 256.
     """
-    if version_tuple(version) < V1_FROM:
+    defaults = _v1_scheduler_defaults(version, gpu_memory_gib, gpu_name, usage)
+    if defaults is None:
         return max(max_model_len, 2048), 256
-    big = gpu_memory_gib >= 70 and (version_tuple(version) < (0, 9) or "a100" not in gpu_name.lower())
-    if big:
-        tokens, sequences = (16384 if usage == "llm" else 8192), 1024
-    else:
-        tokens, sequences = (8192 if usage == "llm" else 2048), 256
+    tokens, sequences = defaults
     tokens = min(sequences * max_model_len, tokens)
     return tokens, min(sequences, tokens)
+
+
+@lru_cache(maxsize=256)
+def _v1_scheduler_defaults(version: str, gpu_memory_gib: float, gpu_name: str, usage: str) -> tuple[int, int] | None:
+    """V1's (max_num_batched_tokens, max_num_seqs) before the max_model_len cap; None for V0 (see above).
+    Cached: a plan asks on every call with the same few arguments."""
+    if version_tuple(version) < V1_FROM:
+        return None
+    big = gpu_memory_gib >= 70 and (version_tuple(version) < (0, 9) or "a100" not in gpu_name.lower())
+    if big:
+        return (16384 if usage == "llm" else 8192), 1024
+    return (8192 if usage == "llm" else 2048), 256
 
 
 def moe_intermediate_size(model: ModelSpec) -> float:
@@ -241,6 +250,8 @@ def nvlink_non_torch_gib(tensor: int) -> float:
     """NON_TORCH_NVLINK_GIB, interpolated on log2 of the group size and flat past TP 8."""
     sizes = NVLINK_GROUP_SIZES
     size = min(max(tensor, sizes[0]), sizes[-1])
+    if size in NON_TORCH_NVLINK_GIB:
+        return NON_TORCH_NVLINK_GIB[size]
     low = max(s for s in sizes if s <= size)
     high = min(s for s in sizes if s >= size)
     if low == high:
@@ -249,9 +260,11 @@ def nvlink_non_torch_gib(tensor: int) -> float:
     return NON_TORCH_NVLINK_GIB[low] + share * (NON_TORCH_NVLINK_GIB[high] - NON_TORCH_NVLINK_GIB[low])
 
 
+@lru_cache(maxsize=256)
 def non_torch_bytes(gpus_per_replica: int, tensor: int, version: str, interconnect: str = "") -> float:
     """Non-torch memory charged to the KV budget (see the constants). ``interconnect`` is the GPU's
-    (catalog text): PCIe-only parts get no custom all-reduce and few NCCL channels."""
+    (catalog text): PCIe-only parts get no custom all-reduce and few NCCL channels. Cached: a plan asks on every
+    call with the same few arguments."""
     at = version_tuple(version)
     since_snapshot = (SNAPSHOT_NON_TORCH_V0_FROM <= at < V1_FROM) or at >= SNAPSHOT_NON_TORCH_V1_FROM
     if gpus_per_replica == 1:

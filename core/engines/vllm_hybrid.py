@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from ..physics.memory import full_kv_bytes_per_token_per_layer, kv_bytes_per_token_per_layer
+from ..physics.memory import full_kv_bytes_per_token_per_layer, kv_bytes_per_token_per_layer_by_kind
 from ..specs.specs import ModelSpec
 from .vllm import HYBRID_ALLOCATOR_FROM, version_tuple
 
@@ -33,7 +33,7 @@ HYBRID_PREFIX_CACHING_FROM = (0, 27)
 KERNEL_BLOCK_ALIGN = 16  # FlashAttention / FlashInfer kernel block sizes are multiples of 16
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built on every plan: unfrozen, as frozen construction costs ~1.5k instructions a field
 class StageLayers:
     """One pipeline stage's layers by what they keep: full KV, windowed KV, recurrent state, nothing."""
 
@@ -47,7 +47,7 @@ class StageLayers:
         return self.full + self.local + self.state + self.other
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built on every plan (see StageLayers)
 class PoolLayout:
     """The pool of one stage: pages of ``page_bytes``; ``group_layers`` layers share each block; each kind
     of layer sits in its number of groups and addresses ``*_block`` tokens per page."""
@@ -67,8 +67,9 @@ class PoolLayout:
     @property
     def block_tokens(self) -> int:
         """The smallest attention block, which vLLM prints its token count in."""
-        blocks = [b for b, n in ((self.full_block, self.full_groups), (self.local_block, self.local_groups)) if n]
-        return min(blocks) if blocks else self.full_block
+        if self.local_groups:
+            return min(self.full_block, self.local_block) if self.full_groups else self.local_block
+        return self.full_block
 
 
 def state_page_bytes(model: ModelSpec, tensor: int) -> float:
@@ -76,11 +77,13 @@ def state_page_bytes(model: ModelSpec, tensor: int) -> float:
     return model.state_bytes_per_layer / tensor
 
 
-def attention_block_with_state(model: ModelSpec, tensor: int, block_tokens: int) -> int:
-    """The attention block once state layers share the pool (``_align_hybrid_block_size``)."""
+def attention_block_with_state(model: ModelSpec, tensor: int, block_tokens: int,
+                               full_per_token: float | None = None) -> int:
+    """The attention block once state layers share the pool (``_align_hybrid_block_size``);
+    ``full_per_token`` is ``full_kv_bytes_per_token_per_layer`` where the caller has it."""
     if not model.state_layers:
         return block_tokens
-    per_token = full_kv_bytes_per_token_per_layer(model, tensor)
+    per_token = full_kv_bytes_per_token_per_layer(model, tensor) if full_per_token is None else full_per_token
     align = max(KERNEL_BLOCK_ALIGN, block_tokens)
     return max(block_tokens, align * ceil(state_page_bytes(model, tensor) / (align * per_token)))
 
@@ -93,11 +96,14 @@ def group_counts(counts: list[int]) -> tuple[int, list[int]]:
     return size, [ceil(n / size) if n else 0 for n in counts]
 
 
-def pool_layout(model: ModelSpec, layers: StageLayers, tensor: int, block_tokens: int, version: str) -> PoolLayout:
-    """Pages, groups and blocks of one stage's pool (see the module docstring)."""
-    block = attention_block_with_state(model, tensor, block_tokens)
-    full_page = block * full_kv_bytes_per_token_per_layer(model, tensor)
-    local_page = block * kv_bytes_per_token_per_layer(model, tensor)
+def pool_layout(model: ModelSpec, layers: StageLayers, tensor: int, block_tokens: int, version: str,
+                kv_per_layer: tuple[float, float] | None = None) -> PoolLayout:
+    """Pages, groups and blocks of one stage's pool (see the module docstring). ``kv_per_layer`` is
+    ``kv_bytes_per_token_per_layer_by_kind(model, tensor)`` where the caller has it."""
+    full_per_token, local_per_token = kv_per_layer or kv_bytes_per_token_per_layer_by_kind(model, tensor)
+    block = attention_block_with_state(model, tensor, block_tokens, full_per_token)
+    full_page = block * full_per_token
+    local_page = block * local_per_token
     kv = layers.full + layers.local
     if not layers.state and (not layers.full or not layers.local):  # one kind of attention: one group
         local_only = not layers.full

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from math import floor
 
 from ..physics.memory import vocab_matrix_bytes
+from ..records import quick_init
 from ..specs.specs import GIB, ModelSpec
 from .vllm import (
     CONCURRENCY_TOKEN_PRINT_FROM,
@@ -27,7 +28,7 @@ from .vllm import (
     forward_activation_bytes,
     version_tuple,
 )
-from .vllm_hybrid import StageLayers, blocks_per_request, group_counts, pool_layout
+from .vllm_hybrid import PoolLayout, StageLayers, blocks_per_request, group_counts, pool_layout
 
 
 def block_tokens_for(model: ModelSpec, block_tokens: int | None, gpu_name: str = "", architecture: str = "") -> int:
@@ -70,7 +71,7 @@ def kv_groups(full_layers: int, sliding_layers: int, version: str) -> KvGroups:
     return KvGroups(size, full, sliding)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built on every plan: unfrozen, as frozen construction costs ~1.5k instructions a field
 class PipelineStage:
     """One pipeline stage's share of the model: its decoder layers (by attention kind) and whether it
     holds the input embedding (first stage) or the output head, final norm and sampler (last stage)."""
@@ -107,11 +108,15 @@ def pipeline_stages(model: ModelSpec, pipeline: int) -> list[PipelineStage]:
     """The stages, with sliding-window, recurrent and other layers spread over them in proportion (they
     interleave), counted cumulatively so the stages add up to the model."""
 
+    other = model.layers - model.kv_layer_count - model.state_layers
+    if pipeline == 1:  # one stage holds every layer (what the shares below add up to)
+        sliding, state = model.sliding_window_layers, model.state_layers
+        return [PipelineStage(0, model.layers - sliding - state - other, sliding, True, True, state, other)]
+
     def share_of(count: int, start: int, layers: int) -> int:
         share = count / model.layers
         return floor((start + layers) * share + 0.5) - floor(start * share + 0.5)
 
-    other = model.layers - model.kv_layer_count - model.state_layers
     stages, start = [], 0
     for index, layers in enumerate(pipeline_layer_split(model.layers, pipeline)):
         sliding = share_of(model.sliding_window_layers, start, layers)
@@ -142,35 +147,39 @@ def stage_activation_bytes(stage: PipelineStage, model: ModelSpec, batched_token
     return forward_activation_bytes(model, batched_tokens, tensor, expert)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built on every plan (see PipelineStage)
 class StageBudget:
-    """The pipeline stage whose KV pool binds, with what its GPUs hold (bytes per GPU)."""
+    """The pipeline stage whose KV pool binds, with what its GPUs hold (bytes per GPU) and its pool's layout."""
 
     stage: PipelineStage
     weights: float
     activations: float
     available_kv: float
+    layout: PoolLayout
 
 
 def binding_stage(model: ModelSpec, *, usable: float, overhead: float, weights_per_rank: float, tensor: int,
                   pipeline: int, expert: int, batched_tokens: int, sequences: int, version: str, block_tokens: int,
-                  sampler: str | None = None, activations: float | None = None) -> StageBudget:
+                  sampler: str | None = None, activations: float | None = None,
+                  kv_per_layer: tuple[float, float] | None = None) -> StageBudget:
     """Size the pool on every stage and keep the one with the fewest blocks: vLLM profiles each worker
     and gives every worker the smallest block count (``unify_kv_cache_configs``; V0: min over workers).
 
     ``weights_per_rank`` is the whole model on one tensor-parallel rank, as loaded (MXFP4 experts
     padded: ``loaded_expert_bytes``). ``activations`` pins the activation peak on every stage (a
-    calibrated or typed figure).
+    calibrated or typed figure). ``kv_per_layer``: as ``pool_layout`` takes it.
     """
     whole = weights_per_rank
-    vocab = vocab_matrix_bytes(model) / tensor
+    vocab = vocab_matrix_bytes(model) / tensor if pipeline > 1 else 0.0  # one stage holds the whole model
     best: tuple[int, StageBudget] | None = None
     for stage in pipeline_stages(model, pipeline):
         weights = stage_weight_bytes(stage, model, whole, vocab)
         peak = activations if activations is not None else stage_activation_bytes(
             stage, model, batched_tokens, sequences, tensor, expert, version, sampler)
-        budget = StageBudget(stage, weights, peak, usable - weights - peak - overhead)
-        layout = pool_layout(model, stage.kinds, tensor, block_tokens, version)
+        layout = pool_layout(model, stage.kinds, tensor, block_tokens, version, kv_per_layer)
+        budget = StageBudget(stage, weights, peak, usable - weights - peak - overhead, layout)
+        if pipeline == 1:
+            return budget
         blocks = max(0, int(budget.available_kv // layout.page_bytes // layout.group_layers))
         if best is None or (blocks, budget.available_kv) < (best[0], best[1].available_kv):
             best = (blocks, budget)
@@ -178,7 +187,8 @@ def binding_stage(model: ModelSpec, *, usable: float, overhead: float, weights_p
     return best[1]
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class VllmReport:
     """What vLLM would log at start-up for this deployment (per GPU where it says bytes)."""
 
@@ -221,14 +231,16 @@ class VllmReport:
 
 def vllm_report(model: ModelSpec, *, available_kv: float, tensor: int, stage: PipelineStage, max_model_len: int,
                 batched_tokens: int, sequences: int, block_tokens: int, cuda_graph_charged: float,
-                version: str) -> VllmReport:
+                version: str, layout: PoolLayout | None = None) -> VllmReport:
     """The start-up KV lines from one pipeline stage's available KV memory (kv_cache_utils.py, per version).
 
     num_blocks = available // page // layers per group (the stage whose pool binds). Printed tokens:
     blocks * block size (to v0.9), blocks // groups * block size (to v0.19), int(concurrency *
     max_model_len) after. Concurrency: tokens / max_model_len (to v0.8), then blocks / blocks per request.
+    ``layout`` is the stage's ``pool_layout`` where the caller has it (``binding_stage`` gives it).
     """
-    layout = pool_layout(model, stage.kinds, tensor, block_tokens, version)
+    if layout is None:
+        layout = pool_layout(model, stage.kinds, tensor, block_tokens, version)
     block, page = layout.block_tokens, layout.page_bytes
     num_blocks = max(0, int(available_kv // page // layout.group_layers)) if page > 0 else 0
     at = version_tuple(version)

@@ -95,7 +95,8 @@ def all_reduce_bytes_per_step(batch: float, hidden_size: int, tensor: int, layer
     return 2 * layers * 2 * (tensor - 1) / tensor * message
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built twice a plan and read in every search step: unfrozen, as frozen construction
+# costs ~1.5k instructions a field
 class StepModel:
     """Decode step time of one KV pool as a function of its batch B (sequences).
 
@@ -118,23 +119,32 @@ class StepModel:
     overhead_s: float = 0.0  # the engine's own time per step (scheduling, sampling, launches): calibrated
     overhead_s_per_sequence: float = 0.0  # and its share that grows with the running batch: calibrated
 
+    def times_s(self, batch: float) -> tuple[float, float, float, float]:
+        """(memory, compute, collective, engine) seconds of a step of ``batch`` sequences, in one call (see the
+        class docstring); the step takes max(memory, compute) + collective + engine."""
+        tokens = batch * self.tokens_per_pool_sequence
+        # moe_fraction_touched(tokens, experts, experts_per_token), written out: the speed search calls this in a loop
+        touched = 1.0 - (1.0 - self.experts_per_token / self.experts) ** tokens if self.experts else 0.0
+        return (self.dense_read_s + self.expert_read_s * touched + self.kv_read_s_per_sequence * batch,
+                self.compute_s_per_sequence * batch, self.collective_fixed_s + self.collective_s_per_sequence * batch,
+                self.overhead_s + self.overhead_s_per_sequence * batch)
+
     def memory_time_s(self, batch: float) -> float:
-        touched = moe_fraction_touched(batch * self.tokens_per_pool_sequence, self.experts, self.experts_per_token)
-        return self.dense_read_s + self.expert_read_s * touched + self.kv_read_s_per_sequence * batch
+        return self.times_s(batch)[0]
 
     def compute_time_s(self, batch: float) -> float:
         return self.compute_s_per_sequence * batch
 
     def collective_time_s(self, batch: float) -> float:
-        return self.collective_fixed_s + self.collective_s_per_sequence * batch
+        return self.times_s(batch)[2]
 
     def step_time_s(self, batch: float) -> float:
-        return (max(self.memory_time_s(batch), self.compute_time_s(batch)) + self.collective_time_s(batch)
-                + self.engine_time_s(batch))
+        memory, compute, collective, engine = self.times_s(batch)
+        return max(memory, compute) + collective + engine
 
     def engine_time_s(self, batch: float) -> float:
         """The engine's own time in a step of ``batch`` sequences, beyond the roofline (calibrated)."""
-        return self.overhead_s + self.overhead_s_per_sequence * batch
+        return self.times_s(batch)[3]
 
 
 def critical_batch(step: StepModel, include_kv: bool = True, upper: float = 1e9) -> float | None:

@@ -73,13 +73,23 @@ def weight_bytes_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int
     the replica's GPUs, as the Kimi seed assumes. Parameters a quantized checkpoint keeps at 16 bits
     (``unquantized_params_b``) are dense and count 2 bytes each.
     """
+    dense_held, dense_read, experts = weight_bytes_held_and_read_per_gpu(model, tensor, pipeline, data, expert)
+    return (dense_held if held else dense_read), experts
+
+
+def weight_bytes_held_and_read_per_gpu(model: ModelSpec, tensor: int, pipeline: int, data: int,
+                                       expert: int) -> tuple[float, float, float]:
+    """(dense held, dense read, expert) bytes on one GPU: ``weight_bytes_per_gpu`` with and without the
+    held extras, in one pass."""
     weight_bytes = weight_bytes_per_parameter(model)
     dense, experts = expert_params_split(model)
-    dense_bytes = dense * weight_bytes + unquantized_extra_bytes(model) + (held_extra_bytes(model) if held else 0.0)
+    read_bytes = dense * weight_bytes + unquantized_extra_bytes(model)
+    held_bytes = read_bytes + held_extra_bytes(model)
     if model.is_moe and model.expert_params_b is None:
         gpus = tensor * pipeline * data
-        return dense_bytes / gpus, experts * weight_bytes / gpus
-    return dense_bytes / (tensor * pipeline), experts * weight_bytes / (max(expert, tensor) * pipeline)
+        return held_bytes / gpus, read_bytes / gpus, experts * weight_bytes / gpus
+    return (held_bytes / (tensor * pipeline), read_bytes / (tensor * pipeline),
+            experts * weight_bytes / (max(expert, tensor) * pipeline))
 
 
 def held_extra_bytes(model: ModelSpec) -> float:
@@ -87,7 +97,7 @@ def held_extra_bytes(model: ModelSpec) -> float:
     --language-model-only; quantized checkpoints keep it at 16 bits) and the MTP layers when
     ``mtp_on_gpu`` (vLLM loads them only for MTP speculative decoding), at the weights' bytes. An exact
     checkpoint size already holds both."""
-    if model.uses_checkpoint_bytes:
+    if model.uses_checkpoint_bytes or not (model.vision_params_b or (model.mtp_on_gpu and model.mtp_params_b)):
         return 0.0
     vision_bytes = max(UNQUANTIZED_BYTES, bytes_per_value(model.weight_dtype))
     mtp = (model.mtp_params_b or 0.0) * 1e9 * weight_bytes_per_parameter(model) if model.mtp_on_gpu else 0.0
@@ -115,9 +125,11 @@ def keeps_16_bit_params(model: ModelSpec) -> bool:
 def unquantized_extra_bytes(model: ModelSpec) -> float:
     """What the parameters a quantized model keeps at 16 bits (embeddings, output head, and for gpt-oss
     attention and routers too) add over holding them at ``weight_dtype``."""
-    if not keeps_16_bit_params(model):
+    per_value = bytes_per_value(model.weight_dtype)
+    if model.uses_checkpoint_bytes or per_value >= UNQUANTIZED_BYTES:  # keeps_16_bit_params, its parameters once
         return 0.0
-    return sixteen_bit_params(model) * (UNQUANTIZED_BYTES - bytes_per_value(model.weight_dtype))
+    params = sixteen_bit_params(model)
+    return params * (UNQUANTIZED_BYTES - per_value) if params > 0 else 0.0
 
 
 def vocab_matrix_bytes(model: ModelSpec) -> float:
@@ -183,10 +195,17 @@ def kv_bytes_per_token_per_layer(model: ModelSpec, tensor: int) -> float:
 def full_kv_bytes_per_token_per_layer(model: ModelSpec, tensor: int) -> float:
     """KV bytes per token of one full-attention layer: their own heads and head size where the model
     states them (Gemma 4's global layers: 4 KV heads of 512; vLLM stores V even where K = V)."""
+    return kv_bytes_per_token_per_layer_by_kind(model, tensor)[0]
+
+
+def kv_bytes_per_token_per_layer_by_kind(model: ModelSpec, tensor: int) -> tuple[float, float]:
+    """(``full_kv_bytes_per_token_per_layer``, ``kv_bytes_per_token_per_layer``) in one pass: the two are
+    the same unless the full-attention layers have heads of their own."""
+    local = kv_bytes_per_token_per_layer(model, tensor)
     if model.attention == "mla" or (model.global_kv_heads is None and model.global_head_dim is None):
-        return kv_bytes_per_token_per_layer(model, tensor)
+        return local, local
     heads = kv_heads_per_gpu(model.global_kv_heads_or_default, tensor)
-    return 2 * heads * model.global_head_dim_or_default * bytes_per_value(model.kv_dtype)
+    return 2 * heads * model.global_head_dim_or_default * bytes_per_value(model.kv_dtype), local
 
 
 def state_bytes_per_sequence(model: ModelSpec, tensor: int, pipeline: int) -> float:
@@ -200,12 +219,15 @@ def layers_per_gpu(layers: int, pipeline: int) -> int:
     return ceil(layers / pipeline) if layers else 0
 
 
-def kv_bytes_per_token_split(model: ModelSpec, tensor: int, pipeline: int) -> tuple[float, float]:
+def kv_bytes_per_token_split(model: ModelSpec, tensor: int, pipeline: int,
+                             per_layer: tuple[float, float] | None = None) -> tuple[float, float]:
     """(full-attention, sliding-window) KV bytes per token on one GPU: only the layers that keep a KV
-    cache count (a hybrid's linear-attention and Mamba layers keep a fixed state instead)."""
-    full = layers_per_gpu(model.full_attention_layers, pipeline) * full_kv_bytes_per_token_per_layer(model, tensor)
-    sliding = layers_per_gpu(model.sliding_window_layers, pipeline) * kv_bytes_per_token_per_layer(model, tensor)
-    return full, sliding
+    cache count (a hybrid's linear-attention and Mamba layers keep a fixed state instead). ``per_layer`` is
+    ``kv_bytes_per_token_per_layer_by_kind(model, tensor)`` where the caller has it."""
+    full_layer, local_layer = per_layer or kv_bytes_per_token_per_layer_by_kind(model, tensor)
+    sliding_layers = model.sliding_window_layers
+    full = layers_per_gpu(model.kv_layer_count - sliding_layers, pipeline) * full_layer
+    return full, layers_per_gpu(sliding_layers, pipeline) * local_layer
 
 
 def paged_tokens(context_tokens: float, block_tokens: int) -> int:

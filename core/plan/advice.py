@@ -7,6 +7,7 @@ replica, or fp8 weights"). Nothing here changes a figure; it only reads the plan
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..engines.rules import expert_split_warnings, format_refusals, tensor_split_refusals, valid_tensor_sizes
@@ -114,15 +115,17 @@ def _configuration(profile: Profile, result: Plan) -> list[str]:
     if model.attention == "gqa" and model.kv_heads_or_default < par.tensor:
         messages.append(f"{model.kv_heads_or_default} KV heads over {par.tensor} tensor ranks: each rank holds a "
                         f"replicated copy, so KV per GPU does not shrink past tensor = {model.kv_heads_or_default}")
-    messages += expert_split_warnings(model, par.expert)
+    if par.expert > 1:
+        messages += expert_split_warnings(model, par.expert)
     if profile.engine.name == "vllm":
         messages += version_warnings(profile.engine.version)
     if par.expert > 1 and not model.is_moe:
         messages.append(f"parallelism.expert = {par.expert} has no effect on a dense model")
-    for role, precision in (("weight", model.weight_dtype), ("KV", model.kv_dtype)):
+    roofline = result.roofline
+    for role, precision, path in (("weight", model.weight_dtype, roofline.weight_compute_path),
+                                  ("KV", model.kv_dtype, roofline.attention_compute_path)):
         wanted = COMPUTE_PATH[precision]
-        path = result.roofline.weight_compute_path if role == "weight" else result.roofline.attention_compute_path
-        if wanted != path and wanted not in ("fp32",) and precision is not Precision.int4:
+        if wanted != path and wanted != "fp32" and precision is not Precision.int4:
             messages.append(f"{gpu.name} has no {wanted} tensor-core path: {precision.value} {role} math runs at "
                             f"{path} (memory still shrinks)")
     if model.unmodelled:
@@ -138,11 +141,10 @@ def _notes(profile: Profile, result: Plan) -> list[str]:
     notes = list(result.notes)
     memory = result.memory
     if memory.activations_source != "profile":
-        notes.append(f"activations {_gib(memory.per_gpu.activations)} per GPU: {memory.activations_source}; "
-                     f"set engine.activation_gib to override")
+        notes.append(_estimate_note("activations", memory.per_gpu.activations, memory.activations_source,
+                                    "activation_gib"))
     if memory.overhead_source != "profile":
-        notes.append(f"overhead {_gib(memory.per_gpu.overhead)} per GPU: {memory.overhead_source}; "
-                     f"set engine.overhead_gib to override")
+        notes.append(_estimate_note("overhead", memory.per_gpu.overhead, memory.overhead_source, "overhead_gib"))
     if profile.model.uses_checkpoint_bytes:
         notes.append(f"weights: the checkpoint's exact {profile.model.checkpoint_gib:,.2f} GiB from its safetensors "
                      f"headers, not parameters x {profile.model.weight_dtype.value} bytes")
@@ -164,12 +166,20 @@ def _notes(profile: Profile, result: Plan) -> list[str]:
     return notes
 
 
+@lru_cache(maxsize=256)
+def _estimate_note(what: str, value: float, source: str, field: str) -> str:
+    """The note on an estimated memory term (cached: plans in a row mostly share it)."""
+    return f"{what} {_gib(value)} per GPU: {source}; set engine.{field} to override"
+
+
 def _refusals(profile: Profile) -> list[str]:
     """Settings the engine refuses at start-up (engines/rules.py), phrased with what would start."""
     model, par, engine = profile.model, profile.parallelism, profile.engine
+    reasons, split = format_refusals(engine.name, model, profile.hardware), tensor_split_refusals(model, par.tensor)
+    if not reasons and not split:
+        return []
     who = f"vLLM {engine.version} refuses to start" if engine.name == "vllm" else "the engine refuses to start"
-    messages = [f"{who}: {reason}" for reason in format_refusals(engine.name, model, profile.hardware)]
-    split = tensor_split_refusals(model, par.tensor)
+    messages = [f"{who}: {reason}" for reason in reasons]
     if split:
         valid = [size for size in valid_tensor_sizes(model, max(8, par.tensor)) if size > 1]
         sizes = f" (tensor sizes that split {model.name}: {', '.join(map(str, valid))})" if valid else ""
@@ -177,18 +187,28 @@ def _refusals(profile: Profile) -> list[str]:
     return messages
 
 
-def with_advice(profile: Profile, result: Plan) -> Plan:
-    """The plan with its problems and notes filled in. A plan with an error (the weights do not fit, the
-    engine refuses the settings, or one full-context request cannot be held) does not run: it serves
-    nobody and meets no target. Built directly where nothing changes (dataclasses.replace is slow)."""
+def advise(profile: Profile, result: Plan) -> tuple[tuple[Problem, ...], tuple[str, ...]]:
+    """(problems, notes) of a plan whose figures are in and whose advice is not: errors first (the weights do
+    not fit, the engine refuses the settings, or one full-context request cannot be held), then warnings."""
     errors = _refusals(profile) + (_not_fitting(profile, result) if not result.memory.fits else [])
     errors += _wont_start(profile, result)
     warnings = ([] if errors else _capacity(profile, result)) + _configuration(profile, result)
-    problems = tuple(Problem("error", text) for text in errors) + tuple(Problem("warning", text) for text in warnings)
-    notes = tuple(_notes(profile, result))
-    if not errors:
+    problems = tuple([Problem("error", text) for text in errors] + [Problem("warning", text) for text in warnings])
+    return problems, tuple(_notes(profile, result))
+
+
+def with_advice(profile: Profile, result: Plan) -> Plan:
+    """The plan with its problems and notes filled in (``advise``). A plan with an error does not run: it serves
+    nobody and meets no target. Built directly where nothing changes (dataclasses.replace is slow)."""
+    problems, notes = advise(profile, result)
+    if not problems or problems[0].severity != "error":
         return type(result)(result.gpus, result.memory, result.kv, result.capacity, result.decode, result.roofline,
                             result.prefill, result.cost, result.provenance, result.engine, problems, notes)
+    return not_running(result, problems, notes)
+
+
+def not_running(result: Plan, problems: tuple[Problem, ...], notes: tuple[str, ...]) -> Plan:
+    """A plan with an error (``problems`` starts with one): it serves nobody and meets no target."""
     limited_by = "weights" if not result.memory.fits else "engine"
     return replace(result, problems=problems, notes=notes,
                    capacity=replace(result.capacity, limited_by=limited_by, users_served=0),

@@ -70,7 +70,9 @@ from .result import (
 __all__ = ["Plan", "plan"]
 
 
-@dataclass(frozen=True, slots=True)
+# _Kv and _Decode are built on every plan and never leave it: unfrozen, as a frozen dataclass costs
+# ~1.5k instructions a field to build (object.__setattr__ field by field).
+@dataclass(slots=True)
 class _Kv:
     full_per_token: float
     sliding_per_token: float
@@ -82,7 +84,7 @@ class _Kv:
     state: float = 0.0  # recurrent state one sequence holds on one GPU
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Decode:
     step: StepModel
     ideal_step: StepModel
@@ -133,14 +135,14 @@ def _step_model(profile: Profile, dense_bytes: float, expert_bytes: float, seque
 def _kv(profile: Profile, memory: MemoryStage) -> _Kv:
     """KV bytes per token and per sequence (physics.md, "KV cache bytes per token"), and vLLM's pool report."""
     model, par, work, engine = profile.model, profile.parallelism, profile.workload, profile.engine
-    full, sliding = kv_bytes_per_token_split(model, par.tensor, par.pipeline)
+    full, sliding = kv_bytes_per_token_split(model, par.tensor, par.pipeline, memory.kv_per_layer)
     window = model.sliding_window if model.sliding_window_layers else None
     report = None
     if engine.name == "vllm" and memory.stage is not None:
         report = vllm_report(model, available_kv=memory.budget, tensor=par.tensor, stage=memory.stage,
                              max_model_len=work.max_context_tokens, batched_tokens=memory.batched_tokens,
                              sequences=memory.sequences, block_tokens=memory.block_tokens,
-                             cuda_graph_charged=memory.cuda_graphs, version=engine.version)
+                             cuda_graph_charged=memory.cuda_graphs, version=engine.version, layout=memory.layout)
     state = state_bytes_per_sequence(model, par.tensor, par.pipeline)
     # A sequence holds its KV and its state; a decode step reads its KV and reads and rewrites its state.
     return _Kv(full_per_token=full, sliding_per_token=sliding, window=window, state=state,
@@ -162,16 +164,16 @@ def _decode(profile: Profile, memory: MemoryStage, kv: _Kv) -> _Decode:
     weight_flops = weight_flops_per_token(model)
     attention_flops = attention_flops_per_token_decode(model, profile.workload.avg_context_tokens)
 
-    def step_at(mbu: float, mfu: float, engine_time: bool) -> StepModel:
-        return _step_model(profile, memory.dense_bytes, memory.expert_bytes, kv.sequence_read, weight_flops,
-                           attention_flops, weight_flops_per_s, attention_flops_per_s, mbu, mfu, engine_time)
-
     performance = None
     if engine.speed == "fitted":
         performance = engine_performance(profile, memory, kv.report.kv_cache_tokens if kv.report else None)
         context = profile.workload.avg_context_tokens
         step, ideal = performance.step.decode_step_model(context), performance.step.decode_step_model(context, True)
     else:
+        def step_at(mbu: float, mfu: float, engine_time: bool) -> StepModel:
+            return _step_model(profile, memory.dense_bytes, memory.expert_bytes, kv.sequence_read, weight_flops,
+                               attention_flops, weight_flops_per_s, attention_flops_per_s, mbu, mfu, engine_time)
+
         step = step_at(engine.mbu, engine.mfu, True)
         has_engine_time = engine.step_overhead_ms > 0 or engine.step_overhead_per_sequence_us > 0
         ideal = step_at(1.0, 1.0, False) if engine.mbu < 1 or engine.mfu < 1 or has_engine_time else step
@@ -207,23 +209,29 @@ def _decode_figures(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Dec
     step = decode.step
     concurrent, users_served = capacity.concurrent_sequences, capacity.users_served
     batch = max(1.0, min(float(concurrent) if concurrent else 1.0, users_served * work.duty_cycle / capacity.kv_groups))
-    step_time, step_time_ideal = step.step_time_s(batch), decode.ideal_step.step_time_s(batch)
-    memory_time, compute_time = step.memory_time_s(batch), step.compute_time_s(batch)
-    collective_time = step.collective_time_s(batch)
+    memory_time, compute_time, collective_time, engine_time = step.times_s(batch)
+    step_time = max(memory_time, compute_time) + collective_time + engine_time  # step.step_time_s(batch)
+    step_time_ideal = step_time if decode.ideal_step is step else decode.ideal_step.step_time_s(batch)
     touched = moe_fraction_touched(batch * par.data, model.experts, model.experts_per_token)
     bytes_per_step = memory.dense_bytes + memory.expert_bytes * touched + batch * kv.sequence_read
     flops_per_step = batch * (decode.weight_flops + decode.attention_flops) / (par.tensor * par.pipeline)
+    running = users_served * work.duty_cycle
+    # The band around the speeds: speed = 1 / time, so its low end is the time band's high end.
+    band = None if decode.performance is None else decode.performance.bands.tpot
+    low, high = (1.0, 1.0) if band is None else (band.low, band.high)
     figures = DecodeFigures(
         batch=batch, step_time=step_time, memory_time=memory_time, compute_time=compute_time,
         collective_time=collective_time, communication_fraction=collective_time / step_time,
-        engine_time=step.engine_time_s(batch), tokens_per_s_per_user=1 / step_time,
-        tokens_per_s_aggregate=users_served * work.duty_cycle / step_time,  # the whole deployment; 0 when nobody fits
+        engine_time=engine_time, tokens_per_s_per_user=1 / step_time,
+        tokens_per_s_aggregate=running / step_time,  # the whole deployment; 0 when nobody fits
         tokens_per_s_single_user=1 / step.step_time_s(1.0), tokens_per_s_per_user_ideal=1 / step_time_ideal,
-        tokens_per_s_aggregate_ideal=users_served * work.duty_cycle / step_time_ideal, step_time_ideal=step_time_ideal,
+        tokens_per_s_aggregate_ideal=running / step_time_ideal, step_time_ideal=step_time_ideal,
         bytes_per_step=bytes_per_step, bound="compute" if compute_time > memory_time else "memory",
         arithmetic_intensity=flops_per_step / bytes_per_step,
         meets_target=None if work.target_tokens_per_s <= 0 else 1 / step_time >= work.target_tokens_per_s,
-        **_speed_band(decode.performance, users_served * work.duty_cycle, step_time))
+        tokens_per_s_per_user_low=1 / (step_time * high), tokens_per_s_per_user_high=1 / (step_time * low),
+        tokens_per_s_aggregate_low=running / (step_time * high),
+        tokens_per_s_aggregate_high=running / (step_time * low))
     roofline = RooflineFigures(
         ridge=ridge_flops_per_byte(decode.weight_flops_per_s, profile.hardware.bandwidth_bytes_per_s),
         critical_batch=round_batch(critical_batch(step, include_kv=True)),
@@ -231,14 +239,6 @@ def _decode_figures(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Dec
         compute_busy_fraction=compute_time / step_time, weight_compute_path=decode.weight_path,
         attention_compute_path=decode.attention_path)
     return figures, roofline
-
-
-def _speed_band(performance: EnginePerformance | None, running: float, step_time: float) -> dict[str, float]:
-    """The decode speeds' band: speed = 1 / time, so its low end is the time band's high end."""
-    low, high = (1.0, 1.0) if performance is None else (performance.bands.tpot.low, performance.bands.tpot.high)
-    return {"tokens_per_s_per_user_low": 1 / (step_time * high), "tokens_per_s_per_user_high": 1 / (step_time * low),
-            "tokens_per_s_aggregate_low": running / (step_time * high),
-            "tokens_per_s_aggregate_high": running / (step_time * low)}
 
 
 def _fitted_prefill(profile: Profile, performance: EnginePerformance) -> tuple[float, float]:
@@ -341,4 +341,11 @@ def plan(profile: Profile) -> Plan:
         problems=(),
         notes=(),
     )
-    return advice.with_advice(profile, result)
+    problems, notes = advice.advise(profile, result)
+    if problems and problems[0].severity == "error":
+        return advice.not_running(result, problems, notes)
+    # The draft is this function's own and not yet shared: its advice goes in place, as a frozen dataclass's
+    # __post_init__ would set it, rather than into a second Plan (12 fields set one by one).
+    object.__setattr__(result, "problems", problems)
+    object.__setattr__(result, "notes", notes)
+    return result

@@ -8,6 +8,7 @@ and CUDA graphs. Elsewhere the generic empirical defaults.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..engines import sglang, trtllm
 from ..engines.vllm import (
@@ -19,14 +20,15 @@ from ..engines.vllm import (
     non_torch_bytes,
     replicated_mla_bytes,
 )
-from ..engines.vllm_hybrid import attention_block_with_state
+from ..engines.vllm_hybrid import PoolLayout, attention_block_with_state
 from ..engines.vllm_pool import PipelineStage, binding_stage, block_tokens_for
 from ..physics.memory import (
     default_activation_bytes,
     default_overhead_bytes,
     kv_budget_bytes,
+    kv_bytes_per_token_per_layer_by_kind,
     usable_bytes,
-    weight_bytes_per_gpu,
+    weight_bytes_held_and_read_per_gpu,
 )
 from ..profile.schema import Profile
 from ..specs.specs import GIB
@@ -34,7 +36,7 @@ from . import advice
 from .result import CapacityFigures, MemoryFigures, MemoryPerGpu
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built on every plan: unfrozen, as frozen construction costs ~1.5k instructions a field
 class MemoryStage:
     """The memory stage's result: bytes on the busiest GPU, and how the engine lays out its pool."""
 
@@ -52,13 +54,17 @@ class MemoryStage:
     sequences: int
     activations_source: str
     overhead_source: str
+    layout: PoolLayout | None = None  # vLLM: the binding stage's pool
+    kv_per_layer: tuple[float, float] | None = None  # KV bytes per token of one full / one local layer on a GPU
 
 
-def _profile_run_source(version: str, sampler: str | None, stage: PipelineStage, pipeline: int, batched_tokens: int,
-                        sequences: int) -> str:
-    """Where the vLLM activation peak comes from, for the binding pipeline stage."""
-    if not stage.last:
-        return (f"vLLM {version} profile run on pipeline stage {stage.index + 1} of {pipeline}: "
+@lru_cache(maxsize=256)
+def _profile_run_source(version: str, sampler: str | None, stage_index: int, last_stage: bool, pipeline: int,
+                        batched_tokens: int, sequences: int) -> str:
+    """Where the vLLM activation peak comes from, for the binding pipeline stage (cached: a plan asks on every
+    call, mostly with the same few arguments)."""
+    if not last_stage:
+        return (f"vLLM {version} profile run on pipeline stage {stage_index + 1} of {pipeline}: "
                 f"{batched_tokens:,} batched tokens (the sampler runs on the last)")
     return (f"vLLM {version} profile run: {batched_tokens:,} batched tokens, "
             f"{sampler or default_sampler(version)} sampler over {min(sequences, batched_tokens):,} sequences")
@@ -95,8 +101,8 @@ def memory_stage(profile: Profile) -> MemoryStage:
     else:
         usable = usable_bytes(hardware.memory_gib, engine.gpu_memory_utilization)
     # the whole model on one tensor-parallel rank; every pipeline stage holds its share of it
-    dense_rank, expert_rank = weight_bytes_per_gpu(model, par.tensor, 1, par.data, par.expert)
-    read_rank = weight_bytes_per_gpu(model, par.tensor, 1, par.data, par.expert, held=False)[0]  # no vision, MTP
+    # read: no vision tower, no MTP layers
+    dense_rank, read_rank, expert_rank = weight_bytes_held_and_read_per_gpu(model, par.tensor, 1, par.data, par.expert)
     if engine.name in ("vllm", "sglang"):  # MLA's down-projections are whole on every rank
         replicated = replicated_mla_bytes(model, par.tensor)
         dense_rank += replicated
@@ -105,7 +111,8 @@ def memory_stage(profile: Profile) -> MemoryStage:
     cuda_graphs = cuda_graph_bytes_charged(engine.version, engine.cuda_graphs) if vllm else 0.0
     overhead, overhead_source = _overhead(profile, vllm, cuda_graphs)
     pinned = engine.activation_gib * GIB if engine.activation_gib is not None else None
-    stage = None
+    stage = layout = None
+    kv_per_layer = kv_bytes_per_token_per_layer_by_kind(model, par.tensor)
     if vllm:  # weights as loaded; each pipeline stage sizes its own pool and the smallest binds
         block = block_tokens_for(model, engine.block_tokens, hardware.name, hardware.architecture)
         loaded = loaded_expert_bytes(model, par.tensor, par.expert, engine.version, hardware.architecture)
@@ -113,11 +120,12 @@ def memory_stage(profile: Profile) -> MemoryStage:
                                 weights_per_rank=dense_rank + (expert_rank if loaded is None else loaded),
                                 tensor=par.tensor, pipeline=par.pipeline, expert=par.expert,
                                 batched_tokens=batched_tokens, sequences=sequences, version=engine.version,
-                                block_tokens=block, sampler=engine.sampler, activations=pinned)
-        stage, weights, activations = binding.stage, binding.weights, binding.activations
-        block = attention_block_with_state(model, par.tensor, block)  # a hybrid's state grows vLLM's block
+                                block_tokens=block, sampler=engine.sampler, activations=pinned,
+                                kv_per_layer=kv_per_layer)
+        stage, weights, activations, layout = binding.stage, binding.weights, binding.activations, binding.layout
+        block = attention_block_with_state(model, par.tensor, block, kv_per_layer[0])  # a hybrid's state grows it
         activations_source = "profile" if pinned is not None else _profile_run_source(
-            engine.version, engine.sampler, stage, par.pipeline, batched_tokens, sequences)
+            engine.version, engine.sampler, stage.index, stage.last, par.pipeline, batched_tokens, sequences)
     else:
         block = engine.block_tokens or 16
         weights = (dense_rank + expert_rank) / par.pipeline
@@ -139,7 +147,8 @@ def memory_stage(profile: Profile) -> MemoryStage:
                    budget=budget,
                    dense_bytes=read_rank / par.pipeline, expert_bytes=expert_rank / par.pipeline,
                    block_tokens=block, stage=stage, cuda_graphs=cuda_graphs, batched_tokens=batched_tokens,
-                   sequences=sequences, activations_source=activations_source, overhead_source=overhead_source)
+                   sequences=sequences, activations_source=activations_source, overhead_source=overhead_source,
+                   layout=layout, kv_per_layer=kv_per_layer)
 
 
 def memory_figures(profile: Profile, memory: MemoryStage, capacity: CapacityFigures, sequence_avg: float,

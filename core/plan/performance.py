@@ -28,7 +28,8 @@ from ..physics.memory import (
     vocab_matrix_bytes,
 )
 from ..profile.schema import Profile
-from ..specs.specs import GpuSpec, ModelSpec
+from ..records import quick_init
+from ..specs.specs import ModelSpec
 from .memory_stage import MemoryStage, memory_stage
 
 NO_BAND = Bands(Band(1.0, 1.0), Band(1.0, 1.0), Band(1.0, 1.0))  # the bare roofline has no measured spread
@@ -36,7 +37,8 @@ NO_BAND = Bands(Band(1.0, 1.0), Band(1.0, 1.0), Band(1.0, 1.0))  # the bare roof
 DISPATCH_BYTES = 1
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class SchedulerLimits:
     """One engine instance's scheduler (see /work/notes/PERF_MODEL.md and docs/accuracy.md)."""
 
@@ -48,7 +50,8 @@ class SchedulerLimits:
     block_tokens: int
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class EnginePerformance:
     step: StepTimeModel
     limits: SchedulerLimits
@@ -77,20 +80,33 @@ def _scheduler(profile: Profile, memory: MemoryStage) -> tuple[int, int, bool, b
     return engine.max_num_batched_tokens or tokens, engine.max_num_seqs or sequences, chunked, mixed
 
 
+# The last instance_terms: (model, the other inputs, terms). Plans in a row that share the model object (a sweep,
+# a search, a re-plan) reuse it without hashing the model (pydantic hashes every field, ~12k instructions).
+_last_terms: tuple[ModelSpec, tuple[float | int, ...], InstanceTerms] | None = None
+
+
 def instance_terms(profile: Profile, memory: MemoryStage) -> InstanceTerms:
     """The peak-spec roofline terms of one instance (docs/design/physics.md; busiest GPU, stages in turn)."""
-    par = profile.parallelism
-    return _terms(profile.model, profile.hardware, par.tensor, par.pipeline, par.data, par.expert,
-                  memory.dense_bytes, memory.expert_bytes)
+    global _last_terms
+    par, model, hardware = profile.parallelism, profile.model, profile.hardware
+    tflops = hardware.tflops
+    inputs = (hardware.bandwidth_bytes_per_s, tflops.flops_per_s(tflops.compute_path(model.weight_dtype)),
+              tflops.flops_per_s(tflops.compute_path(model.kv_dtype)), hardware.interconnect_gb_s * 1e9,
+              par.tensor, par.pipeline, par.data, par.expert, memory.dense_bytes, memory.expert_bytes)
+    last = _last_terms
+    if last is not None and last[0] is model and last[1] == inputs:
+        return last[2]
+    terms = _terms(model, *inputs)
+    _last_terms = (model, inputs, terms)
+    return terms
 
 
 @lru_cache(maxsize=512)
-def _terms(model: ModelSpec, hardware: GpuSpec, tensor: int, stages: int, data: int, expert: int,
-           dense_bytes: float, expert_bytes: float) -> InstanceTerms:
-    """``instance_terms`` for hashable inputs: a sweep that varies only the workload reuses them."""
-    bandwidth = hardware.bandwidth_bytes_per_s
-    path = hardware.tflops.compute_path(model.weight_dtype)
-    attention_flops = hardware.tflops.flops_per_s(hardware.tflops.compute_path(model.kv_dtype)) * tensor
+def _terms(model: ModelSpec, bandwidth: float, gemm_flops_per_s: float, attention_flops_per_s: float, link: float,
+           tensor: int, stages: int, data: int, expert: int, dense_bytes: float, expert_bytes: float) -> InstanceTerms:
+    """``instance_terms`` for hashable inputs (the GPU as its bandwidth, FLOP/s on the weights' and the KV
+    cache's compute paths, and link bytes/s): a sweep that varies only the workload reuses them."""
+    attention_flops = attention_flops_per_s * tensor
     # the input embedding is a lookup: a step reads its rows, not the table (the output head is read)
     embedding = vocab_matrix_bytes(model) / tensor
     full, sliding = kv_bytes_per_token_split(model, tensor, stages)
@@ -107,7 +123,6 @@ def _terms(model: ModelSpec, hardware: GpuSpec, tensor: int, stages: int, data: 
     all_to_all = (2 * moe_layers * model.hidden_size * DISPATCH_BYTES * min(model.experts_per_token, expert_group)
                   * (expert_group - 1) / expert_group) if dispatch else 0.0
     sends = (stages - 1) * model.hidden_size * ACTIVATION_BYTES
-    link = hardware.interconnect_gb_s * 1e9
     return InstanceTerms(
         dense_read_s=stages * max(0.0, dense_bytes - embedding / stages) / bandwidth,
         expert_read_s=stages * expert_bytes / bandwidth, experts=model.experts,
@@ -115,8 +130,8 @@ def _terms(model: ModelSpec, hardware: GpuSpec, tensor: int, stages: int, data: 
         kv_full_s_per_token=stages * full / bandwidth, kv_sliding_s_per_token=stages * sliding / bandwidth,
         state_s_per_sequence=stages * 2 * state_bytes_per_sequence(model, tensor, stages) / bandwidth,
         window=(model.sliding_window or 0) if model.sliding_window_layers else 0,
-        gemm_s_per_token=max(0.0, gemm_flops) / (tensor * hardware.tflops.flops_per_s(path)),
-        expert_gemm_s_per_token=expert_flops / (tensor * hardware.tflops.flops_per_s(path)),
+        gemm_s_per_token=max(0.0, gemm_flops) / (tensor * gemm_flops_per_s),
+        expert_gemm_s_per_token=expert_flops / (tensor * gemm_flops_per_s),
         attention_decode_full_s=decode_per_position * (1 - share) / attention_flops,
         attention_decode_sliding_s=decode_per_position * share / attention_flops,
         attention_prefill_full_s=prefill_per_pair * (1 - share) / attention_flops,

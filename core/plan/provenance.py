@@ -14,18 +14,22 @@ def provenance(profile: Profile, defaults_used: bool, fitted_kind: str | None = 
     """Say where the figures come from, so an estimate is never mistaken for a measurement. Kinds only:
     the efficiencies themselves are in the profile's [engine]."""
     engine = profile.engine
-    bandwidth = "calibrated" if engine.is_calibrated("mbu") else ("spec" if engine.mbu == 1.0 else "assumed")
-    engine_times = [name for name in ("step_overhead_ms", "step_overhead_per_sequence_us") if getattr(engine, name)]
-    if not engine_times:
+    # which values a calibration set (asked only when one did: the common profile has none)
+    calibrated = engine.is_calibrated if engine.calibrated else _never_calibrated
+    bandwidth = "calibrated" if calibrated("mbu") else ("spec" if engine.mbu == 1.0 else "assumed")
+    if not engine.step_overhead_ms and not engine.step_overhead_per_sequence_us:
         engine_time = "none"
     else:
-        engine_time = "calibrated" if all(engine.is_calibrated(name) for name in engine_times) else "assumed"
+        times = (("step_overhead_ms", engine.step_overhead_ms),
+                 ("step_overhead_per_sequence_us", engine.step_overhead_per_sequence_us))
+        engine_times = [name for name, value in times if value]
+        engine_time = "calibrated" if all(calibrated(name) for name in engine_times) else "assumed"
     if "calibrated" in (bandwidth, engine_time):
         decode = "calibrated"
     else:
         decode = "spec" if bandwidth == "spec" and engine_time == "none" else "assumed"
-    prefill = "calibrated" if engine.is_calibrated("mfu") else ("spec" if engine.mfu == 1.0 else "assumed")
-    if engine.is_calibrated("activation_gib"):
+    prefill = "calibrated" if calibrated("mfu") else ("spec" if engine.mfu == 1.0 else "assumed")
+    if calibrated("activation_gib"):
         kv_budget = "calibrated"
     else:
         kv_budget = "empirical default" if defaults_used else "spec"
@@ -44,3 +48,8 @@ def provenance(profile: Profile, defaults_used: bool, fitted_kind: str | None = 
     return Provenance(weights="checkpoint" if profile.model.uses_checkpoint_bytes else "spec",
                       kv_budget=kv_budget, decode=decode, prefill=prefill, bandwidth=bandwidth, engine_time=engine_time,
                       speed=speed)
+
+
+def _never_calibrated(name: str) -> bool:
+    """``Engine.is_calibrated`` of an engine no calibration has touched."""
+    return False

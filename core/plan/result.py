@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..engines.vllm_pool import VllmReport
+from ..records import quick_init
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class MemoryPerGpu:
     """Bytes on the busiest GPU. total = reserved + usable; usable = weights + activations + overhead + kv_budget."""
 
@@ -29,7 +31,8 @@ class MemoryPerGpu:
     state_used: float = 0.0  # the part of kv_used that is recurrent state (hybrid models): fixed per sequence
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class MemoryFigures:
     per_gpu: MemoryPerGpu
     fits: bool
@@ -41,7 +44,8 @@ class MemoryFigures:
     fitting_weight_dtype: str | None  # when it does not fit: the first lower weight precision that would
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class KvFigures:
     bytes_per_token: float
     tokens_capacity: int
@@ -52,7 +56,8 @@ class KvFigures:
     state_bytes_per_sequence: float = 0.0  # recurrent state of a hybrid's linear / Mamba layers, any context
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class CapacityFigures:
     max_sequences_full_context: int
     concurrent_sequences: int
@@ -65,7 +70,8 @@ class CapacityFigures:
     limited_by: str
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class DecodeFigures:
     batch: float
     step_time: float
@@ -92,7 +98,8 @@ class DecodeFigures:
     tokens_per_s_aggregate_high: float
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class RooflineFigures:
     ridge: float
     critical_batch: int | None
@@ -102,7 +109,8 @@ class RooflineFigures:
     attention_compute_path: str
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class PrefillFigures:
     tokens_per_s: float
     tokens_per_s_ideal: float  # at mfu = 1, same prompt
@@ -116,7 +124,8 @@ class PrefillFigures:
     ttft_high: float
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class CostFigures:
     per_hour: float
     per_user_month: float | None
@@ -125,7 +134,8 @@ class CostFigures:
     own_per_hour: float
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class Provenance:
     """Where each group of figures comes from: "spec" (datasheet and architecture), "checkpoint" (exact
     bytes from safetensors headers or a log), "empirical default", "assumed" (an efficiency below 1 the
@@ -145,7 +155,8 @@ class Provenance:
     speed: str
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class Problem:
     """Something a user must know before trusting the plan. "error": it cannot run as planned (the
     weights do not fit, the engine refuses the settings, or one full-context request cannot be held);
@@ -155,7 +166,8 @@ class Problem:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@quick_init
+@dataclass(frozen=True)
 class Plan:
     """Every figure of one profile, plus what limits it and what to watch out for."""
 

@@ -22,8 +22,10 @@ def edit_profile(profile: Profile, path: str, value: Any) -> Profile:
     """The profile with ``path`` ("section.field") set to ``value``; ProfileError names what is wrong.
 
     ``hardware.gpu`` and ``model.preset`` load the catalog entry afresh. The GPU count and the
-    parallelism degrees stay consistent: changing tensor, pipeline or data keeps the replicas and
-    recounts the GPUs; changing the count sets the replicas.
+    parallelism degrees stay consistent: changing tensor, pipeline or data keeps the GPU count and
+    recounts the replicas (``count_in_replicas``: the fewest GPUs from the count up that make whole
+    replicas, so a count that does not divide grows to the next multiple); changing the count sets the
+    replicas, and changing the replicas sets the count.
     """
     section, _, key = path.partition(".")
     data = profile_to_dict(profile)
@@ -41,21 +43,39 @@ def edit_profile(profile: Profile, path: str, value: Any) -> Profile:
                 raise ProfileError(f"hardware.count: {value} GPUs is not a multiple of tensor x pipeline x data = "
                                    f"{per_replica}; use {per_replica * max(1, round(value / per_replica))}")
             data["parallelism"]["replicas"] = value // per_replica
-    elif section == "parallelism" and key in DEGREES + ("replicas",):
-        data["parallelism"][key] = value
+    elif section == "parallelism" and key == "replicas":
+        data["parallelism"]["replicas"] = value
         if isinstance(value, int) and value >= 1:
-            degrees = {name: data["parallelism"][name] for name in DEGREES + ("replicas",)}
-            count = 1
-            for degree in degrees.values():
-                count *= degree
-            data["hardware"]["count"] = count
-            if key in DEGREES and data["parallelism"]["expert"] > degrees["tensor"] * degrees["data"]:
+            data["hardware"]["count"] = value * profile.parallelism.gpus_per_replica
+    elif section == "parallelism" and key in DEGREES:
+        data["parallelism"][key] = value
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            degrees = {name: data["parallelism"][name] for name in DEGREES}
+            per_replica = degrees["tensor"] * degrees["pipeline"] * degrees["data"]
+            replicas = count_in_replicas(profile.hardware.count, per_replica)
+            data["parallelism"]["replicas"] = replicas
+            data["hardware"]["count"] = replicas * per_replica
+            if data["parallelism"]["expert"] > degrees["tensor"] * degrees["data"]:
                 data["parallelism"]["expert"] = degrees["tensor"] * degrees["data"]
     elif value is None:
         data[section].pop(key, None)
     else:
         data[section][key] = value
     return _validated(data, path)
+
+
+def count_in_replicas(count: int, per_replica: int) -> int:
+    """Replicas of ``per_replica`` GPUs (tensor x pipeline x data) that keep ``count`` GPUs: the count
+    divided when it divides, else the fewest replicas that hold at least ``count`` GPUs (at least one)."""
+    return max(1, -(-count // per_replica))
+
+
+def next_whole_count(count: int, per_replica: int, direction: int) -> int:
+    """The next GPU count from ``count`` in ``direction`` (+1 or -1) that makes whole replicas of
+    ``per_replica`` GPUs; never below one replica."""
+    if direction > 0:
+        return (count // per_replica + 1) * per_replica
+    return max(per_replica, (-(-count // per_replica) - 1) * per_replica)
 
 
 def _validated(data: dict[str, Any], where: str) -> Profile:

@@ -273,6 +273,8 @@ class Profile(FrozenModel):
 
     schema_: int = Field(default=SCHEMA_VERSION, alias="schema", ge=1)
     name: str = Field(default="untitled", max_length=200)
+    named: bool = Field(default=False, description="a user named it: the name stays when the model, GPUs or "
+                                                   "precision change (else it follows them)")
     description: str = Field(default="", max_length=4000)
     hardware: Hardware
     model: Model

@@ -35,7 +35,7 @@ BW_DEVIATIONS = ("w", "we", "g", "gp", "ge", "kv", "a", "t_coll", "t_step", "t_s
 # Parameters with no per-engine deviation (one value for every engine), and ones held at their start value.
 # w0, the steps a new request waits before its first prefill step, is fitted: in a closed loop the
 # replacement arrives as the next step starts (~1 step), and engines that schedule one step ahead
-# (TensorRT-LLM's overlap scheduler, NVIDIA/TensorRT-LLM docs/source/features/overlap-scheduler.md: "one
+# (TensorRT-LLM's overlap scheduler, NVIDIA/TensorRT-LLM/docs/source/features/overlap-scheduler.md: "one
 # extra decoding step"; SGLang's overlap scheduler and vLLM's async scheduling alike) add one step before
 # the prompt is scheduled and one before its first token is returned: ~3 steps (the fit finds 2.9).
 SHARED_ONLY = ("w0", "t_pf", "comm_pf", "t_coll", "a")

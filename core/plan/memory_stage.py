@@ -31,7 +31,7 @@ from ..physics.memory import (
     weight_bytes_held_and_read_per_gpu,
 )
 from ..profile.schema import Profile
-from ..specs.specs import GIB
+from ..specs.specs import GIB, ModelSpec
 from . import advice
 from .result import CapacityFigures, MemoryFigures, MemoryPerGpu
 
@@ -70,6 +70,42 @@ def _profile_run_source(version: str, sampler: str | None, stage_index: int, las
             f"{sampler or default_sampler(version)} sampler over {min(sequences, batched_tokens):,} sequences")
 
 
+# What one GPU holds of the model: (dense bytes held, dense bytes read, routed-expert bytes per rank, KV bytes per
+# token of one full / one local layer, vLLM's block and its loaded expert bytes: None elsewhere).
+HeldWeights = tuple[float, float, float, tuple[float, float], int | None, float | None]
+# The last held_weights: (model, the other inputs, result). Plans in a row that share the model object (a sweep, a
+# search, a re-plan) reuse it without hashing the model (pydantic hashes every field, ~12k instructions).
+_last_held: tuple[ModelSpec, tuple[int | str | None, ...], HeldWeights] | None = None
+
+
+def held_weights(profile: Profile) -> HeldWeights:
+    """The weights and KV layout one GPU holds, which depend on the model, its split and the engine but not on
+    the workload: computed once while the model object repeats (see ``_last_held``)."""
+    global _last_held
+    model, par, engine, hardware = profile.model, profile.parallelism, profile.engine, profile.hardware
+    tensor, expert = par.tensor, par.expert
+    inputs = (tensor, par.data, expert, engine.name, engine.version, engine.block_tokens, hardware.name,
+              hardware.architecture)
+    last = _last_held
+    if last is not None and last[0] is model and last[1] == inputs:
+        return last[2]
+    name, version, architecture = inputs[3], inputs[4], inputs[7]
+    # the whole model on one tensor-parallel rank; every pipeline stage holds its share of it
+    # read: no vision tower, no MTP layers
+    dense_rank, read_rank, expert_rank = weight_bytes_held_and_read_per_gpu(model, tensor, 1, par.data, expert)
+    if name in ("vllm", "sglang"):  # MLA's down-projections are whole on every rank
+        replicated = replicated_mla_bytes(model, tensor)
+        dense_rank += replicated
+        read_rank += replicated
+    block = loaded = None
+    if name == "vllm":
+        block = block_tokens_for(model, engine.block_tokens, hardware.name, architecture)
+        loaded = loaded_expert_bytes(model, tensor, expert, version, architecture)
+    held = (dense_rank, read_rank, expert_rank, kv_bytes_per_token_per_layer_by_kind(model, tensor), block, loaded)
+    _last_held = (model, inputs, held)
+    return held
+
+
 def _scheduler_limits(profile: Profile) -> tuple[int, int]:
     """(max_num_batched_tokens, max_num_seqs): the profile's, else vLLM's defaults for this GPU."""
     engine = profile.engine
@@ -100,22 +136,15 @@ def memory_stage(profile: Profile) -> MemoryStage:
         usable = engine_visible_bytes(hardware.memory_gib, hardware.driver_reserved_gib) * engine.gpu_memory_utilization
     else:
         usable = usable_bytes(hardware.memory_gib, engine.gpu_memory_utilization)
-    # the whole model on one tensor-parallel rank; every pipeline stage holds its share of it
-    # read: no vision tower, no MTP layers
-    dense_rank, read_rank, expert_rank = weight_bytes_held_and_read_per_gpu(model, par.tensor, 1, par.data, par.expert)
-    if engine.name in ("vllm", "sglang"):  # MLA's down-projections are whole on every rank
-        replicated = replicated_mla_bytes(model, par.tensor)
-        dense_rank += replicated
-        read_rank += replicated
+    dense_rank, read_rank, expert_rank, kv_per_layer, vllm_block, loaded = held_weights(profile)
     batched_tokens, sequences = _scheduler_limits(profile)
     cuda_graphs = cuda_graph_bytes_charged(engine.version, engine.cuda_graphs) if vllm else 0.0
     overhead, overhead_source = _overhead(profile, vllm, cuda_graphs)
     pinned = engine.activation_gib * GIB if engine.activation_gib is not None else None
     stage = layout = None
-    kv_per_layer = kv_bytes_per_token_per_layer_by_kind(model, par.tensor)
     if vllm:  # weights as loaded; each pipeline stage sizes its own pool and the smallest binds
-        block = block_tokens_for(model, engine.block_tokens, hardware.name, hardware.architecture)
-        loaded = loaded_expert_bytes(model, par.tensor, par.expert, engine.version, hardware.architecture)
+        assert vllm_block is not None  # held_weights gives vLLM's block
+        block = vllm_block
         binding = binding_stage(model, usable=usable, overhead=overhead,
                                 weights_per_rank=dense_rank + (expert_rank if loaded is None else loaded),
                                 tensor=par.tensor, pipeline=par.pipeline, expert=par.expert,

@@ -28,15 +28,15 @@ NUMBER_KINDS = frozenset((int, float, bool))
 # (model class, field name) -> the number kinds the field admits. A profile validates ~120 fields, each through
 # the check below: reading the annotation afresh every time cost ~2M instructions a profile (pydantic's
 # model_fields, typing's get_origin / get_args); a field's annotation never changes once its class is built.
-_number_kinds: dict[tuple[type, str], frozenset[type]] = {}
+_number_kinds: dict[tuple[type, str | None], frozenset[type]] = {}
 
 
-def _field_number_kinds(cls: type[BaseModel], name: str) -> frozenset[type]:
+def _field_number_kinds(cls: type[BaseModel], name: str | None) -> frozenset[type]:
     """The number kinds (int, float, bool) field ``name`` of ``cls`` admits; empty for other fields."""
     key = (cls, name)
     kinds = _number_kinds.get(key)
     if kinds is None:
-        field = cls.model_fields.get(name)
+        field = cls.model_fields.get(name or "")
         kinds = NUMBER_KINDS.intersection(_scalar_kinds(field.annotation)) if field is not None else frozenset()
         _number_kinds[key] = kinds
     return kinds
@@ -57,7 +57,7 @@ class FrozenModel(BaseModel):
             return value
         kinds = _number_kinds.get((cls, info.field_name))  # the cache read inline: this runs for every field
         if kinds is None:
-            kinds = _field_number_kinds(cls, info.field_name or "")
+            kinds = _field_number_kinds(cls, info.field_name)
         if not kinds:
             return value
         if bool in kinds:

@@ -21,7 +21,7 @@ from ..engines.vllm import (
     replicated_mla_bytes,
 )
 from ..engines.vllm_hybrid import PoolLayout, attention_block_with_state
-from ..engines.vllm_pool import PipelineStage, binding_stage, block_tokens_for
+from ..engines.vllm_pool import PipelineStage, StageBudget, binding_stage, block_tokens_for
 from ..physics.memory import (
     default_activation_bytes,
     default_overhead_bytes,
@@ -128,6 +128,29 @@ def _overhead(profile: Profile, vllm: bool, cuda_graphs: float) -> tuple[float, 
     return default_overhead_bytes(par.gpus_per_replica), source
 
 
+BindingInputs = tuple[float, float, float, int, int, int, int, int, str, int, str | None, float | None]
+# The last _binding_stage: (model, its inputs, the binding stage); reused as ``_last_held`` is.
+_last_binding: tuple[ModelSpec, BindingInputs, StageBudget] | None = None
+
+
+def _binding_stage(model: ModelSpec, inputs: BindingInputs, kv_per_layer: tuple[float, float]) -> StageBudget:
+    """vLLM's binding pipeline stage (``binding_stage``) for (usable, overhead, weights per rank, tensor, pipeline,
+    expert, batched tokens, sequences, version, block, sampler, pinned activations); the last one is reused
+    while the model object and these repeat (plans in a row that vary the users or the replicas). Nothing
+    changes a StageBudget, its stage or its layout once built."""
+    global _last_binding
+    last = _last_binding
+    if last is not None and last[0] is model and last[1] == inputs:
+        return last[2]
+    usable, overhead, weights, tensor, pipeline, expert, batched, sequences, version, block, sampler, pinned = inputs
+    binding = binding_stage(model, usable=usable, overhead=overhead, weights_per_rank=weights, tensor=tensor,
+                            pipeline=pipeline, expert=expert, batched_tokens=batched, sequences=sequences,
+                            version=version, block_tokens=block, sampler=sampler, activations=pinned,
+                            kv_per_layer=kv_per_layer)
+    _last_binding = (model, inputs, binding)
+    return binding
+
+
 def memory_stage(profile: Profile) -> MemoryStage:
     """Memory per GPU (physics.md, "Memory per GPU"); under vLLM, its own accounting (engines/vllm.py)."""
     hardware, model, par, engine = profile.hardware, profile.model, profile.parallelism, profile.engine
@@ -145,12 +168,9 @@ def memory_stage(profile: Profile) -> MemoryStage:
     if vllm:  # weights as loaded; each pipeline stage sizes its own pool and the smallest binds
         assert vllm_block is not None  # held_weights gives vLLM's block
         block = vllm_block
-        binding = binding_stage(model, usable=usable, overhead=overhead,
-                                weights_per_rank=dense_rank + (expert_rank if loaded is None else loaded),
-                                tensor=par.tensor, pipeline=par.pipeline, expert=par.expert,
-                                batched_tokens=batched_tokens, sequences=sequences, version=engine.version,
-                                block_tokens=block, sampler=engine.sampler, activations=pinned,
-                                kv_per_layer=kv_per_layer)
+        binding = _binding_stage(model, (usable, overhead, dense_rank + (expert_rank if loaded is None else loaded),
+                                         par.tensor, par.pipeline, par.expert, batched_tokens, sequences,
+                                         engine.version, block, engine.sampler, pinned), kv_per_layer)
         stage, weights, activations, layout = binding.stage, binding.weights, binding.activations, binding.layout
         block = attention_block_with_state(model, par.tensor, block, kv_per_layer[0])  # a hybrid's state grows it
         activations_source = "profile" if pinned is not None else _profile_run_source(

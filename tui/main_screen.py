@@ -25,6 +25,7 @@ from napkinmath.core.profile.schema import Profile
 from .actions import bindings, help_rows
 from .analysis_actions import AnalysisActions
 from .commands import PlannerCommands
+from .compositor import ClusteredCompositor
 from .dialogs import HelpScreen
 from .discovery import DiscoveryActions
 from .fields import Field
@@ -66,6 +67,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
     def __init__(self, session: EditSession, slow: SlowCalls, settings: SettingsStore,
                  after_start: Callable[[], None] | None = None) -> None:
         super().__init__(session, slow, settings)
+        self._compositor = ClusteredCompositor()  # a keystroke renders the field and the plan, not all between
         self.after_start = after_start
         self.field_rows: dict[str, FieldRow] = {}  # field path -> its row
         self.choice_rows: list[ChoiceRow] = []

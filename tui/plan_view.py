@@ -67,6 +67,25 @@ class PlanView(Widget):
         if self.TITLE:
             self.border_title = self.TITLE
 
+    def get_component_rich_style(self, *names: str, partial: bool = False, default: Style | None = None) -> Style:
+        """Textual's, remembered until the styles change (``notify_style_update``: a theme, a class here or
+        above, a hover). Textual forgets its own copy on every repaint, and each new plan repaints the panels:
+        the styles were looked up again some twenty times a keystroke (bench/tui_cpu.py). Nothing here
+        changes an output's style without a stylesheet update: app.tcss has no transitions, and no code sets
+        these widgets' or their containers' inline styles."""
+        key = (names, partial)
+        cache: dict[tuple[tuple[str, ...], bool], Style] = self.__dict__.setdefault("_stable_styles", {})
+        style = cache.get(key)
+        if style is None:
+            style = super().get_component_rich_style(*names, partial=partial, default=default)
+            if default is None or style is not default:  # a missing component (default returned): not kept
+                cache[key] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        self.__dict__.get("_stable_styles", {}).clear()
+        super().notify_style_update()
+
     def change(self, key: str, percent_only: bool = False) -> Text:
         """The figure's change against the baseline, green when better for the user, red when worse."""
         if self.baseline is None or self.plan is None:

@@ -6,6 +6,7 @@ start-up (tui/analysis.py).
 
 from __future__ import annotations
 
+# The dialogs are imported where they are opened: not before the first plan is on screen (bench/tui_cpu.py).
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,9 +19,7 @@ from napkinmath.core.profile.paths import shipped_profiles, user_profiles_dir
 from napkinmath.core.profile.schema import Profile
 
 from .base_screen import PlannerBase
-from .dialogs import LoadTestScreen, PromptScreen
 from .file_actions import user_profile_files
-from .open_dialog import OpenScreen
 
 if TYPE_CHECKING:
     from napkinmath.core.tools.recommend import Candidate
@@ -69,6 +68,7 @@ class AnalysisActions(PlannerBase):
             self.run_slow("compare", f"Reading {path.name}", lambda: self.slow.load_and_plan(path), loaded,
                           "Could not compare")
 
+        from .open_dialog import OpenScreen
         self.open_dialog(OpenScreen(user_profile_files(), shipped_profiles(), title="Compare with…",
                                         verb="compares", folder=user_profiles_dir(), moved=self.file_moved), picked)
 
@@ -99,6 +99,7 @@ class AnalysisActions(PlannerBase):
                 self.show_load_test(text)
 
         work = self.session.profile.workload
+        from .dialogs import PromptScreen
         self.open_dialog(PromptScreen(
             "Load test", f"64  or  64, {work.prompt_tokens}, {work.output_tokens}",
             "Requests in flight (vllm bench serve --max-concurrency), then optionally input and output tokens "
@@ -115,4 +116,5 @@ class AnalysisActions(PlannerBase):
         except ProfileError as error:
             self.say(str(error), title="No load test", severity="error", timeout=10)
             return
+        from .dialogs import LoadTestScreen
         self.open_dialog(LoadTestScreen(load_test_lines(profile, test)))

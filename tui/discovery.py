@@ -8,13 +8,13 @@ the result is applied through the public session API.
 
 from __future__ import annotations
 
+# The dialogs are imported where they are opened: not before the first plan is on screen (bench/tui_cpu.py).
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from napkinmath.core.profile.schema import Profile
 
 from .base_screen import PlannerBase
-from .dialogs import ImportConfigScreen, LocalModelsScreen, PromptScreen
 
 if TYPE_CHECKING:
     from napkinmath.core.sources.gpu_detect import Detection
@@ -35,6 +35,7 @@ class DiscoveryActions(PlannerBase):
             if text is not None:
                 self.import_model_from(Path(text).expanduser(), None, typed=text)
 
+        from .dialogs import ImportConfigScreen
         self.open_dialog(ImportConfigScreen(str(Path.cwd()) if typed is None else typed, problem), picked)
 
     def action_local_models(self) -> None:
@@ -44,6 +45,7 @@ class DiscoveryActions(PlannerBase):
             if model is not None:
                 self.import_model_from(model.folder, model.repo_id)
 
+        from .dialogs import LocalModelsScreen
         self.open_dialog(LocalModelsScreen(hf_hub_cache(), self.slow.list_cached_models), picked)
 
     def import_model_from(self, path: Path, name: str | None, typed: str | None = None) -> None:
@@ -101,6 +103,7 @@ class DiscoveryActions(PlannerBase):
             if path:
                 self.calibrate_from_log_file(Path(path).expanduser())
 
+        from .dialogs import PromptScreen
         self.open_dialog(PromptScreen("Calibrate from a vLLM start-up log", "path/to/vllm.log",
                                           "Its memory profiling lines replace the empirical defaults."), picked)
 
@@ -114,6 +117,7 @@ class DiscoveryActions(PlannerBase):
             if text:
                 self.calibrate_from_text(text)
 
+        from .dialogs import PromptScreen
         self.open_dialog(PromptScreen(
             "Calibrate from a measurement", MEASUREMENT_EXAMPLES,
             "Load-test output tok/s at a concurrency (two or more points also fit a time per sequence), aggregate "

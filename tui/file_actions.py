@@ -4,6 +4,7 @@ profile to start on. The last file used is remembered in the settings (tui/setti
 
 from __future__ import annotations
 
+# The dialogs are imported where they are opened: not before the first plan is on screen (bench/tui_cpu.py).
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +21,6 @@ from napkinmath.core.profile.paths import (
 from napkinmath.core.profile.schema import Profile
 
 from .base_screen import PlannerBase
-from .dialogs import QuitScreen, ReplaceScreen, SaveAsScreen, profile_file_name
-from .open_dialog import OpenScreen
 from .settings import Settings
 
 EXPORT_SUFFIXES = {"markdown": ".md", "vllm": ".sh"}
@@ -60,6 +59,7 @@ def writable_path(path: Path | None) -> Path | None:
 
 def export_path(profile: Profile, kind: str) -> Path:
     """Where an export of ``kind`` ("markdown" or "vllm") is written: $NAPKIN_HOME/exports/<profile>.md|.sh"""
+    from .dialogs import profile_file_name
     return napkin_home() / "exports" / (profile_file_name(profile.name).removesuffix(".toml") + EXPORT_SUFFIXES[kind])
 
 
@@ -67,6 +67,7 @@ class FileActions(PlannerBase):
     """Open, save, export and quit (palette and keys)."""
 
     def action_open(self) -> None:
+        from .open_dialog import OpenScreen
         self.open_dialog(OpenScreen(user_profile_files(), shipped_profiles(), folder=user_profiles_dir(),
                                         moved=self.file_moved), self.open_profile)
 
@@ -94,6 +95,7 @@ class FileActions(PlannerBase):
             elif choice == "discard":
                 opened()
 
+        from .dialogs import QuitScreen
         self.open_dialog(QuitScreen("open", path.name), chosen)
 
     def action_save(self, then_quit: bool = False, after: Callable[[], None] | None = None) -> None:
@@ -119,9 +121,12 @@ class FileActions(PlannerBase):
             if path is None:
                 return
             if self.is_other_profile(path):
+                from .dialogs import ReplaceScreen
                 self.open_dialog(ReplaceScreen(path), lambda replace: replace_or_rename(path, replace))
             else:
                 self.save_to(path, then_quit, after)
+
+        from .dialogs import SaveAsScreen, profile_file_name
 
         name = suggested or profile_file_name(self.session.profile.name).removesuffix(".toml")
         self.open_dialog(SaveAsScreen(user_profiles_dir(), name), saved)
@@ -179,6 +184,8 @@ class FileActions(PlannerBase):
                 self.action_save(then_quit=True)
             elif choice == "discard":
                 self.app.exit()
+
+        from .dialogs import QuitScreen
 
         if isinstance(self.app.screen, QuitScreen):
             return  # asking already

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
+from textual.command import Provider
 from textual.containers import Container, Horizontal, Vertical
 from textual.events import Resize
 from textual.reactive import reactive, var
@@ -24,24 +26,22 @@ from napkinmath.core.profile.schema import Profile
 
 from .actions import bindings, help_rows
 from .analysis_actions import AnalysisActions
-from .commands import PlannerCommands
 from .compositor import ClusteredCompositor
-from .dialogs import HelpScreen
 from .discovery import DiscoveryActions
 from .fields import Field
 from .file_actions import FileActions
-from .footer import PlannerFooter
 from .layout import HORIZONTAL_BREAKPOINTS, compact_outputs, footer_form
 from .messages import CatalogChosen
 from .outputs import CapacityPanel, CostPanel, RooflineGauge
-from .panes import input_panes, model_summary, pane_tabs, values_in_use
-from .problems import ProblemsScreen, ProblemsStrip
+from .problems import ProblemsStrip
 from .safe_text import plain
 from .session import EditSession
 from .settings import SettingsStore
 from .slow_calls import SlowCalls
 from .vram_bar import VramBar
-from .widgets import ChoiceRow, FieldRow, NameRow
+
+if TYPE_CHECKING:
+    from .widgets import ChoiceRow, FieldRow, NameRow
 
 # The problems strip's lines (a plan that runs, one that does not): under the VRAM bar at 120x36, what
 # leaves the capacity panel all its rows (it has five when nothing runs); under the input pane on a
@@ -51,11 +51,18 @@ HEADER_USED_COLUMNS = 34  # Textual's header: its icon (8) and clock space (10),
 NARROW_PROBLEM_LINES = (7, 7)
 
 
+def _planner_commands() -> type[Provider]:
+    """The palette's provider (tui/commands.py), imported when the palette first opens."""
+    from .commands import PlannerCommands
+
+    return PlannerCommands
+
+
 class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
     """A live what-if planner for serving an LLM."""
 
     BINDINGS = bindings("screen")
-    COMMANDS = {PlannerCommands}
+    COMMANDS = {_planner_commands}  # imported when the palette opens, not before the first plan
     HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
 
     profile: var[Profile | None] = var(None, init=False)
@@ -112,6 +119,11 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         need only a dozen. Painting the plan first shows the answer half a second sooner
         (bench/tui_latency.py reports both moments).
         """
+        # built after the first paint, so imported then too (bench/tui_cpu.py: CPU to the first plan)
+        from .footer import PlannerFooter
+        from .panes import input_panes, pane_tabs
+        from .widgets import ChoiceRow, FieldRow, NameRow
+
         panes = list(input_panes(self.session.profile, self, self.rename))
         await self.query_one("#inputs").mount(pane_tabs(), Horizontal(*panes, id="panes"),
                                               before="#problems-narrow")
@@ -132,6 +144,8 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
 
     def on_resize(self, event: Resize) -> None:
         self.compact = compact_outputs(event.size.width, event.size.height)
+        from .footer import PlannerFooter
+
         for footer in self.query(PlannerFooter):
             footer.form = footer_form(event.size.width)
         self.sub_title = self.session.title(max(20, event.size.width - HEADER_USED_COLUMNS))
@@ -145,6 +159,8 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         session = self.session
         self.profile, self.plan, self.baseline = session.profile, session.plan, session.baseline
         if self.inputs_ready:
+            from .panes import model_summary, values_in_use
+
             profile = session.profile
             for path, placeholder in values_in_use(profile, session.plan).items():
                 field_input = self.field_rows[path].input
@@ -268,10 +284,14 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
             pane.set_class(pane.id == f"pane-{name}", "-active")
 
     def action_help(self) -> None:
+        from .dialogs import HelpScreen
+
         self.open_dialog(HelpScreen(help_rows()))
 
     def action_problems(self) -> None:
         """Every problem and note of the plan, whole."""
+        from .problems import ProblemsScreen
+
         self.open_dialog(ProblemsScreen(self.session.plan))
 
     def action_set_units(self, units: str) -> None:

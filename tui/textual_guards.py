@@ -7,15 +7,26 @@ written), each replayed by a test in tests/test_tui_hostile.py. Remove a guard o
   Select's overlay) raised ``KeyError: 0`` and ended the app. Guarded: before the list has lines there
   is no page to move by, so the key does nothing. (The same KeyError was reported against SelectOverlay
   in kagan-sh/kagan-legacy#31.)
+* **Mount after removal.** A widget removed before its message loop started (a dialog pushed and popped
+  in one burst: ctrl+o then ctrl+q with unsaved changes) is marked ``_pruning``, and its compose then
+  mounts nothing (``Widget.mount`` returns early while pruning); when the app is quitting (ctrl+o then
+  ctrl+q) nothing is attached any more and compose mounts nothing either. In both cases ``Mount`` and
+  ``Resize`` are still dispatched, and every handler that looks up the widget's own children (the
+  documented pattern) raised ``NoMatches`` and ended the app (the Open dialog's ``on_mount``, found by
+  scripts/key_fuzz.py at 80x24; its FilteredList's too). Guarded: a widget being removed, or no longer
+  attached, gets no ``Mount`` or ``Resize`` handlers; nobody will see it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import events
+from textual.message_pump import MessagePump
 from textual.widgets import OptionList
 
 _installed = False
+_NOT_FOR_REMOVED = (events.Mount, events.Resize)  # events whose handlers assume the composed children
 
 
 def install_guards() -> None:
@@ -24,6 +35,11 @@ def install_guards() -> None:
     if _installed:
         return
     _installed = True
+    _guard_move_page()
+    _guard_mount_after_removal()
+
+
+def _guard_move_page() -> None:
     original = OptionList._move_page
 
     def move_page(self: OptionList, direction: Any) -> None:
@@ -33,3 +49,21 @@ def install_guards() -> None:
 
     move_page.__doc__ = original.__doc__
     OptionList._move_page = move_page  # type: ignore[method-assign]
+
+
+def being_removed(node: object) -> bool:
+    """Whether ``node`` (a widget, a screen) is being removed or is gone: its children may be missing."""
+    return bool(getattr(node, "_pruning", False) or getattr(node, "_closing", False))
+
+
+def _guard_mount_after_removal() -> None:
+    original = MessagePump.on_event
+
+    async def on_event(self: MessagePump, event: events.Event) -> None:
+        if isinstance(event, _NOT_FOR_REMOVED) and (being_removed(self) or not self.is_attached):
+            return
+        await original(self, event)
+
+    on_event.__doc__ = original.__doc__
+    MessagePump.on_event = on_event  # type: ignore[method-assign]
+

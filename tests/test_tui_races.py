@@ -4,7 +4,9 @@ each replayed here; the guards are in tui/textual_guards.py (faults in Textual 8
 from __future__ import annotations
 
 from conftest import make_app, started
-from test_tui_hostile import QUICK
+from test_tui_hostile import QUICK, burst
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 # The planner's actions that open a dialog or an analysis screen at once (ctrl+o, F1, F5-F8, the palette's).
 OPENERS = ("open", "help", "save_as", "charts", "compare", "compare_with_profile", "recommend", "load",
@@ -37,3 +39,40 @@ async def test_a_screen_closed_in_the_moment_it_opens_does_not_crash(napkin_home
             await pilot.pause()
         assert app.return_code == 0, name
 
+
+def removed_watchers(app) -> list[str]:
+    """Watchers (data_bind, watch) still held for nodes that have been removed."""
+    found = []
+    for screen in app.screen_stack:
+        for node in [screen, *screen.walk_children()]:
+            for attribute, watchers in getattr(node, "__watchers", {}).items():
+                found += [f"{node!r}.{attribute} <- {owner!r}" for owner, _ in watchers if owner._closing]
+    return found
+
+
+async def test_focus_changes_do_not_pile_up_footer_bindings(napkin_home):
+    """The footer re-composes its keys on every focus change, each key bound to the footer's ``compact``
+    (Textualize/textual#6666): the removed keys stayed on its watcher list, which every new binding scans.
+    After the 80x24 fuzz's thousands of keys the app did not answer Escape or ctrl+q for 6 s (its stack:
+    in ``_watch`` under ``_initialize_data_bind``). Replayed: many focus changes, the fuzz's last keys, and
+    the list holds only the keys on screen."""
+    app = make_app(slow=QUICK)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await started(pilot)
+        footer = main.query_one(Footer)
+        for _ in range(12):
+            await burst(pilot, "tab", "tab", "shift+tab", "down", "tab")
+        await pilot.press("ctrl+p", *"h100")
+        await pilot.pause(0.4)
+        await burst(pilot, "enter", "ctrl+p", "ctrl+p")
+        await pilot.press(*"Units: GB")
+        await pilot.pause(0.4)
+        await burst(pilot, "enter", "escape", "escape")
+        await pilot.pause(0.3)
+        keys = len(footer.query(FooterKey))
+        bound = len(getattr(footer, "__watchers", {}).get("compact", []))
+        assert keys > 0 and bound <= keys, (bound, keys)
+        assert removed_watchers(app) == []
+        main.session.dirty = False
+        await burst(pilot, "escape", "escape", "ctrl+q", "q")  # how the fuzz quits at the end
+    assert app.return_code == 0

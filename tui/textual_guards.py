@@ -15,12 +15,22 @@ written), each replayed by a test in tests/test_tui_hostile.py. Remove a guard o
   documented pattern) raised ``NoMatches`` and ended the app (the Open dialog's ``on_mount``, found by
   scripts/key_fuzz.py at 80x24; its FilteredList's too). Guarded: a widget being removed, or no longer
   attached, gets no ``Mount`` or ``Resize`` handlers; nobody will see it.
+* **Watchers of removed widgets are never dropped** (Textualize/textual#6666, open). ``data_bind`` stores
+  ``(widget, setter)`` on the bound object's watcher list, which Textual prunes only when the watched
+  value changes. The Footer re-composes its keys on every focus change, each key bound to the footer's
+  ``compact``, which never changes: the list grew by one removed key per footer key per focus change
+  (5,226 entries after 200 Tabs at 80x24, every removed key kept alive), and each new binding scans the
+  whole list (``_watch``), so every key got slower until the app stopped answering (the 80x24 fuzz run
+  could not quit it in 6 s; its stack was in that scan). Guarded: before a node
+  starts watching, the watcher list loses the entries of nodes that are closing, as Textual's own
+  pruning does when the value changes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import textual.dom
 from textual import events
 from textual.message_pump import MessagePump
 from textual.widgets import OptionList
@@ -37,6 +47,7 @@ def install_guards() -> None:
     _installed = True
     _guard_move_page()
     _guard_mount_after_removal()
+    _guard_watcher_leak()
 
 
 def _guard_move_page() -> None:
@@ -67,3 +78,14 @@ def _guard_mount_after_removal() -> None:
     on_event.__doc__ = original.__doc__
     MessagePump.on_event = on_event  # type: ignore[method-assign]
 
+
+def _guard_watcher_leak() -> None:
+    original = textual.dom._watch
+
+    def watch(node: Any, obj: Any, attribute_name: str, callback: Any, *, init: bool = True) -> None:
+        watchers = getattr(obj, "__watchers", {}).get(attribute_name)
+        if watchers:
+            watchers[:] = [(owner, call) for owner, call in watchers if not being_removed(owner)]
+        original(node, obj, attribute_name, callback, init=init)
+
+    textual.dom._watch = watch

@@ -8,6 +8,8 @@ from test_tui_hostile import QUICK, burst
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
+from napkinmath.tui.dialogs import QuitScreen
+
 # The planner's actions that open a dialog or an analysis screen at once (ctrl+o, F1, F5-F8, the palette's).
 OPENERS = ("open", "help", "save_as", "charts", "compare", "compare_with_profile", "recommend", "load",
            "load_test", "import_config", "local_models", "calibrate_log", "calibrate_measured")
@@ -16,7 +18,8 @@ OPENERS = ("open", "help", "save_as", "charts", "compare", "compare_with_profile
 async def test_a_screen_closed_in_the_moment_it_opens_does_not_crash(napkin_home):
     """ctrl+o then ctrl+q read from the terminal in one go: the dialog is pushed, and before its widgets are
     composed the quit closes it (unsaved changes: pop it, then ask) or the app exits. Textual still sent it
-    Mount, and the Open dialog's on_mount found no list (NoMatches: FilteredList; 80x24, seed 1)."""
+    Mount, and the Open dialog's on_mount found no list (NoMatches: FilteredList; 80x24, seed 1). And the
+    question is asked: the push used to come before Textual's deferred pop, and was refused."""
     app = make_app(slow=QUICK)
     async with app.run_test(size=(80, 24)) as pilot:
         main = await started(pilot)
@@ -26,7 +29,8 @@ async def test_a_screen_closed_in_the_moment_it_opens_does_not_crash(napkin_home
             main.request_quit()
             await pilot.pause()
             await pilot.pause(0.2)
-            assert app.is_running and len(app.screen_stack) <= 2, (name, app.screen_stack)
+            assert app.is_running and len(app.screen_stack) == 2, (name, app.screen_stack)
+            assert isinstance(app.screen, QuitScreen), (name, app.screen_stack)  # closed, then asked
             while app.screen is not main:
                 app.screen.dismiss(None)  # type: ignore[arg-type]
                 await pilot.pause()
@@ -76,3 +80,22 @@ async def test_focus_changes_do_not_pile_up_footer_bindings(napkin_home):
         main.session.dirty = False
         await burst(pilot, "escape", "escape", "ctrl+q", "q")  # how the fuzz quits at the end
     assert app.return_code == 0
+
+
+async def test_one_ctrl_q_over_a_screen_closes_it_and_asks(napkin_home):
+    """With unsaved changes, ctrl+q over a dialog, an analysis screen or the palette closes it and asks at
+    once (it used to close it only: the question was pushed before Textual's deferred pop, and refused)."""
+    app = make_app(slow=QUICK)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await started(pilot)
+        main.session.dirty = True
+        for keys in (("ctrl+o",), ("f1",), ("ctrl+p",), ("f8",)):
+            await pilot.press(*keys)
+            await pilot.pause(0.2)
+            assert app.screen is not main, keys
+            await pilot.press("ctrl+q")
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, QuitScreen) and len(app.screen_stack) == 2, (keys, app.screen_stack)
+            await pilot.press("escape")  # stay
+            await pilot.pause()
+            assert app.screen is main, keys

@@ -22,6 +22,7 @@ from napkinmath.core.profile.schema import Profile
 
 from .base_screen import PlannerBase
 from .settings import Settings
+from .stack import open_after_closing
 
 EXPORT_SUFFIXES = {"markdown": ".md", "vllm": ".sh"}
 
@@ -189,6 +190,4 @@ class FileActions(PlannerBase):
 
         if isinstance(self.app.screen, QuitScreen):
             return  # asking already
-        if self.app.screen is not self:  # ctrl+q over a dialog, a chart or the palette: close them, then ask
-            self.pop_until_active()
-        self.open_dialog(QuitScreen(), chosen)
+        open_after_closing(self, QuitScreen(), chosen)  # ctrl+q over a dialog, a chart or the palette: close, ask

@@ -158,3 +158,16 @@ def open_over(planner: Screen[Any], screen: Screen[Any], callback: Callable[[Any
         return False
     planner.app.push_screen(screen, callback)
     return True
+
+
+def open_after_closing(planner: Screen[Any], screen: Screen[Any],
+                       callback: Callable[[Any], None] | None = None) -> None:
+    """Close whatever is over ``planner`` (a dialog, an analysis screen, the palette), then push ``screen`` over
+    it. Textual pops in a later callback (``pop_until_active``), so pushing right after it found the closing
+    screen still on top and pushed nothing (ctrl+q over a dialog closed it without asking); the push is
+    queued behind the pops instead, and ``open_over`` still refuses it if something else opened meanwhile."""
+    if planner.app.screen is planner:
+        open_over(planner, screen, callback)
+        return
+    planner.pop_until_active()
+    planner.app.call_later(open_over, planner, screen, callback)

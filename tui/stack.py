@@ -29,6 +29,8 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, OptionList
 
+from .textual_guards import being_removed
+
 T = TypeVar("T")
 
 
@@ -94,8 +96,12 @@ class SinglePalette(CommandPalette):
     # Once dismissed, the palette's children are being removed while keys, timers and messages queued to it
     # still arrive (a burst: Enter, then Down or PageDown); each of Textual's handlers looks up its
     # CommandList and would fail (NoMatches). A leaving palette does nothing.
+    # A palette being removed without a dismiss (the app quitting: the 80x24 and 120x36 fuzz runs, Down or
+    # PageDown at the end: NoMatches CommandList in _action_command_list) has no list either.
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return False if self.leaving else super().check_action(action, parameters)
+        if self.leaving or being_removed(self) or not self.is_attached or not self.query(CommandList):
+            return False
+        return super().check_action(action, parameters)
 
     @on(Input.Submitted)
     @on(OptionList.OptionSelected)

@@ -9,7 +9,8 @@ Fast keys race the screen stack (issue 16, found by scripts/key_fuzz.py through 
 * **Nothing opens over a dialog.** The planner's keys do not fire under a dialog (its bindings are not
   in the dialog's chain), but a palette command or a worker's result can still ask for a screen while
   one is open; ``open_over`` pushes only when the planner itself is the top screen, so a screen is
-  never pushed twice and dialogs never stack.
+  never pushed twice and dialogs never stack. ``open_after_closing`` closes what is open and then pushes
+  (ctrl+q over a dialog asks at once): Textual defers the pop, so the push waits behind it.
 * **The palette opens over the planner only**, and answers once too (``SinglePalette``): ctrl+p while a
   dialog or a palette is already open does nothing, so two palettes never exist
   (``DuplicateIds: '--command-palette'``). Textual's own system commands that open a second kind of

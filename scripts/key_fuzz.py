@@ -103,8 +103,15 @@ class Pane:
         _tmux("kill-session", "-t", self.session, check=False)
         config = self.workdir / "tmux.conf"
         config.write_text("set -g history-limit 200000\nset -g remain-on-exit on\n")
-        _tmux("-f", str(config), "new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
-              f"env {exports} sh -c {shlex.quote(self.command)}")
+        for attempt in range(3):  # killing the last session ends the server; a new-session can reach it dying
+            try:
+                _tmux("-f", str(config), "new-session", "-d", "-s", self.session, "-x", str(width), "-y",
+                      str(height), f"env {exports} sh -c {shlex.quote(self.command)}")
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.5)
         self.wait_for_screen()
 
     def wait_for_screen(self, timeout_s: float = 20) -> None:

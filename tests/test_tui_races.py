@@ -3,6 +3,8 @@ each replayed here; the guards are in tui/textual_guards.py (faults in Textual 8
 
 from __future__ import annotations
 
+import math
+
 from conftest import make_app, started
 from test_tui_hostile import QUICK, burst
 from textual.command import CommandList
@@ -123,3 +125,20 @@ async def test_keys_while_screens_are_removed_do_nothing(napkin_home):
         app.exit()
         assert not await app.run_action("undo", main)
     assert app.return_code == 0
+
+
+def test_a_log_axis_over_one_value_has_a_span():
+    """A chart whose sweep had one x value drew a log axis from 1 to 1; plotext divides by the span
+    (ZeroDivisionError in get_matrix_data, the 80x24 seed 1 fuzz run on F5)."""
+    import plotext
+
+    from napkinmath.tui.chart_axes import log_axis
+
+    for integer in (True, False):
+        axis = log_axis([1.0, 1.0], integer)
+        assert axis.low < 1.0 < axis.high and axis.ticks, axis
+        plotext.clear_figure()
+        plotext.plotsize(72, 20)
+        plotext.plot([0.0], [1.0])
+        plotext.xlim(math.log10(axis.low), math.log10(axis.high))
+        assert plotext.build()

@@ -79,6 +79,8 @@ def log_axis(values: Iterable[float], integer: bool = False) -> Axis:
     if not positive:
         return linear_axis([], integer)
     low, high = min(positive), max(positive)
+    if high == low:  # one value (a sweep left with one point): plotext divides by the span (ZeroDivisionError)
+        low, high = low / 2, high * 2
     if integer:
         candidates = [2.0 ** k for k in range(math.floor(math.log2(low)), math.ceil(math.log2(high)) + 1)]
     else:

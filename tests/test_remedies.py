@@ -112,3 +112,16 @@ def test_a_vllm_release_outside_the_checked_ones_is_named_with_the_ones_known(ve
 def test_a_checked_release_has_no_version_warning():
     result = plan(edit_profile(_profile("h100-sxm", "llama-3.1-8b"), "engine.version", "0.11.2"))
     assert not any("releases whose accounting" in w for w in result.warnings)
+
+
+def test_the_peak_spec_note_only_for_roofline_speeds():
+    """'figures are peak-spec ceilings' was said of every plan with mbu = mfu = 1, also where the speeds come from
+    the fitted model (the default), which is no ceiling: the Problems list contradicted the roofline panel."""
+    from napkinmath.core.profile.files import load_profile
+    from napkinmath.core.profile.paths import shipped_profile
+
+    fitted = load_profile(shipped_profile("llama-3.1-70b-2xh100-fp8.toml"))
+    assert fitted.engine.speed == "fitted"
+    assert not any("peak-spec ceilings" in note for note in plan(fitted).notes)
+    roofline = fitted.model_copy(update={"engine": fitted.engine.model_copy(update={"speed": "roofline"})})
+    assert any("peak-spec ceilings" in note for note in plan(roofline).notes)

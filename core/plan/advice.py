@@ -161,7 +161,7 @@ def _notes(profile: Profile, result: Plan) -> list[str]:
                      f"speculative decoding; set model.mtp_on_gpu = true to plan it)")
     if profile.parallelism.tensor > 1 and not profile.hardware.interconnect_gb_s:
         notes.append("interconnect bandwidth unknown: tensor-parallel all-reduce time counted as zero")
-    if profile.engine.mbu == 1.0 and profile.engine.mfu == 1.0:
+    if profile.engine.speed == "roofline" and profile.engine.mbu == 1.0 and profile.engine.mfu == 1.0:
         notes.append("mbu and mfu are 1.0: figures are peak-spec ceilings; real engines reach less")
     return notes
 

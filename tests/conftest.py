@@ -35,6 +35,16 @@ def napkin_home(tmp_path, monkeypatch):
     return tmp_path / "home"
 
 
+@pytest.fixture
+def fake_path(tmp_path, monkeypatch):
+    """An empty bin folder as the whole PATH, so only the fake tools written there are found (the real
+    nvidia-smi/rocm-smi never are); tests/fake_tools.py ``install`` writes one."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", str(bin_dir))
+    return bin_dir
+
+
 async def type_into(pilot, selector: str, text: str, enter: bool = True) -> None:
     """Focus a field, clear it with keys and type the text, as a user would: one key per character, then
     Enter (typed text is applied after a pause, or at once on Enter).

@@ -4,12 +4,12 @@ catalog matching, fake tools on PATH for detect_gpus, and the [hardware] section
 from __future__ import annotations
 
 import shutil
-import stat
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from fake_tools import install
 
 from napkinmath.core.profile.schema import Hardware
 from napkinmath.core.sources.gpu_detect import Detection, detect_gpus, hardware_section
@@ -35,22 +35,6 @@ def fixture(name: str) -> str:
 
 
 # --- fake tools on PATH --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake_path(tmp_path, monkeypatch):
-    """An empty bin folder as the whole PATH (the real nvidia-smi/rocm-smi are never found)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    monkeypatch.setenv("PATH", str(bin_dir))
-    return bin_dir
-
-
-def install(bin_dir: Path, command: str, body: str) -> Path:
-    script = bin_dir / command
-    script.write_text(f"#!/bin/sh\n{body}\n")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return script
 
 
 def install_replay(bin_dir: Path, command: str, fixture_name: str, exit_code: int = 0, to_stderr: bool = False) -> None:

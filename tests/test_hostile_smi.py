@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from fake_tools import install
 from hostile_support import assert_clean, assert_refused, deadline, run_napkin
 
 from napkinmath.core.sources.gpu_detect import EXIT_GRACE_S, detect_gpus
@@ -27,21 +27,6 @@ TR = shutil.which("tr") or "/usr/bin/tr"
 CAT = shutil.which("cat") or "/bin/cat"
 TOUCH = shutil.which("touch") or "/usr/bin/touch"
 H100_LINE = "0, NVIDIA H100 80GB HBM3, 81559, 550.54.15, Disabled"
-
-
-@pytest.fixture
-def tools(tmp_path, monkeypatch):
-    """An empty bin folder as the whole PATH, so only the fake tools are found."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    monkeypatch.setenv("PATH", str(folder))
-    return folder
-
-
-def install(folder: Path, command: str, body: str) -> None:
-    script = folder / command
-    script.write_text(f"#!/bin/sh\n{body}\n")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
 
 
 def alive(pid: int, settle_s: float = 2.0) -> bool:
@@ -79,62 +64,62 @@ def detect_fails(capsys, *names: str) -> str:
 
 
 @pytest.mark.parametrize("memory", ["inf", "-inf", "nan", "1e400", "-1", "0", "1e30"])
-def test_nvidia_memory_must_be_positive_and_finite(tools, capsys, memory):
-    install(tools, "nvidia-smi", f"echo '0, NVIDIA H100 80GB HBM3, {memory}, 550.54.15, Disabled'")
+def test_nvidia_memory_must_be_positive_and_finite(fake_path, capsys, memory):
+    install(fake_path, "nvidia-smi", f"echo '0, NVIDIA H100 80GB HBM3, {memory}, 550.54.15, Disabled'")
     detect_fails(capsys, "nvidia-smi line 1", "memory.total", "finite")
 
 
 @pytest.mark.parametrize("vram", ["1e400", "inf", "NaN", "-5"])
-def test_rocm_vram_must_be_positive_and_finite(tools, capsys, vram):
-    install(tools, "rocm-smi", f"{CAT} <<'EOF'\n" + json.dumps(
+def test_rocm_vram_must_be_positive_and_finite(fake_path, capsys, vram):
+    install(fake_path, "rocm-smi", f"{CAT} <<'EOF'\n" + json.dumps(
         {"card0": {"Card Series": "AMD Instinct MI300X OAM", "VRAM Total Memory (B)": vram}}) + "\nEOF")
     detect_fails(capsys, "rocm-smi card0", "VRAM total", "finite")
 
 
-def test_rocm_json_nested_too_deep(tools, capsys):
-    install(tools, "rocm-smi", f"{CAT} <<'EOF'\n{{\"card0\": " + "[" * 5000 + "]" * 5000 + "}\nEOF")
+def test_rocm_json_nested_too_deep(fake_path, capsys):
+    install(fake_path, "rocm-smi", f"{CAT} <<'EOF'\n{{\"card0\": " + "[" * 5000 + "]" * 5000 + "}\nEOF")
     detect_fails(capsys, "rocm-smi", "nested too deep")
 
 
-def test_a_10_mb_line_is_a_clear_refusal(tools, capsys):
-    install(tools, "nvidia-smi", f"{YES} x | {HEAD} -c 10000000 | {TR} -d '\\n'")
+def test_a_10_mb_line_is_a_clear_refusal(fake_path, capsys):
+    install(fake_path, "nvidia-smi", f"{YES} x | {HEAD} -c 10000000 | {TR} -d '\\n'")
     err = detect_fails(capsys, "nvidia-smi")
     assert "field larger than field limit" not in err
     assert "more than 1,000,000 bytes" in err or "characters long" in err
 
 
-def test_a_long_line_under_the_output_cap_names_its_length(tools, capsys):
-    install(tools, "nvidia-smi", f"{YES} x | {HEAD} -c 200000 | {TR} -d '\\n'")
+def test_a_long_line_under_the_output_cap_names_its_length(fake_path, capsys):
+    install(fake_path, "nvidia-smi", f"{YES} x | {HEAD} -c 200000 | {TR} -d '\\n'")
     detect_fails(capsys, "nvidia-smi line 1", "100,000 characters long")
 
 
-def test_endless_output_is_cut_off(tools, capsys):
-    install(tools, "nvidia-smi", f"exec {YES} '{H100_LINE}'")
+def test_endless_output_is_cut_off(fake_path, capsys):
+    install(fake_path, "nvidia-smi", f"exec {YES} '{H100_LINE}'")
     with deadline(10):
         detect_fails(capsys, "nvidia-smi", "more than 1,000,000 bytes")
 
 
 @pytest.mark.parametrize("timeout", ["nan", "inf", "1e308", "-1", "0", "-inf", "601"])
-def test_timeout_must_be_a_finite_number_above_zero(tools, tmp_path, capsys, timeout):
+def test_timeout_must_be_a_finite_number_above_zero(fake_path, tmp_path, capsys, timeout):
     marker = tmp_path / "started"
-    install(tools, "nvidia-smi", f"{TOUCH} '{marker}'\nexec {SLEEP} 30")
+    install(fake_path, "nvidia-smi", f"{TOUCH} '{marker}'\nexec {SLEEP} 30")
     with deadline(5):
         assert_refused(run_napkin(capsys, "detect", "--timeout", timeout), "--timeout")
     assert not marker.exists(), "the tool was started although the timeout was refused"
 
 
-def test_a_timed_out_tool_and_its_children_are_killed(tools, tmp_path):
+def test_a_timed_out_tool_and_its_children_are_killed(fake_path, tmp_path):
     pids = tmp_path / "pids"
-    install(tools, "nvidia-smi", f"echo $$ > '{pids}'\n{SLEEP} 60 &\necho $! >> '{pids}'\nwait")
+    install(fake_path, "nvidia-smi", f"echo $$ > '{pids}'\n{SLEEP} 60 &\necho $! >> '{pids}'\nwait")
     detection = detect_gpus(timeout_s=0.5)
     assert detection.problem.startswith("nvidia-smi did not answer within 0.5 s")
     for pid in map(int, pids.read_text().split()):
         assert not alive(pid), f"process {pid} outlived the detection"
 
 
-def test_a_grandchild_holding_stdout_does_not_turn_an_answer_into_a_timeout(tools, tmp_path):
+def test_a_grandchild_holding_stdout_does_not_turn_an_answer_into_a_timeout(fake_path, tmp_path):
     pids = tmp_path / "pids"
-    install(tools, "nvidia-smi", f"echo '{H100_LINE}'\n{SLEEP} 60 &\necho $! > '{pids}'\nexit 0")
+    install(fake_path, "nvidia-smi", f"echo '{H100_LINE}'\n{SLEEP} 60 &\necho $! > '{pids}'\nexit 0")
     started = time.monotonic()
     detection = detect_gpus(timeout_s=5)
     assert time.monotonic() - started < 5 * EXIT_GRACE_S + 2
@@ -142,13 +127,13 @@ def test_a_grandchild_holding_stdout_does_not_turn_an_answer_into_a_timeout(tool
     assert not alive(int(pids.read_text())), "the grandchild outlived the detection"
 
 
-def test_an_interrupted_detection_still_kills_the_tool(tools, tmp_path, monkeypatch):
+def test_an_interrupted_detection_still_kills_the_tool(fake_path, tmp_path, monkeypatch):
     """The process group is killed in a finally: an exception while reading (here a KeyboardInterrupt)
     does not leave the tool running."""
     from napkinmath.core.sources import gpu_detect
 
     pids = tmp_path / "pids"
-    install(tools, "nvidia-smi", f"echo $$ > '{pids}'\nexec {SLEEP} 60")
+    install(fake_path, "nvidia-smi", f"echo $$ > '{pids}'\nexec {SLEEP} 60")
     real_collect = gpu_detect._collect
 
     def interrupted(process, timeout_s):
@@ -168,8 +153,8 @@ def test_an_interrupted_detection_still_kills_the_tool(tools, tmp_path, monkeypa
 @pytest.mark.parametrize("name", ["[/]", "[bold red]GPU[/]", "[@click=app.quit]x[/]", "GPU\x1b]0;PWNED\x07",
                                   "A\x9b2J", "X" * 3000],
                          ids=["close_tag", "styled", "click", "osc_title", "c1_csi", "long"])
-def test_hostile_gpu_names_are_kept_as_escaped_text(tools, capsys, name):
-    install(tools, "nvidia-smi", f"{CAT} <<'EOF'\n" + f"0, {name}, 81559, 550.54.15, Disabled" + "\nEOF")
+def test_hostile_gpu_names_are_kept_as_escaped_text(fake_path, capsys, name):
+    install(fake_path, "nvidia-smi", f"{CAT} <<'EOF'\n" + f"0, {name}, 81559, 550.54.15, Disabled" + "\nEOF")
     code, out, err = run_napkin(capsys, "detect")
     assert code == 0 and err == ""
     assert_clean(out.replace("\n", " ")[:3000])

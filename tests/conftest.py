@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 import pytest
+from fake_hub import FakeHub
 
 from napkinmath.core.plan.compose import Plan, plan
 from napkinmath.core.profile.files import load_profile
@@ -43,6 +44,19 @@ def fake_path(tmp_path, monkeypatch):
     bin_dir.mkdir()
     monkeypatch.setenv("PATH", str(bin_dir))
     return bin_dir
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    """The fake Hub of tests/fake_hub.py as huggingface_hub's endpoint, with an empty cache, online, no token,
+    and tmp_path as the working folder (so that ORG/NAME is not a folder here)."""
+    with FakeHub() as fake:
+        monkeypatch.setenv("HF_ENDPOINT", fake.endpoint)
+        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        monkeypatch.chdir(tmp_path)
+        yield fake
 
 
 async def type_into(pilot, selector: str, text: str, enter: bool = True) -> None:

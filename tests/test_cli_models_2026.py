@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_hub import FakeHub
 from independent_counts import CONFIGS
 
 from napkinmath.cli.main import main
@@ -28,16 +27,6 @@ def test_unmodellable_family_exits_2_naming_family_and_field(capsys):
 def test_unmodelled_fields_are_printed(capsys):
     assert main(["import-config", str(CONFIGS / "nvidia--Gemma-4-31B-IT-NVFP4.json")]) == 0
     assert "not modelled" in capsys.readouterr().out
-
-
-@pytest.fixture
-def hub(tmp_path, monkeypatch):
-    with FakeHub() as fake:
-        monkeypatch.setenv("HF_ENDPOINT", fake.endpoint)
-        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        monkeypatch.chdir(tmp_path)
-        yield fake
 
 
 def test_import_config_by_name(hub, capsys):

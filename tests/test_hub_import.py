@@ -5,23 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_hub import FakeHub, safetensors_bytes
+from fake_hub import safetensors_bytes
 from independent_counts import CONFIGS
 
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.sources.hub import import_from_hub, looks_like_repo_id
 
 QWEN = (CONFIGS / "Qwen--Qwen3.5-27B.json").read_bytes()
-
-
-@pytest.fixture
-def hub(tmp_path, monkeypatch):
-    with FakeHub() as fake:
-        monkeypatch.setenv("HF_ENDPOINT", fake.endpoint)
-        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        monkeypatch.delenv("HF_TOKEN", raising=False)
-        yield fake
 
 
 def cached_files(tmp_path) -> list[str]:

@@ -4,26 +4,13 @@ fields the import did not model are named on screen (a warning in the problems s
 
 from __future__ import annotations
 
-import pytest
 from conftest import make_app, started
-from fake_hub import FakeHub
 from independent_counts import CONFIGS
 from textual.widgets import Input
 
 from napkinmath.tui.dialogs import ImportConfigScreen
 from napkinmath.tui.problems import ProblemsStrip
 from napkinmath.tui.vram_bar import VramBar
-
-
-@pytest.fixture
-def hub(tmp_path, monkeypatch):
-    with FakeHub() as fake:
-        monkeypatch.setenv("HF_ENDPOINT", fake.endpoint)
-        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        monkeypatch.delenv("HF_TOKEN", raising=False)
-        monkeypatch.chdir(tmp_path)  # so that ORG/NAME is not a folder here
-        yield fake
 
 
 async def import_through_dialog(pilot, main, target: str) -> None:

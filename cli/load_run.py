@@ -10,7 +10,6 @@ is). Every value is checked here or in the core; bad input is a ProfileError nam
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,13 +54,10 @@ def _whole(item: str, text: str | None, default: int, lowest: int, highest: int)
 
 
 def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ProfileError(f"napkin loadtest: --rate must be a number of requests per second, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ProfileError(f"napkin loadtest: --rate must be above 0 requests per second, got {text}")
-    return value
+    from napkinmath.core.tools.simulate.load import positive_number
+
+    return positive_number(text, f"napkin loadtest: --rate must be a number of requests per second, got {text!r}",
+                           f"napkin loadtest: --rate must be above 0 requests per second, got {text}")
 
 
 def _trace_path(spec: str, prefix: str = "trace:") -> Path | None:

@@ -25,6 +25,7 @@ from napkinmath.core.errors import ProfileError
 from napkinmath.core.profile.schema import Profile
 from napkinmath.core.report.formatting import money, seconds
 from napkinmath.core.tools.simulate.answer import LoadAnswer
+from napkinmath.core.tools.simulate.load import positive_number
 
 from .chart_axes import log_axis
 from .safe_text import plain
@@ -50,13 +51,8 @@ def default_targets(profile: Profile) -> tuple[float, float]:
 
 def parse_positive(text: str, item: str, unit: str) -> float:
     """A number above 0, or a ProfileError naming the item."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise ProfileError(f"{item}: {text.strip()!r} is not a number of {unit}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ProfileError(f"{item}: must be a number of {unit} above 0, got {text.strip()}")
-    return value
+    return positive_number(text, f"{item}: {text.strip()!r} is not a number of {unit}",
+                           f"{item}: must be a number of {unit} above 0, got {text.strip()}")
 
 
 class LoadScreen(Page[None]):

@@ -19,6 +19,18 @@ MAX_REQUESTS = 10_000_000
 SAMPLE_POINTS = 200  # queue and KV samples over an open-loop run
 
 
+def positive_number(text: str, not_a_number: str, not_above_zero: str) -> float:
+    """``text`` as a finite number above 0 (a rate, an SLO target typed in), else a ProfileError with
+    the caller's message for what is wrong: the CLI and the TUI word them for their own fields."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ProfileError(not_a_number) from None
+    if not math.isfinite(value) or value <= 0:
+        raise ProfileError(not_above_zero)
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Deployment:
     """What serves: the step model and limits of ONE instance, how many instances, the time outside the engine."""

@@ -52,13 +52,18 @@ def _json(line: str) -> object:
         return None
 
 
+def _shortened(line: str) -> str:
+    """A bad line as an error message quotes it: at most 60 characters."""
+    return line if len(line) <= 60 else line[:57] + "..."
+
+
 def lengths_from_text(text: str, source: str) -> Lengths:
     """A length trace: every non-blank line two non-negative integers (input, output)."""
     rows: list[tuple[int, int]] = []
     for number, line in _lines(text):
         row = _row(_json(line))
         if row is None:
-            shown = line if len(line) <= 60 else line[:57] + "..."
+            shown = _shortened(line)
             raise ProfileError(f"{source}, line {number}: not two non-negative integers (input and output tokens), "
                                f"got {shown!r}; write [512, 128] or {{\"input_tokens\": 512, \"output_tokens\": 128}}")
         rows.append(row)
@@ -83,7 +88,7 @@ def arrivals_from_text(text: str, source: str) -> Arrivals:
     for number, line in _lines(text):
         value = _time(_json(line))
         if value is None:
-            shown = line if len(line) <= 60 else line[:57] + "..."
+            shown = _shortened(line)
             raise ProfileError(f"{source}, line {number}: not an arrival time in seconds (a number >= 0, or "
                                f"{{\"timestamp\": 1.25}}), got {shown!r}")
         if times and value < times[-1]:

@@ -46,11 +46,18 @@ def _bare(profile: Profile) -> Profile:
     return profile
 
 
+def _tokens_per_s(perf: EnginePerformance, per_instance: float, output_tokens: int, ttft_s: float,
+                  tpot_s: float) -> float:
+    """Output tok/s of ``per_instance`` closed-loop requests on each instance, each living
+    TTFT + (output - 1) x TPOT (Little's law); 0 for a request that takes no time."""
+    life = ttft_s + (output_tokens - 1) * tpot_s
+    return perf.instances * per_instance * output_tokens / life if life > 0 else 0.0
+
+
 def _rate(perf: EnginePerformance, concurrency: int, input_tokens: int, output_tokens: int) -> float:
     per_instance = concurrency / perf.instances
     loop = closed_loop(perf, per_instance, input_tokens, output_tokens)
-    life = loop.ttft_s + (output_tokens - 1) * loop.tpot_s
-    return perf.instances * per_instance * output_tokens / life if life > 0 else 0.0
+    return _tokens_per_s(perf, per_instance, output_tokens, loop.ttft_s, loop.tpot_s)
 
 
 def _at(perf: EnginePerformance, scale: float, step_s: float, sequence_s: float) -> EnginePerformance:
@@ -66,7 +73,7 @@ def _check_points(perf: EnginePerformance, points: Sequence[tuple[float, int]], 
                                f"tok/s > 0 at a concurrency of at least 1")
         per_instance = concurrency / perf.instances
         bound = ideal_closed_loop(perf, per_instance, input_tokens, output_tokens)
-        ceiling = perf.instances * per_instance * output_tokens / (bound.ttft_s + (output_tokens - 1) * bound.tpot_s)
+        ceiling = _tokens_per_s(perf, per_instance, output_tokens, bound.ttft_s, bound.tpot_s)
         if measured > ceiling * (1 + 1e-9):
             raise ProfileError(f"{measured:,.0f} output tok/s at {concurrency} concurrent requests is above this "
                                f"profile's peak-spec ceiling of {ceiling:,.0f} tok/s: check the GPU, the model and "

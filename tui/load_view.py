@@ -75,7 +75,6 @@ class LoadScreen(Page[None]):
         self.profile = profile
         self.answer_for = answer_for
         self.answer: LoadAnswer | None = None  # the one shown
-        self.asked: tuple[dict[str, float], float | None] | None = None  # the SLO and rate it answers
 
     def compose(self) -> ComposeResult:
         ttft, tpot = default_targets(self.profile)
@@ -125,7 +124,6 @@ class LoadScreen(Page[None]):
         except ProfileError as error:
             self.query_one("#load-progress", Static).update(plain(f"Not run: {error}"))
             return
-        self.asked = (slo, rate)
         self.query_one("#load-progress", Static).update("Searching…")
         self.run_worker(lambda: self._search(slo, rate), thread=True, exclusive=True, group="load")
 

@@ -26,6 +26,7 @@ from napkinmath.core.profile.schema import Profile
 from napkinmath.core.report.formatting import money, seconds
 from napkinmath.core.tools.simulate.answer import LoadAnswer
 from napkinmath.core.tools.simulate.load import positive_number
+from napkinmath.core.tools.simulate.profile_load import workload_targets
 
 from .chart_axes import log_axis
 from .safe_text import plain
@@ -43,10 +44,8 @@ class _Stopped(Exception):
 
 def default_targets(profile: Profile) -> tuple[float, float]:
     """(p99 TTFT s, p99 TPOT ms) from the workload's targets, else MLPerf's Server limits."""
-    work = profile.workload
-    ttft = work.ttft_target_s if work.ttft_target_s > 0 else DEFAULT_TTFT_S
-    tpot = 1e3 / work.target_tokens_per_s if work.target_tokens_per_s > 0 else DEFAULT_TPOT_MS
-    return ttft, tpot
+    slo = workload_targets(profile)  # the same targets the CLI's and the recommender's searches use
+    return slo.get("ttft_p99", DEFAULT_TTFT_S), slo.get("tpot_p99", DEFAULT_TPOT_MS / 1e3) * 1e3
 
 
 def parse_positive(text: str, item: str, unit: str) -> float:

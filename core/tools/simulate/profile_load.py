@@ -80,13 +80,20 @@ def workload_lengths(profile: Profile) -> Lengths:
     return Lengths("fixed", work.prompt_tokens, max(1, work.output_tokens))
 
 
-def workload_slo(profile: Profile) -> dict[str, float]:
-    """The workload's targets as p99 SLOs: TTFT target, and TPOT = 1 / per-user decode target."""
+def workload_targets(profile: Profile) -> dict[str, float]:
+    """The targets the workload sets, as p99 SLOs in seconds: TTFT target, and TPOT = 1 / per-user decode
+    target; empty when it sets none (the load page then offers MLPerf's limits)."""
     work, slo = profile.workload, {}
     if work.ttft_target_s > 0:
         slo["ttft_p99"] = work.ttft_target_s
     if work.target_tokens_per_s > 0:
         slo["tpot_p99"] = 1.0 / work.target_tokens_per_s
+    return slo
+
+
+def workload_slo(profile: Profile) -> dict[str, float]:
+    """The workload's targets as p99 SLOs, or a ProfileError when it sets none."""
+    slo = workload_targets(profile)
     if not slo:
         raise ProfileError("workload: set ttft_target_s or target_tokens_per_s (or pass an SLO such as "
                            "ttft_p99=2,tpot_p99=0.2) to find the users served at an SLO")

@@ -35,13 +35,34 @@ from .textual_guards import being_removed
 T = TypeVar("T")
 
 
+def _has_left(screen: Screen[Any]) -> bool:
+    """Whether ``screen`` has dismissed itself already."""
+    return bool(getattr(screen, "_napkin_left", False))
+
+
 def _already_left(screen: Screen[Any]) -> bool:
     """Whether ``screen`` has dismissed itself already or is not the top screen (someone else is)."""
-    return bool(getattr(screen, "_napkin_left", False)) or screen.app.screen is not screen
+    return _has_left(screen) or screen.app.screen is not screen
+
+
+def _gone(screen: Screen[Any]) -> bool:
+    """Dismissed already, or no longer mounted: a worker's late result must not touch its widgets."""
+    return _has_left(screen) or not screen.is_attached
 
 
 def _nothing() -> AwaitComplete:
     return AwaitComplete()  # a finished awaitable: what dismiss returns when there is nothing to do
+
+
+def _leave_once(screen: Screen[Any], dismiss: Callable[[Any], AwaitComplete], result: Any) -> AwaitComplete:
+    """``dismiss(result)`` once, and only while ``screen`` is the top screen; a finished awaitable otherwise.
+    A helper both ``Dialog`` and ``Page`` call rather than a shared base class: Textual collects
+    ``DEFAULT_CSS`` along the first-base chain, so a ``Screen`` base placed before ``ModalScreen`` would drop
+    the modal's CSS (the help screen's snapshot changed)."""
+    if _already_left(screen):
+        return _nothing()
+    screen._napkin_left = True  # type: ignore[attr-defined]
+    return dismiss(result)
 
 
 class Dialog(ModalScreen[T]):
@@ -50,13 +71,15 @@ class Dialog(ModalScreen[T]):
 
     @property
     def leaving(self) -> bool:
-        return bool(getattr(self, "_napkin_left", False))
+        return _has_left(self)
+
+    @property
+    def gone(self) -> bool:
+        """Dismissed, or no longer mounted: what a worker's callback checks before touching widgets."""
+        return _gone(self)
 
     def dismiss(self, result: T | None = None) -> AwaitComplete:
-        if _already_left(self):
-            return _nothing()
-        self._napkin_left = True
-        return super().dismiss(result)
+        return _leave_once(self, super().dismiss, result)
 
 
 class Page(Screen[T]):
@@ -65,13 +88,15 @@ class Page(Screen[T]):
 
     @property
     def leaving(self) -> bool:
-        return bool(getattr(self, "_napkin_left", False))
+        return _has_left(self)
+
+    @property
+    def gone(self) -> bool:
+        """Dismissed, or no longer mounted: what a worker's callback checks before touching widgets."""
+        return _gone(self)
 
     def dismiss(self, result: T | None = None) -> AwaitComplete:
-        if _already_left(self):
-            return _nothing()
-        self._napkin_left = True
-        return super().dismiss(result)
+        return _leave_once(self, super().dismiss, result)
 
     def action_back(self) -> None:
         """Escape: back to the planner (a second Escape in the same burst does nothing)."""
@@ -87,9 +112,9 @@ class SinglePalette(CommandPalette):
     removed, which then fails on the missing CommandList (``NoMatches``)."""
 
     def dismiss(self, result: None = None) -> AwaitComplete:
-        if _already_left(self):
-            return _nothing()
-        self._napkin_left = True
+        return _leave_once(self, self._stop_and_dismiss, result)
+
+    def _stop_and_dismiss(self, result: None) -> AwaitComplete:
         self._cancel_gather_commands()
         self._stop_no_matches_countdown()
         return super().dismiss(result)
@@ -116,7 +141,7 @@ class SinglePalette(CommandPalette):
             super()._start_no_matches_countdown(search_value)
 
     async def _watch__show_busy(self) -> None:
-        if self.leaving or not self.is_attached:
+        if _gone(self):
             return
         try:
             await super()._watch__show_busy()
@@ -125,7 +150,7 @@ class SinglePalette(CommandPalette):
 
     @property
     def leaving(self) -> bool:
-        return bool(getattr(self, "_napkin_left", False))
+        return _has_left(self)
 
     @work(exclusive=True, group=CommandPalette._GATHER_COMMANDS_GROUP)
     async def _gather_commands(self, search_value: str) -> None:
@@ -150,7 +175,7 @@ class SinglePalette(CommandPalette):
             event.stop()
 
     def _watch__list_visible(self) -> None:
-        if self.leaving or not self.is_attached:
+        if _gone(self):
             return  # leaving: the list may be gone already, and nobody will see it
         try:
             super()._watch__list_visible()

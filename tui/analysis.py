@@ -70,7 +70,7 @@ class RecommendScreen(Page[Candidate | None]):
             self.app.call_from_thread(self._show, candidates)
 
     def _show(self, candidates: list[Candidate]) -> None:
-        if not self.is_attached or self.leaving:  # closed while the search ran
+        if self.gone:  # closed while the search ran
             return
         self.candidates = candidates
         try:

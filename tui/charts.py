@@ -161,7 +161,7 @@ class ChartsScreen(Page[None]):
             self.app.call_from_thread(self._plot, series)
 
     def _plot(self, series: Series | str) -> None:
-        if not self.is_attached or self.leaving:  # closed while the sweep ran
+        if self.gone:  # closed while the sweep ran
             return
         try:
             plot = self.query_one(PlotextPlot)

@@ -196,7 +196,7 @@ class ImportConfigScreen(Dialog[str | None]):
         self.run_worker(work, thread=True, exclusive=True, group="complete")
 
     def _completed(self, typed: str, text: str, choices: tuple[str, ...]) -> None:
-        if not self.is_attached or self.leaving:  # dismissed meanwhile: its widgets are being removed
+        if self.gone:  # dismissed meanwhile: its widgets are being removed
             return
         field = self.query_one("#import-path", Input)
         if field.value != typed:  # typed on meanwhile: that text wins
@@ -244,7 +244,7 @@ class LocalModelsScreen(Dialog["CachedModel | None"]):
             self.app.call_from_thread(self._show, models)
 
     def _show(self, models: list[CachedModel]) -> None:
-        if not self.is_attached or self.leaving:  # Escape while the scan ran
+        if self.gone:  # Escape while the scan ran
             return
         self.models = models
         status = self.query_one("#models-status", Label)

@@ -144,11 +144,11 @@ class LoadScreen(Page[None]):
             self.app.call_from_thread(self._show, result)
 
     def _progress(self, text: str) -> None:
-        if self.is_attached and not self.leaving:
+        if not self.gone:
             self.query_one("#load-progress", Static).update(plain(f"{text[0].upper()}{text[1:]}…"))
 
     def _show(self, answer: LoadAnswer | str) -> None:
-        if not self.is_attached or self.leaving:  # closed while the search ran
+        if self.gone:  # closed while the search ran
             return
         progress = self.query_one("#load-progress", Static)
         if isinstance(answer, str):

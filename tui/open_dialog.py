@@ -108,7 +108,7 @@ class OpenScreen(Dialog[Path | None]):
             self.app.call_from_thread(self._show_preview, path, lines)
 
     def _show_preview(self, path: Path, lines: tuple[str, ...]) -> None:
-        if self.is_attached and not self.leaving and self.query_one(FilteredList).highlighted_key == str(path):
+        if not self.gone and self.query_one(FilteredList).highlighted_key == str(path):
             self.query_one("#open-preview", Static).update(plain("\n".join(lines)))
 
     # ------------------------------------------------------------------ rename, duplicate, delete
@@ -185,7 +185,7 @@ class OpenScreen(Dialog[Path | None]):
         self.run_worker(work, thread=True, group="files")
 
     def _done(self, result: Path | ProfileError, old: Path | None, deleted: bool) -> None:
-        if not self.is_attached or self.leaving:
+        if self.gone:
             return
         if isinstance(result, ProfileError):
             self._say(str(result), problem=True)

@@ -22,6 +22,7 @@ from ..engines.vllm import (
 )
 from ..engines.vllm_hybrid import PoolLayout, attention_block_with_state
 from ..engines.vllm_pool import PipelineStage, StageBudget, binding_stage, block_tokens_for
+from ..memo import LastCall
 from ..physics.memory import (
     default_activation_bytes,
     default_overhead_bytes,
@@ -73,22 +74,20 @@ def _profile_run_source(version: str, sampler: str | None, stage_index: int, las
 # What one GPU holds of the model: (dense bytes held, dense bytes read, routed-expert bytes per rank, KV bytes per
 # token of one full / one local layer, vLLM's block and its loaded expert bytes: None elsewhere).
 HeldWeights = tuple[float, float, float, tuple[float, float], int | None, float | None]
-# The last held_weights: (model, the other inputs, result). Plans in a row that share the model object (a sweep, a
-# search, a re-plan) reuse it without hashing the model (pydantic hashes every field, ~12k instructions).
-_last_held: tuple[ModelSpec, tuple[int | str | None, ...], HeldWeights] | None = None
+# The last held_weights, reused while the model object and the other inputs repeat (core/memo.py).
+_last_held = LastCall[tuple[int | str | None, ...], HeldWeights]()
 
 
 def held_weights(profile: Profile) -> HeldWeights:
     """The weights and KV layout one GPU holds, which depend on the model, its split and the engine but not on
     the workload: computed once while the model object repeats (see ``_last_held``)."""
-    global _last_held
     model, par, engine, hardware = profile.model, profile.parallelism, profile.engine, profile.hardware
     tensor, expert = par.tensor, par.expert
     inputs = (tensor, par.data, expert, engine.name, engine.version, engine.block_tokens, hardware.name,
               hardware.architecture)
-    last = _last_held
-    if last is not None and last[0] is model and last[1] == inputs:
-        return last[2]
+    held = _last_held.get(model, inputs)
+    if held is not None:
+        return held
     name, version, architecture = inputs[3], inputs[4], inputs[7]
     # the whole model on one tensor-parallel rank; every pipeline stage holds its share of it
     # read: no vision tower, no MTP layers
@@ -101,9 +100,8 @@ def held_weights(profile: Profile) -> HeldWeights:
     if name == "vllm":
         block = block_tokens_for(model, engine.block_tokens, hardware.name, architecture)
         loaded = loaded_expert_bytes(model, tensor, expert, version, architecture)
-    held = (dense_rank, read_rank, expert_rank, kv_bytes_per_token_per_layer_by_kind(model, tensor), block, loaded)
-    _last_held = (model, inputs, held)
-    return held
+    return _last_held.put(model, inputs, (dense_rank, read_rank, expert_rank,
+                                          kv_bytes_per_token_per_layer_by_kind(model, tensor), block, loaded))
 
 
 def _scheduler_limits(profile: Profile) -> tuple[int, int]:
@@ -129,8 +127,8 @@ def _overhead(profile: Profile, vllm: bool, cuda_graphs: float) -> tuple[float, 
 
 
 BindingInputs = tuple[float, float, float, int, int, int, int, int, str, int, str | None, float | None]
-# The last _binding_stage: (model, its inputs, the binding stage); reused as ``_last_held`` is.
-_last_binding: tuple[ModelSpec, BindingInputs, StageBudget] | None = None
+# The last _binding_stage, reused as ``_last_held`` is (core/memo.py).
+_last_binding = LastCall[BindingInputs, StageBudget]()
 
 
 def _binding_stage(model: ModelSpec, inputs: BindingInputs, kv_per_layer: tuple[float, float]) -> StageBudget:
@@ -138,17 +136,15 @@ def _binding_stage(model: ModelSpec, inputs: BindingInputs, kv_per_layer: tuple[
     expert, batched tokens, sequences, version, block, sampler, pinned activations); the last one is reused
     while the model object and these repeat (plans in a row that vary the users or the replicas). Nothing
     changes a StageBudget, its stage or its layout once built."""
-    global _last_binding
-    last = _last_binding
-    if last is not None and last[0] is model and last[1] == inputs:
-        return last[2]
+    last = _last_binding.get(model, inputs)
+    if last is not None:
+        return last
     usable, overhead, weights, tensor, pipeline, expert, batched, sequences, version, block, sampler, pinned = inputs
     binding = binding_stage(model, usable=usable, overhead=overhead, weights_per_rank=weights, tensor=tensor,
                             pipeline=pipeline, expert=expert, batched_tokens=batched, sequences=sequences,
                             version=version, block_tokens=block, sampler=sampler, activations=pinned,
                             kv_per_layer=kv_per_layer)
-    _last_binding = (model, inputs, binding)
-    return binding
+    return _last_binding.put(model, inputs, binding)
 
 
 def memory_stage(profile: Profile) -> MemoryStage:

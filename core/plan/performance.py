@@ -15,6 +15,7 @@ from ..engines import sglang, trtllm
 from ..engines.performance import Coefficients, InstanceTerms, StepTimeModel
 from ..engines.performance_data import Band, Bands, bands, coefficients_for, extrapolated
 from ..engines.vllm import default_scheduler_limits
+from ..memo import LastCall
 from ..physics.decode import (
     ACTIVATION_BYTES,
     attention_flops_per_pair_prefill,
@@ -80,25 +81,20 @@ def _scheduler(profile: Profile, memory: MemoryStage) -> tuple[int, int, bool, b
     return engine.max_num_batched_tokens or tokens, engine.max_num_seqs or sequences, chunked, mixed
 
 
-# The last instance_terms: (model, the other inputs, terms). Plans in a row that share the model object (a sweep,
-# a search, a re-plan) reuse it without hashing the model (pydantic hashes every field, ~12k instructions).
-_last_terms: tuple[ModelSpec, tuple[float | int, ...], InstanceTerms] | None = None
+# The last instance_terms, reused while the model object and the other inputs repeat (core/memo.py); ``_terms``
+# below keeps more of them, but looking one up there hashes the model.
+_last_terms = LastCall[tuple[float | int, ...], InstanceTerms]()
 
 
 def instance_terms(profile: Profile, memory: MemoryStage) -> InstanceTerms:
     """The peak-spec roofline terms of one instance (docs/design/physics.md; busiest GPU, stages in turn)."""
-    global _last_terms
     par, model, hardware = profile.parallelism, profile.model, profile.hardware
     tflops = hardware.tflops
     inputs = (hardware.bandwidth_bytes_per_s, tflops.flops_per_s(tflops.compute_path(model.weight_dtype)),
               tflops.flops_per_s(tflops.compute_path(model.kv_dtype)), hardware.interconnect_gb_s * 1e9,
               par.tensor, par.pipeline, par.data, par.expert, memory.dense_bytes, memory.expert_bytes)
-    last = _last_terms
-    if last is not None and last[0] is model and last[1] == inputs:
-        return last[2]
-    terms = _terms(model, *inputs)
-    _last_terms = (model, inputs, terms)
-    return terms
+    terms = _last_terms.get(model, inputs)
+    return terms if terms is not None else _last_terms.put(model, inputs, _terms(model, *inputs))
 
 
 @lru_cache(maxsize=512)

@@ -241,12 +241,11 @@ def _decode_figures(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Dec
     return figures, roofline
 
 
-def _fitted_prefill(profile: Profile, performance: EnginePerformance) -> tuple[float, float]:
-    """(seconds, peak-spec seconds) to prefill the workload's uncached prompt alone on the fitted model, in
-    chunks of the step's token budget (whole when the engine does not chunk): the prefill step yields
-    the first token."""
+def _fitted_prefill(profile: Profile, performance: EnginePerformance, prompt: float) -> tuple[float, float]:
+    """(seconds, peak-spec seconds) to prefill the workload's uncached ``prompt`` (tokens, at least 1) alone on
+    the fitted model, in chunks of the step's token budget (whole when the engine does not chunk): the prefill
+    step yields the first token."""
     work, limits, step = profile.workload, performance.limits, performance.step
-    prompt = max(1.0, work.prompt_tokens * (1 - work.prefix_cache_hit))
     prefix = work.prompt_tokens - prompt if work.prompt_tokens > prompt else 0.0
     chunks = ceil(prompt / limits.max_num_batched_tokens) if limits.chunked_prefill else 1
     chunk = prompt / chunks
@@ -268,7 +267,7 @@ def _prefill(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Decode, fi
     intensity = prompt_pass * (decode.weight_flops + attention) / (par.tensor * par.pipeline) / pass_bytes
     performance = decode.performance
     if performance is not None:  # the fitted model: the prompt alone, in steps of the token budget
-        seconds, seconds_ideal = _fitted_prefill(profile, performance)
+        seconds, seconds_ideal = _fitted_prefill(profile, performance, prompt_pass)
         rate, rate_ideal = prompt_pass * par.data / seconds, prompt_pass * par.data / seconds_ideal
         ttft = performance.request_overhead_s + seconds * work.concurrent_prefills
         ttft_ideal = seconds_ideal * work.concurrent_prefills

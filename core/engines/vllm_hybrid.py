@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from math import ceil
 
 from ..physics.memory import full_kv_bytes_per_token_per_layer, kv_bytes_per_token_per_layer_by_kind
+from ..records import quick_init
 from ..specs.specs import ModelSpec
 from .vllm import HYBRID_ALLOCATOR_FROM, version_tuple
 
@@ -33,7 +34,8 @@ HYBRID_PREFIX_CACHING_FROM = (0, 27)
 KERNEL_BLOCK_ALIGN = 16  # FlashAttention / FlashInfer kernel block sizes are multiples of 16
 
 
-@dataclass(slots=True)  # built on every plan: unfrozen, as frozen construction costs ~1.5k instructions a field
+@quick_init  # built on every plan: quick to build, still frozen (core/records.py)
+@dataclass(frozen=True)
 class StageLayers:
     """One pipeline stage's layers by what they keep: full KV, windowed KV, recurrent state, nothing."""
 
@@ -47,7 +49,8 @@ class StageLayers:
         return self.full + self.local + self.state + self.other
 
 
-@dataclass(slots=True)  # built on every plan (see StageLayers)
+@quick_init  # built on every plan (see StageLayers)
+@dataclass(frozen=True)
 class PoolLayout:
     """The pool of one stage: pages of ``page_bytes``; ``group_layers`` layers share each block; each kind
     of layer sits in its number of groups and addresses ``*_block`` tokens per page."""

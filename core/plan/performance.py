@@ -140,7 +140,8 @@ def _terms(model: ModelSpec, bandwidth: float, gemm_flops_per_s: float, attentio
 def _kv_capacity_tokens(profile: Profile, memory: MemoryStage, kv_tokens: int | None) -> int:
     if kv_tokens is not None:
         return kv_tokens
-    full, sliding = kv_bytes_per_token_split(profile.model, profile.parallelism.tensor, profile.parallelism.pipeline)
+    full, sliding = kv_bytes_per_token_split(profile.model, profile.parallelism.tensor, profile.parallelism.pipeline,
+                                             memory.kv_per_layer)
     per_token = full + sliding
     return int(memory.budget // per_token) if memory.budget > 0 and per_token > 0 else 0
 

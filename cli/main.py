@@ -32,9 +32,12 @@ def run_app(path: str | None) -> int:
 
     The cyclic garbage collector waits until the app is up (tui/app.py, ``run_app``, turns it back on):
     nothing built at start-up is garbage, and its passes over the new widgets took a seventh of the time
-    to the first plan (bench/tui_latency.py).
+    to the first plan (bench/tui_latency.py). Pydantic's plugins stay off unless asked for
+    (``PYDANTIC_DISABLE_PLUGINS`` set to anything else): looking for them reads the metadata of every
+    installed package, ~3 ms of the start, for tools that would then watch each keystroke's validation.
     """
     gc.disable()
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from napkinmath.tui.app import run_app as start
 
     return EXIT_INTERNAL if start(path) else 0

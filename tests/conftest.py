@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 
+import _isolated_cache  # noqa: F401 - first: the cache folder is chosen before napkinmath reads a catalog
 import pytest
 from fake_hub import FakeHub
 

@@ -18,6 +18,15 @@ SHORT_FOOTER_FROM_COLUMNS = 120  # in short words from here, below it only the m
 HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM_COLUMNS, "-wide")]
 
 
+def breakpoint_classes(columns: int) -> dict[str, bool]:
+    """Each of HORIZONTAL_BREAKPOINTS' classes, on or off at ``columns``: the class of the widest breakpoint
+    that fits, as Textual's screen sets them on a resize. The planner sets them before its first layout:
+    without them the outputs' rules do not apply yet, the first frame lacks the plan and a second restyle
+    and layout follow the first resize (~20 ms of the start-up, bench/tui_cpu.py)."""
+    fitting = max((start, name) for start, name in HORIZONTAL_BREAKPOINTS if columns >= start)[1]
+    return {name: name == fitting for _, name in HORIZONTAL_BREAKPOINTS}
+
+
 FooterForm = Literal["full", "short", "narrow"]
 
 

@@ -30,7 +30,7 @@ from .compositor import ClusteredCompositor
 from .discovery import DiscoveryActions
 from .fields import Field
 from .file_actions import FileActions
-from .layout import HORIZONTAL_BREAKPOINTS, compact_outputs, footer_form
+from .layout import HORIZONTAL_BREAKPOINTS, breakpoint_classes, compact_outputs, footer_form
 from .messages import CatalogChosen
 from .outputs import CapacityPanel, CostPanel, RooflineGauge
 from .problems import ProblemsStrip
@@ -90,6 +90,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
         self.set_reactive(MainScreen.compact, compact_outputs(*self.app.size))
+        self.update_classes(breakpoint_classes(self.app.size.width), update=False)
         yield Header()
         self.strips = [ProblemsStrip(*NARROW_PROBLEM_LINES, id="problems-narrow"),
                        ProblemsStrip(*WIDE_PROBLEM_LINES, id="problems-wide")]

@@ -9,12 +9,11 @@ an extrapolation the plan's provenance names.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, fields
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from ..packaged_data import packaged_toml
 from .performance import Coefficients
 
 FITTED_GENERATIONS = ("hopper", "blackwell")
@@ -41,9 +40,7 @@ class Bands:
 @cache
 def performance_table() -> dict[str, Any]:
     """The whole TOML file, parsed once."""
-    path = resources.files("napkinmath.core.engines").joinpath("data", "performance.toml")
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
+    return packaged_toml("napkinmath.core.engines", "data", "performance.toml")
 
 
 @cache

@@ -14,23 +14,20 @@ in the one data file without riding along in every saved profile:
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from ..errors import ProfileError, describe_validation_error
+from ..packaged_data import packaged_toml
 from ..untrusted import excerpt
 from .specs import GpuSpec, ModelSpec
 
 
 def _read_catalog_file(name: str) -> dict[str, Any]:
-    path = resources.files("napkinmath.core.specs").joinpath("data", name)
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
+    return packaged_toml("napkinmath.core.specs", "data", name)
 
 
 SpecT = TypeVar("SpecT", GpuSpec, ModelSpec)

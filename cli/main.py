@@ -21,8 +21,6 @@ from pathlib import Path
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.untrusted import excerpt, printable
 
-from .registry import parser, subcommands
-
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
@@ -52,6 +50,8 @@ def _not_a_command(word: str) -> ProfileError | None:
         exists = False
     if exists or "/" in word or "\\" in word or word.lower().endswith(".toml"):
         return None
+    from .registry import subcommands
+
     names = list(subcommands())
     close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
     hint = f" Did you mean `napkin {close[0]}`?" if close else ""
@@ -73,10 +73,18 @@ def _names_a_profile(argument: str) -> bool:
     return argument.endswith(".toml") or "/" in argument or os.sep in argument
 
 
+def _is_subcommand(word: str) -> bool:
+    """Whether ``word`` names a subcommand; the registry (argparse and every subcommand module) is imported
+    only here and below, never on the way to the app (bench/tui_cpu.py: CPU to the first plan)."""
+    from .registry import subcommands
+
+    return word in subcommands()
+
+
 def run(argv: Sequence[str]) -> int:
     """Dispatch one command line; raises ProfileError for bad input."""
     argv = list(argv)
-    if not argv or _names_a_profile(argv[0]) or (argv[0] not in subcommands() and not argv[0].startswith("-")):
+    if not argv or _names_a_profile(argv[0]) or (not _is_subcommand(argv[0]) and not argv[0].startswith("-")):
         if len(argv) > 1:
             raise ProfileError(f"napkin: expected at most one profile file, got {len(argv)} arguments. "
                                f"Run `napkin --help` for usage.")
@@ -84,6 +92,8 @@ def run(argv: Sequence[str]) -> int:
         if refusal is not None:
             raise refusal
         return run_app(argv[0] if argv else None)
+    from .registry import parser, subcommands
+
     top = parser()
     arguments = top.parse_args(argv)
     if arguments.command is None:

@@ -19,7 +19,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.events import Resize
 from textual.reactive import reactive, var
 from textual.widget import Widget
-from textual.widgets import Collapsible, Header, Static, Tabs
+from textual.widgets import Header, Static
 
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
@@ -41,6 +41,8 @@ from .slow_calls import SlowCalls
 from .vram_bar import VramBar
 
 if TYPE_CHECKING:
+    from textual.widgets import Collapsible, Tabs  # the panes' widgets, imported where used (after the first frame)
+
     from .widgets import ChoiceRow, FieldRow, NameRow
 
 # The problems strip's lines (a plan that runs, one that does not): under the VRAM bar at 120x36, what
@@ -264,6 +266,8 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         """Move the cursor to a field, switching to its pane on narrow terminals."""
         if not self.inputs_ready:
             return
+        from textual.widgets import Collapsible, Tabs
+
         widget = self.query_one(f"#{widget_id}")
         for section in widget.ancestors:
             if isinstance(section, Collapsible):
@@ -275,6 +279,8 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
 
     def on_collapsible_expanded(self, event: Collapsible.Expanded) -> None:
         """The Engine & cost pane's sections fold like an accordion: one open at a time."""
+        from textual.widgets import Collapsible
+
         for section in self.query(Collapsible):
             if section is not event.collapsible and section.parent is event.collapsible.parent:
                 section.collapsed = True

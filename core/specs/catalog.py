@@ -105,8 +105,9 @@ def _validated(kind: type[SpecT], entry: dict[str, Any], where: str) -> SpecT:
 
 
 def gpu_entry(gpu_id: str) -> dict[str, Any]:
-    """The raw fields of one catalog GPU, for merging under a profile's overrides."""
-    gpu_catalog()  # validate the whole file once
+    """The raw fields of one catalog GPU, for merging under a profile's overrides. Validated where it is used
+    (merged into a profile, it is validated as the profile's hardware); the whole file is validated when it
+    is listed (``gpu_catalog``), not here: opening a profile needs only its own entry."""
     entries = _raw_entries("gpus.toml")
     if gpu_id not in entries:
         raise ValueError(f"unknown GPU id {excerpt(gpu_id)}; known ids: {', '.join(sorted(entries))} "
@@ -115,8 +116,7 @@ def gpu_entry(gpu_id: str) -> dict[str, Any]:
 
 
 def model_entry(model_id: str) -> dict[str, Any]:
-    """The raw fields of one model preset, for merging under a profile's overrides."""
-    model_catalog()
+    """The raw fields of one model preset, for merging under a profile's overrides (validated as ``gpu_entry``'s)."""
     entries = _raw_entries("models.toml")
     if model_id not in entries:
         raise ValueError(f"unknown model preset {excerpt(model_id)}; known ids: {', '.join(sorted(entries))} "

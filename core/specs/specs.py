@@ -48,7 +48,12 @@ class FrozenModel(BaseModel):
     for a float, a float never for a whole number), and a switch must be true or false (``1`` is not).
     Lists, tables and enum names keep pydantic's usual reading."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True)
+    # defer_build: a model's validator is built when it first validates, not when its class is defined. The app
+    # validates one Profile before its first frame (the sections inside it are part of that validator), so the
+    # sections' and the catalog specs' own validators wait until a field is edited or a catalog is listed:
+    # ~2.4% of the instructions to the first frame (bench/tui_start_instructions.py).
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True,
+                              defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -211,7 +211,8 @@ def allowed_cell(info: FieldInfo) -> str:
 
 def schema_rows(model: type[BaseModel]) -> dict[str, tuple[str, str, str]]:
     """key -> (type, default, allowed) for every field of ``model``, defaults as a profile gets them."""
-    defaults = next((f.default for f in Profile.model_fields.values() if type(f.default) is model), None)
+    sections = (f.get_default(call_default_factory=True, validated_data={}) for f in Profile.model_fields.values())
+    defaults = next((section for section in sections if type(section) is model), None)
     rows = {}
     for name, info in model.model_fields.items():
         if model is Profile and name in SECTIONS:

@@ -6,8 +6,6 @@ import tomllib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import tomli_w
-
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.profile.files import write_text_atomically
 from napkinmath.core.profile.paths import napkin_home
@@ -19,6 +17,8 @@ MAX_SETTINGS_BYTES = 100_000  # three short keys
 
 @dataclass(frozen=True)
 class Settings:
+    """What the app remembers between runs."""
+
     theme: str = DEFAULT_THEME
     units: str = "GiB"
     last_profile: str = ""
@@ -47,6 +47,8 @@ def load_settings() -> Settings:
 def save_settings(settings: Settings) -> None:
     """Write the settings atomically; a failure to save them is not worth interrupting the user."""
     try:
+        import tomli_w  # only to write: not imported on the way to the first frame
+
         write_text_atomically(settings_path(), tomli_w.dumps(asdict(settings)))
     except OSError:
         pass

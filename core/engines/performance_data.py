@@ -32,6 +32,8 @@ class Band:
 
 @dataclass(frozen=True, slots=True)
 class Bands:
+    """The held-out error bands of the fitted model (docs/accuracy.md: the 10th and 90th percentiles)."""
+
     tpot: Band  # time per output token
     ttft: Band  # time to first token
     throughput: Band  # output tokens per second

@@ -74,6 +74,8 @@ __all__ = ["Plan", "plan"]
 # ~1.5k instructions a field to build (object.__setattr__ field by field).
 @dataclass(slots=True)
 class _Kv:
+    """KV bytes of the profile's model and workload, per token and per sequence."""
+
     full_per_token: float
     sliding_per_token: float
     window: int | None
@@ -86,6 +88,8 @@ class _Kv:
 
 @dataclass(slots=True)
 class _Decode:
+    """The decode step models (expected and ideal) and their compute paths."""
+
     step: StepModel
     ideal_step: StepModel
     weight_path: str

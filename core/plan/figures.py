@@ -17,6 +17,8 @@ from .result import Plan
 
 @dataclass(frozen=True)
 class Figure:
+    """One output figure that compare and the baseline diff read from a plan."""
+
     key: str
     label: str
     unit: str
@@ -51,6 +53,8 @@ Verdict = Literal["better", "worse", "same", "unknown"]
 
 @dataclass(frozen=True)
 class Delta:
+    """A figure's change against the baseline, and whether it is better."""
+
     absolute: float | None
     percent: float | None  # None when the baseline is 0 or missing
     verdict: Verdict

@@ -54,6 +54,8 @@ class SchedulerLimits:
 @quick_init
 @dataclass(frozen=True)
 class EnginePerformance:
+    """The engine's step model, scheduler limits and bands for one profile (engine_performance)."""
+
     step: StepTimeModel
     limits: SchedulerLimits
     instances: int  # engine instances in the deployment: attention data-parallel ranks x replicas

@@ -25,6 +25,8 @@ MARGIN = 1.05
 
 @dataclass(frozen=True, slots=True)
 class Shape:
+    """A parallel shape: tensor x pipeline GPUs per replica."""
+
     tensor: int
     pipeline: int
 

@@ -34,6 +34,8 @@ class MemoryPerGpu:
 @quick_init
 @dataclass(frozen=True)
 class MemoryFigures:
+    """What one GPU holds and whether it fits (docs/design/physics.md, "Memory per GPU")."""
+
     per_gpu: MemoryPerGpu
     fits: bool
     activations_source: str
@@ -47,6 +49,8 @@ class MemoryFigures:
 @quick_init
 @dataclass(frozen=True)
 class KvFigures:
+    """The KV cache: bytes per token and per sequence, and the tokens the pool holds."""
+
     bytes_per_token: float
     tokens_capacity: int
     block_tokens: int  # the paged-attention block in use (the profile's, else the engine's default)
@@ -59,6 +63,8 @@ class KvFigures:
 @quick_init
 @dataclass(frozen=True)
 class CapacityFigures:
+    """How many sequences and users the deployment serves, and what limits it."""
+
     max_sequences_full_context: int
     concurrent_sequences: int
     concurrent_by_memory: int
@@ -73,6 +79,8 @@ class CapacityFigures:
 @quick_init
 @dataclass(frozen=True)
 class DecodeFigures:
+    """One decode step at the plan's batch: its time, by term, and the speeds it gives."""
+
     batch: float
     step_time: float
     memory_time: float
@@ -101,6 +109,8 @@ class DecodeFigures:
 @quick_init
 @dataclass(frozen=True)
 class RooflineFigures:
+    """Where decode sits on the roofline: the ridge and the batch at which compute binds."""
+
     ridge: float
     critical_batch: int | None
     critical_batch_weights_only: int | None
@@ -112,6 +122,8 @@ class RooflineFigures:
 @quick_init
 @dataclass(frozen=True)
 class PrefillFigures:
+    """Prefill of one average prompt: tokens per second and the time to first token."""
+
     tokens_per_s: float
     tokens_per_s_ideal: float  # at mfu = 1, same prompt
     tokens_per_s_peak: float
@@ -127,6 +139,8 @@ class PrefillFigures:
 @quick_init
 @dataclass(frozen=True)
 class CostFigures:
+    """What the deployment costs: per hour, per user-month and per million tokens."""
+
     per_hour: float
     per_user_month: float | None
     per_million_tokens: float | None

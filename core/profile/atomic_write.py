@@ -30,7 +30,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 
@@ -104,6 +103,8 @@ def _lock(descriptor: int) -> bool:
 
 def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:
     """A new, locked, empty temporary file beside the target (mode 0o666 less the umask)."""
+    import secrets  # here, not at import: the app writes nothing before its first frame
+
     for _ in range(100):
         token = "".join(secrets.choice(_TEMP_LETTERS) for _ in range(_TEMP_TOKEN))
         temporary = folder / f".{name}.{token}.tmp"

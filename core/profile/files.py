@@ -14,7 +14,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import tomli_w
 from pydantic import ValidationError
 
 from ..errors import ProfileError, validation_problems
@@ -101,6 +100,8 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
 
 def profile_to_toml(profile: Profile) -> str:
     """The profile as TOML text."""
+    import tomli_w  # only to write: not imported on the way to the app's first frame
+
     return tomli_w.dumps(profile_to_dict(profile))
 
 

@@ -278,10 +278,10 @@ class Profile(FrozenModel):
     description: str = Field(default="", max_length=4000)
     hardware: Hardware
     model: Model
-    parallelism: Parallelism = Parallelism()
-    workload: Workload = Workload()
-    engine: Engine = Engine()
-    cost: Cost = Cost()
+    parallelism: Parallelism = Field(default_factory=Parallelism)  # a factory: no validator built at import
+    workload: Workload = Field(default_factory=Workload)
+    engine: Engine = Field(default_factory=Engine)
+    cost: Cost = Field(default_factory=Cost)
 
     model_config = FrozenModel.model_config | {"populate_by_name": True, "protected_namespaces": ()}
 

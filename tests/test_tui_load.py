@@ -16,7 +16,7 @@ from napkinmath.core.tools.simulate.answer import load_answer
 from napkinmath.core.tools.simulate.load import Deployment, Load
 from napkinmath.core.tools.simulate.model import LinearStepModel, SchedulerLimits
 from napkinmath.core.tools.simulate.traffic import Lengths
-from napkinmath.tui.load_view import LoadScreen, summary
+from napkinmath.tui.load_view import LoadScreen, summary, target_text
 from napkinmath.tui.slow_calls import SlowCalls
 
 DEPLOYMENT = Deployment(LinearStepModel(0.012, per_sequence_s=3e-5, per_kv_token_s=3e-8, per_prefill_token_s=4e-5),
@@ -102,3 +102,9 @@ def test_the_summary_says_users_replicas_and_cost():
     text = summary(profile, answer)
     assert f"{answer.at_slo.users:,} users" in text and "per user-month" in text
     assert answer.curve and answer.at_rate is not None
+
+
+def test_the_targets_show_as_a_person_would_type_them():
+    """30 tok/s is a 33.3 ms TPOT target in the field (it showed "33.3333"); the search uses what is shown."""
+    assert [target_text(1e3 / 30, 1), target_text(50.0, 1), target_text(2.0, 2), target_text(0.25, 2)] == \
+        ["33.3", "50", "2", "0.25"]

@@ -82,9 +82,12 @@ async def test_a_plan_that_cannot_run_is_never_green(napkin_home):
         main = await started(pilot)
         strip = main.query_one("#problems-wide", ProblemsStrip)
         assert str(strip.render()).startswith("⚠ serves 275 of 400 users")  # a warning, marked as one
+        assert "decode memory-bound at batch" in str(main.query_one(RooflineGauge).render())
         main.action_choose("model.weight_dtype", "bf16")  # the weights fit, one 32K request does not
         await pilot.pause()
         capacity, text = shown(main.query_one(CapacityPanel)), vram_text(main)
+        roofline = str(main.query_one(RooflineGauge).render())  # no decode batch described for it
+        assert "no decode point: the plan does not run" in roofline and "D decode" not in roofline
         assert "won't start" in text and "max context ≤ 17,152" in text and "fits" not in text
         assert "✓" not in capacity and "— (does not run)" in capacity and "0 of 400" in capacity
         assert str(strip.render()).startswith("✗ one 32,768-token request needs") and "17,152" in str(strip.render())

@@ -38,6 +38,11 @@ METRICS = (("TTFT", "ttft_s"), ("TPOT", "tpot_s"), ("ITL", "itl_s"), ("End to en
 DEFAULT_TTFT_S, DEFAULT_TPOT_MS = 2.0, 200.0  # MLPerf's Server limits, when the workload sets no target
 
 
+def target_text(value: float, decimals: int) -> str:
+    """A target as the field shows it (and the search then uses): 30 tok/s is "33.3" ms, not "33.3333"."""
+    return f"{round(value, decimals):g}"
+
+
 class _Stopped(Exception):
     """The worker was cancelled (a newer search replaced it): stop simulating."""
 
@@ -80,9 +85,9 @@ class LoadScreen(Page[None]):
         yield Header()
         with Horizontal(id="load-controls"):
             yield Label("p99 TTFT ≤")
-            yield Input(f"{ttft:g}", id="load-ttft", compact=True, tooltip="seconds")
+            yield Input(target_text(ttft, 2), id="load-ttft", compact=True, tooltip="seconds")
             yield Label("s  TPOT ≤")
-            yield Input(f"{tpot:g}", id="load-tpot", compact=True, tooltip="milliseconds")
+            yield Input(target_text(tpot, 1), id="load-tpot", compact=True, tooltip="milliseconds")
             yield Label("ms  at")
             yield Input("", placeholder="max", id="load-rate", compact=True, tooltip="requests/s; blank: the max")
             yield Label("req/s  (Enter runs)")

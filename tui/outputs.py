@@ -16,6 +16,9 @@ from napkinmath.core.profile.schema import Profile
 
 from .plan_view import PlanView, compact_number, figures_table, money_text, rate_text, time_text
 
+NO_DECODE = "no decode point: the plan does not run (its problems say why)"
+NO_DECODE_SHORT = "no decode: the plan does not run"  # the compact panel's one line (as short as its decode line)
+
 
 class RooflineGauge(PlanView):
     """A log-scale arithmetic-intensity axis with the ridge, the decode and prefill points, in words."""
@@ -34,7 +37,9 @@ class RooflineGauge(PlanView):
 
     def render_plan(self, plan: Plan, profile: Profile) -> RenderableType:
         roof, decode = plan.roofline, plan.decode
-        points = [decode.arithmetic_intensity, plan.prefill.arithmetic_intensity, roof.ridge]
+        # A plan that does not run has no decode batch: its D would mark a batch nothing serves (issue 17)
+        decoding = [(decode.arithmetic_intensity, "D", "roofline--decode")] if plan.runs else []
+        points = [point for point, _, _ in decoding] + [plan.prefill.arithmetic_intensity, roof.ridge]
         low = 10 ** math.floor(math.log10(max(0.1, min(points))))
         high = 10 ** math.ceil(math.log10(max(points) * 1.01))
         width = max(20, (self.content_size.width or 40) - 1)
@@ -56,8 +61,7 @@ class RooflineGauge(PlanView):
             decade *= 10
         line = Text("".join(axis), self.style("roofline--axis"), no_wrap=True, overflow="crop")
         marks = Text(" " * width, no_wrap=True, overflow="crop")
-        for value, glyph, style in ((roof.ridge, "│", "roofline--ridge"),
-                                    (decode.arithmetic_intensity, "D", "roofline--decode"),
+        for value, glyph, style in ((roof.ridge, "│", "roofline--ridge"), *decoding,
                                     (plan.prefill.arithmetic_intensity, "P", "roofline--prefill")):
             at = column(value)
             marks = Text.assemble(marks[:at], Text(glyph, self.style(style)), marks[at + 1:], no_wrap=True,
@@ -69,14 +73,17 @@ class RooflineGauge(PlanView):
         if self.compact:
             critical = ("never" if roof.critical_batch is None or beyond_memory
                         else compact_number(roof.critical_batch))
+            point = (("D ", self.style("roofline--decode")), f"{decode.arithmetic_intensity:,.1f}  ")
             legend = Text.assemble(
-                ("D ", self.style("roofline--decode")), f"{decode.arithmetic_intensity:,.1f}  ",
+                *(point if decoding else ()),
                 ("P ", self.style("roofline--prefill")), f"{compact_number(plan.prefill.arithmetic_intensity)}  ",
                 ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f} · crit {critical}")
-            words = f"decode {decode.bound}-bound · compute busy {roof.compute_busy_fraction:.0%}"
+            words = (f"decode {decode.bound}-bound · compute busy {roof.compute_busy_fraction:.0%}" if decoding
+                     else NO_DECODE_SHORT)
             return Text("\n").join([marks, line, axis_labels, legend, Text(words)])
+        point = (("D ", self.style("roofline--decode")), f"decode {decode.arithmetic_intensity:,.1f}  ")
         legend = Text.assemble(
-            ("D ", self.style("roofline--decode")), f"decode {decode.arithmetic_intensity:,.1f}  ",
+            *(point if decoding else ()),
             ("P ", self.style("roofline--prefill")), f"prefill {compact_number(plan.prefill.arithmetic_intensity)}  ",
             ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f} FLOP/B ({roof.weight_compute_path})")
         if roof.critical_batch is None:
@@ -91,10 +98,11 @@ class RooflineGauge(PlanView):
             shares.append(f"comms {decode.communication_fraction:.0%}")
         if decode.engine_time >= 0.005 * decode.step_time:
             shares.append(f"engine {decode.engine_time / decode.step_time:.0%} ({plan.provenance.engine_time})")
-        words = f"decode {decode.bound}-bound at batch {decode.batch:,.0f}; {', '.join(shares)}"
+        words = (f"decode {decode.bound}-bound at batch {decode.batch:,.0f}; {', '.join(shares)}" if decoding
+                 else NO_DECODE)
         engine, source = profile.engine, plan.provenance
         sentences = [Text(critical, self.style("roofline--muted")), Text(words)]  # in the order shown
-        if not self.peak_column_shown and (decode.step_time_ideal < decode.step_time or engine.mfu < 1):
+        if decoding and not self.peak_column_shown and (decode.step_time_ideal < decode.step_time or engine.mfu < 1):
             sentences.append(Text(f"ideal (peak spec): {rate_text(decode.tokens_per_s_per_user_ideal)} tok/s per "
                                   f"user, prefill {rate_text(plan.prefill.tokens_per_s_ideal)} tok/s",
                                   self.style("roofline--muted")))

@@ -229,6 +229,16 @@ def test_without_a_speed_target_nothing_below_the_reading_speed_floor_is_recomme
     assert recommend_notes(with_targets(profile)) == []
 
 
+def test_the_targets_title_says_what_the_search_held_deployments_to():
+    """One wording for the command line's and the app's titles; without a speed target, the floor it used."""
+    from napkinmath.core.tools.recommend import targets_text
+
+    profile = shipped(LLAMA)
+    assert targets_text(profile) == "400 users, ≥ 20 tok/s each, TTFT ≤ 2 s"
+    floor = edit_profile(edit_profile(profile, "workload.target_tokens_per_s", 0.0), "workload.ttft_target_s", 0.0)
+    assert targets_text(floor) == "400 users, ≥ 10 tok/s each (floor)"
+
+
 def test_no_deployment_the_engine_refuses_is_recommended():
     for candidate in recommend(shipped(LLAMA), limit=10):
         assert candidate.plan.runs

@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.profile.schema import Profile
-from napkinmath.core.tools.recommend import Candidate
+from napkinmath.core.tools.recommend import Candidate, targets_text
 
 from .safe_text import plain
 from .stack import Page
@@ -39,14 +39,8 @@ class RecommendScreen(Page[Candidate | None]):
         self.candidates: list[Candidate] = []
 
     def compose(self) -> ComposeResult:
-        work = self.profile.workload
-        targets = [f"{work.users:,} users"]
-        if work.target_tokens_per_s:
-            targets.append(f"≥ {work.target_tokens_per_s:g} tok/s each")
-        if work.ttft_target_s:
-            targets.append(f"TTFT ≤ {work.ttft_target_s:g} s")
         yield Header()
-        yield Label(plain(f"Deployments for {', '.join(targets)}, cheapest first (Enter loads one)"),
+        yield Label(plain(f"Deployments for {targets_text(self.profile)}, cheapest first (Enter loads one)"),
                     id="recommend-title")
         yield DataTable(id="recommend-table", cursor_type="row", zebra_stripes=True)
         yield Footer()

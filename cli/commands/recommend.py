@@ -33,22 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "second per candidate)")
 
 
-def targets_text(users: int, speed: float, ttft: float) -> str:
-    """"400 users, ≥ 20 tok/s each, TTFT ≤ 2 s"."""
-    parts = [f"{users:,} users"]
-    if speed > 0:
-        parts.append(f"≥ {speed:g} tok/s each")
-    if ttft > 0:
-        parts.append(f"TTFT ≤ {ttft:g} s")
-    return ", ".join(parts)
-
-
 def run(arguments: argparse.Namespace) -> int:
     from rich.text import Text
 
     from napkinmath.core.engines.vllm import version_warnings
     from napkinmath.core.profile.files import load_profile, profile_to_dict
-    from napkinmath.core.tools.recommend import SPEED_FLOOR_TOKENS_PER_S, recommend, recommend_notes
+    from napkinmath.core.tools.recommend import recommend, recommend_notes, targets_text
 
     from ..tables import Column, console, print_columns, wrapped
 
@@ -78,9 +68,7 @@ def run(arguments: argparse.Namespace) -> int:
     if not candidates:
         print(f"napkin: no catalog deployment of up to {max_gpus} GPUs meets this workload's targets", file=sys.stderr)
         return 1
-    work = profile.workload
-    speed = work.target_tokens_per_s if work.target_tokens_per_s > 0 else SPEED_FLOOR_TOKENS_PER_S
-    out.print(Text(f"Deployments for {targets_text(work.users, speed, work.ttft_target_s)}, cheapest first",
+    out.print(Text(f"Deployments for {targets_text(profile)}, cheapest first",
                    style="bold"))
     shapes = [f"TP{c.tensor}" + (f" PP{c.pipeline}" if c.pipeline > 1 else "") + f" ×{c.replicas}"
               for c in candidates]

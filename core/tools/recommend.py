@@ -278,6 +278,18 @@ def recommend(profile: Profile, limit: int = 10, max_gpus: int = 64) -> list[Can
             for c in kept]
 
 
+def targets_text(profile: Profile) -> str:
+    """The targets the search held the deployments to, as the command line and the app title their lists:
+    "400 users, ≥ 20 tok/s each, TTFT ≤ 2 s"; without a speed target, the floor it used instead."""
+    work = profile.workload
+    speed = work.target_tokens_per_s if work.target_tokens_per_s > 0 else SPEED_FLOOR_TOKENS_PER_S
+    floor = "" if work.target_tokens_per_s > 0 else " (floor)"  # recommend_notes says why
+    parts = [f"{work.users:,} users", f"≥ {speed:g} tok/s each{floor}"]
+    if work.ttft_target_s > 0:
+        parts.append(f"TTFT ≤ {work.ttft_target_s:g} s")
+    return ", ".join(parts)
+
+
 def recommend_notes(profile: Profile) -> list[str]:
     """What a user should know about how ``recommend`` searched this profile."""
     if profile.workload.target_tokens_per_s > 0:

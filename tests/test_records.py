@@ -9,7 +9,7 @@ import pickle
 import pytest
 
 from napkinmath.core.plan.result import KvFigures, Plan, Problem
-from napkinmath.core.records import quick_init
+from napkinmath.core.records import quick_init, record
 
 
 @quick_init
@@ -19,12 +19,21 @@ class Point:
     y: float = 0.5
 
 
-def test_a_quick_record_is_built_like_the_dataclass_and_stays_frozen():
+@record
+class RecordPoint:
+    """The same, in one decorator (without the dataclass's own __init__ written first)."""
+
+    x: float
+    y: float = 0.5
+
+
+@pytest.mark.parametrize("Point", [Point, RecordPoint], ids=["quick_init", "record"])
+def test_a_quick_record_is_built_like_the_dataclass_and_stays_frozen(Point):  # noqa: N803 - the class under test
     point = Point(1.0)
     assert (point.x, point.y) == (1.0, 0.5)
     assert Point(y=2.0, x=1.0) == Point(1.0, 2.0) != Point(1.0, 3.0)
     assert hash(Point(1.0, 2.0)) == hash(Point(1.0, 2.0))
-    assert repr(point) == "Point(x=1.0, y=0.5)"
+    assert repr(point) == f"{Point.__name__}(x=1.0, y=0.5)"
     assert dataclasses.asdict(point) == {"x": 1.0, "y": 0.5}
     assert dataclasses.replace(point, y=4.0) == Point(1.0, 4.0)
     assert pickle.loads(pickle.dumps(point)) == point
@@ -39,10 +48,10 @@ def test_a_quick_record_is_built_like_the_dataclass_and_stays_frozen():
 
 
 def test_the_plan_records_keep_their_dataclass_signatures():
-    for record in (Plan, KvFigures, Problem):
-        fields = [(field.name, field.default) for field in dataclasses.fields(record)]
+    for built in (Plan, KvFigures, Problem):
+        fields = [(field.name, field.default) for field in dataclasses.fields(built)]
         parameters = [(name, parameter.default if parameter.default is not inspect.Parameter.empty
-                       else dataclasses.MISSING) for name, parameter in inspect.signature(record).parameters.items()]
+                       else dataclasses.MISSING) for name, parameter in inspect.signature(built).parameters.items()]
         assert parameters == fields
 
 

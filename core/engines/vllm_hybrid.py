@@ -19,11 +19,10 @@ Read in vllm-project/vllm (commits as stored in the public code index):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import ceil
 
 from ..physics.memory import full_kv_bytes_per_token_per_layer, kv_bytes_per_token_per_layer_by_kind
-from ..records import quick_init
+from ..records import record
 from ..specs.specs import ModelSpec
 from .vllm import HYBRID_ALLOCATOR_FROM, version_tuple
 
@@ -34,8 +33,7 @@ HYBRID_PREFIX_CACHING_FROM = (0, 27)
 KERNEL_BLOCK_ALIGN = 16  # FlashAttention / FlashInfer kernel block sizes are multiples of 16
 
 
-@quick_init  # built on every plan: quick to build, still frozen (core/records.py)
-@dataclass(frozen=True)
+@record  # built on every plan: quick to build, still frozen (core/records.py)
 class StageLayers:
     """One pipeline stage's layers by what they keep: full KV, windowed KV, recurrent state, nothing."""
 
@@ -49,8 +47,7 @@ class StageLayers:
         return self.full + self.local + self.state + self.other
 
 
-@quick_init  # built on every plan (see StageLayers)
-@dataclass(frozen=True)
+@record  # built on every plan (see StageLayers)
 class PoolLayout:
     """The pool of one stage: pages of ``page_bytes``; ``group_layers`` layers share each block; each kind
     of layer sits in its number of groups and addresses ``*_block`` tokens per page."""

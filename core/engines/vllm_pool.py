@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from math import floor
 
 from ..physics.memory import vocab_matrix_bytes
-from ..records import quick_init
+from ..records import record
 from ..specs.specs import GIB, ModelSpec
 from .vllm import (
     CONCURRENCY_TOKEN_PRINT_FROM,
@@ -71,8 +71,7 @@ def kv_groups(full_layers: int, sliding_layers: int, version: str) -> KvGroups:
     return KvGroups(size, full, sliding)
 
 
-@quick_init  # built on every plan: quick to build, still frozen (core/records.py)
-@dataclass(frozen=True)
+@record  # built on every plan: quick to build, still frozen (core/records.py)
 class PipelineStage:
     """One pipeline stage's share of the model: its decoder layers (by attention kind) and whether it
     holds the input embedding (first stage) or the output head, final norm and sampler (last stage)."""
@@ -148,8 +147,7 @@ def stage_activation_bytes(stage: PipelineStage, model: ModelSpec, batched_token
     return forward_activation_bytes(model, batched_tokens, tensor, expert)
 
 
-@quick_init  # built on every plan; memory_stage reuses one across plans, so it must not change
-@dataclass(frozen=True)
+@record  # built on every plan; memory_stage reuses one across plans, so it must not change
 class StageBudget:
     """The pipeline stage whose KV pool binds, with what its GPUs hold (bytes per GPU) and its pool's layout."""
 
@@ -189,8 +187,7 @@ def binding_stage(model: ModelSpec, *, usable: float, overhead: float, weights_p
     return best[1]
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class VllmReport:
     """What vLLM would log at start-up for this deployment (per GPU where it says bytes)."""
 

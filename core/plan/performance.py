@@ -8,7 +8,7 @@ weights per GPU from the plan's memory stage (the engine's own accounting), the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 
 from ..engines import sglang, trtllm
@@ -29,7 +29,7 @@ from ..physics.memory import (
     vocab_matrix_bytes,
 )
 from ..profile.schema import Profile
-from ..records import quick_init
+from ..records import record
 from ..specs.specs import ModelSpec
 from .memory_stage import MemoryStage, memory_stage
 
@@ -38,8 +38,7 @@ NO_BAND = Bands(Band(1.0, 1.0), Band(1.0, 1.0), Band(1.0, 1.0))  # the bare roof
 DISPATCH_BYTES = 1
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class SchedulerLimits:
     """One engine instance's scheduler (see /work/notes/PERF_MODEL.md and docs/accuracy.md)."""
 
@@ -51,8 +50,7 @@ class SchedulerLimits:
     block_tokens: int
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class EnginePerformance:
     """The engine's step model, scheduler limits and bands for one profile (engine_performance)."""
 

@@ -6,15 +6,13 @@ Units: bytes, seconds, FLOP/s, USD (docs/design/physics.md, "Units").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from ..engines.vllm_pool import VllmReport
-from ..records import quick_init
+from ..records import record
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class MemoryPerGpu:
     """Bytes on the busiest GPU. total = reserved + usable; usable = weights + activations + overhead + kv_budget."""
 
@@ -31,8 +29,7 @@ class MemoryPerGpu:
     state_used: float = 0.0  # the part of kv_used that is recurrent state (hybrid models): fixed per sequence
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class MemoryFigures:
     """What one GPU holds and whether it fits (docs/design/physics.md, "Memory per GPU")."""
 
@@ -46,8 +43,7 @@ class MemoryFigures:
     fitting_weight_dtype: str | None  # when it does not fit: the first lower weight precision that would
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class KvFigures:
     """The KV cache: bytes per token and per sequence, and the tokens the pool holds."""
 
@@ -60,8 +56,7 @@ class KvFigures:
     state_bytes_per_sequence: float = 0.0  # recurrent state of a hybrid's linear / Mamba layers, any context
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class CapacityFigures:
     """How many sequences and users the deployment serves, and what limits it."""
 
@@ -76,8 +71,7 @@ class CapacityFigures:
     limited_by: str
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class DecodeFigures:
     """One decode step at the plan's batch: its time, by term, and the speeds it gives."""
 
@@ -106,8 +100,7 @@ class DecodeFigures:
     tokens_per_s_aggregate_high: float
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class RooflineFigures:
     """Where decode sits on the roofline: the ridge and the batch at which compute binds."""
 
@@ -119,8 +112,7 @@ class RooflineFigures:
     attention_compute_path: str
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class PrefillFigures:
     """Prefill of one average prompt: tokens per second and the time to first token."""
 
@@ -136,8 +128,7 @@ class PrefillFigures:
     ttft_high: float
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class CostFigures:
     """What the deployment costs: per hour, per user-month and per million tokens."""
 
@@ -148,8 +139,7 @@ class CostFigures:
     own_per_hour: float
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class Provenance:
     """Where each group of figures comes from: "spec" (datasheet and architecture), "checkpoint" (exact
     bytes from safetensors headers or a log), "empirical default", "assumed" (an efficiency below 1 the
@@ -169,8 +159,7 @@ class Provenance:
     speed: str
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class Problem:
     """Something a user must know before trusting the plan. "error": it cannot run as planned (the
     weights do not fit, the engine refuses the settings, or one full-context request cannot be held);
@@ -180,8 +169,7 @@ class Problem:
     message: str
 
 
-@quick_init
-@dataclass(frozen=True)
+@record
 class Plan:
     """Every figure of one profile, plus what limits it and what to watch out for."""
 

@@ -10,8 +10,8 @@ Method. The app runs in tmux (120x36) as a child of this script (``--child``), w
 the ``napkin`` command does (cli/main.py, with the collector off as there) after wrapping two methods
 of the planner screen to write ``time.process_time()`` (CPU of all the process's threads since it
 started, interpreter start-up and imports included) to a file:
-  * first plan: when ``MainScreen._mount_inputs`` starts, which Textual calls after the screen showing
-    the first plan was refreshed (``call_after_refresh`` in ``on_mount``);
+  * first plan: when the first frame that holds the plan (the capacity panel rendered before it) has
+    been written to the terminal (Textual's ``App._display``), as bench/tui_start_instructions.py;
   * fields: when it has mounted the input panes and the footer (the app is usable).
 Per keystroke: in one more run, "Average context" is focused through the palette (as in
 bench/tui_latency.py), then 40 Up/Down keys are sent, each after the previous key's figure changed on
@@ -79,15 +79,31 @@ def child(record: str, argv: list[str]) -> int:
         bare_app.BareApp.on_mount = bare_mount
         bare_app.BareApp().run()
         return 0
+    from textual.app import App
+
     from napkinmath.cli.main import main
     from napkinmath.tui.main_screen import MainScreen
+    from napkinmath.tui.outputs import CapacityPanel
 
-    mount_inputs = MainScreen._mount_inputs
+    mount_inputs, display, render = MainScreen._mount_inputs, App._display, CapacityPanel.render
+    shown = {"plan": False, "marked": False}
+
+    def rendered(self: CapacityPanel) -> object:
+        shown["plan"] = True
+        return render(self)
+
+    def first_frame(self: App[None], *args: object, **kwargs: object) -> None:
+        display(self, *args, **kwargs)  # type: ignore[arg-type]
+        if shown["plan"] and not shown["marked"]:
+            shown["marked"] = True
+            mark("first_plan")
 
     async def marked(self: MainScreen) -> None:
-        mark("first_plan")
         await mount_inputs(self)
         mark("fields")
+
+    CapacityPanel.render = rendered  # type: ignore[method-assign]
+    App._display = first_frame  # type: ignore[method-assign]
 
     MainScreen._mount_inputs = marked  # type: ignore[method-assign]
     return main(argv)

@@ -9,8 +9,9 @@ bench/tui_latency.py to state the goal.
 
 Method. Each app runs in tmux (120x36) under ``valgrind --tool=callgrind``, started the way the ``napkin``
 command starts it (cli/main.py, with PYTHONDONTWRITEBYTECODE unset as on a user's machine), and exits
-as soon as its first frame has been written to the terminal (Textual's ``App._display``); for
-napkinmath the script checks that this frame holds the plan (the capacity panel rendered before it).
+as soon as the first frame that holds the plan (for napkinmath: the capacity panel rendered before it;
+the bare app's first frame) has been written to the terminal (Textual's ``App._display``); the record
+says how many frames came before it (before commit e29882f the first frame lacked the plan).
 Callgrind's total ("Collected") counts every instruction of the process from its first: the
 interpreter's start, imports, the profile, the first layout and render. One untimed run of each app
 first writes bytecode and napkinmath's data cache (core/packaged_data.py). For a before/after, run it
@@ -33,7 +34,7 @@ PROFILE = "profiles/llama-3.1-70b-2xh100-fp8.toml"
 
 
 def child(record: str, kind: str) -> None:
-    """Run one app until its first frame is written, then write whether it showed the plan and exit."""
+    """Run one app until the first frame holding the plan is written; record the frames before it and exit."""
     import gc
 
     gc.disable()  # as cli/main.py's run_app does before importing the app
@@ -42,9 +43,14 @@ def child(record: str, kind: str) -> None:
     shown = {"plan": kind == "bare"}
     display = App._display
 
+    frames = [0]
+
     def first_frame(self: App[None], *args: object, **kwargs: object) -> None:
         display(self, *args, **kwargs)  # type: ignore[arg-type]
-        Path(record).write_text(f"plan_in_first_frame={shown['plan']}\n")
+        if not shown["plan"]:
+            frames[0] += 1
+            return
+        Path(record).write_text(f"frames_before_the_plan={frames[0]}\n")
         os._exit(0)
 
     App._display = first_frame  # type: ignore[method-assign]
@@ -104,19 +110,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         figures: dict[str, list[int]] = {"napkin": [], "bare": []}
+        notes: dict[str, str] = {}
         for kind in figures:
             count(kind, scratch)  # bytecode and the data cache written, as on a second launch
             for _ in range(args.runs):
                 instructions, note = count(kind, scratch)
-                if "False" in note:
-                    raise RuntimeError(f"{kind}: the first frame did not hold the plan ({note})")
+                if not note.startswith("frames_before_the_plan="):
+                    raise RuntimeError(f"{kind}: no frame with the plan ({note})")
                 figures[kind].append(instructions)
+                notes[kind] = note
     napkin, bare = (statistics.median(figures[kind]) for kind in ("napkin", "bare"))
-    print(f"checkout: {ROOT}")
+    import importlib.util
+
+    spec = importlib.util.find_spec("napkinmath")
+    where = list(spec.submodule_search_locations or []) if spec else []
+    print(f"napkinmath measured: {where[0] if where else 'not found'} (the package {sys.executable} imports)")
     for kind, label in (("napkin", "napkinmath"), ("bare", "bare Textual")):
         runs = " ".join(f"{value / 1e6:.1f}" for value in figures[kind])
         print(f"{label:13} instructions to the first frame: {statistics.median(figures[kind]) / 1e6:8.1f} M "
-              f"(runs: {runs})")
+              f"(runs: {runs}; {notes[kind]})")
     print(f"ratio {napkin / bare:.2f}x")
 
 

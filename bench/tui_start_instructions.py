@@ -122,9 +122,9 @@ def main() -> None:
     napkin, bare = (statistics.median(figures[kind]) for kind in ("napkin", "bare"))
     import importlib.util
 
-    spec = importlib.util.find_spec("napkinmath")
-    where = list(spec.submodule_search_locations or []) if spec else []
-    print(f"napkinmath measured: {where[0] if where else 'not found'} (the package {sys.executable} imports)")
+    spec = importlib.util.find_spec("napkinmath.core")  # the package's own folder (an editable install hides it)
+    where = Path(spec.origin).parent.parent if spec and spec.origin else "not found"
+    print(f"napkinmath measured: {where} (the package {sys.executable} imports)")
     for kind, label in (("napkin", "napkinmath"), ("bare", "bare Textual")):
         runs = " ".join(f"{value / 1e6:.1f}" for value in figures[kind])
         print(f"{label:13} instructions to the first frame: {statistics.median(figures[kind]) / 1e6:8.1f} M "

@@ -1,0 +1,158 @@
+"""Cross-validate variants of the fitted performance model against the shipped one, on the same rows, folds,
+loss and group weights as scripts/fit_performance.py (docs/accuracy.md, "Tried on the shipped fit, held out,
+and not kept"). Nothing is written: each variant prints its in-sample, leave-one-GPU-out and
+leave-one-model-out median |error| of TPOT and TTFT.
+
+    pip install -e ".[fit]"
+    python scripts/fit_variants.py shipped            # reproduces the shipped figures
+    python scripts/fit_variants.py version            # the other names: see VARIANTS
+
+A variant adds parameters to the fit's vector (each with a ridge on its log towards the shipped model) or
+changes which of its parameters have per-engine deviations, the soft-L1 scale or the ridge weight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import least_squares
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fit_performance as fp  # noqa: E402
+import performance_vector as pv  # noqa: E402
+from performance_rows import VERSIONS, feature_arrays, load_rows  # noqa: E402
+
+VARIANTS = {
+    "shipped": "the shipped fit",
+    "version": "a step-time factor per (engine, major.minor version), ridge 30; 1 for a version not in the fit",
+    "engine-prefill": "arrival wait, prefill-step time and prefill interconnect multiplier per engine",
+    "format": "a routed-expert read multiplier per weight format (fp8, mxfp4, nvfp4), shared, ridge 10",
+    "format-engine": "the same per engine and format",
+    "mla": "per-layer engine time x a factor on MLA layers, ridge 10",
+    "routing": "experts touched by alpha x the step's tokens, alpha in (0, 1]",
+    "soft-l1-0.03": "soft-L1 scale 0.03",
+    "ridge-3000": "ridge 3,000 on the engine and Blackwell deviations",
+    "ridge-10000": "ridge 10,000",
+}
+FORMATS = ("fp8", "mxfp4", "nvfp4")
+MLA_FAMILIES = ("DeepSeek-V3/R1", "Kimi-K2.5", "GLM-5")
+# The fields Coefficients.scaled multiplies: a version factor scales the whole step, as a calibration does
+SCALED = ("weights", "expert_weights", "kv", "gemm_decode", "gemm_prefill", "expert_gemm", "attention",
+          "comm_decode", "comm_prefill", "collective_s", "step_s", "per_layer_s", "per_moe_layer_s", "per_sequence_s",
+          "prefill_step_s")
+
+
+def version_series(row) -> str | None:
+    """(engine, major.minor) of a version a profile can name (performance_rows.VERSIONS), or None."""
+    version = row.source["backend_version"]
+    if not version or not re.match(VERSIONS[row.engine], version):
+        return None
+    major, minor = re.match(r"^(\d+)\.(\d+)", version).groups()
+    return f"{row.engine}:{major}.{minor}"
+
+
+class Variant:
+    """Extra parameters (appended to the shipped vector) and how they change each row's coefficients."""
+
+    def __init__(self, name: str, rows, features: dict[str, np.ndarray]) -> None:
+        self.name, self.extra, self.ridge, self.alpha = name, 0, 0.0, 1.0
+        self.soft_l1 = 0.03 if name == "soft-l1-0.03" else fp.SOFT_L1_SCALE
+        self.deviation_ridge = {"ridge-3000": 3000.0, "ridge-10000": 10000.0}.get(name, fp.PENALTY)
+        if name == "engine-prefill":
+            pv.SHARED_ONLY = tuple(n for n in pv.SHARED_ONLY if n not in ("w0", "t_pf", "comm_pf"))
+            pv.PREFILL_NAMES = (*pv.PREFILL_NAMES, "w0")
+        self.base = len(pv.start())
+        if name == "version":
+            keys = [version_series(row) for row in rows]
+            self.series = sorted({key for key in keys if key})
+            features["series"] = np.array([self.series.index(k) if k else -1 for k in keys], float)
+            self.extra, self.ridge = len(self.series), 30.0
+        elif name in ("format", "format-engine"):
+            precisions = np.array([str(row.profile.model.weight_dtype) for row in rows])
+            for fmt in FORMATS:
+                features["format_" + fmt] = (precisions == fmt).astype(float)
+            self.extra, self.ridge = len(FORMATS) * (3 if name == "format-engine" else 1), 10.0
+        elif name == "mla":
+            features["mla"] = np.array([row.family in MLA_FAMILIES for row in rows], float)
+            self.extra, self.ridge = 1, 10.0
+        elif name == "routing":
+            self.extra = 1
+
+    def start(self) -> np.ndarray:
+        return np.concatenate([pv.start(), np.full(self.extra, 3.0 if self.name == "routing" else 0.0)])
+
+    def coefficients(self, theta: np.ndarray, f: dict[str, np.ndarray], shipped) -> dict[str, np.ndarray]:
+        c = dict(shipped(theta[:self.base], f))
+        extra = theta[self.base:]
+        if self.name == "version":
+            index = f["series"].astype(int)
+            scale = np.exp(np.where(index >= 0, extra[np.maximum(index, 0)], 0.0))
+            for field in SCALED:
+                c[field] = c[field] * scale
+        elif self.name in ("format", "format-engine"):
+            log = np.zeros(len(f["tpot"]))
+            for j, fmt in enumerate(FORMATS):
+                slot = f["engine"].astype(int) * len(FORMATS) + j if self.name == "format-engine" else j
+                log = log + f["format_" + fmt] * extra[slot]
+            c["expert_weights"] = c["expert_weights"] * np.exp(log)
+        elif self.name == "mla":
+            c["per_layer_s"] = c["per_layer_s"] * np.exp(f["mla"] * extra[0])
+        elif self.name == "routing":
+            self.alpha = float(1 / (1 + np.exp(-extra[0])))
+        return c
+
+    def penalty(self, theta: np.ndarray) -> np.ndarray:
+        ridged = theta[self.base:] if self.ridge else np.zeros(0)
+        return np.concatenate([pv.penalty(theta[:self.base], self.deviation_ridge), np.sqrt(self.ridge) * ridged])
+
+
+def install(variant: Variant) -> None:
+    """Route performance_vector's coefficients and expert-touch share through the variant."""
+    shipped, touched = pv.coefficients, pv.touched
+    pv.coefficients = lambda theta, f: variant.coefficients(theta, f, shipped)
+    pv.touched = lambda tokens, experts, per_token: touched(tokens * variant.alpha, experts, per_token)
+
+    def fit(features: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
+        root, initial = np.sqrt(weights), variant.start()
+        free = np.concatenate([pv.free_mask(), np.ones(variant.extra, bool)])
+
+        def residuals(values: np.ndarray) -> np.ndarray:
+            theta = initial.copy()
+            theta[free] = values
+            ttft, tpot = pv.closed_loop(features, theta)
+            return np.concatenate([root * np.log(tpot / features["tpot"]), root * np.log(ttft / features["ttft"]),
+                                   variant.penalty(theta)])
+
+        result = least_squares(residuals, initial[free], loss="soft_l1", f_scale=variant.soft_l1,
+                               max_nfev=fp.MAX_EVALUATIONS)
+        theta = initial.copy()
+        theta[free] = result.x
+        return theta
+
+    fp.fit = fit
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variant", choices=sorted(VARIANTS))
+    args = parser.parse_args()
+    rows, _ = load_rows()
+    features = feature_arrays(rows)
+    variant = Variant(args.variant, rows, features)
+    install(variant)
+    theta = fp.fit(features, fp.group_weights(rows, np.ones(len(rows), bool)))
+    tpot, ttft, _ = fp.errors(features, theta)
+    print(f"{args.variant} ({VARIANTS[args.variant]}): in sample TPOT {fp.median_abs(tpot):.3f} "
+          f"TTFT {fp.median_abs(ttft):.3f}; extra parameters {np.round(theta[variant.base:], 3).tolist()}", flush=True)
+    for label, keys in (("GPU", [row.gpu for row in rows]), ("model", [row.family for row in rows])):
+        held = fp.cross_validate(rows, features, f"leave out {label}", keys)
+        print(f"{args.variant}: leave one {label} out TPOT {held['tpot']:.3f} TTFT {held['ttft']:.3f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

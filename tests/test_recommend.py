@@ -141,6 +141,11 @@ def test_every_candidate_meets_every_target_and_matches_its_own_plan(seed_candid
         assert result.decode.tokens_per_s_per_user == candidate.plan.decode.tokens_per_s_per_user
         assert candidate.limited_by in ("memory", "speed")
         assert candidate.binding and "\n" not in candidate.binding
+        # the table cell names the same target as the sentence, and its room is never negative (it meets them)
+        name, room = candidate.tightest.rsplit(" +", 1)
+        assert room.endswith("%") and int(room[:-1].replace(",", "")) >= 0 and len(candidate.tightest) <= 12
+        prefixes = {"memory": "memory:", "users": "speed:", "tok/s": "decode speed:", "TTFT": "time to first token:"}
+        assert candidate.binding.startswith(prefixes[name])
 
 
 def test_replicas_are_the_fewest_that_serve_everyone(seed_candidates):

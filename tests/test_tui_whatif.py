@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 
-from conftest import enter_text, make_app, started
+from conftest import enter_text, make_app, shipped, started
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Select, Static
 from textual_plotext import PlotextPlot
 
@@ -168,3 +169,21 @@ async def test_exports_are_copied_and_written_and_the_load_test_shows_its_figure
         main.show_load_test("0")  # refused with a notice naming what is wrong
         await pilot.pause()
         assert app.screen is main and any("concurrency" in str(n.message) for n in app._notifications)
+
+
+async def test_the_recommendations_fit_80_columns_whole(napkin_home):
+    """Issue 17: no label cut at 80x24. The title wraps, and the table (the CLI's compact split, weights/KV in
+    one column, the least room as "tok/s +32%") needs no sideways scrolling."""
+    found = core_recommend.recommend(shipped("llama-3.1-70b-2xh100-fp8.toml"), limit=20)
+    app = make_app(slow=SlowCalls(recommend=lambda profile: found))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("f7")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == len(found) > 0
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        title = app.screen.query_one("#recommend-title")
+        assert title.size.height >= 2 and "Enter loads one" in str(title.render())
+        assert str(table.get_cell_at(Coordinate(0, 7))) == found[0].tightest

@@ -29,7 +29,7 @@ class RecommendScreen(Page[Candidate | None]):
     BINDINGS = [Binding("escape", "cancel", "Back")]
     DEFAULT_CSS = """
     RecommendScreen DataTable { height: 1fr; }
-    RecommendScreen #recommend-title { margin: 0 1; text-style: bold; }
+    RecommendScreen #recommend-title { margin: 0 1; text-style: bold; width: 1fr; }
     """
 
     def __init__(self, profile: Profile, search: Callable[[Profile], list[Candidate]]) -> None:
@@ -40,7 +40,8 @@ class RecommendScreen(Page[Candidate | None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Label(plain(f"Deployments for {targets_text(self.profile)}, cheapest first (Enter loads one)"),
+        yield Label(plain(f"Deployments for {targets_text(self.profile)}, cheapest first ($/user: per user-month; "
+                          f"Enter loads one)"),
                     id="recommend-title")
         yield DataTable(id="recommend-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -50,7 +51,7 @@ class RecommendScreen(Page[Candidate | None]):
             table = self.query_one(DataTable)
         except NoMatches:  # Escape in the same burst as F7: dismissed before it was mounted
             return
-        table.add_columns("GPU", "GPUs", "split", "weights", "KV", "$/user-mo", "tok/s/user", "TTFT", "binding")
+        table.add_columns("GPU", "GPUs", "split", "weights/KV", "$/user", "tok/s", "TTFT", "least room")
         table.loading = True
         table.focus()
         self.run_worker(self._search, thread=True, exclusive=True, group="recommend")
@@ -73,9 +74,10 @@ class RecommendScreen(Page[Candidate | None]):
             return
         table.loading = False
         for c in self.candidates:
-            cells = (c.gpu_id, str(c.gpus), f"TP{c.tensor} PP{c.pipeline} ×{c.replicas}", c.weight_dtype, c.kv_dtype,
+            split = f"TP{c.tensor}" + (f" PP{c.pipeline}" if c.pipeline > 1 else "") + f" ×{c.replicas}"  # as the CLI
+            cells = (c.gpu_id, str(c.gpus), split, f"{c.weight_dtype}/{c.kv_dtype}",
                      f"${c.per_user_month:,.2f}", f"{c.plan.decode.tokens_per_s_per_user:,.1f}",
-                     f"{c.plan.prefill.ttft:,.2f} s", c.binding)
+                     f"{c.plan.prefill.ttft:,.2f} s", c.tightest)  # the sentence: the loaded profile's description
             table.add_row(*(plain(cell) for cell in cells))  # a DataTable parses plain strings as markup
         if not self.candidates:
             self.query_one("#recommend-title", Label).update(

@@ -102,6 +102,7 @@ class Candidate:
     per_user_month: float  # USD, rented, at the workload's users
     limited_by: str  # what caps the users it can hold: "memory" or "speed"
     binding: str  # one plain sentence: what would break first
+    tightest: str = ""  # the same in a table cell: the target with the least room, and that room ("TTFT +12%")
     alternatives: tuple[str, ...] = ()  # folded variants at the same cost: "int4 weights, fp8 KV: 46.5 tok/s"
 
 
@@ -168,8 +169,10 @@ def _variant(base: Profile, model: Model, tensor: int, pipeline: int, replicas: 
     return base.model_copy(update={"hardware": hardware, "model": model, "parallelism": parallelism})
 
 
-def _binding(profile: Profile, result: Plan) -> tuple[str, str]:
-    """(limited_by, sentence): what caps the users, and the smallest margin of all the targets."""
+def _binding(profile: Profile, result: Plan) -> tuple[str, str, str]:
+    """(limited_by, sentence, cell): what caps the users, and the smallest margin of all the targets, as a
+    sentence and as a short table cell ("memory +2%": memory holds 2% more users than needed; "users +5%": the
+    speed target holds 5% more; "tok/s +30%": decode is 30% faster than the target; "TTFT +12%")."""
     work, capacity = profile.workload, result.capacity
     speed_caps = (capacity.concurrent_by_speed is not None
                   and capacity.concurrent_by_speed < capacity.concurrent_by_memory)
@@ -179,16 +182,18 @@ def _binding(profile: Profile, result: Plan) -> tuple[str, str]:
                           f"each, {work.users:,} needed")
     else:
         users_sentence = f"memory: {capacity.capacity_users:,} users fit, {work.users:,} needed"
-    margins = [(capacity.capacity_users / work.users, users_sentence)]
+    margins = [(capacity.capacity_users / work.users, users_sentence, "users" if speed_caps else "memory")]
     if work.target_tokens_per_s > 0:
         speed = result.decode.tokens_per_s_per_user
         margins.append((speed / work.target_tokens_per_s,
-                        f"decode speed: {speed:,.1f} tokens/s per user, {work.target_tokens_per_s:g} needed"))
+                        f"decode speed: {speed:,.1f} tokens/s per user, {work.target_tokens_per_s:g} needed",
+                        "tok/s"))
     if work.ttft_target_s > 0:
         ttft = result.prefill.ttft
         margins.append((work.ttft_target_s / ttft,
-                        f"time to first token: {ttft:,.2f} s, {work.ttft_target_s:g} s allowed"))
-    return limited_by, min(margins, key=lambda margin: margin[0])[1]
+                        f"time to first token: {ttft:,.2f} s, {work.ttft_target_s:g} s allowed", "TTFT"))
+    ratio, sentence, name = min(margins, key=lambda margin: margin[0])
+    return limited_by, sentence, f"{name} +{ratio - 1:.0%}"
 
 
 def _meets_every_target(profile: Profile, result: Plan) -> bool:
@@ -248,7 +253,7 @@ def recommend(profile: Profile, limit: int = 10, max_gpus: int = 64) -> list[Can
             deployment, replicas = None, replicas + 1  # not expected: replicas_needed already holds everyone
         if deployment is None or not _meets_every_target(deployment, result):
             continue
-        limited_by, binding = _binding(deployment, result)
+        limited_by, binding, tightest = _binding(deployment, result)
         gpus = per_replica * replicas
         per_user_month = result.cost.per_user_month
         if per_user_month is None:  # nobody served: not a deployment to recommend
@@ -256,7 +261,8 @@ def recommend(profile: Profile, limit: int = 10, max_gpus: int = 64) -> list[Can
         candidate = Candidate(profile=deployment, plan=result, gpu_id=option.gpu_id, gpus=gpus,
                               tensor=option.tensor, pipeline=option.pipeline, replicas=replicas,
                               weight_dtype=option.weight_dtype.value, kv_dtype=option.kv_dtype.value,
-                              per_user_month=per_user_month, limited_by=limited_by, binding=binding)
+                              per_user_month=per_user_month, limited_by=limited_by, binding=binding,
+                              tightest=tightest)
         # ties go to the higher precision (quality loss is not modelled, so keep as much as the price allows)
         precision_kept = -(bytes_per_value(option.weight_dtype) + bytes_per_value(option.kv_dtype))
         found.append(((per_user_month, gpus, precision_kept, -result.decode.tokens_per_s_per_user), candidate))
@@ -308,4 +314,4 @@ def _finished(candidate: Candidate, source_name: str, alternatives: tuple[str, .
                      tensor=candidate.tensor, pipeline=candidate.pipeline, replicas=candidate.replicas,
                      weight_dtype=candidate.weight_dtype, kv_dtype=candidate.kv_dtype,
                      per_user_month=candidate.per_user_month, limited_by=candidate.limited_by,
-                     binding=candidate.binding, alternatives=alternatives)
+                     binding=candidate.binding, tightest=candidate.tightest, alternatives=alternatives)

@@ -7,8 +7,9 @@ leave-one-model-out median |error| of TPOT and TTFT.
     python scripts/fit_variants.py shipped            # reproduces the shipped figures
     python scripts/fit_variants.py version            # the other names: see VARIANTS
 
-A variant adds parameters to the fit's vector (each with a ridge on its log towards the shipped model) or
-changes which of its parameters have per-engine deviations, the soft-L1 scale or the ridge weight.
+A variant adds parameters to the fit's vector (each with a ridge on its log towards the shipped model), adds a
+per-layer term to the step time (the ``layer-*`` variants), or changes which of its parameters have per-engine
+deviations, the soft-L1 scale or the ridge weight.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ VARIANTS = {
     "soft-l1-0.03": "soft-L1 scale 0.03",
     "ridge-3000": "ridge 3,000 on the engine and Blackwell deviations",
     "ridge-10000": "ridge 10,000",
+    "layer-floor": "each layer's kernels take at least a fitted floor: roofline max(memory, compute, layers x floor)",
+    "layer-floor-only": "the same floor in place of the per-layer and per-MoE-layer engine times (held at 0)",
+    "layer-generation": "per-layer and per-MoE-layer engine time x a factor on Blackwell, ridge 10",
+    "layer-bytes": "per-layer engine time plus kappa x the weight bytes each layer reads per GPU / bandwidth, "
+                   "outside the roofline max",
+    "layer-allreduce": "a latency per layer per ring hop of its two all-reduces: t_hop x 2 x layers x (TP - 1)",
 }
 FORMATS = ("fp8", "mxfp4", "nvfp4")
 MLA_FAMILIES = ("DeepSeek-V3/R1", "Kimi-K2.5", "GLM-5")
@@ -81,9 +88,23 @@ class Variant:
             self.extra, self.ridge = 1, 10.0
         elif name == "routing":
             self.extra = 1
+        elif name in ("layer-floor", "layer-bytes"):
+            self.extra = 1
+        elif name == "layer-floor-only":
+            self.extra = 1
+            for held in ("t_layer", "t_moe"):
+                pv.NAMES[held] = (*pv.NAMES[held][:2], np.log(1e-12))
+            pv.HELD = (*pv.HELD, "t_layer", "t_moe")
+        elif name == "layer-allreduce":
+            features["tensor"] = np.array([row.profile.parallelism.tensor for row in rows], float)
+            self.extra = 1
+        elif name == "layer-generation":
+            self.extra, self.ridge = 1, 10.0
 
     def start(self) -> np.ndarray:
-        return np.concatenate([pv.start(), np.full(self.extra, 3.0 if self.name == "routing" else 0.0)])
+        first = {"routing": 3.0, "layer-floor": np.log(30e-6), "layer-floor-only": np.log(30e-6),
+                 "layer-bytes": np.log(0.1), "layer-allreduce": np.log(2e-6)}.get(self.name, 0.0)
+        return np.concatenate([pv.start(), np.full(self.extra, first)])
 
     def coefficients(self, theta: np.ndarray, f: dict[str, np.ndarray], shipped) -> dict[str, np.ndarray]:
         c = dict(shipped(theta[:self.base], f))
@@ -103,6 +124,15 @@ class Variant:
             c["per_layer_s"] = c["per_layer_s"] * np.exp(f["mla"] * extra[0])
         elif self.name == "routing":
             self.alpha = float(1 / (1 + np.exp(-extra[0])))
+        elif self.name in ("layer-floor", "layer-floor-only"):
+            c["layer_floor_s"] = np.exp(extra[0])
+        elif self.name == "layer-bytes":
+            c["layer_bytes"] = np.exp(extra[0])
+        elif self.name == "layer-allreduce":
+            c["hop_s"] = np.exp(extra[0])
+        elif self.name == "layer-generation":
+            factor = np.exp(f["blackwell"] * extra[0])
+            c["per_layer_s"], c["per_moe_layer_s"] = c["per_layer_s"] * factor, c["per_moe_layer_s"] * factor
         return c
 
     def penalty(self, theta: np.ndarray) -> np.ndarray:
@@ -110,11 +140,42 @@ class Variant:
         return np.concatenate([pv.penalty(theta[:self.base], self.deviation_ridge), np.sqrt(self.ridge) * ridged])
 
 
+def variant_step_time(step_time):
+    """``performance_vector.step_time`` with a variant's per-layer term. ``layer_floor_s``: the roofline is at least
+    that per layer, as a layer's kernels cannot finish faster than their launch and ramp-up however few bytes and
+    FLOPs they have (with CUDA graphs the launches overlap the work, so the floor bounds the layer rather than adding
+    to it). ``layer_bytes``: each layer adds that share of its weight reads (dense and the touched experts, at peak
+    bandwidth) outside the roofline max, as kernels that stream weights overlap the loads with their compute only in
+    part. ``hop_s``: each layer's two all-reduces add that per ring hop (TP - 1 of them), as a ring's latency
+    grows with its length (the shipped ``collective_s`` is one latency per collective whatever the TP)."""
+
+    def step(f, c, decodes, kv, prefill, pairs, ideal=False):
+        total = step_time(f, c, decodes, kv, prefill, pairs, ideal)
+        if ideal or c is None:
+            return total
+        if "hop_s" in c:
+            return total + c["hop_s"] * 2 * f["layers"] * (f["tensor"] - 1)
+        if "layer_bytes" in c:
+            share = pv.touched((decodes + prefill) * f["data_ranks"], f["experts"], f["experts_per_token"])
+            return total + c["layer_bytes"] * (f["dense_read_s"] + f["expert_read_s"] * share)
+        if "layer_floor_s" not in c:
+            return total
+        comm = ((c["comm_decode"] * decodes + c["comm_prefill"] * prefill) * f["comm_s_per_token"]
+                + c["collective_s"] * f["collectives"])
+        engine = (c["step_s"] + c["per_layer_s"] * f["layers"] + c["per_moe_layer_s"] * f["moe_layers"]
+                  + c["per_sequence_s"] * decodes + np.where(prefill > 0, c["prefill_step_s"], 0.0))
+        roofline = total - comm - engine  # max(memory, compute)
+        return np.maximum(roofline, c["layer_floor_s"] * f["layers"]) + comm + engine
+
+    return step
+
+
 def install(variant: Variant) -> None:
-    """Route performance_vector's coefficients and expert-touch share through the variant."""
+    """Route performance_vector's coefficients, expert-touch share and step time through the variant."""
     shipped, touched = pv.coefficients, pv.touched
     pv.coefficients = lambda theta, f: variant.coefficients(theta, f, shipped)
     pv.touched = lambda tokens, experts, per_token: touched(tokens * variant.alpha, experts, per_token)
+    pv.step_time = variant_step_time(pv.step_time)
 
     def fit(features: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
         root, initial = np.sqrt(weights), variant.start()
@@ -146,11 +207,13 @@ def main() -> int:
     install(variant)
     theta = fp.fit(features, fp.group_weights(rows, np.ones(len(rows), bool)))
     tpot, ttft, _ = fp.errors(features, theta)
-    print(f"{args.variant} ({VARIANTS[args.variant]}): in sample TPOT {fp.median_abs(tpot):.3f} "
-          f"TTFT {fp.median_abs(ttft):.3f}; extra parameters {np.round(theta[variant.base:], 3).tolist()}", flush=True)
+    print(f"{args.variant} ({VARIANTS[args.variant]}): in sample TPOT {fp.median_abs(tpot):.4f} "
+          f"TTFT {fp.median_abs(ttft):.4f}; extra parameters {np.round(theta[variant.base:], 3).tolist()}", flush=True)
     for label, keys in (("GPU", [row.gpu for row in rows]), ("model", [row.family for row in rows])):
         held = fp.cross_validate(rows, features, f"leave out {label}", keys)
-        print(f"{args.variant}: leave one {label} out TPOT {held['tpot']:.3f} TTFT {held['ttft']:.3f}", flush=True)
+        tpot, ttft, _ = held["_errors"]
+        print(f"{args.variant}: leave one {label} out TPOT {fp.median_abs(tpot):.4f} TTFT {fp.median_abs(ttft):.4f}",
+              flush=True)
     return 0
 
 

@@ -72,3 +72,27 @@ def test_the_shipped_catalogs_read_the_same_from_the_cache(cache):
         parsed = packaged_toml(package, "data", name)
         assert packaged_toml(package, "data", name) == parsed
     assert len(list(cache.iterdir())) == 3
+
+
+def test_a_fifo_a_folder_or_an_endless_file_in_the_cache_falls_back_at_once(cache):
+    """Hostile input (docs/design/hostile-input.md, "Reading"): a FIFO where the cached table should be would
+    block a plain read forever; it is opened without blocking and refused as not a regular file."""
+    import os
+    import threading
+
+    parsed_toml(TEXT, "gpus.toml")
+    (cached,) = cache.iterdir()
+    expected = tomllib.loads(TEXT.decode())
+    cached.unlink()
+    os.mkfifo(cached)
+    answer: list[dict] = []
+    reader = threading.Thread(target=lambda: answer.append(parsed_toml(TEXT, "gpus.toml")), daemon=True)
+    reader.start()
+    reader.join(timeout=5)
+    assert answer == [expected]  # no hang, the file parsed instead
+    cached.unlink()
+    cached.mkdir()
+    assert parsed_toml(TEXT, "gpus.toml") == expected
+    cached.rmdir()
+    cached.write_bytes(marshal.dumps({"x": "y" * 2_000_000}))  # a dict, but far larger than any table of TEXT
+    assert parsed_toml(TEXT, "gpus.toml") == expected

@@ -185,3 +185,45 @@ def test_toml_text_round_trip():
     profile = profile_from_toml_text(MINIMAL)
     assert profile_from_toml_text(profile_to_toml(profile)) == profile
     assert isinstance(profile, Profile)
+
+
+FIRST_BUILDS_FROM_THREADS = r"""
+import sys, threading
+from napkinmath.core.profile.files import load_profile, profile_to_dict
+from napkinmath.core.profile.paths import shipped_profile
+from napkinmath.core.profile.schema import Engine, Hardware, Model, Parallelism, Profile, Workload
+from napkinmath.core.specs.catalog import gpu_catalog, model_catalog
+
+profile = load_profile(shipped_profile("llama-3.1-70b-2xh100-fp8.toml"))  # builds Profile's validator only
+data = profile_to_dict(profile)
+start, results, errors = threading.Barrier(8), [], []
+
+def validate():
+    start.wait()  # all eight at once: each section's validator is still deferred
+    try:
+        results.append((Hardware.model_validate(data["hardware"]), Model.model_validate(data["model"]),
+                        Parallelism.model_validate(data["parallelism"]), Workload.model_validate(data["workload"]),
+                        Engine.model_validate(data["engine"]), len(gpu_catalog()), len(model_catalog()),
+                        Profile.model_validate(data)))
+    except Exception as error:  # noqa: BLE001 - reported below
+        errors.append(repr(error))
+
+threads = [threading.Thread(target=validate) for _ in range(8)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+expected = (profile.hardware, profile.model, profile.parallelism, profile.workload, profile.engine)
+ok = not errors and len(results) == 8 and all(r[:5] == expected and r[7] == profile for r in results)
+ok = ok and all(type(r[0]) is Hardware and type(r[1]) is Model for r in results)  # never the parent's validator
+print("ok" if ok else f"errors={errors[:3]} results={len(results)}")
+"""
+
+
+def test_deferred_validators_built_first_from_threads_validate_as_built_at_once():
+    """Validators are built on first use (core/specs/specs.py, defer_build), and the app's workers validate in
+    threads: eight threads validating every section at once, in a fresh process, agree with the profile."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", FIRST_BUILDS_FROM_THREADS], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.strip() == "ok", done.stdout + done.stderr[-2000:]

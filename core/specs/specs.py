@@ -51,7 +51,10 @@ class FrozenModel(BaseModel):
     # defer_build: a model's validator is built when it first validates, not when its class is defined. The app
     # validates one Profile before its first frame (the sections inside it are part of that validator), so the
     # sections' and the catalog specs' own validators wait until a field is edited or a catalog is listed:
-    # ~2.4% of the instructions to the first frame (bench/tui_start_instructions.py).
+    # ~2.4% of the instructions to the first frame (bench/tui_start_instructions.py). The app's workers validate
+    # too: pydantic builds a deferred model under a lock from 2.14 (pydantic/pydantic#13438), hence the floor
+    # in pyproject.toml (before it, a model could be validated by its parent's validator while another thread
+    # built it; tests/test_profile_io.py checks first builds from threads).
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True,
                               defer_build=True)
 

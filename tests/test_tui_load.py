@@ -7,6 +7,7 @@ comes from the core on a synthetic engine (same shape as the fitted one) so the 
 
 from __future__ import annotations
 
+import math
 import threading
 
 from conftest import make_app, started
@@ -108,3 +109,28 @@ def test_the_targets_show_as_a_person_would_type_them():
     """30 tok/s is a 33.3 ms TPOT target in the field (it showed "33.3333"); the search uses what is shown."""
     assert [target_text(1e3 / 30, 1), target_text(50.0, 1), target_text(2.0, 2), target_text(0.25, 2)] == \
         ["33.3", "50", "2", "0.25"]
+
+
+async def test_the_load_charts_have_round_ticks(napkin_home):
+    """Issue 17, item 9 for the Load view's charts too: plotext's own ticks read 0.8, 1.7, 2.7 requests/s
+    and 22.6, 46.3, 70.1 ms; the axes are tui/chart_axes.py's, as the charts (F5) are."""
+    import re
+
+    from textual_plotext import PlotextPlot
+
+    app = make_app(slow=SlowCalls(load_answer=synthetic))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await started(pilot)
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for chart in ("#load-ttft-chart", "#load-tpot-chart"):
+            plot = app.screen.query_one(chart, PlotextPlot)
+            lines = [line.rstrip() for line in plot.plt.build().splitlines()]
+            axis = next(index for index, line in enumerate(lines) if "└" in line)
+            labels = [float(label) for label in re.findall(r"\d+(?:\.\d+)?", re.sub(r"\x1b\[[0-9;]*m", "",
+                                                                                       lines[axis + 1]))]
+            steps = {round(b - a, 9) for a, b in zip(labels, labels[1:], strict=False)}
+            assert len(labels) >= 3 and len(steps) == 1, lines[axis + 1]
+            (step,) = steps
+            assert step / 10 ** math.floor(math.log10(step)) in (1, 2, 5), labels

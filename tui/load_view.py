@@ -28,7 +28,7 @@ from napkinmath.core.tools.simulate.answer import LoadAnswer
 from napkinmath.core.tools.simulate.load import positive_number
 from napkinmath.core.tools.simulate.profile_load import workload_targets
 
-from .chart_axes import log_axis
+from .chart_axes import linear_axis, log_axis
 from .safe_text import plain
 from .stack import Page
 
@@ -188,7 +188,15 @@ class LoadScreen(Page[None]):
             values = [math.log10(max(value, 1e-12)) for value in values]
             target = math.log10(target) if target else None
             plt.yticks([math.log10(tick) for tick in axis.ticks], list(axis.labels))
+        else:  # round ticks (tui/chart_axes.py), as the charts (F5) have: plotext's own read 22.6, 46.3, 70.1
+            axis = linear_axis(values + ([target] if target is not None else []), from_zero=False)
+            plt.ylim(axis.low, axis.high)
+            plt.yticks(list(axis.ticks), list(axis.labels))
         rates = [point.rate_per_s for point in self.answer.curve]
+        across = linear_axis(rates + ([self.answer.rate_per_s] if self.answer.rate_per_s > 0 else []),
+                             from_zero=False)
+        plt.xlim(across.low, across.high)
+        plt.xticks(list(across.ticks), list(across.labels))
         if rates:
             plt.plot(rates, values, marker="braille")
         if target is not None:

@@ -41,6 +41,15 @@ def held():
     return waiting, release, asked
 
 
+async def load_view_answered(pilot):
+    """The Load view (F8) opened over a started app, its search finished and shown."""
+    await started(pilot)
+    await pilot.press("f8")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    return pilot.app.screen
+
+
 async def test_the_load_view_searches_in_a_worker_and_keeps_answering_keys(napkin_home):
     search, release, asked = held()
     app = make_app(slow=SlowCalls(load_answer=search))
@@ -79,11 +88,7 @@ async def test_the_load_view_searches_in_a_worker_and_keeps_answering_keys(napki
 async def test_a_target_that_is_not_a_number_is_refused_naming_it_and_the_figures_stay(napkin_home):
     app = make_app(slow=SlowCalls(load_answer=synthetic))
     async with app.run_test(size=(120, 36)) as pilot:
-        await started(pilot)
-        await pilot.press("f8")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
+        screen = await load_view_answered(pilot)
         shown = screen.answer
         assert shown is not None
         screen.query_one("#load-ttft", Input).value = "soon"
@@ -120,12 +125,9 @@ async def test_the_load_charts_have_round_ticks(napkin_home):
 
     app = make_app(slow=SlowCalls(load_answer=synthetic))
     async with app.run_test(size=(120, 36)) as pilot:
-        await started(pilot)
-        await pilot.press("f8")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        screen = await load_view_answered(pilot)
         for chart in ("#load-ttft-chart", "#load-tpot-chart"):
-            plot = app.screen.query_one(chart, PlotextPlot)
+            plot = screen.query_one(chart, PlotextPlot)
             lines = [line.rstrip() for line in plot.plt.build().splitlines()]
             axis = next(index for index, line in enumerate(lines) if "└" in line)
             labels = [float(label) for label in re.findall(r"\d+(?:\.\d+)?", re.sub(r"\x1b\[[0-9;]*m", "",

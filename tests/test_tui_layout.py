@@ -14,3 +14,19 @@ def test_the_breakpoint_classes_set_before_the_first_layout_are_the_ones_textual
         ours = {name for name, on in breakpoint_classes(columns).items() if on}
         assert ours == screen._get_breakpoint_classes(columns, HORIZONTAL_BREAKPOINTS), columns
         assert set(breakpoint_classes(columns)) == {name for _, name in HORIZONTAL_BREAKPOINTS}
+
+
+async def test_the_compact_roofline_legend_stays_on_one_line(napkin_home):
+    """At 80x24 Kimi K2's legend (D 195.9, P 9.43k, ridge 1,250, crit never) wrapped, and the line saying what
+    bounds decode fell out of the five-line box; the legend now narrows its gaps, then drops the critical batch."""
+    from conftest import make_app, started
+
+    from napkinmath.tui.outputs import RooflineGauge
+
+    app = make_app("kimi-k2-8xb200-32k.toml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await started(pilot)
+        gauge = main.query_one(RooflineGauge)
+        lines = str(gauge.render()).splitlines()
+        assert len(lines) == 5 and all(len(line) <= gauge.content_size.width for line in lines), lines
+        assert "ridge 1,250" in lines[3] and lines[4].startswith("decode memory-bound"), lines

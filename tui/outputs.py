@@ -73,11 +73,17 @@ class RooflineGauge(PlanView):
         if self.compact:
             critical = ("never" if roof.critical_batch is None or beyond_memory
                         else compact_number(roof.critical_batch))
-            point = (("D ", self.style("roofline--decode")), f"{decode.arithmetic_intensity:,.1f}  ")
-            legend = Text.assemble(
-                *(point if decoding else ()),
-                ("P ", self.style("roofline--prefill")), f"{compact_number(plan.prefill.arithmetic_intensity)}  ",
-                ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f} · crit {critical}")
+            # one line under the axis, never wrapped: a wrapped legend pushed the bound sentence out of the box
+            # (Kimi K2 at 80x24), so narrower gaps, then no critical batch, until it fits
+            prefill = compact_number(plan.prefill.arithmetic_intensity)
+            for gap, crit in (("  ", f" · crit {critical}"), (" ", f" · crit {critical}"), (" ", "")):
+                point = (("D ", self.style("roofline--decode")), f"{decode.arithmetic_intensity:,.1f}{gap}")
+                legend = Text.assemble(
+                    *(point if decoding else ()),
+                    ("P ", self.style("roofline--prefill")), f"{prefill}{gap}",
+                    ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f}{crit}")
+                if legend.cell_len <= width + 1:  # the box's whole width (the axis keeps one column spare)
+                    break
             words = (f"decode {decode.bound}-bound · compute busy {roof.compute_busy_fraction:.0%}" if decoding
                      else NO_DECODE_SHORT)
             return Text("\n").join([marks, line, axis_labels, legend, Text(words)])

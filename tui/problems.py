@@ -49,8 +49,8 @@ class ProblemsStrip(PlanView):
         self.max_lines = max_lines
         self.max_lines_not_running = max_lines_not_running
         self.line_count = -1
-        self._drawn: tuple[object, ...] = ()  # (plan, stale, width, theme) of the lines kept in _lines
-        self._drawn_plan: Plan | None = None
+        self._drawn_plan: Plan | None = None  # the plan of the lines kept in _lines,
+        self._drawn: tuple[object, ...] = ()  # and their (stale, width, theme)
         self._lines: list[Text] = []
 
     def entries(self) -> list[tuple[str, str]]:
@@ -62,11 +62,12 @@ class ProblemsStrip(PlanView):
 
     def lines(self, width: int) -> list[Text]:
         """The strip's lines at ``width`` columns, cut to ``max_lines`` with a last line saying so (worked
-        out once per plan, stale mark and width: the keystroke path asks twice)."""
-        key = (id(self.plan), self.stale, width, self.app.theme)
+        out once per plan, stale mark and width: the keystroke path asks twice). The list kept: its callers
+        only count and join the lines, and ``Text.join`` copies them."""
+        key = (self.stale, width, self.app.theme)
         if key != self._drawn or self._drawn_plan is not self.plan:
             self._drawn, self._drawn_plan, self._lines = key, self.plan, self._wrapped(max(20, width))
-        return [line.copy() for line in self._lines]
+        return self._lines
 
     def _wrapped(self, width: int) -> list[Text]:
         console = self.app.console

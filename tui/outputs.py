@@ -256,14 +256,15 @@ class CapacityPanel(PlanView):
         """A plan that cannot run serves nobody: no speeds, only why and how many GPUs it holds."""
         capacity, why = plan.capacity, self.LIMITS[plan.capacity.limited_by]
         label = self.style("panel--label")
-        rows: list[tuple[Any, ...]] = [("Users served" if not self.compact else "Users", served),
-                                       ("Limited by", Text(why, self.style("panel--bad")))]
+        not_run, no_ttft = Text("— (does not run)", label), ("TTFT", Text("—", label))
+        rows: list[tuple[Any, ...]]
         if self.compact:
-            rows = [("Users", Text.assemble(served, " · ", (why, self.style("panel--bad"))))]
-        rows += [("Decode / user" if not self.compact else "Decode", Text("— (does not run)", label)),
-                 ("TTFT", Text("—", label))]
-        if not self.compact:
-            rows += [("Seqs @ full", f"{capacity.max_sequences_full_context:,} per pool")]
+            rows = [("Users", Text.assemble(served, " · ", (why, self.style("panel--bad")))), ("Decode", not_run),
+                    no_ttft]
+        else:
+            rows = [("Users served", served), ("Limited by", Text(why, self.style("panel--bad"))),
+                    ("Decode / user", not_run), no_ttft,
+                    ("Seqs @ full", f"{capacity.max_sequences_full_context:,} per pool")]
         return figures_table(rows, label, self.content_size.width)
 
 

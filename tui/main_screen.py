@@ -151,7 +151,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
 
         for footer in self.query(PlannerFooter):
             footer.form = footer_form(event.size.width)
-        self.sub_title = self.session.title(max(20, event.size.width - HEADER_USED_COLUMNS))
+        self.sub_title = self.session.title(self.title_room(event.size.width))
 
     # ----------------------------------------------------------------- showing the session
     def show_session(self, force: bool = False) -> None:
@@ -192,9 +192,10 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         outputs.set_class(session.baseline is not None, "-pinned")
         self.sub_title = session.title(self.title_room())
 
-    def title_room(self) -> int:
-        """Characters the header has for the sub-title: its width less the icon and "napkinmath — "."""
-        return max(20, (self.size.width or self.app.size.width) - HEADER_USED_COLUMNS)
+    def title_room(self, width: int = 0) -> int:
+        """Characters the header has for the sub-title: its width (``width``, else the screen's) less the
+        icon and "napkinmath — "."""
+        return max(20, (width or self.size.width or self.app.size.width) - HEADER_USED_COLUMNS)
 
     def _update_static(self, selector: str, text: str) -> None:
         """Static.update lays the screen out again: only call it when the text really changes."""

@@ -15,10 +15,9 @@ from napkinmath.core.profile.schema import Profile
 from napkinmath.core.specs.specs import GIB
 
 from .fields import ALL_FIELDS
-from .plan_view import memory_text, money_text, rate_text, time_text
+from .plan_view import LIMITED_BY_WORDS, memory_text, money_text, rate_text, time_text
 
-LIMITS = {"users": "user count", "memory": "KV memory", "speed": "speed target", "weights": "weights (no fit)",
-          "engine": "engine refuses"}
+LIMITS = {**LIMITED_BY_WORDS, "engine": "engine refuses"}
 
 SPEEDS = frozenset({"tokens_per_s_per_user", "tokens_per_s_aggregate", "step_time_ms", "prefill_tokens_per_s",
                     "ttft_s"})  # figures of a plan that serves: none where the engine refuses or nothing fits

@@ -14,7 +14,7 @@ from rich.text import Text
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
 
-from .plan_view import PlanView, compact_number, figures_table, money_text, rate_text, time_text
+from .plan_view import LIMITED_BY_WORDS, PlanView, compact_number, figures_table, money_text, rate_text, time_text
 
 NO_DECODE = "no decode point: the plan does not run (its problems say why)"
 NO_DECODE_SHORT = "no decode: the plan does not run"  # the compact panel's one line (as short as its decode line)
@@ -159,8 +159,7 @@ class CapacityPanel(PlanView):
     CapacityPanel .panel--strong { text-style: bold; }
     """
 
-    LIMITS = {"users": "user count", "memory": "KV memory", "speed": "speed target", "weights": "weights (no fit)",
-              "engine": "won't start"}
+    LIMITS = LIMITED_BY_WORDS
 
     def _target(self, value: str, met: bool | None) -> Text:
         """A figure with its target's mark: ✓ only where the plan runs and serves someone."""

@@ -23,6 +23,11 @@ from napkinmath.core.profile.schema import Profile
 from napkinmath.core.report.formatting import money, rate, seconds
 from napkinmath.core.specs.specs import GIB
 
+# What bounds the users served (CapacityFigures.limited_by), in the panels' few words (the reports' sentences
+# are core/report/formatting.py's LIMITED_BY_TEXT). The capacity panel's; the compare view says "engine refuses".
+LIMITED_BY_WORDS = {"users": "user count", "memory": "KV memory", "speed": "speed target",
+                    "weights": "weights (no fit)", "engine": "won't start"}
+
 
 def memory_text(value: float, units: str) -> str:
     """Bytes in GiB or GB, never both on one screen."""

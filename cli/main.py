@@ -48,7 +48,7 @@ def _not_a_command(word: str) -> ProfileError | None:
         exists = Path(word).exists()
     except (OSError, ValueError):  # a name the file system cannot hold
         exists = False
-    if exists or "/" in word or "\\" in word or word.lower().endswith(".toml"):
+    if exists or _names_a_profile(word):
         return None
     from .registry import subcommands
 
@@ -69,8 +69,9 @@ def _needs_a_terminal() -> ProfileError | None:
 
 
 def _names_a_profile(argument: str) -> bool:
-    """A profile file rather than a subcommand, told without importing the subcommands (start-up time)."""
-    return argument.endswith(".toml") or "/" in argument or os.sep in argument
+    """A profile file rather than a subcommand, told without importing the subcommands (start-up time): a
+    .toml ending (any case) or a folder in it (either slash: Windows paths too)."""
+    return argument.lower().endswith(".toml") or "/" in argument or "\\" in argument
 
 
 def _is_subcommand(word: str) -> bool:

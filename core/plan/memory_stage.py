@@ -88,18 +88,17 @@ def held_weights(profile: Profile) -> HeldWeights:
     held = _last_held.get(model, inputs)
     if held is not None:
         return held
-    name, version, architecture = inputs[3], inputs[4], inputs[7]
     # the whole model on one tensor-parallel rank; every pipeline stage holds its share of it
     # read: no vision tower, no MTP layers
     dense_rank, read_rank, expert_rank = weight_bytes_held_and_read_per_gpu(model, tensor, 1, par.data, expert)
-    if name in ("vllm", "sglang"):  # MLA's down-projections are whole on every rank
+    if engine.name in ("vllm", "sglang"):  # MLA's down-projections are whole on every rank
         replicated = replicated_mla_bytes(model, tensor)
         dense_rank += replicated
         read_rank += replicated
     block = loaded = None
-    if name == "vllm":
-        block = block_tokens_for(model, engine.block_tokens, hardware.name, architecture)
-        loaded = loaded_expert_bytes(model, tensor, expert, version, architecture)
+    if engine.name == "vllm":
+        block = block_tokens_for(model, engine.block_tokens, hardware.name, hardware.architecture)
+        loaded = loaded_expert_bytes(model, tensor, expert, engine.version, hardware.architecture)
     return _last_held.put(model, inputs, (dense_rank, read_rank, expert_rank,
                                           kv_bytes_per_token_per_layer_by_kind(model, tensor), block, loaded))
 

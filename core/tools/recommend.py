@@ -61,7 +61,7 @@ Cost: at most two ``plan()`` calls per option (about 35 us each): well under a s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from ..engines.rules import format_refusals, tensor_split_refusals
@@ -102,7 +102,7 @@ class Candidate:
     per_user_month: float  # USD, rented, at the workload's users
     limited_by: str  # what caps the users it can hold: "memory" or "speed"
     binding: str  # one plain sentence: what would break first
-    tightest: str = ""  # the same in a table cell: the target with the least room, and that room ("TTFT +12%")
+    tightest: str  # the same in a table cell: the target with the least room, and that room ("TTFT +12%")
     alternatives: tuple[str, ...] = ()  # folded variants at the same cost: "int4 weights, fp8 KV: 46.5 tok/s"
 
 
@@ -310,8 +310,4 @@ def _finished(candidate: Candidate, source_name: str, alternatives: tuple[str, .
     option = Option(candidate.gpu_id, candidate.tensor, candidate.pipeline, Precision(candidate.weight_dtype),
                     Precision(candidate.kv_dtype))
     profile = _described(candidate.profile, source_name, option, candidate.replicas, candidate.binding)
-    return Candidate(profile=profile, plan=candidate.plan, gpu_id=candidate.gpu_id, gpus=candidate.gpus,
-                     tensor=candidate.tensor, pipeline=candidate.pipeline, replicas=candidate.replicas,
-                     weight_dtype=candidate.weight_dtype, kv_dtype=candidate.kv_dtype,
-                     per_user_month=candidate.per_user_month, limited_by=candidate.limited_by,
-                     binding=candidate.binding, tightest=candidate.tightest, alternatives=alternatives)
+    return replace(candidate, profile=profile, alternatives=alternatives)

@@ -21,27 +21,34 @@ InputsT = TypeVar("InputsT")
 ResultT = TypeVar("ResultT")
 
 
-class LastCall(Generic[InputsT, ResultT]):
-    """The last (model, inputs) -> result; one slot, so a miss simply replaces it."""
+_EMPTY: tuple[object, object, object] = (object(), None, None)  # a model nothing is: every get misses
 
-    __slots__ = ("_inputs", "_model", "_result")
+
+class LastCall(Generic[InputsT, ResultT]):
+    """The last (model, inputs) -> result; one slot, so a miss simply replaces it.
+
+    The slot is one tuple, read once and replaced whole: plans run on the app's main thread and in its
+    thread workers (sweeps, the recommender, the load search) at once, and a slot of three attributes
+    could be seen half-replaced (a new model and inputs beside the old result) by a thread between them.
+    """
+
+    __slots__ = ("_last",)
 
     def __init__(self) -> None:
-        self._model: object = None
-        self._inputs: InputsT | None = None
-        self._result: ResultT | None = None
+        self._last: tuple[object, object, object] = _EMPTY
 
     def get(self, model: object, inputs: InputsT) -> ResultT | None:
         """The remembered result if ``model`` is the same object and ``inputs`` are equal, else None."""
-        if self._model is model and self._inputs == inputs:
-            return self._result
+        last = self._last
+        if last[0] is model and last[1] == inputs:
+            return last[2]  # type: ignore[return-value]  # put stored it as a ResultT for these inputs
         return None
 
     def put(self, model: object, inputs: InputsT, result: ResultT) -> ResultT:
         """Remember ``result`` for (``model``, ``inputs``) in place of the last one, and give it back."""
-        self._model, self._inputs, self._result = model, inputs, result
+        self._last = (model, inputs, result)
         return result
 
     def clear(self) -> None:
         """Forget the remembered result (and let go of its model)."""
-        self._model = self._inputs = self._result = None
+        self._last = _EMPTY

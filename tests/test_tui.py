@@ -308,6 +308,7 @@ async def test_every_shipped_profile_shows_in_the_app(napkin_home):
             assert profile == load_profile(path) and main.plan == plan(profile) and not main.session.dirty
             assert main.query_one("#choice-preset", Select).value == (profile.model.preset or Select.NULL)
             assert main.query_one("#field-workload-users", Input).value == str(profile.workload.users)
-            assert main.sub_title == profile.name[:main.title_room() - 1].rstrip() + "…" \
-                if len(profile.name) > main.title_room() else profile.name
+            room = main.title_room()  # a long name is cut to the room, with an ellipsis
+            assert main.sub_title == (profile.name[:room - 1].rstrip() + "…" if len(profile.name) > room
+                                      else profile.name), profile.name
 

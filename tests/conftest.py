@@ -1,4 +1,5 @@
-"""Shared fixtures: the shipped profiles, a helper to plan one by file name, and the app for Pilot tests."""
+"""Shared fixtures and helpers: the shipped profiles, a helper to plan one by file name, and the app for Pilot tests
+(with the stubbed slow calls and the key bursts of the hostile-input and race tests)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import _isolated_cache  # noqa: F401 - first: the cache folder is chosen before 
 import pytest
 from fake_hub import FakeHub
 
+from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan.compose import Plan, plan
 from napkinmath.core.profile.files import load_profile
 from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.core.profile.schema import Profile
+from napkinmath.tui.slow_calls import SlowCalls
 
 # The test process's own garbage-collector settings, once, as `napkin` sets its own at its entry point
 # (tui/app.py, run_app): everything imported so far lives as long as the process, and each Pilot app
@@ -102,3 +105,24 @@ async def started(pilot):
     await main.inputs_mounted.wait()
     await pilot.pause()
     return main
+
+
+def no_chart(*arguments):
+    raise ProfileError("not drawn in this test")
+
+
+# For the Pilot tests about screens and keys, not figures (tests/test_tui_hostile.py, test_tui_races.py):
+# the charts' sweeps and the recommender's search are stubbed.
+QUICK = SlowCalls(recommend=lambda profile: [], chart_series=no_chart)
+
+
+async def burst(pilot, *keys: str) -> None:
+    """The keys as a terminal delivers a fast burst: all queued before the first is handled (``Pilot.press``
+    waits after each key, which hides every race), then time for them to play out."""
+    from textual import events
+
+    for key in keys:
+        character = {"question_mark": "?", "space": " "}.get(key, key if len(key) == 1 else None)
+        pilot.app.post_message(events.Key(key, character))
+    await pilot.pause()
+    await pilot.pause(0.2)

@@ -14,46 +14,25 @@ import struct
 import time
 from pathlib import Path
 
-from conftest import make_app, started
-from textual import events
+from conftest import QUICK, burst, make_app, started
 from textual.command import CommandPalette
 from textual.widgets import Input, Label, OptionList
 
-from napkinmath.core.errors import ProfileError
 from napkinmath.core.profile.files import load_profile, save_profile
 from napkinmath.core.profile.paths import shipped_profile
 from napkinmath.tui.app import NapkinApp
 from napkinmath.tui.dialogs import ImportConfigScreen, LocalModelsScreen, ReplaceScreen, SaveAsScreen
 from napkinmath.tui.file_actions import opening_profile
 from napkinmath.tui.settings import Settings, load_settings
-from napkinmath.tui.slow_calls import SlowCalls
 
 CONFIGS = Path(__file__).parent / "data" / "configs"
 MARKUP = ("[/]", "[bold red]MODEL[/]", "[@click=app.quit]x[/]")
 MINIMAL = '[hardware]\ngpu = "h100-sxm"\n\n[model]\npreset = "llama-3.1-8b"\n'
 
 
-def no_chart(*arguments):
-    raise ProfileError("not drawn in this test")
-
-
-# The races are about screens, not figures: the charts' sweeps and the recommender's search are stubbed.
-QUICK = SlowCalls(recommend=lambda profile: [], chart_series=no_chart)
-
-
 def on_screen(app) -> str:
     """The screen's text as drawn (the SVG's text without its tags and escapes)."""
     return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
-
-
-async def burst(pilot, *keys: str) -> None:
-    """The keys as a terminal delivers a fast burst: all queued before the first is handled (``Pilot.press``
-    waits after each key, which hides every race), then time for them to play out."""
-    for key in keys:
-        character = {"question_mark": "?", "space": " "}.get(key, key if len(key) == 1 else None)
-        pilot.app.post_message(events.Key(key, character))
-    await pilot.pause()
-    await pilot.pause(0.2)
 
 
 def notices(app) -> str:

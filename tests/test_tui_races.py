@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import math
 
-from conftest import make_app, started
-from test_tui_hostile import QUICK, burst
+from conftest import QUICK, burst, make_app, started
 from textual.command import CommandList
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey

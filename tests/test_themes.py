@@ -5,7 +5,7 @@ none, NO_COLOR) reach the screen, without forgetting the theme the user picked."
 from __future__ import annotations
 
 import pytest
-from conftest import make_app
+from conftest import make_app, started
 from rich.color import Color, ColorSystem
 
 from napkinmath.themes import APP_VARIABLE_DEFAULTS, THEMES
@@ -57,7 +57,6 @@ async def test_without_colour_each_vram_segment_keeps_a_glyph_of_its_own(napkin_
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app(settings=Settings())
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.main.inputs_mounted.wait()
-        await pilot.pause()
-        bar = str(app.main.query_one("#vram").render()).splitlines()[1]
+        main = await started(pilot)
+        bar = str(main.query_one("#vram").render()).splitlines()[1]
         assert {"█", "▚", "▞", "▄", "░"} <= set(bar)  # weights, activations, overhead, KV in use, reserved

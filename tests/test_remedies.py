@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import shipped
 
 from napkinmath.core.plan.compose import plan
 from napkinmath.core.profile.edit import edit_profile
@@ -117,10 +118,7 @@ def test_a_checked_release_has_no_version_warning():
 def test_the_peak_spec_note_only_for_roofline_speeds():
     """'figures are peak-spec ceilings' was said of every plan with mbu = mfu = 1, also where the speeds come from
     the fitted model (the default), which is no ceiling: the Problems list contradicted the roofline panel."""
-    from napkinmath.core.profile.files import load_profile
-    from napkinmath.core.profile.paths import shipped_profile
-
-    fitted = load_profile(shipped_profile("llama-3.1-70b-2xh100-fp8.toml"))
+    fitted = shipped("llama-3.1-70b-2xh100-fp8.toml")
     assert fitted.engine.speed == "fitted"
     assert not any("peak-spec ceilings" in note for note in plan(fitted).notes)
     roofline = fitted.model_copy(update={"engine": fitted.engine.model_copy(update={"speed": "roofline"})})

@@ -63,6 +63,13 @@ def hub(tmp_path, monkeypatch):
         yield fake
 
 
+def vram_text(main) -> str:
+    """The planner's VRAM bar as text (what it says of fit, shortfall and segments)."""
+    from napkinmath.tui.vram_bar import VramBar
+
+    return str(main.query_one(VramBar).render())
+
+
 async def type_into(pilot, selector: str, text: str, enter: bool = True) -> None:
     """Focus a field, clear it with keys and type the text, as a user would: one key per character, then
     Enter (typed text is applied after a pause, or at once on Enter).

@@ -3,7 +3,7 @@ session (tests/test_session.py); these check that the screen shows them and that
 
 from __future__ import annotations
 
-from conftest import enter_text, make_app, started, type_into
+from conftest import enter_text, make_app, started, type_into, vram_text
 from textual.command import CommandPalette
 from textual.widgets import Input, Label, OptionList, Select, Tabs
 
@@ -17,16 +17,11 @@ from napkinmath.tui.dialogs import HelpScreen, QuitScreen, SaveAsScreen
 from napkinmath.tui.file_actions import opening_profile
 from napkinmath.tui.open_dialog import OpenScreen
 from napkinmath.tui.settings import Settings, load_settings
-from napkinmath.tui.vram_bar import VramBar
 from napkinmath.tui.widgets import FieldRow
 
 AVG_CONTEXT = "#field-workload-avg-context-tokens"
 TENSOR = "#field-parallelism-tensor"
 WIDE, NARROW = (120, 36), (80, 24)
-
-
-def vram_text(main) -> str:
-    return str(main.query_one(VramBar).render())
 
 
 async def test_typing_in_fields_updates_the_outputs_and_the_other_fields(napkin_home):

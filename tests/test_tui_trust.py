@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from conftest import enter_text, make_app, started
+from conftest import enter_text, make_app, started, vram_text
 from rich.console import Console
 from textual.widgets import Collapsible, Input, Select
 from textual.widgets._footer import FooterKey
@@ -18,13 +18,8 @@ from napkinmath.tui.fields import FIELDS_BY_PATH
 from napkinmath.tui.footer import PlannerFooter
 from napkinmath.tui.outputs import CapacityPanel, CostPanel, RooflineGauge
 from napkinmath.tui.problems import ProblemsScreen, ProblemsStrip
-from napkinmath.tui.vram_bar import VramBar
 
 WIDE, NARROW = (120, 36), (80, 24)
-
-
-def vram_text(main) -> str:
-    return str(main.query_one(VramBar).render())
 
 
 def shown(widget) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -62,20 +63,26 @@ def group_weights(rows, mask: np.ndarray) -> np.ndarray:
     return weights / weights.mean()
 
 
-def fit(features: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
-    """Robust least squares from the start values; the parameters ``free_mask`` holds fixed stay there."""
+def fit(features: dict[str, np.ndarray], weights: np.ndarray, initial: np.ndarray | None = None,
+        free: np.ndarray | None = None, penalise: Callable[[np.ndarray], np.ndarray] | None = None,
+        soft_l1: float = SOFT_L1_SCALE) -> np.ndarray:
+    """Robust least squares from the start values; the parameters ``free_mask`` holds fixed stay there.
+    scripts/fit_variants.py passes its longer vector (``initial``, ``free``), its penalty and soft-L1 scale."""
     root = np.sqrt(weights)
-    initial, free = start(), free_mask()
+    initial = start() if initial is None else initial
+    free = free_mask() if free is None else free
+    if penalise is None:
+        def penalise(theta: np.ndarray) -> np.ndarray:
+            return penalty(theta, PENALTY)
 
     def residuals(values: np.ndarray) -> np.ndarray:
         theta = initial.copy()
         theta[free] = values
         ttft, tpot = closed_loop(features, theta)
         return np.concatenate([root * np.log(tpot / features["tpot"]), root * np.log(ttft / features["ttft"]),
-                               penalty(theta, PENALTY)])
+                               penalise(theta)])
 
-    result = least_squares(residuals, initial[free], loss="soft_l1", f_scale=SOFT_L1_SCALE,
-                           max_nfev=MAX_EVALUATIONS)
+    result = least_squares(residuals, initial[free], loss="soft_l1", f_scale=soft_l1, max_nfev=MAX_EVALUATIONS)
     theta = initial.copy()
     theta[free] = result.x
     return theta

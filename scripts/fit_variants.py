@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import least_squares
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_performance as fp  # noqa: E402
@@ -176,23 +175,12 @@ def install(variant: Variant) -> None:
     pv.coefficients = lambda theta, f: variant.coefficients(theta, f, shipped)
     pv.touched = lambda tokens, experts, per_token: touched(tokens * variant.alpha, experts, per_token)
     pv.step_time = variant_step_time(pv.step_time)
+    shipped_fit = fp.fit
 
     def fit(features: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
-        root, initial = np.sqrt(weights), variant.start()
+        """The shipped fit over the variant's longer vector, with its penalty and soft-L1 scale."""
         free = np.concatenate([pv.free_mask(), np.ones(variant.extra, bool)])
-
-        def residuals(values: np.ndarray) -> np.ndarray:
-            theta = initial.copy()
-            theta[free] = values
-            ttft, tpot = pv.closed_loop(features, theta)
-            return np.concatenate([root * np.log(tpot / features["tpot"]), root * np.log(ttft / features["ttft"]),
-                                   variant.penalty(theta)])
-
-        result = least_squares(residuals, initial[free], loss="soft_l1", f_scale=variant.soft_l1,
-                               max_nfev=fp.MAX_EVALUATIONS)
-        theta = initial.copy()
-        theta[free] = result.x
-        return theta
+        return shipped_fit(features, weights, variant.start(), free, variant.penalty, variant.soft_l1)
 
     fp.fit = fit
 

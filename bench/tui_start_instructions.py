@@ -23,17 +23,15 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PROFILE = "profiles/llama-3.1-70b-2xh100-fp8.toml"
+BENCH = Path(__file__).resolve().parent
 
 
-def child(record: str, kind: str) -> None:
+def child(record: str, kind: str, profile: str = "") -> None:
     """Run one app until the first frame holding the plan is written; record the frames before it and exit."""
     import gc
 
@@ -55,7 +53,7 @@ def child(record: str, kind: str) -> None:
 
     App._display = first_frame  # type: ignore[method-assign]
     if kind == "bare":
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        sys.path.insert(0, str(BENCH))
         import bare_app
 
         bare_app.BareApp().run()
@@ -70,27 +68,28 @@ def child(record: str, kind: str) -> None:
         return render(self)
 
     CapacityPanel.render = rendered  # type: ignore[method-assign]
-    main([PROFILE])
+    main([profile])
 
 
 def count(kind: str, scratch: Path) -> tuple[int, str]:
-    """Instructions of one run of ``kind`` ("napkin" or "bare"), and what the child recorded."""
+    """Instructions of one run of ``kind`` ("napkin" or "bare"), and what the child recorded. The tmux
+    session (its size, PYTHONDONTWRITEBYTECODE unset) and the profile are bench/tui_latency.py's."""
+    import tui_latency as latency
+
     tag = f"napkin-instr-{os.getpid()}-{kind}-{time.monotonic_ns()}"
     record, log = scratch / f"{tag}.record", scratch / f"{tag}.log"
     python = Path(sys.executable)
-    command = (f"cd {shlex.quote(str(ROOT))} && env -u PYTHONDONTWRITEBYTECODE "
-               f"NAPKIN_HOME={shlex.quote(str(scratch / 'home'))} "
-               f"valgrind --tool=callgrind --callgrind-out-file=/dev/null {shlex.quote(str(python))} "
-               f"{shlex.quote(str(Path(__file__).resolve()))} --child {shlex.quote(str(record))} {kind} "
-               f"2> {shlex.quote(str(log))}")
-    subprocess.run(["tmux", "new-session", "-d", "-s", tag, "-x", "120", "-y", "36", command], check=True)
+    latency.start(tag, f"NAPKIN_HOME={shlex.quote(str(scratch / 'home'))} "
+                       f"valgrind --tool=callgrind --callgrind-out-file=/dev/null {shlex.quote(str(python))} "
+                       f"{shlex.quote(str(Path(__file__).resolve()))} --child {shlex.quote(str(record))} {kind} "
+                       f"{shlex.quote(latency.PROFILE)} 2> {shlex.quote(str(log))}")
     try:
         for _ in range(600):
-            if subprocess.run(["tmux", "has-session", "-t", tag], capture_output=True).returncode:
+            if not latency.alive(tag):
                 break
             time.sleep(0.25)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", tag], capture_output=True)
+        latency.kill(tag)
     found = re.search(r"Collected : (\d+)", log.read_text() if log.exists() else "")
     if not found:
         raise RuntimeError(f"{kind}: no callgrind total in {log}")
@@ -98,10 +97,12 @@ def count(kind: str, scratch: Path) -> tuple[int, str]:
 
 
 def main() -> None:
-    if len(sys.argv) > 3 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3])
+    if len(sys.argv) > 4 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], sys.argv[4])
         return
     import argparse
+
+    sys.path.insert(0, str(BENCH))  # bench/tui_latency.py
     import statistics
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

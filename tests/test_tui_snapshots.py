@@ -8,7 +8,7 @@ at the report before committing the new SVGs.
 from __future__ import annotations
 
 import pytest
-from conftest import make_app
+from conftest import make_app, started
 from pytest_textual_snapshot import SVGImageExtension
 
 from napkinmath.tui.fields import FIELDS_BY_PATH
@@ -19,12 +19,6 @@ SIZES = {"wide": (120, 36), "narrow": (80, 24)}
 
 def app_for(profile_name: str, theme: str):
     return make_app(profile_name, settings=Settings(theme=theme))
-
-
-async def inputs_mounted(pilot) -> None:
-    """The input panes are built right after the first paint: wait for them."""
-    await pilot.app.main.inputs_mounted.wait()
-    await pilot.pause()
 
 
 STATES = {  # what the planner shows, and the choice that leads there from the shipped 70B profile
@@ -43,7 +37,7 @@ async def test_main_screen_in_every_theme(snapshot, napkin_home, size):
     app = app_for("llama-3.1-70b-2xh100-fp8.toml", THEMES[0])
     taken: dict[str, str] = {}
     async with app.run_test(size=SIZES[size]) as pilot:
-        await inputs_mounted(pilot)
+        await started(pilot)  # the input panes come right after the first paint
         for state, choice in STATES.items():
             if choice is not None:
                 app.main.action_choose(*choice)
@@ -60,7 +54,7 @@ async def test_main_screen_in_every_theme(snapshot, napkin_home, size):
 @pytest.mark.parametrize("size", ["wide", "narrow"])
 def test_stale_plan_after_a_bad_value(snap_compare, napkin_home, size):
     async def type_garbage(pilot):
-        await inputs_mounted(pilot)
+        await started(pilot)
         pilot.app.main.action_focus_field("field-workload-users")
         await pilot.pause()
         await pilot.press("end", "x", "enter")  # typed text is applied on Enter (or after a pause)
@@ -72,13 +66,13 @@ def test_stale_plan_after_a_bad_value(snap_compare, napkin_home, size):
 
 def test_help_screen(snap_compare, napkin_home):
     assert snap_compare(app_for("qwen3-30b-a3b-1xh100.toml", "napkin-dark"), terminal_size=(80, 24), press=["f1"],
-                        run_before=inputs_mounted)
+                        run_before=started)
 
 
 @pytest.mark.parametrize("size", ["wide", "narrow"])
 def test_chart_screen(snap_compare, napkin_home, size):
     async def open_chart(pilot):
-        await inputs_mounted(pilot)
+        await started(pilot)
         await pilot.press("f5")
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()  # the sweep runs in a worker
@@ -92,7 +86,7 @@ def test_chart_screen(snap_compare, napkin_home, size):
 @pytest.mark.parametrize("size", ["wide", "narrow"])
 def test_compare_screen(snap_compare, napkin_home, size, theme):
     async def compare_with_baseline(pilot):
-        await inputs_mounted(pilot)
+        await started(pilot)
         pilot.app.main.action_pin()
         pilot.app.main.action_choose("hardware.gpu", "h200")
         await pilot.pause()
@@ -108,7 +102,7 @@ def test_compare_screen(snap_compare, napkin_home, size, theme):
 @pytest.mark.parametrize("size", ["wide", "narrow"])
 def test_pinned_baseline(snap_compare, napkin_home, size):
     async def pin_then_double_tensor(pilot):
-        await inputs_mounted(pilot)
+        await started(pilot)
         pilot.app.main.action_pin()
         pilot.app.main.edit_field(FIELDS_BY_PATH["parallelism.tensor"], "4")
         pilot.app.clear_notifications()

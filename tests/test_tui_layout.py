@@ -30,3 +30,27 @@ async def test_the_compact_roofline_legend_stays_on_one_line(napkin_home):
         lines = str(gauge.render()).splitlines()
         assert len(lines) == 5 and all(len(line) <= gauge.content_size.width for line in lines), lines
         assert "ridge 1,250" in lines[3] and lines[4].startswith("decode memory-bound"), lines
+
+
+async def test_the_pinned_layouts_roofline_legend_stays_on_one_line(napkin_home):
+    """Pinning a baseline at 120x36 narrows the roofline box to 28 columns, where the whole legend ("D decode 57.0
+    P prefill 3.92k │ ridge 591 FLOP/B (fp8)") wrapped into three lines; it drops the unit, the weight path, then
+    the words, and narrows its gaps, until it fits one line."""
+    from conftest import make_app, started
+
+    from napkinmath.tui.outputs import RooflineGauge
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = await started(pilot)
+        gauge = main.query_one(RooflineGauge)
+        wide = str(gauge.render()).splitlines()
+        await pilot.press("f4")
+        await pilot.pause()
+        assert gauge.content_size.width < 40
+        lines = str(gauge.render()).splitlines()
+        # the axis, its labels and the legend are drawn unwrapped (the sentences under them wrap by design)
+        assert all(len(line) <= gauge.content_size.width for line in lines[:4]), lines
+        assert lines[3].startswith("D ") and "ridge" in lines[3], lines
+        assert not any(line.startswith(("FLOP/B", "(fp8)")) or "ridge" in line for line in lines[4:]), lines
+        assert "ridge" in wide[3] and wide[3].startswith("D decode"), wide

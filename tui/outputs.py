@@ -87,11 +87,21 @@ class RooflineGauge(PlanView):
             words = (f"decode {decode.bound}-bound · compute busy {roof.compute_busy_fraction:.0%}" if decoding
                      else NO_DECODE_SHORT)
             return Text("\n").join([marks, line, axis_labels, legend, Text(words)])
-        point = (("D ", self.style("roofline--decode")), f"decode {decode.arithmetic_intensity:,.1f}  ")
-        legend = Text.assemble(
-            *(point if decoding else ()),
-            ("P ", self.style("roofline--prefill")), f"prefill {compact_number(plan.prefill.arithmetic_intensity)}  ",
-            ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f} FLOP/B ({roof.weight_compute_path})")
+        # one line, as in the compact panel: the pinned layout narrows this box (28 columns at 120x36), where the
+        # whole legend wrapped into three lines; the unit (the title has it), the weight path, then the words go first
+        for decode_word, prefill_word, ridge_tail, gap in (
+                ("decode ", "prefill ", f" FLOP/B ({roof.weight_compute_path})", "  "),
+                ("decode ", "prefill ", f" ({roof.weight_compute_path})", "  "), ("decode ", "prefill ", "", "  "),
+                ("", "", "", "  "),
+                ("", "", "", " ")):
+            point = (("D ", self.style("roofline--decode")), f"{decode_word}{decode.arithmetic_intensity:,.1f}{gap}")
+            legend = Text.assemble(
+                *(point if decoding else ()),
+                ("P ", self.style("roofline--prefill")),
+                f"{prefill_word}{compact_number(plan.prefill.arithmetic_intensity)}{gap}",
+                ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f}{ridge_tail}")
+            if legend.cell_len <= width + 1:
+                break
         if roof.critical_batch is None:
             critical = "never compute-bound at this context (KV reads grow as fast as the math)"
         elif beyond_memory:

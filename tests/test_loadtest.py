@@ -65,6 +65,17 @@ def test_requests_beyond_what_the_kv_pool_holds_wait_for_a_slot():
     assert test.ttft_s.expected > load_test(profile, max(1, fits // 2), 32768, 2048).ttft_s.expected * 3
 
 
+def test_the_ideal_throughput_counts_only_the_sequences_that_run_at_once():
+    """Requests the scheduler cannot hold wait and add no output: beyond max_num_seqs the peak-spec ceiling
+    stays that of the full batch (it grew with the concurrency, 40x at 40x the requests), and it is still
+    a ceiling over the expected figure."""
+    profile = _profile(engine={"max_num_seqs": 64})
+    full, flooded = load_test(profile, 64, 1024, 256), load_test(profile, 64 * 40, 1024, 256)
+    assert flooded.running_per_instance == full.running_per_instance == 64
+    assert flooded.output_tokens_per_s.ideal == pytest.approx(full.output_tokens_per_s.ideal)
+    assert flooded.output_tokens_per_s.ideal > flooded.output_tokens_per_s.expected
+
+
 def test_data_parallel_ranks_and_replicas_each_take_a_share_of_the_load():
     one = load_test(_profile(), 16, 1024, 256)
     doubled = load_test(Profile.model_validate({**LLAMA, "hardware": {"gpu": "h200", "count": 16},

@@ -163,7 +163,9 @@ def load_test(profile: Profile, concurrency: int, input_tokens: int, output_toke
     loop = closed_loop(perf, per_instance, input_tokens, output_tokens, cached)
     ideal = ideal_closed_loop(perf, per_instance, input_tokens, output_tokens, cached)
     band = perf.bands
-    rate, rate_ideal = (_rate(per_instance, perf.instances, output_tokens, x) for x in (loop, ideal))
+    rate = _rate(per_instance, perf.instances, output_tokens, loop)
+    # the ideal counts only what runs at once: requests the KV pool or max_num_seqs cannot hold add no output
+    rate_ideal = _rate(min(per_instance, ideal.running), perf.instances, output_tokens, ideal)
 
     def timed(expected: float, ideal_s: float, low: float, high: float) -> Figure:
         return Figure(expected, expected * low, expected * high, ideal_s)

@@ -195,8 +195,8 @@ def feature_arrays(rows: list[Row]) -> dict:
     numbers)."""
     import numpy as np  # the fit's extra; the rows themselves need only the runtime
     columns: dict[str, list[float]] = {name: [] for name in TERM_FIELDS}
-    for extra in ("max_num_seqs", "max_num_batched_tokens", "chunked", "mixed", "kv_capacity", "engine", "blackwell",
-                  "concurrency", "input", "output", "ttft", "tpot"):
+    for extra in ("max_num_seqs", "max_num_batched_tokens", "chunked", "mixed", "kv_capacity", "reserve", "engine",
+                  "blackwell", "concurrency", "input", "output", "ttft", "tpot"):
         columns[extra] = []
     for row in rows:
         perf = engine_performance(row.profile)
@@ -208,6 +208,7 @@ def feature_arrays(rows: list[Row]) -> dict:
         columns["chunked"].append(limits.chunked_prefill)
         columns["mixed"].append(limits.mixed_batches)
         columns["kv_capacity"].append(limits.kv_capacity_tokens)
+        columns["reserve"].append(limits.reserves_full_length)
         columns["engine"].append(ENGINES.index(row.engine))
         columns["blackwell"].append(row.profile.hardware.architecture == "blackwell")
         columns["concurrency"].append(row.concurrency)

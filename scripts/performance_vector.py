@@ -171,7 +171,9 @@ def step_time(f, c, decodes, kv, prefill, pairs, ideal=False):
 
 
 def running(f) -> np.ndarray:
-    held = np.floor(f["kv_capacity"] / np.maximum(1.0, f["input"] + f["output"] / 2))
+    """``core.tools.loadtest.running_sequences``: a whole-length reservation where the engine's admission makes one."""
+    per_sequence = f["input"] + np.where(f["reserve"] > 0, f["output"], f["output"] / 2)
+    held = np.floor(f["kv_capacity"] / np.maximum(1.0, per_sequence))
     return np.maximum(1.0, np.minimum(np.minimum(f["concurrency"], f["max_num_seqs"]), held))
 
 

@@ -96,13 +96,11 @@ def bench_settings(deployment: dict, input_tokens: int, output_tokens: int, frac
     return batch, max(tokens, input_tokens + batch)
 
 
-def row_profile(deployment: dict, input_tokens: int, output_tokens: int, fraction: float | None = None,
-                max_batch_size: int | None = None) -> Profile:
-    """The deployment as trtllm-bench ran it for one dataset (module docstring); ``fraction`` and
-    ``max_batch_size`` replace the KV fraction and the heuristic's batch (the sensitivity checks)."""
+def row_profile(deployment: dict, input_tokens: int, output_tokens: int, fraction: float | None = None) -> Profile:
+    """The deployment as trtllm-bench ran it for one dataset (module docstring); ``fraction`` replaces the KV
+    fraction (the sensitivity check)."""
     fraction = kv_fraction() if fraction is None else fraction
     batch, tokens = bench_settings(deployment, input_tokens, output_tokens, fraction)
-    batch = batch if max_batch_size is None else max_batch_size
     return Profile.model_validate({
         "name": f"{deployment['id']}-{input_tokens}-{output_tokens}",
         "hardware": {"gpu": deployment["gpu"], "count": deployment["gpus"]},
@@ -141,20 +139,13 @@ class MaxLoadRow:
         return self.ideal / self.measured
 
 
-def evaluate_row(deployment: dict, point: dict, requests: int, fraction: float | None = None,
-                 reserve_whole_request: bool = False) -> MaxLoadRow:
-    """One row's prediction. ``reserve_whole_request``: cap the batch at what the KV pool holds when each
-    request reserves blocks for its whole ISL + OSL, as TensorRT-LLM's default capacity scheduler does
-    (GUARANTEED_NO_EVICT: tensorrt_llm/llmapi/llm_args.py ``SchedulerConfig``); the load test itself counts
-    ISL + OSL/2 a sequence, as for every engine."""
+def evaluate_row(deployment: dict, point: dict, requests: int, fraction: float | None = None) -> MaxLoadRow:
+    """One row's prediction. The batch is what max_batch_size and the KV pool allow, each request holding
+    its whole ISL + OSL as TensorRT-LLM's default capacity scheduler reserves it (GUARANTEED_NO_EVICT:
+    tensorrt_llm/llmapi/llm_args.py ``SchedulerConfig``; the load test's ``running_sequences``)."""
     isl, osl = point["input_tokens"], point["output_tokens"]
     profile = row_profile(deployment, isl, osl, fraction)
     perf = engine_performance(profile)
-    if reserve_whole_request:
-        blocks = TRTLLM_BLOCK_TOKENS * math.ceil((isl + osl) / TRTLLM_BLOCK_TOKENS)
-        held = max(1, min(perf.limits.max_num_seqs, perf.limits.kv_capacity_tokens // blocks))
-        profile = row_profile(deployment, isl, osl, fraction, held)
-        perf = engine_performance(profile)
     test = load_test(profile, requests, isl, osl, perf)
     limits = perf.limits
     return MaxLoadRow(deployment, isl, osl, requests, point["output_tokens_per_s"], test.output_tokens_per_s.expected,
@@ -162,12 +153,11 @@ def evaluate_row(deployment: dict, point: dict, requests: int, fraction: float |
                       limits.kv_capacity_tokens, test.running_per_instance, perf.kind)
 
 
-def evaluate(fraction: float | None = None, reserve_whole_request: bool = False) -> list[MaxLoadRow]:
+def evaluate(fraction: float | None = None) -> list[MaxLoadRow]:
     """Every row (``evaluate_row``)."""
     data = table()
     requests = data["method"]["num_requests"]
-    return [evaluate_row(deployment, point, requests[f"{point['input_tokens']}/{point['output_tokens']}"],
-                         fraction, reserve_whole_request)
+    return [evaluate_row(deployment, point, requests[f"{point['input_tokens']}/{point['output_tokens']}"], fraction)
             for deployment in data["deployment"] for point in deployment["points"]]
 
 
@@ -227,9 +217,7 @@ def markdown() -> str:
     out += ["", "**Sensitivity** (the same rows, one input changed at a time):", "",
             "| variant | median \\|error\\| | median error | error range |", "| --- | ---: | ---: | --- |"]
     variants = [(f"as above (KV fraction {kv_fraction()})", rows),
-                ("KV fraction 0.90 (the page's fallback)", evaluate(fraction=0.90)),
-                ("each request reserves KV blocks for its whole ISL + OSL (TensorRT-LLM's GUARANTEED_NO_EVICT)",
-                 evaluate(reserve_whole_request=True))]
+                ("KV fraction 0.90 (the page's fallback)", evaluate(fraction=0.90))]
     out += [(f"| {name} | {median_abs_error(group):.1%} | {statistics.median(r.error for r in group):+.1%} | "
              f"{min(r.error for r in group):+.0%} to {max(r.error for r in group):+.0%} |") for name, group in variants]
     within = [r for r in rows if r.running <= FITTED_BATCH]

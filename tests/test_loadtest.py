@@ -132,3 +132,21 @@ def test_the_apps_load_test_request_reads_a_concurrency_and_optional_token_count
     for bad, named in (("x", "concurrency"), ("8, 1.5", "input"), ("8, 10, nan", "output"), ("1,2,3,4", "concurrency")):
         with pytest.raises(ProfileError, match=named):
             load_test_request(bad, profile)
+
+
+def test_tensorrt_llm_holds_each_running_request_at_its_whole_length():
+    """TensorRT-LLM's default capacity scheduler (GUARANTEED_NO_EVICT) admits a request only when the pool holds
+    its prompt and its whole reply; vLLM and SGLang allocate as a sequence grows, so the pool holds them at the
+    average context. Where the pool binds, the TensorRT-LLM batch is the pool over input + output."""
+    from napkinmath.core.tools.loadtest import running_sequences
+
+    input_tokens, output_tokens = 2048, 8192
+    for name, per_request in (("vllm", input_tokens + output_tokens / 2), ("sglang", input_tokens + output_tokens / 2),
+                              ("trtllm", input_tokens + output_tokens)):
+        profile = _profile(engine={"name": name})
+        perf = engine_performance(profile)
+        assert perf.limits.reserves_full_length == (name == "trtllm")
+        held = math.floor(perf.limits.kv_capacity_tokens / per_request)
+        assert held < perf.limits.max_num_seqs, name  # the pool binds, not the scheduler's limit
+        assert running_sequences(perf, 4 * held, input_tokens, output_tokens) == held, name
+        assert load_test(profile, 4 * held, input_tokens, output_tokens).running_per_instance == held, name

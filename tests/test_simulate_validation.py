@@ -45,13 +45,13 @@ def test_mlperf_the_measured_rate_meets_the_slo(index):
     assert meets(run, slo) and run.completed == run.requests
 
 
-@pytest.mark.xfail(strict=True, reason="the simulated maximum is 21% above the measured one on both systems "
-                                       "(90.4 against 74.42 and 121.5 against 100.35 requests/s): at these "
+@pytest.mark.xfail(strict=True, reason="the simulated maximum is 22% above the measured one on both systems "
+                                       "(90.8 against 74.42 and 122.0 against 100.35 requests/s): at these "
                                        "batches, beyond the fitting data's 512 sequences, the fitted step grows "
                                        "more slowly with the batch than the measured one (docs/accuracy.md)")
 @pytest.mark.parametrize("index", [0, 1], ids=["8xh100", "8xh200"])
 def test_mlperf_twenty_percent_more_misses_the_slo(index):
     """The simulated maximum is within 20% above the measured one (the search itself, run by
-    tests/serving_cases.py for docs/accuracy.md, puts it at +21% on both)."""
+    tests/serving_cases.py for docs/accuracy.md, puts it at +22% on both)."""
     run, slo = server_run(index, 1.2)
     assert not meets(run, slo)

@@ -48,6 +48,9 @@ class SchedulerLimits:
     mixed_batches: bool  # decodes ride in the steps that prefill (False: a prefill step stalls them)
     kv_capacity_tokens: int  # tokens the instance's KV pool holds
     block_tokens: int
+    # admission reserves a request's whole length (prompt + reply) and never preempts: TensorRT-LLM's default
+    # capacity scheduler, GUARANTEED_NO_EVICT (core/engines/trtllm.py); vLLM and SGLang allocate as it grows
+    reserves_full_length: bool = False
 
 
 @record
@@ -177,7 +180,7 @@ def engine_performance(profile: Profile, memory: MemoryStage | None = None,
     tokens, sequences, chunked, mixed = _scheduler(profile, memory)
     limits = SchedulerLimits(max_num_seqs=sequences, max_num_batched_tokens=tokens, chunked_prefill=chunked,
                              mixed_batches=mixed, kv_capacity_tokens=_kv_capacity_tokens(profile, memory, kv_tokens),
-                             block_tokens=memory.block_tokens)
+                             block_tokens=memory.block_tokens, reserves_full_length=engine.name == "trtllm")
     band = NO_BAND if kind == "roofline" else bands()
     return EnginePerformance(step=step, limits=limits, instances=par.data * par.replicas,
                              request_overhead_s=coefficients.request_s, bands=band, kind=kind)

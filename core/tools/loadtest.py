@@ -5,7 +5,8 @@ A mean-value model of continuous batching on the fitted step time (core/plan/per
 instance with ``C / instances`` requests in flight (docs/accuracy.md, "The closed loop"):
 
 - ``running`` sequences decode together: the concurrency, at most ``max_num_seqs`` and what the KV pool
-  holds at an average context of input + output/2; the rest wait for a slot.
+  holds at an average context of input + output/2 (at input + output where admission reserves a request's
+  whole length: TensorRT-LLM); the rest wait for a slot.
 - Requests that finish in the same step are replaced together, so their prompts share prefill steps: a
   cohort of ``cohort × min(running, budget / input)`` prompts per prefill step, ``budget`` being the
   step's token budget less the decodes (whole prompts only without chunked prefill). Clients spread out
@@ -83,9 +84,12 @@ def _check(concurrency: float, input_tokens: float, output_tokens: float) -> Non
 def running_sequences(perf: EnginePerformance, per_instance: float, input_tokens: float,
                       output_tokens: float) -> float:
     """Sequences one instance runs at once: the requests in flight, at most max_num_seqs and what the KV
-    pool holds at an average context of input + output/2. 0 when not even one sequence fits."""
+    pool holds at an average context of input + output/2, or at their whole length where admission reserves
+    it (TensorRT-LLM's GUARANTEED_NO_EVICT: ``SchedulerLimits.reserves_full_length``). 0 when not even one
+    sequence fits."""
     limits = perf.limits
-    held = limits.kv_capacity_tokens / max(1.0, input_tokens + output_tokens / 2)
+    per_sequence = input_tokens + (output_tokens if limits.reserves_full_length else output_tokens / 2)
+    held = limits.kv_capacity_tokens / max(1.0, per_sequence)
     if limits.kv_capacity_tokens < input_tokens + output_tokens:
         return 0.0
     return max(1.0, min(per_instance, limits.max_num_seqs, floor(held)))

@@ -37,6 +37,8 @@ class Limits(Protocol):
     def kv_capacity_tokens(self) -> int: ...
     @property
     def block_tokens(self) -> int: ...
+    @property
+    def reserves_full_length(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ class SchedulerLimits:
     block_tokens: int = 16
     chunked_prefill: bool = True
     mixed_batches: bool = True
+    reserves_full_length: bool = False  # admission reserves prompt + reply (TensorRT-LLM's GUARANTEED_NO_EVICT)
 
 
 def checked_limits(limits: Limits) -> Limits:

@@ -25,6 +25,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from napkinmath.core.engines.performance_data import bands
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.plan.performance import engine_performance
 from napkinmath.core.profile.schema import Profile
@@ -165,6 +166,16 @@ def median_abs_error(rows: list[MaxLoadRow]) -> float:
     return statistics.median(abs(row.error) for row in rows)
 
 
+BAND_GOAL = 0.70  # issue 14: at least 70% of the measurements inside the band
+
+
+def inside_band_share(rows: list[MaxLoadRow]) -> float:
+    """The share of rows whose measured / predicted throughput lies in the fitted model's throughput band (the
+    10th-90th percentile of held-out measured / predicted: core/engines/performance_data.py ``bands``)."""
+    band = bands().throughput
+    return sum(band.low <= row.measured / row.predicted <= band.high for row in rows) / len(rows)
+
+
 def by_model(rows: list[MaxLoadRow]) -> dict[str, list[MaxLoadRow]]:
     groups: dict[str, list[MaxLoadRow]] = {}
     for row in rows:
@@ -206,7 +217,9 @@ def markdown() -> str:
            (f"Median |error| over the {len(rows)} rows: **{median_abs_error(rows):.1%}**; errors "
             f"{min(r.error for r in rows):+.1%} to {max(r.error for r in rows):+.1%}. Peak-spec ideal / measured: "
             f"median {statistics.median(r.ideal_ratio for r in rows):.2f}×, "
-            f"{min(r.ideal_ratio for r in rows):.2f}–{max(r.ideal_ratio for r in rows):.2f}×."), "",
+            f"{min(r.ideal_ratio for r in rows):.2f}–{max(r.ideal_ratio for r in rows):.2f}×. Inside the throughput "
+            f"band ({bands().throughput.low}–{bands().throughput.high}× expected): "
+            f"{inside_band_share(rows):.0%} of the rows (goal at least {BAND_GOAL:.0%})."), "",
            ("| model | rows | median \\|error\\| | median error | error range | ideal / measured, median | "
             "ideal / measured, range |"),
            "| --- | ---: | ---: | ---: | --- | ---: | --- |"]

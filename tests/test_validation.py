@@ -11,6 +11,7 @@ from validation_cases import (
     default_errors,
     evaluate_case,
     evaluate_system,
+    inside_band,
     markdown,
     output_tokens_per_s,
     system_profile,
@@ -61,6 +62,22 @@ def test_uncalibrated_the_fitted_model_is_within_20_percent_on_the_nvidia_system
 def test_uncalibrated_median_error_over_every_published_point_is_within_20_percent():
     errors = sorted(abs(e) for e in default_errors(list(RESULTS.values())))
     assert (errors[len(errors) // 2] + errors[(len(errors) - 1) // 2]) / 2 <= 0.20
+
+
+def test_uncalibrated_the_nvidia_systems_the_fit_covers_fall_inside_the_band_70_percent_of_the_time():
+    """Issue 14's band goal (at least 70% of measurements inside) on the systems of the test above."""
+    covered = [r for r in RESULTS.values() if r.system["gpu"] in ("h100-sxm", "h200", "b200")
+               and not r.system["id"].startswith("gpt-oss-20b")]
+    inside, usable = inside_band(covered)
+    assert usable >= 15 and inside / usable >= 0.70, (inside, usable)
+
+
+@pytest.mark.xfail(strict=True, reason="27 of the 52 usable points (52%) fall inside the throughput band: the "
+                                       "AMD and single-GPU gpt-oss-20b systems miss by more than the band's width "
+                                       "(docs/accuracy.md)")
+def test_uncalibrated_70_percent_of_every_published_point_falls_inside_the_band():
+    inside, usable = inside_band(list(RESULTS.values()))
+    assert inside / usable >= 0.70, (inside, usable)
 
 
 def test_calibrated_on_two_points_nine_systems_predict_the_points_between_within_20_percent():

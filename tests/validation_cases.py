@@ -23,6 +23,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from napkinmath.core.engines.performance_data import bands
 from napkinmath.core.engines.vllm import DEFAULT_DRIVER_RESERVED_GIB
 from napkinmath.core.engines.vllm_pool import pipeline_stages
 from napkinmath.core.errors import ProfileError
@@ -159,6 +160,14 @@ def default_errors(results: list[ThroughputSystem]) -> list[float]:
     return [p.default_error for r in results for p in r.points if not p.excluded]
 
 
+def inside_band(results: list[ThroughputSystem]) -> tuple[int, int]:
+    """(usable points whose measured / uncalibrated throughput lies in the fitted model's throughput band, usable
+    points): the band is the 10th-90th percentile of held-out measured / predicted (performance_data.bands)."""
+    band = bands().throughput
+    points = [p for r in results for p in r.points if not p.excluded]
+    return sum(band.low <= p.measured / p.default <= band.high for p in points), len(points)
+
+
 # ------------------------------------------------------------------------------------------ vLLM logs
 def vllm_cases() -> list[dict]:
     if not VLLM_CASES.exists():
@@ -273,8 +282,9 @@ def markdown() -> str:
     one, two = sum(r.meets_goal for r in results), sum(r.two_point_meets_goal for r in results)
     defaults = sorted(abs(e) for e in default_errors(results))
     median = (defaults[len(defaults) // 2] + defaults[(len(defaults) - 1) // 2]) / 2
-    out += [(f"Uncalibrated (default) median |error| over the {len(defaults)} usable points: {median:.1%}. "
-             f"Systems within {THROUGHPUT_GOAL:.0%} everywhere: {one} of {len(results)} calibrated on one point, "
+    inside, usable = inside_band(results)
+    out += [(f"Uncalibrated (default) median |error| over the {len(defaults)} usable points: {median:.1%}; "
+             f"inside the throughput band: {inside} of {usable} ({inside / usable:.0%}). Systems within {THROUGHPUT_GOAL:.0%} everywhere: {one} of {len(results)} calibrated on one point, "
              f"{two} of {len(results)} on two."), "",
             "| system | one point | two points |", "| --- | :---: | :---: |"]
     out += [f"| {r.system['id']} | {'meets' if r.meets_goal else 'misses'} | "

@@ -3,8 +3,8 @@ tests/data/validation/trtllm_max_throughput.toml (NVIDIA/TensorRT-LLM/docs/sourc
 v1.0; SOURCES.md), computed one way for tests/test_max_throughput_validation.py and for the docs table
 (``python tests/max_throughput_cases.py > docs/validation-max-throughput.md``).
 
-Each row becomes a profile: the catalog GPU and model at the table's weight precision and tensor parallelism,
-engine ``trtllm`` with the engine's fp8 KV default, ``kv_cache_free_gpu_mem_fraction`` 0.95 and the
+Each row becomes a profile: the catalog GPU and model at the table's weight precision and tensor parallelism
+(MoE experts sharded over the TP ranks: the page gives no EP size; ``row_parallelism``), engine ``trtllm`` with the engine's fp8 KV default, ``kv_cache_free_gpu_mem_fraction`` 0.95 and the
 ``max_batch_size`` / ``max_num_tokens`` that trtllm-bench's own heuristic picks for that dataset
 (``bench_settings``). trtllm-bench submits every request at once, so the prediction is the closed load test
 (core/tools/loadtest.py) at a concurrency of the dataset's request count: the running batch is then whatever
@@ -97,17 +97,31 @@ def bench_settings(deployment: dict, input_tokens: int, output_tokens: int, frac
     return batch, max(tokens, input_tokens + batch)
 
 
-def row_profile(deployment: dict, input_tokens: int, output_tokens: int, fraction: float | None = None) -> Profile:
+def row_parallelism(deployment: dict, attention_dp: bool = False) -> dict:
+    """The profile's parallelism: the table's TP and PP, and its EP as scripts/performance_rows.py maps it
+    (``expert`` where it divides the TP ranks, else 1). The page gives no EP size for the MoE rows (``--ep
+    $ep_size``, value not stated), so they hold 1: without ``--ep`` TensorRT-LLM's ``Mapping`` shards every expert
+    over the TP ranks (tensorrt_llm/mapping.py: moe_tp_size = tp_size, moe_ep_size = 1). ``attention_dp`` is the
+    sensitivity check for the page's MoE options (``enable_attention_dp``, ``--ep``): an MoE deployment's TP ranks
+    become attention data-parallel ranks with the experts spread over them (``data`` = ``expert`` = TP)."""
+    tensor, pipeline = deployment["tensor_parallel_size"], deployment["pipeline_parallel_size"]
+    if attention_dp and model_entry(deployment["model"]).get("experts", 0) and tensor > 1:
+        return {"tensor": 1, "pipeline": pipeline, "data": tensor, "expert": tensor}
+    expert = deployment["expert_parallel_size"]
+    return {"tensor": tensor, "pipeline": pipeline, "expert": expert if tensor % expert == 0 else 1}
+
+
+def row_profile(deployment: dict, input_tokens: int, output_tokens: int, fraction: float | None = None,
+                attention_dp: bool = False) -> Profile:
     """The deployment as trtllm-bench ran it for one dataset (module docstring); ``fraction`` replaces the KV
-    fraction (the sensitivity check)."""
+    fraction and ``attention_dp`` the MoE parallelism (``row_parallelism``): the sensitivity checks."""
     fraction = kv_fraction() if fraction is None else fraction
     batch, tokens = bench_settings(deployment, input_tokens, output_tokens, fraction)
     return Profile.model_validate({
         "name": f"{deployment['id']}-{input_tokens}-{output_tokens}",
         "hardware": {"gpu": deployment["gpu"], "count": deployment["gpus"]},
         "model": {"preset": deployment["model"], "weight_dtype": deployment["weight_dtype"]},  # KV: engine default
-        "parallelism": {"tensor": deployment["tensor_parallel_size"],
-                        "pipeline": deployment["pipeline_parallel_size"]},
+        "parallelism": row_parallelism(deployment, attention_dp),
         "workload": {"max_context_tokens": input_tokens + output_tokens, "prompt_tokens": input_tokens,
                      "output_tokens": output_tokens, "avg_context_tokens": input_tokens + output_tokens // 2},
         "engine": {"name": "trtllm", "version": table()["source"]["version"] + ".0",
@@ -140,12 +154,13 @@ class MaxLoadRow:
         return self.ideal / self.measured
 
 
-def evaluate_row(deployment: dict, point: dict, requests: int, fraction: float | None = None) -> MaxLoadRow:
+def evaluate_row(deployment: dict, point: dict, requests: int, fraction: float | None = None,
+                 attention_dp: bool = False) -> MaxLoadRow:
     """One row's prediction. The batch is what max_batch_size and the KV pool allow, each request holding
     its whole ISL + OSL as TensorRT-LLM's default capacity scheduler reserves it (GUARANTEED_NO_EVICT:
     tensorrt_llm/llmapi/llm_args.py ``SchedulerConfig``; the load test's ``running_sequences``)."""
     isl, osl = point["input_tokens"], point["output_tokens"]
-    profile = row_profile(deployment, isl, osl, fraction)
+    profile = row_profile(deployment, isl, osl, fraction, attention_dp)
     perf = engine_performance(profile)
     test = load_test(profile, requests, isl, osl, perf)
     limits = perf.limits
@@ -154,11 +169,12 @@ def evaluate_row(deployment: dict, point: dict, requests: int, fraction: float |
                       limits.kv_capacity_tokens, test.running_per_instance, perf.kind)
 
 
-def evaluate(fraction: float | None = None) -> list[MaxLoadRow]:
+def evaluate(fraction: float | None = None, attention_dp: bool = False) -> list[MaxLoadRow]:
     """Every row (``evaluate_row``)."""
     data = table()
     requests = data["method"]["num_requests"]
-    return [evaluate_row(deployment, point, requests[f"{point['input_tokens']}/{point['output_tokens']}"], fraction)
+    return [evaluate_row(deployment, point, requests[f"{point['input_tokens']}/{point['output_tokens']}"], fraction,
+                         attention_dp)
             for deployment in data["deployment"] for point in deployment["points"]]
 
 
@@ -190,6 +206,13 @@ def by_deployment(rows: list[MaxLoadRow]) -> dict[str, list[MaxLoadRow]]:
     return groups
 
 
+def row_parallelism_note(deployment: dict) -> str:
+    """", EP n" for an MoE deployment (the expert ranks its profile holds), else nothing."""
+    if not model_entry(deployment["model"]).get("experts", 0):
+        return ""
+    return f", EP {row_parallelism(deployment)['expert']}"
+
+
 def _summary_line(name: str, rows: list[MaxLoadRow]) -> str:
     errors = [row.error for row in rows]
     ratios = [row.ideal_ratio for row in rows]
@@ -208,7 +231,8 @@ def markdown() -> str:
             f"`{source['repo']}/{source['path']}` at {source['commit']} (TensorRT-LLM {source['version']}, "
             "trtllm-bench throughput, PyTorch backend); method and caveats in "
             "`tests/data/validation/SOURCES.md`. None of these rows is in the fit."), "",
-           ("Profile per row: catalog GPU and model at the table's weight precision and TP, engine `trtllm` "
+           ("Profile per row: catalog GPU and model at the table's weight precision and TP (an MoE model's experts "
+            "sharded over the TP ranks, EP 1: the page gives no EP size), engine `trtllm` "
             f"(fp8 KV cache, `kv_cache_free_gpu_mem_fraction` {kv_fraction()}), and the `max_batch_size` / "
             "`max_num_tokens` trtllm-bench's heuristic picks for the dataset. *Predicted*: the closed load test "
             "of the fitted model at a concurrency of the dataset's request count (all submitted at once), "
@@ -228,11 +252,15 @@ def markdown() -> str:
             "ideal / measured, range |", "| --- | ---: | ---: | ---: | --- | ---: | --- |"]
     out += [_summary_line(name, group) for name, group in by_deployment(rows).items()]
     out += ["", "**Sensitivity** (the same rows, one input changed at a time):", "",
-            "| variant | median \\|error\\| | median error | error range |", "| --- | ---: | ---: | --- |"]
+            "| variant | median \\|error\\| | median error | error range | inside the band |",
+            "| --- | ---: | ---: | --- | ---: |"]
     variants = [(f"as above (KV fraction {kv_fraction()})", rows),
-                ("KV fraction 0.90 (the page's fallback)", evaluate(fraction=0.90))]
+                ("KV fraction 0.90 (the page's fallback)", evaluate(fraction=0.90)),
+                ("MoE rows at TP > 1 as attention data-parallel ranks with EP = TP (the page's MoE options)",
+                 evaluate(attention_dp=True))]
     out += [(f"| {name} | {median_abs_error(group):.1%} | {statistics.median(r.error for r in group):+.1%} | "
-             f"{min(r.error for r in group):+.0%} to {max(r.error for r in group):+.0%} |") for name, group in variants]
+             f"{min(r.error for r in group):+.0%} to {max(r.error for r in group):+.0%} | "
+             f"{inside_band_share(group):.0%} |") for name, group in variants]
     within = [r for r in rows if r.running <= FITTED_BATCH]
     beyond = [r for r in rows if r.running > FITTED_BATCH]
     out += ["", (f"By running batch: {len(within)} rows run at most {FITTED_BATCH} sequences per instance (the largest "
@@ -250,7 +278,8 @@ def markdown() -> str:
         deployment = group[0].deployment
         out += [f"## {name}", "",
                 (f"{deployment['gpus']} × {deployment['gpu']}, {deployment['published_model']} "
-                 f"({deployment['checkpoint']}), {deployment['weight_dtype']}, TP {deployment['tensor_parallel_size']}; "
+                 f"({deployment['checkpoint']}), {deployment['weight_dtype']}, TP {deployment['tensor_parallel_size']}"
+                 f"{row_parallelism_note(deployment)}; "
                  f"table {deployment['table']}; model {group[0].kind}."), "",
                 ("| ISL/OSL | requests | max_batch_size | max_num_tokens | KV pool tokens | running | measured out tok/s "
                  "| predicted | error | ideal | ideal ≥ measured |"),

@@ -34,6 +34,7 @@ from napkinmath.core.tools.loadtest import load_test
 
 TABLE = Path(__file__).parent / "data" / "validation" / "trtllm_max_throughput.toml"
 FITTED_BATCH = 256  # the largest TensorRT-LLM batch_size in tests/data/measured-serving (B200; 128 on H200)
+FAR_BATCH = 1000  # running sequences per instance, about four times the fitted range
 GOAL = 0.20  # issue 14: max-load throughput within 20% (median |error|) on other published tables
 GIB = 1024**3
 BYTES_PER_WEIGHT = {"nvfp4": 0.5, "fp8": 1.0}  # tuning.py BYTES_PER_ELEM: NVFP4 .5, FP8 1
@@ -213,12 +214,23 @@ def row_parallelism_note(deployment: dict) -> str:
     return f", EP {row_parallelism(deployment)['expert']}"
 
 
+def is_moe_across_gpus(row: MaxLoadRow) -> bool:
+    """An MoE deployment over more than one tensor rank (where the page's MoE options, attention DP and EP,
+    would change the deployment)."""
+    return bool(model_entry(row.deployment["model"]).get("experts", 0)) and row.deployment["tensor_parallel_size"] > 1
+
+
+def _figures(rows: list[MaxLoadRow]) -> str:
+    return (f"median error {statistics.median(r.error for r in rows):+.1%} (|error| {median_abs_error(rows):.1%}, "
+            f"{inside_band_share(rows):.0%} inside the band)")
+
+
 def _summary_line(name: str, rows: list[MaxLoadRow]) -> str:
     errors = [row.error for row in rows]
     ratios = [row.ideal_ratio for row in rows]
     return (f"| {name} | {len(rows)} | {median_abs_error(rows):.1%} | {statistics.median(errors):+.1%} | "
-            f"{min(errors):+.0%} to {max(errors):+.0%} | {statistics.median(ratios):.2f}× | "
-            f"{min(ratios):.2f}–{max(ratios):.2f}× |")
+            f"{min(errors):+.0%} to {max(errors):+.0%} | {inside_band_share(rows):.0%} | "
+            f"{statistics.median(ratios):.2f}× | {min(ratios):.2f}–{max(ratios):.2f}× |")
 
 
 # ------------------------------------------------------------------------------------------ docs table
@@ -244,30 +256,39 @@ def markdown() -> str:
             f"{min(r.ideal_ratio for r in rows):.2f}–{max(r.ideal_ratio for r in rows):.2f}×. Inside the throughput "
             f"band ({bands().throughput.low}–{bands().throughput.high}× expected): "
             f"{inside_band_share(rows):.0%} of the rows (goal at least {BAND_GOAL:.0%})."), "",
-           ("| model | rows | median \\|error\\| | median error | error range | ideal / measured, median | "
-            "ideal / measured, range |"),
-           "| --- | ---: | ---: | ---: | --- | ---: | --- |"]
+           ("| model | rows | median \\|error\\| | median error | error range | inside the band | "
+            "ideal / measured, median | ideal / measured, range |"),
+           "| --- | ---: | ---: | ---: | --- | ---: | ---: | --- |"]
     out += [_summary_line(name, group) for name, group in by_model(rows).items()]
-    out += ["", "| deployment | rows | median \\|error\\| | median error | error range | ideal / measured, median | "
-            "ideal / measured, range |", "| --- | ---: | ---: | ---: | --- | ---: | --- |"]
+    out += ["", ("| deployment | rows | median \\|error\\| | median error | error range | inside the band | "
+                 "ideal / measured, median | ideal / measured, range |"),
+            "| --- | ---: | ---: | ---: | --- | ---: | ---: | --- |"]
     out += [_summary_line(name, group) for name, group in by_deployment(rows).items()]
     out += ["", "**Sensitivity** (the same rows, one input changed at a time):", "",
             "| variant | median \\|error\\| | median error | error range | inside the band |",
             "| --- | ---: | ---: | --- | ---: |"]
+    attention_dp = evaluate(attention_dp=True)
     variants = [(f"as above (KV fraction {kv_fraction()})", rows),
                 ("KV fraction 0.90 (the page's fallback)", evaluate(fraction=0.90)),
                 ("MoE rows at TP > 1 as attention data-parallel ranks with EP = TP (the page's MoE options)",
-                 evaluate(attention_dp=True))]
+                 attention_dp)]
     out += [(f"| {name} | {median_abs_error(group):.1%} | {statistics.median(r.error for r in group):+.1%} | "
              f"{min(r.error for r in group):+.0%} to {max(r.error for r in group):+.0%} | "
              f"{inside_band_share(group):.0%} |") for name, group in variants]
+    moe, others = [r for r in rows if is_moe_across_gpus(r)], [r for r in rows if not is_moe_across_gpus(r)]
+    out += ["", (f"MoE at TP > 1 ({len(moe)} rows: {', '.join(sorted({r.deployment['published_model'] for r in moe}))}): "
+                 f"as above, {_figures(moe)}; as attention data-parallel ranks with EP = TP, "
+                 f"{_figures([r for r in attention_dp if is_moe_across_gpus(r)])}. The other {len(others)} rows: "
+                 f"{_figures(others)}.")]
     within = [r for r in rows if r.running <= FITTED_BATCH]
     beyond = [r for r in rows if r.running > FITTED_BATCH]
+    far = [r for r in rows if r.running > FAR_BATCH]
     out += ["", (f"By running batch: {len(within)} rows run at most {FITTED_BATCH} sequences per instance (the largest "
                  f"TensorRT-LLM batch in the fitted rows), median error {statistics.median(r.error for r in within):+.1%} "
                  f"(|error| {median_abs_error(within):.1%}); {len(beyond)} run more, up to "
                  f"{max(r.running for r in rows):,.0f}, median error {statistics.median(r.error for r in beyond):+.1%} "
-                 f"(|error| {median_abs_error(beyond):.1%}).")]
+                 f"(|error| {median_abs_error(beyond):.1%}); of those, {len(far)} run more than {FAR_BATCH:,}: "
+                 f"{_figures(far)}.")]
     for dtype in sorted({r.deployment["weight_dtype"] for r in rows}):
         group = [r for r in rows if r.deployment["weight_dtype"] == dtype]
         gpus = ", ".join(sorted({r.deployment["gpu"] for r in group}))

@@ -287,8 +287,8 @@ def markdown() -> str:
                  f"TensorRT-LLM batch in the fitted rows), median error {statistics.median(r.error for r in within):+.1%} "
                  f"(|error| {median_abs_error(within):.1%}); {len(beyond)} run more, up to "
                  f"{max(r.running for r in rows):,.0f}, median error {statistics.median(r.error for r in beyond):+.1%} "
-                 f"(|error| {median_abs_error(beyond):.1%}); of those, {len(far)} run more than {FAR_BATCH:,}: "
-                 f"{_figures(far)}.")]
+                 f"(|error| {median_abs_error(beyond):.1%}); of those, {len(far)} run more than {FAR_BATCH:,} "
+                 f"({sum(is_moe_across_gpus(r) for r in far)} of them MoE at TP > 1): {_figures(far)}.")]
     for dtype in sorted({r.deployment["weight_dtype"] for r in rows}):
         group = [r for r in rows if r.deployment["weight_dtype"] == dtype]
         gpus = ", ".join(sorted({r.deployment["gpu"] for r in group}))

@@ -65,10 +65,12 @@ def group_weights(rows, mask: np.ndarray) -> np.ndarray:
 
 def fit(features: dict[str, np.ndarray], weights: np.ndarray, initial: np.ndarray | None = None,
         free: np.ndarray | None = None, penalise: Callable[[np.ndarray], np.ndarray] | None = None,
-        soft_l1: float = SOFT_L1_SCALE) -> np.ndarray:
+        soft_l1: float = SOFT_L1_SCALE, ttft_weight: float = 1.0) -> np.ndarray:
     """Robust least squares from the start values; the parameters ``free_mask`` holds fixed stay there.
-    scripts/fit_variants.py passes its longer vector (``initial``, ``free``), its penalty and soft-L1 scale."""
+    scripts/fit_variants.py passes its longer vector (``initial``, ``free``), its penalty, soft-L1 scale and
+    the weight of the TTFT residuals against the TPOT ones."""
     root = np.sqrt(weights)
+    root_ttft = root * np.sqrt(ttft_weight)
     initial = start() if initial is None else initial
     free = free_mask() if free is None else free
     if penalise is None:
@@ -79,7 +81,7 @@ def fit(features: dict[str, np.ndarray], weights: np.ndarray, initial: np.ndarra
         theta = initial.copy()
         theta[free] = values
         ttft, tpot = closed_loop(features, theta)
-        return np.concatenate([root * np.log(tpot / features["tpot"]), root * np.log(ttft / features["ttft"]),
+        return np.concatenate([root * np.log(tpot / features["tpot"]), root_ttft * np.log(ttft / features["ttft"]),
                                penalise(theta)])
 
     result = least_squares(residuals, initial[free], loss="soft_l1", f_scale=soft_l1, max_nfev=MAX_EVALUATIONS)

@@ -43,6 +43,13 @@ VARIANTS = {
     "layer-bytes": "per-layer engine time plus kappa x the weight bytes each layer reads per GPU / bandwidth, "
                    "outside the roofline max",
     "layer-allreduce": "a latency per layer per ring hop of its two all-reduces: t_hop x 2 x layers x (TP - 1)",
+    "uniform-weights": "every row weighted 1 (the pooled median's own weighting) instead of 1/sqrt(its group's rows)",
+    "ttft-weight-0.5": "TTFT residuals weighted 0.5 against TPOT's",
+    "ttft-weight-2": "TTFT residuals weighted 2 against TPOT's",
+    "request-per-token": "TTFT plus a fitted time per prompt token outside the engine (tokenisation, transfer), "
+                         "per engine, lightly penalised like the other request terms",
+    "sequence-overlap": "the per-sequence engine time (scheduling, sampling: CPU work) overlaps the rest of the step, "
+                        "as engines that schedule one step ahead run it: step = rest + max(0, per-sequence - rest)",
 }
 FORMATS = ("fp8", "mxfp4", "nvfp4")
 MLA_FAMILIES = ("DeepSeek-V3/R1", "Kimi-K2.5", "GLM-5")
@@ -68,6 +75,13 @@ class Variant:
         self.name, self.extra, self.ridge, self.alpha = name, 0, 0.0, 1.0
         self.soft_l1 = 0.03 if name == "soft-l1-0.03" else fp.SOFT_L1_SCALE
         self.deviation_ridge = {"ridge-3000": 3000.0, "ridge-10000": 10000.0}.get(name, fp.PENALTY)
+        self.ttft_weight = {"ttft-weight-0.5": 0.5, "ttft-weight-2": 2.0}.get(name, 1.0)
+        if name == "uniform-weights":
+            fp.group_weights = lambda rows, mask: np.ones(int(np.sum(mask)))
+        if name == "request-per-token":
+            pv.NAMES["t_rtok"] = ("request_per_token_s", "exp", np.log(2e-6))
+            pv.PREFILL_NAMES = (*pv.PREFILL_NAMES, "t_rtok")
+            pv.NP = len(pv.NAMES)
         if name == "engine-prefill":
             pv.SHARED_ONLY = tuple(n for n in pv.SHARED_ONLY if n not in ("w0", "t_pf", "comm_pf"))
             pv.PREFILL_NAMES = (*pv.PREFILL_NAMES, "w0")
@@ -129,6 +143,8 @@ class Variant:
             c["layer_bytes"] = np.exp(extra[0])
         elif self.name == "layer-allreduce":
             c["hop_s"] = np.exp(extra[0])
+        elif self.name == "sequence-overlap":
+            c["sequence_overlap"] = 1.0
         elif self.name == "layer-generation":
             factor = np.exp(f["blackwell"] * extra[0])
             c["per_layer_s"], c["per_moe_layer_s"] = c["per_layer_s"] * factor, c["per_moe_layer_s"] * factor
@@ -152,6 +168,10 @@ def variant_step_time(step_time):
         total = step_time(f, c, decodes, kv, prefill, pairs, ideal)
         if ideal or c is None:
             return total
+        if "sequence_overlap" in c:
+            sequences = c["per_sequence_s"] * decodes
+            rest = total - sequences
+            return rest + np.maximum(0.0, sequences - rest)
         if "hop_s" in c:
             return total + c["hop_s"] * 2 * f["layers"] * (f["tensor"] - 1)
         if "layer_bytes" in c:
@@ -175,12 +195,22 @@ def install(variant: Variant) -> None:
     pv.coefficients = lambda theta, f: variant.coefficients(theta, f, shipped)
     pv.touched = lambda tokens, experts, per_token: touched(tokens * variant.alpha, experts, per_token)
     pv.step_time = variant_step_time(pv.step_time)
+    closed_loop = pv.closed_loop
+
+    def with_request_tokens(f, theta):
+        """The closed loop, plus the request time per prompt token where the variant has one."""
+        ttft, tpot = closed_loop(f, theta)
+        c = pv.coefficients(theta, f)
+        return (ttft + c["request_per_token_s"] * f["input"] if "request_per_token_s" in c else ttft), tpot
+
+    pv.closed_loop = fp.closed_loop = with_request_tokens
     shipped_fit = fp.fit
 
     def fit(features: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
         """The shipped fit over the variant's longer vector, with its penalty and soft-L1 scale."""
         free = np.concatenate([pv.free_mask(), np.ones(variant.extra, bool)])
-        return shipped_fit(features, weights, variant.start(), free, variant.penalty, variant.soft_l1)
+        return shipped_fit(features, weights, variant.start(), free, variant.penalty, variant.soft_l1,
+                           variant.ttft_weight)
 
     fp.fit = fit
 

@@ -62,6 +62,28 @@ def test_plan_report_is_readable_text(capsys):
     assert "per user-month" in out and "$9.60" in out and "Memory per GPU" in out
 
 
+WONT_START = ('[hardware]\ngpu = "h100-sxm"\ncount = 2\n[model]\npreset = "llama-3.1-70b"\n[parallelism]\ntensor = 2\n'
+              '[workload]\nmax_context_tokens = 32768\navg_context_tokens = 8192\n')
+
+
+def test_a_plan_that_will_not_start_carries_and_prints_the_shape_that_would(tmp_path, capsys):
+    """The weights fit, one 32K request does not: the JSON carries the shape (memory.shape_to_start) and the
+    report's warnings name that same shape."""
+    path = tmp_path / "wont-start.toml"
+    path.write_text(WONT_START)
+    data = run_json(capsys, "plan", str(path), "--json")
+    memory, shape = data["memory"], data["memory"]["shape_to_start"]
+    assert data["runs"] is False and memory["fits"] is True and memory["gpus_needed_per_replica"] is None
+    assert set(shape) == {"gpus_per_replica", "tensor", "pipeline"} and shape["gpus_per_replica"] > 2
+    assert shape["gpus_per_replica"] == shape["tensor"] * shape["pipeline"]
+    assert main(["plan", str(path)]) == 0
+    report = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    split = f"TP {shape['tensor']}" + (f" × PP {shape['pipeline']}" if shape["pipeline"] > 1 else "")
+    assert "refuses to start" in report
+    assert f"use {shape['gpus_per_replica']} × NVIDIA H100 SXM5 80GB per replica ({split})" in report
+    assert plan_json(capsys, "llama-3.1-8b-1xl4.toml")["memory"]["shape_to_start"] is None
+
+
 def test_catalog_listings(capsys):
     gpus = run_json(capsys, "gpus", "--json")
     assert gpus["h100-sxm"]["source"] and gpus["b200"]["tflops"]["fp4"]

@@ -49,7 +49,24 @@ def test_llama_70b_bf16_on_two_h100s_at_32k_will_not_start_and_says_what_would()
     assert plan(edit_profile(profile, "workload.max_context_tokens", longest)).runs
     assert not plan(edit_profile(profile, "workload.max_context_tokens", longest + 2_048)).runs
     tensor, pipeline = _shape(error)
-    assert plan(_reshaped(profile, tensor, pipeline)).runs
+    shape = result.memory.shape_to_start  # the remedy is the plan's data; the message words it
+    assert shape is not None and (shape.tensor, shape.pipeline) == (tensor, pipeline)
+    assert shape.gpus_per_replica == tensor * pipeline and result.memory.gpus_needed_per_replica is None
+    reshaped = plan(_reshaped(profile, tensor, pipeline))
+    assert reshaped.runs and reshaped.memory.shape_to_start is None
+
+
+def test_a_plan_that_will_not_start_with_data_ranks_counts_them_in_the_shape():
+    """GPUs per replica are tensor x pipeline x data (as ``gpus_needed_per_replica`` counts them)."""
+    profile = Profile.model_validate({"hardware": {"gpu": "h100-sxm", "count": 4}, "model": {"preset": "llama-3.1-70b"},
+                                      "parallelism": {"tensor": 2, "data": 2},
+                                      "workload": {"max_context_tokens": 32_768, "avg_context_tokens": 8_192}})
+    result = plan(profile)
+    shape = result.memory.shape_to_start
+    assert result.memory.fits and not result.runs and shape is not None
+    assert shape.gpus_per_replica == shape.tensor * shape.pipeline * 2
+    reshaped = plan(_reshaped(profile, shape.tensor, shape.pipeline))
+    assert reshaped.runs and reshaped.gpus == shape.gpus_per_replica
 
 
 def test_deepseek_v3_on_two_h100s_shows_no_speed_check_and_a_shape_that_exists():
@@ -101,6 +118,29 @@ def test_every_catalog_model_that_does_not_fit_names_a_shape_that_does(gpu):
         checked += 1
     assert checked >= 3 or gpu == "mi300x"
     assert gpu in gpu_catalog()
+
+
+@pytest.mark.parametrize("gpu", ["l4", "h100-sxm", "mi300x"])
+def test_every_catalog_model_that_will_not_start_carries_a_shape_that_runs(gpu):
+    """The weights fit but one long request does not: the plan carries the shape that would hold it
+    (``memory.shape_to_start``), and planning that shape again starts. Plans that run, and plans whose
+    weights do not fit, carry none."""
+    checked = 0
+    for model in model_catalog():
+        for context in (131_072, 1_048_576):
+            profile = _profile(gpu, model, max_context_tokens=context, avg_context_tokens=4_096)
+            result = plan(profile)
+            shape = result.memory.shape_to_start
+            wont_start = result.memory.fits and result.capacity.max_sequences_full_context == 0
+            if not wont_start:
+                assert shape is None, (gpu, model, context)
+                continue
+            assert not result.runs and shape is not None, (gpu, model, context)
+            assert f"(TP {shape.tensor}" in _errors(result)[-1]
+            fixed = plan(_reshaped(profile, shape.tensor, shape.pipeline))
+            assert fixed.runs and fixed.memory.shape_to_start is None, (gpu, model, context, shape)
+            checked += 1
+    assert checked >= 4
 
 
 @pytest.mark.parametrize(("version", "text"), [("0.99", "newer than"), ("0.4.2", "older than")])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.console import RenderableType
 from rich.text import Text
 
-from napkinmath.core.plan.remedies import shape_that_runs
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
 
@@ -142,19 +141,22 @@ class VramBar(PlanView):
         kv, work = plan.kv, profile.workload
         if plan.capacity.max_sequences_full_context > 0:
             return Text.assemble(head, " · weights fit; the engine refuses the settings (below)")
-        memory = plan.memory.per_gpu
-        shape = shape_that_runs(profile, memory.weights, memory.activations + memory.overhead, memory.usable,
-                                kv.bytes_per_sequence_max_context)
+        shape = plan.memory.shape_to_start  # the plan's remedy, computed with its figures
         remedies = [f"max context ≤ {kv.longest_context_that_fits:,}"] if kv.longest_context_that_fits else []
         if shape is not None:
-            split = f"TP {shape.tensor}" + (f" × PP {shape.pipeline}" if shape.pipeline > 1 else "")
-            remedies.append(f"{shape.gpus} GPUs ({split})" if short else f"{shape.describe(profile.hardware.name)}")
+            remedies.append(self._shape_text(shape.gpus_per_replica, shape.tensor, shape.pipeline, profile, short))
         fix = ", or ".join(remedies)
         if short:
             return Text.assemble(head, f" · {kv.tokens_capacity:,} KV tok < {work.max_context_tokens:,}",
                                  f"\n→ {fix}" if fix else "")
         return Text.assemble(head, f": one {work.max_context_tokens:,}-token request needs more than the "
                                    f"{kv.tokens_capacity:,} KV tokens left", f" — {fix}" if fix else "")
+
+    @staticmethod
+    def _shape_text(gpus: int, tensor: int, pipeline: int, profile: Profile, short: bool) -> str:
+        """A remedy shape in words: "4 GPUs (TP 4)", or "4 × GPU name per replica (TP 4)" in the wide form."""
+        split = f"TP {tensor}" + (f" × PP {pipeline}" if pipeline > 1 else "")
+        return f"{gpus} GPUs ({split})" if short else f"{gpus} × {profile.hardware.name} per replica ({split})"
 
     def _fit(self, plan: Plan, profile: Profile, short: bool) -> Text:
         memory = plan.memory.per_gpu
@@ -174,10 +176,8 @@ class VramBar(PlanView):
         figures, dtype = plan.memory, plan.memory.fitting_weight_dtype
         remedies = []
         if figures.gpus_needed_per_replica and figures.tensor_needed and figures.pipeline_needed:
-            split = f"TP {figures.tensor_needed}" + (f" × PP {figures.pipeline_needed}"
-                                                     if figures.pipeline_needed > 1 else "")
-            remedies.append(f"{figures.gpus_needed_per_replica} GPUs ({split})" if short else
-                            f"{figures.gpus_needed_per_replica} × {profile.hardware.name} per replica ({split})")
+            remedies.append(self._shape_text(figures.gpus_needed_per_replica, figures.tensor_needed,
+                                             figures.pipeline_needed, profile, short))
         if dtype:
             remedies.append(f"{dtype} weights")
         if remedies:

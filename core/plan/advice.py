@@ -18,6 +18,7 @@ from .remedies import Shape, shape_that_runs
 from .result import Problem
 
 if TYPE_CHECKING:
+    from ..engines.vllm_pool import VllmReport
     from ..profile.schema import Profile
     from .result import Plan
 
@@ -32,6 +33,13 @@ def _gib(value: float) -> str:
 def remedy_shape(profile: Profile, weights: float, fixed: float, usable: float, request_kv: float) -> Shape | None:
     """The smallest shape the engine accepts that holds the weights and one request (see remedies.py)."""
     return shape_that_runs(profile, weights, fixed, usable, request_kv)
+
+
+def wont_start(fits: bool, sequences_full_context: int, report: VllmReport | None) -> bool:
+    """Whether the weights fit but not one request at the workload's max context: vLLM refuses to start where
+    its own pool holds less than one (kv_cache_utils.py ``check_enough_kv_cache_memory``: ``report``'s max
+    concurrency below 1), and other engines cannot serve such a request (``sequences_full_context`` is 0)."""
+    return fits and sequences_full_context == 0 and (report is None or report.max_concurrency < 1)
 
 
 def fitting_weight_precision(profile: Profile, weights: float, fixed: float, usable: float) -> str | None:
@@ -70,22 +78,19 @@ def _not_fitting(profile: Profile, result: Plan) -> list[str]:
 def _wont_start(profile: Profile, result: Plan) -> list[str]:
     """The weights fit but not one request at the full context: vLLM refuses to start (kv_cache_utils.py
     ``check_enough_kv_cache_memory``), and other engines cannot serve such a request."""
-    if not result.memory.fits or result.capacity.max_sequences_full_context > 0:
+    if not wont_start(result.memory.fits, result.capacity.max_sequences_full_context, result.engine):
         return []
     work, kv, memory = profile.workload, result.kv, result.memory.per_gpu
     report = result.engine
-    if report is not None and report.max_concurrency >= 1:
-        return []
     who = f"vLLM {profile.engine.version} refuses to start" if report is not None else "the engine cannot serve it"
     message = (f"one {work.max_context_tokens:,}-token request needs {_gib(kv.bytes_per_sequence_max_context)} of KV "
                f"cache per GPU but {_gib(max(memory.kv_budget, 0.0))} is left: {who}")
     remedies = []
     if kv.longest_context_that_fits > 0:
         remedies.append(f"lower the max context to at most {kv.longest_context_that_fits:,} tokens")
-    fixed = memory.activations + memory.overhead
-    shape = remedy_shape(profile, memory.weights, fixed, memory.usable, kv.bytes_per_sequence_max_context)
+    shape = result.memory.shape_to_start  # computed with the figures (memory_stage.memory_figures)
     if shape is not None:
-        remedies.append(f"use {shape.describe(_gpu_label(profile))}")
+        remedies.append(f"use {Shape(shape.tensor, shape.pipeline).describe(_gpu_label(profile))}")
     if remedies:
         message += "; " + ", or ".join(remedies)
     return [message]

@@ -325,7 +325,7 @@ def plan(profile: Profile) -> Plan:
     decode_figures, roofline = _decode_figures(profile, memory, kv, decode, capacity)
     result = Plan(
         gpus=profile.parallelism.gpus,
-        memory=memory_figures(profile, memory, capacity, kv.sequence_avg, kv.sequence_max, kv.state),
+        memory=memory_figures(profile, memory, capacity, kv.sequence_avg, kv.sequence_max, kv.state, kv.report),
         kv=KvFigures(bytes_per_token=kv.full_per_token + kv.sliding_per_token, block_tokens=memory.block_tokens,
                      tokens_capacity=kv.report.kv_cache_tokens if kv.report else _tokens_capacity(memory, kv),
                      bytes_per_sequence_avg_context=kv.sequence_avg, bytes_per_sequence_max_context=kv.sequence_max,

@@ -21,7 +21,7 @@ from ..engines.vllm import (
     replicated_mla_bytes,
 )
 from ..engines.vllm_hybrid import PoolLayout, attention_block_with_state
-from ..engines.vllm_pool import PipelineStage, StageBudget, binding_stage, block_tokens_for
+from ..engines.vllm_pool import PipelineStage, StageBudget, VllmReport, binding_stage, block_tokens_for
 from ..memo import LastCall
 from ..physics.memory import (
     default_activation_bytes,
@@ -34,7 +34,7 @@ from ..physics.memory import (
 from ..profile.schema import Profile
 from ..specs.specs import GIB, ModelSpec
 from . import advice
-from .result import CapacityFigures, MemoryFigures, MemoryPerGpu
+from .result import CapacityFigures, MemoryFigures, MemoryPerGpu, ShapeNeeded
 
 
 @dataclass(slots=True)  # built on every plan: unfrozen, as frozen construction costs ~1.5k instructions a field
@@ -196,22 +196,28 @@ def memory_stage(profile: Profile) -> MemoryStage:
 
 
 def memory_figures(profile: Profile, memory: MemoryStage, capacity: CapacityFigures, sequence_avg: float,
-                   sequence_max: float, state: float = 0.0) -> MemoryFigures:
-    """The memory bar's segments, and the remedies when the model does not fit. ``sequence_avg`` is one
-    sequence's KV and state, ``state`` its state alone (a hybrid's linear / Mamba layers)."""
+                   sequence_max: float, state: float = 0.0, report: VllmReport | None = None) -> MemoryFigures:
+    """The memory bar's segments, and the remedies when the model does not fit or the engine will not start
+    (``advice.wont_start``; ``report`` is vLLM's start-up report, None elsewhere). ``sequence_avg`` is one
+    sequence's KV and state, ``sequence_max`` at the max context, ``state`` its state alone (a hybrid's
+    linear / Mamba layers). The shape is searched only for a plan that cannot run for want of memory."""
     total, fits = profile.hardware.memory_bytes, memory.budget > 0
     sequences = capacity.users_served * profile.workload.duty_cycle / capacity.kv_groups
     kv_used = min(max(memory.budget, 0.0), sequences * sequence_avg) if fits else 0.0
     state_used = kv_used * state / sequence_avg if sequence_avg > 0 else 0.0
     fixed = memory.activations + memory.overhead
-    shape = None if fits else advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max)
+    short = not fits or advice.wont_start(fits, capacity.max_sequences_full_context, report)
+    shape = advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max) if short else None
+    data = profile.parallelism.data
     return MemoryFigures(
         per_gpu=MemoryPerGpu(total=total, reserved=total - memory.usable, usable=memory.usable, weights=memory.weights,
                              activations=memory.activations, overhead=memory.overhead, kv_budget=memory.budget,
                              kv_used=kv_used, free=max(memory.budget, 0.0) - kv_used,
                              shortfall=max(0.0, -memory.budget), state_used=state_used),
         fits=fits, activations_source=memory.activations_source, overhead_source=memory.overhead_source,
-        gpus_needed_per_replica=shape.gpus * profile.parallelism.data if shape else None,
-        tensor_needed=shape.tensor if shape else None, pipeline_needed=shape.pipeline if shape else None,
+        gpus_needed_per_replica=shape.gpus * data if shape and not fits else None,
+        tensor_needed=shape.tensor if shape and not fits else None,
+        pipeline_needed=shape.pipeline if shape and not fits else None,
         fitting_weight_dtype=None if fits else advice.fitting_weight_precision(
-            profile, memory.weights, fixed, memory.usable))
+            profile, memory.weights, fixed, memory.usable),
+        shape_to_start=ShapeNeeded(shape.gpus * data, shape.tensor, shape.pipeline) if shape and fits else None)

@@ -30,6 +30,15 @@ class MemoryPerGpu:
 
 
 @record
+class ShapeNeeded:
+    """A parallel shape the engine accepts, offered as a remedy (core/plan/remedies.py, ``shape_that_runs``)."""
+
+    gpus_per_replica: int  # tensor x pipeline x the profile's data ranks
+    tensor: int
+    pipeline: int
+
+
+@record
 class MemoryFigures:
     """What one GPU holds and whether it fits (docs/design/physics.md, "Memory per GPU")."""
 
@@ -41,6 +50,11 @@ class MemoryFigures:
     tensor_needed: int | None  # that shape: tensor x pipeline, one the engine accepts
     pipeline_needed: int | None
     fitting_weight_dtype: str | None  # when it does not fit: the first lower weight precision that would
+    # When the weights fit but the engine will not start (one request at the workload's max context does not
+    # fit the KV cache left, advice.wont_start): the shape that would hold the weights and that request;
+    # None when the plan starts, when the weights do not fit (the fields above say what would) or when no
+    # shape up to remedies.MAX_REPLICA_GPUS would.
+    shape_to_start: ShapeNeeded | None
 
 
 @record

@@ -206,18 +206,21 @@ def memory_figures(profile: Profile, memory: MemoryStage, capacity: CapacityFigu
     kv_used = min(max(memory.budget, 0.0), sequences * sequence_avg) if fits else 0.0
     state_used = kv_used * state / sequence_avg if sequence_avg > 0 else 0.0
     fixed = memory.activations + memory.overhead
-    short = not fits or advice.wont_start(fits, capacity.max_sequences_full_context, report)
-    shape = advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max) if short else None
-    data = profile.parallelism.data
+    shape = start = None  # the remedy shape when the weights do not fit; when the engine won't start
+    full_context = capacity.max_sequences_full_context
+    if not fits:
+        shape = advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max)
+    elif full_context == 0 and advice.wont_start(fits, full_context, report):  # a running plan skips the call
+        start = advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max)
     return MemoryFigures(
         per_gpu=MemoryPerGpu(total=total, reserved=total - memory.usable, usable=memory.usable, weights=memory.weights,
                              activations=memory.activations, overhead=memory.overhead, kv_budget=memory.budget,
                              kv_used=kv_used, free=max(memory.budget, 0.0) - kv_used,
                              shortfall=max(0.0, -memory.budget), state_used=state_used),
         fits=fits, activations_source=memory.activations_source, overhead_source=memory.overhead_source,
-        gpus_needed_per_replica=shape.gpus * data if shape and not fits else None,
-        tensor_needed=shape.tensor if shape and not fits else None,
-        pipeline_needed=shape.pipeline if shape and not fits else None,
+        gpus_needed_per_replica=shape.gpus * profile.parallelism.data if shape else None,
+        tensor_needed=shape.tensor if shape else None, pipeline_needed=shape.pipeline if shape else None,
         fitting_weight_dtype=None if fits else advice.fitting_weight_precision(
             profile, memory.weights, fixed, memory.usable),
-        shape_to_start=ShapeNeeded(shape.gpus * data, shape.tensor, shape.pipeline) if shape and fits else None)
+        shape_to_start=ShapeNeeded(start.gpus * profile.parallelism.data, start.tensor, start.pipeline)
+        if start else None)

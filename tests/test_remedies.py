@@ -67,6 +67,9 @@ def test_a_plan_that_will_not_start_with_data_ranks_counts_them_in_the_shape():
     assert shape.gpus_per_replica == shape.tensor * shape.pipeline * 2
     reshaped = plan(_reshaped(profile, shape.tensor, shape.pipeline))
     assert reshaped.runs and reshaped.gpus == shape.gpus_per_replica
+    # the problem message counts the same GPUs and names the data ranks (it said TP x PP GPUs, "now 4")
+    split = f"TP {shape.tensor}" + (f" × PP {shape.pipeline}" if shape.pipeline > 1 else "") + " × DP 2"
+    assert f"use {shape.gpus_per_replica} × {profile.hardware.name} per replica ({split})" in " ".join(result.warnings)
 
 
 def test_deepseek_v3_on_two_h100s_shows_no_speed_check_and_a_shape_that_exists():

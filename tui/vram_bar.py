@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import RenderableType
 from rich.text import Text
 
+from napkinmath.core.plan.remedies import shape_words
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
 
@@ -155,8 +156,7 @@ class VramBar(PlanView):
     @staticmethod
     def _shape_text(gpus: int, tensor: int, pipeline: int, profile: Profile, short: bool) -> str:
         """A remedy shape in words: "4 GPUs (TP 4)", or "4 × GPU name per replica (TP 4)" in the wide form."""
-        split = f"TP {tensor}" + (f" × PP {pipeline}" if pipeline > 1 else "")
-        return f"{gpus} GPUs ({split})" if short else f"{gpus} × {profile.hardware.name} per replica ({split})"
+        return shape_words(gpus, tensor, pipeline, profile.parallelism.data, None if short else profile.hardware.name)
 
     def _fit(self, plan: Plan, profile: Profile, short: bool) -> Text:
         memory = plan.memory.per_gpu

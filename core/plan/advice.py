@@ -14,7 +14,7 @@ from ..engines.rules import expert_split_warnings, format_refusals, tensor_split
 from ..engines.vllm import version_warnings
 from ..specs.precisions import BYTES_PER_VALUE, COMPUTE_PATH, Precision, bytes_per_value
 from ..specs.specs import GIB
-from .remedies import Shape, shape_that_runs
+from .remedies import Shape, shape_that_runs, shape_words
 from .result import Problem
 
 if TYPE_CHECKING:
@@ -67,7 +67,8 @@ def _not_fitting(profile: Profile, result: Plan) -> list[str]:
     figures = result.memory
     if figures.gpus_needed_per_replica and figures.tensor_needed and figures.pipeline_needed:
         shape = Shape(figures.tensor_needed, figures.pipeline_needed)
-        remedies.append(f"use {shape.describe(_gpu_label(profile))}, now {profile.parallelism.gpus_per_replica}")
+        remedies.append(f"use {shape.describe(_gpu_label(profile), profile.parallelism.data)}, "
+                        f"now {profile.parallelism.gpus_per_replica}")
     if figures.fitting_weight_dtype:
         remedies.append(f"quantize the weights to {figures.fitting_weight_dtype}")
     if remedies:
@@ -90,7 +91,9 @@ def _wont_start(profile: Profile, result: Plan) -> list[str]:
         remedies.append(f"lower the max context to at most {kv.longest_context_that_fits:,} tokens")
     shape = result.memory.shape_to_start  # computed with the figures (memory_stage.memory_figures)
     if shape is not None:
-        remedies.append(f"use {Shape(shape.tensor, shape.pipeline).describe(_gpu_label(profile))}")
+        words = shape_words(shape.gpus_per_replica, shape.tensor, shape.pipeline, profile.parallelism.data,
+                            _gpu_label(profile))
+        remedies.append(f"use {words}")
     if remedies:
         message += "; " + ", or ".join(remedies)
     return [message]

@@ -34,9 +34,17 @@ class Shape:
     def gpus(self) -> int:
         return self.tensor * self.pipeline
 
-    def describe(self, gpu_name: str) -> str:
-        split = f"TP {self.tensor}" + (f" × PP {self.pipeline}" if self.pipeline > 1 else "")
-        return f"{self.gpus} × {gpu_name} per replica ({split})"
+    def describe(self, gpu_name: str, data: int = 1) -> str:
+        """The shape with ``data`` attention data-parallel ranks (the remedies keep the profile's) in words."""
+        return shape_words(self.gpus * data, self.tensor, self.pipeline, data, gpu_name)
+
+
+def shape_words(gpus: int, tensor: int, pipeline: int, data: int, gpu_name: str | None = None) -> str:
+    """A replica's shape in words: "8 × NVIDIA H100 SXM5 80GB per replica (TP 4 × DP 2)", or "8 GPUs (TP 4 × DP 2)"
+    without a GPU name; pipeline and data ranks are named when there are more than one. ``gpus`` counts them all."""
+    split = " × ".join(part for part in (f"TP {tensor}", f"PP {pipeline}" if pipeline > 1 else "",
+                                         f"DP {data}" if data > 1 else "") if part)
+    return f"{gpus} GPUs ({split})" if gpu_name is None else f"{gpus} × {gpu_name} per replica ({split})"
 
 
 def _kv_scale(profile: Profile, tensor: int) -> float:

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
-from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, gib, rate, seconds
+from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, gib, rate, seconds, while_running
 
 
 def _figures(title: str, rows: list[tuple[str, str]]) -> Table:
@@ -54,21 +54,23 @@ def render_plan(profile: Profile, result: Plan, at_slo: dict[str, Any] | None = 
         ("KV pool", f"{result.kv.tokens_capacity:,} tokens"),
         ("model", fit),
     ]
-    limit = LIMITED_BY_TEXT[capacity.limited_by]
+    limit, runs = LIMITED_BY_TEXT[capacity.limited_by], result.runs
     capacity_rows = [
         ("users served", f"{capacity.users_served:,} of {work.users:,}"),
         ("limited by", limit),
-        ("capacity", f"{capacity.capacity_users:,} users"),
-        ("sequences (avg ctx)", f"{capacity.concurrent_sequences:,} per pool x {capacity.kv_groups} pools"),
+        ("capacity", while_running(runs, f"{capacity.capacity_users:,} users")),
+        ("sequences (avg ctx)", while_running(runs, f"{capacity.concurrent_sequences:,} per pool x "
+                                                    f"{capacity.kv_groups} pools")),
         ("sequences (full ctx)", f"{capacity.max_sequences_full_context:,} per pool"),
-        ("replicas needed", "-" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"),
+        ("replicas needed", while_running(runs, "-" if capacity.replicas_needed is None
+                                          else f"{capacity.replicas_needed:,}")),
     ]
     if at_slo is not None:
         capacity_rows += [
             ("users at p99 SLO", f"{at_slo['users']:,} ({at_slo['max_rate_per_s']:,.3g} req/s)"),
             ("replicas at SLO", "-" if at_slo["replicas_needed"] is None else f"{at_slo['replicas_needed']:,}"),
         ]
-    speed_rows = [
+    speed_rows = [(label, while_running(runs, text)) for label, text in (
         ("batch per pool", f"{decode.batch:,.1f}"),
         ("step time", seconds(decode.step_time)),
         ("communication", f"{decode.communication_fraction:.0%} of the step"),
@@ -78,12 +80,12 @@ def render_plan(profile: Profile, result: Plan, at_slo: dict[str, Any] | None = 
         ("tok/s/user at peak", rate(decode.tokens_per_s_per_user_ideal)),
         ("prefill tok/s", rate(result.prefill.tokens_per_s)),
         ("TTFT", seconds(result.prefill.ttft) + _target(result.prefill.meets_target)),
-    ]
+    )]
     critical = "never (KV traffic grows as fast)" if roof.critical_batch is None else f"{roof.critical_batch:,}"
     roofline_rows = [
         ("ridge", f"{roof.ridge:,.1f} FLOP/B ({roof.weight_compute_path})"),
-        ("decode intensity", f"{decode.arithmetic_intensity:,.1f} FLOP/B ({decode.bound}-bound)"),
-        ("compute busy", f"{roof.compute_busy_fraction:.0%} of the step"),
+        ("decode intensity", while_running(runs, f"{decode.arithmetic_intensity:,.1f} FLOP/B ({decode.bound}-bound)")),
+        ("compute busy", while_running(runs, f"{roof.compute_busy_fraction:.0%} of the step")),
         ("critical batch", critical),
         ("... weights only",
          "never" if roof.critical_batch_weights_only is None else f"{roof.critical_batch_weights_only:,}"),

@@ -196,3 +196,26 @@ def test_a_subcommand_does_not_load_textual():
               "print('TEXTUAL' if any(m.split('.')[0] == 'textual' for m in sys.modules) else 'NONE', file=sys.stderr)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stderr.strip().endswith("NONE")
+
+
+def test_a_plan_that_does_not_run_prints_no_speed_or_capacity_figures(tmp_path, capsys):
+    """A plan whose engine will not start (or whose weights do not fit) serves nobody: the report, as the app's
+    panels, shows no batch, speed, capacity or replicas for it, only that it does not run (it printed a 28 ms step,
+    35 tok/s per user and 17 replicas of a deployment that never starts); the Markdown export says the same."""
+    from napkinmath.core.plan.compose import plan
+    from napkinmath.core.profile.files import load_profile
+    from napkinmath.core.report.markdown import plan_markdown
+
+    path = tmp_path / "wont-start.toml"
+    path.write_text(WONT_START)
+    assert main(["plan", str(path)]) == 0
+    report = capsys.readouterr().out
+    rows = {line.split("  ")[0].strip(): " ".join(line.split()) for line in report.splitlines() if "  " in line}
+    for label in ("capacity", "replicas needed", "step time", "tok/s per user", "TTFT", "compute busy"):
+        assert rows[label].endswith("n/a (does not run)"), (label, rows[label])
+    assert "0 of" in rows["users served"] and "refuses to start" in rows["limited by"]
+    profile = load_profile(path)
+    markdown = plan_markdown(profile, plan(profile))
+    assert "| step time | n/a (does not run) |" in markdown and "| capacity | n/a (does not run) |" in markdown
+    assert main(["plan", str(shipped_profile("llama-3.1-8b-1xl4.toml"))]) == 0
+    assert "does not run" not in capsys.readouterr().out

@@ -36,6 +36,16 @@ def cost_rows(cost) -> list[tuple[str, str]]:
     ]
 
 
+DOES_NOT_RUN = "n/a (does not run)"
+
+
+def while_running(runs: bool, text: str) -> str:
+    """A speed or capacity figure as text, or ``DOES_NOT_RUN`` for a plan that does not run (its weights do not
+    fit or the engine refuses to start): the figure would describe a batch nothing serves, as the app's panels
+    and the roofline say (docs/design/interfaces.md, "`napkin plan`")."""
+    return text if runs else DOES_NOT_RUN
+
+
 # What bounds the users served (CapacityFigures.limited_by), as every report says it.
 LIMITED_BY_TEXT = {"users": "the workload's user count", "memory": "KV memory", "speed": "the speed target",
                    "weights": "the weights, which do not fit", "engine": "the engine, which refuses to start"}

@@ -36,7 +36,7 @@ from ..profile.schema import Profile
 from ..specs.catalog import model_entry, model_hub_repos
 from ..specs.precisions import Precision
 from ..specs.specs import GIB
-from .formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds
+from .formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds, while_running
 from .vllm_flags import vllm_flag_warnings
 
 __all__ = ["PLACEHOLDER_MODEL", "plan_markdown", "vllm_command"]
@@ -160,11 +160,13 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
     capacity_rows = [
         ("users served", f"{capacity.users_served:,} of {work.users:,}"),
         ("limited by", LIMITED_BY_TEXT[capacity.limited_by]),
-        ("capacity", f"{capacity.capacity_users:,} users"),
-        ("sequences (avg ctx)", f"{capacity.concurrent_sequences:,} per pool × {capacity.kv_groups:,} "
-                                f"{'pool' if capacity.kv_groups == 1 else 'pools'}"),
+        ("capacity", while_running(plan.runs, f"{capacity.capacity_users:,} users")),
+        ("sequences (avg ctx)", while_running(plan.runs, f"{capacity.concurrent_sequences:,} per pool × "
+                                              f"{capacity.kv_groups:,} {'pool' if capacity.kv_groups == 1 else 'pools'}"
+                                              )),
         ("sequences (full ctx)", f"{capacity.max_sequences_full_context:,} per pool"),
-        ("replicas needed", "-" if capacity.replicas_needed is None else f"{capacity.replicas_needed:,}"),
+        ("replicas needed", while_running(plan.runs, "-" if capacity.replicas_needed is None
+                                          else f"{capacity.replicas_needed:,}")),
         ("KV per token", f"{plan.kv.bytes_per_token:,.0f} B"),
         ("KV pool", f"{plan.kv.tokens_capacity:,} tokens"),
         ("KV per sequence (avg ctx)", f"{gib_cell(plan.kv.bytes_per_sequence_avg_context)} GiB"),
@@ -176,7 +178,7 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
     # Speed
     speed_target = f"{_number(work.target_tokens_per_s)} tok/s"
     ttft_target = seconds(work.ttft_target_s)
-    speed_rows = [
+    speed_rows = [(label, while_running(plan.runs, value), target if plan.runs else "-") for label, value, target in (
         ("decode tok/s per user", rate(decode.tokens_per_s_per_user), _target(decode.meets_target, speed_target)),
         ("decode tok/s aggregate", rate(decode.tokens_per_s_aggregate), "-"),
         ("decode tok/s single user", rate(decode.tokens_per_s_single_user), "-"),
@@ -184,15 +186,16 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
         ("step time", seconds(decode.step_time), "-"),
         ("prefill tok/s", rate(plan.prefill.tokens_per_s), "-"),
         ("TTFT", seconds(plan.prefill.ttft), _target(plan.prefill.meets_target, ttft_target)),
-    ]
+    )]
     out += ["## Speed", ""] + _table(("Figure", "Value", "Target"), speed_rows, "lrl") + [""]
 
     # Roofline
     roofline_rows = [
         ("ridge", f"{roof.ridge:,.1f} FLOP/B ({roof.weight_compute_path})"),
-        ("decode intensity", f"{decode.arithmetic_intensity:,.1f} FLOP/B ({decode.bound}-bound)"),
+        ("decode intensity", while_running(plan.runs, f"{decode.arithmetic_intensity:,.1f} FLOP/B "
+                                                      f"({decode.bound}-bound)")),
         ("prefill intensity", f"{plan.prefill.arithmetic_intensity:,.1f} FLOP/B"),
-        ("compute busy", f"{roof.compute_busy_fraction:.0%} of the step"),
+        ("compute busy", while_running(plan.runs, f"{roof.compute_busy_fraction:.0%} of the step")),
         ("critical batch", "never (KV traffic grows as fast)" if roof.critical_batch is None
          else f"{roof.critical_batch:,}"),
         ("critical batch, weights only", "never" if roof.critical_batch_weights_only is None

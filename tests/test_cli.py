@@ -219,3 +219,24 @@ def test_a_plan_that_does_not_run_prints_no_speed_or_capacity_figures(tmp_path, 
     assert "| step time | n/a (does not run) |" in markdown and "| capacity | n/a (does not run) |" in markdown
     assert main(["plan", str(shipped_profile("llama-3.1-8b-1xl4.toml"))]) == 0
     assert "does not run" not in capsys.readouterr().out
+
+
+def test_compare_and_sweep_give_no_capacity_or_speed_for_a_plan_that_does_not_run(tmp_path, capsys):
+    """The shared figures (core/plan/figures.py) of a plan that does not run: its capacity and speed are None in
+    compare's and sweep's JSON and "- (n/a)" in compare's table (compare showed it 6% faster per user than the plan
+    that serves 275 users); what it holds and costs per hour stays."""
+    path = tmp_path / "wont-start.toml"
+    path.write_text(WONT_START)
+    running = str(shipped_profile("llama-3.1-70b-2xh100-fp8.toml"))
+    data = run_json(capsys, "compare", running, str(path), "--json")
+    rows = {row["key"]: row["values"] for row in data["figures"]}
+    for key in ("capacity_users", "tokens_per_s_per_user", "step_time_ms", "ttft_s"):
+        assert rows[key][0] is not None and rows[key][1] is None, key
+    assert rows["kv_tokens"][1] is not None and rows["per_hour"][1] is not None
+    assert main(["compare", running, str(path)]) == 0
+    table = capsys.readouterr().out
+    assert "Decode per user (tok/s)" in table
+    assert next(line for line in table.splitlines() if line.startswith("Decode per user")).endswith("- (n/a)")
+    swept = run_json(capsys, "sweep", str(path), "--vary", "workload.max_context_tokens=16384,32768", "--json")
+    speeds = [point["figures"]["tokens_per_s_per_user"] for point in swept["points"]]
+    assert speeds[0] is not None and speeds[0] > 0 and speeds[1] is None  # 16K starts, 32K does not

@@ -19,9 +19,7 @@ from .plan_view import LIMITED_BY_WORDS, memory_text, money_text, rate_text, tim
 
 LIMITS = {**LIMITED_BY_WORDS, "engine": "engine refuses"}
 
-SPEEDS = frozenset({"tokens_per_s_per_user", "tokens_per_s_aggregate", "step_time_ms", "prefill_tokens_per_s",
-                    "ttft_s"})  # figures of a plan that serves: none where the engine refuses or nothing fits
-NOT_RUNNING = "— (no run)"
+NOT_RUNNING = "— (no run)"  # a figure of a plan that serves (Figure.served), where a plan does not run
 
 
 @dataclass(frozen=True)
@@ -122,7 +120,7 @@ def figure_rows(now: Side, then: Side, units: str) -> list[FigureRow]:
                       "", "same")]
     for key, (label, show) in formats.items():
         figure = FIGURES_BY_KEY[key]
-        if key in SPEEDS and not (now.plan.runs and then.plan.runs):
+        if figure.served and not (now.plan.runs and then.plan.runs):
             # a plan that cannot run has no speed, as on the main screen (issue 17: never a figure to trust)
             rows.append(FigureRow(label, show(figure.value(now.plan)) if now.plan.runs else NOT_RUNNING,
                                   show(figure.value(then.plan)) if then.plan.runs else NOT_RUNNING, "n/a", "unknown"))

@@ -17,25 +17,35 @@ from .result import Plan
 
 @dataclass(frozen=True)
 class Figure:
-    """One output figure that compare and the baseline diff read from a plan."""
+    """One output figure that compare and the baseline diff read from a plan. ``served``: the figure describes a
+    deployment that serves (its capacity and speed), so a plan that does not run (its weights do not fit or the
+    engine refuses to start) has none: ``value`` is None there, as the app's panels show no figure for it."""
 
     key: str
     label: str
     unit: str
     better: Literal["higher", "lower", "neither"]
-    value: Callable[[Plan], float | None]
+    read: Callable[[Plan], float | None]
+    served: bool = False
+
+    def value(self, plan: Plan) -> float | None:
+        """The figure of ``plan``; None where the plan has none (see the class docstring; costs per user of a
+        plan that serves nobody)."""
+        return None if self.served and not plan.runs else self.read(plan)
 
 
 FIGURES: tuple[Figure, ...] = (
     Figure("users_served", "Users served", "users", "higher", lambda p: p.capacity.users_served),
-    Figure("capacity_users", "Capacity", "users", "higher", lambda p: p.capacity.capacity_users),
+    Figure("capacity_users", "Capacity", "users", "higher", lambda p: p.capacity.capacity_users, served=True),
     Figure("concurrent_sequences", "Sequences at avg ctx", "per pool", "higher",
-           lambda p: p.capacity.concurrent_sequences),
-    Figure("tokens_per_s_per_user", "Decode per user", "tok/s", "higher", lambda p: p.decode.tokens_per_s_per_user),
-    Figure("tokens_per_s_aggregate", "Decode, all users", "tok/s", "higher", lambda p: p.decode.tokens_per_s_aggregate),
-    Figure("step_time_ms", "Step time", "ms", "lower", lambda p: p.decode.step_time * 1e3),
-    Figure("prefill_tokens_per_s", "Prefill", "tok/s", "higher", lambda p: p.prefill.tokens_per_s),
-    Figure("ttft_s", "TTFT", "s", "lower", lambda p: p.prefill.ttft),
+           lambda p: p.capacity.concurrent_sequences, served=True),
+    Figure("tokens_per_s_per_user", "Decode per user", "tok/s", "higher", lambda p: p.decode.tokens_per_s_per_user,
+           served=True),
+    Figure("tokens_per_s_aggregate", "Decode, all users", "tok/s", "higher", lambda p: p.decode.tokens_per_s_aggregate,
+           served=True),
+    Figure("step_time_ms", "Step time", "ms", "lower", lambda p: p.decode.step_time * 1e3, served=True),
+    Figure("prefill_tokens_per_s", "Prefill", "tok/s", "higher", lambda p: p.prefill.tokens_per_s, served=True),
+    Figure("ttft_s", "TTFT", "s", "lower", lambda p: p.prefill.ttft, served=True),
     Figure("kv_tokens", "KV pool", "tokens/GPU", "higher", lambda p: p.kv.tokens_capacity),
     Figure("weights_gib", "Weights per GPU", "GiB", "lower", lambda p: p.memory.per_gpu.weights / GIB),
     Figure("kv_budget_gib", "KV budget per GPU", "GiB", "higher", lambda p: p.memory.per_gpu.kv_budget / GIB),

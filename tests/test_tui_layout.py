@@ -54,3 +54,24 @@ async def test_the_pinned_layouts_roofline_legend_stays_on_one_line(napkin_home)
         assert lines[3].startswith("D ") and "ridge" in lines[3], lines
         assert not any(line.startswith(("FLOP/B", "(fp8)")) or "ridge" in line for line in lines[4:]), lines
         assert "ridge" in wide[3] and wide[3].startswith("D decode"), wide
+
+
+async def test_the_compact_memory_bar_says_a_wont_start_remedy_within_its_width(napkin_home, tmp_path):
+    """At 80x24, a won't-start plan with two attention data-parallel ranks: "→ max context ≤ 27,536, or 8 GPUs
+    (TP 4 × DP 2)" was cut at the box's edge; the compact line drops the split (the problems strip has it whole)."""
+    from conftest import make_app, started
+
+    from napkinmath.tui.vram_bar import VramBar
+
+    path = tmp_path / "wont-start-dp2.toml"
+    path.write_text('[hardware]\ngpu = "h100-sxm"\ncount = 4\n[model]\npreset = "llama-3.1-70b"\n'
+                    '[parallelism]\ntensor = 2\ndata = 2\n[workload]\nmax_context_tokens = 32768\n'
+                    'avg_context_tokens = 8192\n')
+    app = make_app(str(path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await started(pilot)
+        bar = main.query_one(VramBar)
+        lines = str(bar.render()).splitlines()
+        assert any(line.startswith("won't start") for line in lines), lines
+        remedy = next(line for line in lines if line.startswith("→"))
+        assert len(remedy) <= bar.content_size.width and remedy.endswith("8 GPUs"), (remedy, bar.content_size.width)

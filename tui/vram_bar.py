@@ -70,7 +70,7 @@ class VramBar(PlanView):
         gpus = profile.parallelism.gpus
         if self.compact:
             return Text("\n").join([self._compact_title(plan, profile), cells, *self._compact_legend(sizes),
-                                     self._status(plan, profile, short=True)])
+                                     self._status(plan, profile, short=True, width=width)])
         title = Text.assemble(
             ("Memory per GPU ", "bold"),
             (f"· each of {gpus} × {profile.hardware.name} · " if gpus > 1 else f"· {profile.hardware.name} · ",
@@ -129,13 +129,15 @@ class VramBar(PlanView):
         compact wording where the line would not fit."""
         make = self._wont_start if plan.memory.fits and not plan.runs else self._fit
         status = make(plan, profile, short)
+        if short and width and max(line.cell_len for line in status.split("\n")) > width:
+            status = make(plan, profile, True, terse=True)  # "8 GPUs" without its split, as "(TP 4 × DP 2)" was cut
         if not short and width and status.cell_len > width:
             status = make(plan, profile, True)
             status = Text("  ").join(status.split("\n"))
             status.truncate(width, overflow="ellipsis")
         return status
 
-    def _wont_start(self, plan: Plan, profile: Profile, short: bool) -> Text:
+    def _wont_start(self, plan: Plan, profile: Profile, short: bool, terse: bool = False) -> Text:
         """The weights fit but the engine will not start: one request does not fit the KV cache left, or it
         refuses the settings (the problems strip says which, whole)."""
         head = Text("won't start", self.style("vram--bad"))
@@ -145,7 +147,8 @@ class VramBar(PlanView):
         shape = plan.memory.shape_to_start  # the plan's remedy, computed with its figures
         remedies = [f"max context ≤ {kv.longest_context_that_fits:,}"] if kv.longest_context_that_fits else []
         if shape is not None:
-            remedies.append(self._shape_text(shape.gpus_per_replica, shape.tensor, shape.pipeline, profile, short))
+            remedies.append(self._shape_text(shape.gpus_per_replica, shape.tensor, shape.pipeline, profile, short,
+                                             terse))
         fix = ", or ".join(remedies)
         if short:
             return Text.assemble(head, f" · {kv.tokens_capacity:,} KV tok < {work.max_context_tokens:,}",
@@ -154,11 +157,14 @@ class VramBar(PlanView):
                                    f"{kv.tokens_capacity:,} KV tokens left", f" — {fix}" if fix else "")
 
     @staticmethod
-    def _shape_text(gpus: int, tensor: int, pipeline: int, profile: Profile, short: bool) -> str:
-        """A remedy shape in words: "4 GPUs (TP 4)", or "4 × GPU name per replica (TP 4)" in the wide form."""
+    def _shape_text(gpus: int, tensor: int, pipeline: int, profile: Profile, short: bool, terse: bool = False) -> str:
+        """A remedy shape in words: "4 GPUs (TP 4)", or "4 × GPU name per replica (TP 4)" in the wide form, or
+        only "4 GPUs" where the compact line has no room for the split (the problems strip says it whole)."""
+        if terse:
+            return f"{gpus} GPUs"
         return shape_words(gpus, tensor, pipeline, profile.parallelism.data, None if short else profile.hardware.name)
 
-    def _fit(self, plan: Plan, profile: Profile, short: bool) -> Text:
+    def _fit(self, plan: Plan, profile: Profile, short: bool, terse: bool = False) -> Text:
         memory = plan.memory.per_gpu
         if plan.memory.fits:
             report = plan.engine
@@ -177,7 +183,7 @@ class VramBar(PlanView):
         remedies = []
         if figures.gpus_needed_per_replica and figures.tensor_needed and figures.pipeline_needed:
             remedies.append(self._shape_text(figures.gpus_needed_per_replica, figures.tensor_needed,
-                                             figures.pipeline_needed, profile, short))
+                                             figures.pipeline_needed, profile, short, terse))
         if dtype:
             remedies.append(f"{dtype} weights")
         if remedies:

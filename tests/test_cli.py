@@ -158,6 +158,8 @@ def test_recommend_command(capsys, tmp_path):
     assert len(candidates) == 3
     assert [c["per_user_month"] for c in candidates] == sorted(c["per_user_month"] for c in candidates)
     assert all(c["tokens_per_s_per_user"] >= 20 and c["ttft"] <= 2 for c in candidates)
+    assert all(c["speed"] == ("fitted" if c["gpu"] in ("h100-sxm", "h200", "b200") else "extrapolated")
+               for c in candidates)
     impossible = tmp_path / "impossible.toml"
     impossible.write_text(open(profile).read().replace("target_tokens_per_s = 20.0", "target_tokens_per_s = 100000.0"))
     assert main(["recommend", str(impossible)]) == 1

@@ -102,3 +102,18 @@ def test_cross_validated_tpot_is_within_10_percent():
 def test_cross_validated_ttft_is_within_20_percent():
     figures = cross_validation()
     assert max(figures["leave_one_gpu_out"]["ttft"], figures["leave_one_model_out"]["ttft"]) <= 0.20
+
+
+@pytest.mark.parametrize(("gpu", "kind"), [("h100-sxm", "fitted"), ("h200", "fitted"), ("b200", "fitted"),
+                                           ("h100-pcie", "extrapolated"), ("gb200", "extrapolated"),
+                                           ("rtx-5090", "extrapolated"), ("mi300x", "extrapolated")])
+def test_only_the_measured_gpus_are_fitted(gpu, kind):
+    """The speed is "fitted" only on a GPU the fitting rows measured (H100 SXM, H200, B200); another GPU of the
+    same generation (an RTX 5090 is Blackwell, with GDDR7 and no NVLink) takes its generation's coefficients
+    as an extrapolation, and says so."""
+    from napkinmath.core.plan.compose import plan
+    from napkinmath.core.profile.schema import Profile
+
+    profile = Profile.model_validate({"hardware": {"gpu": gpu, "count": 8}, "model": {"preset": "llama-3.1-8b"},
+                                      "parallelism": {"tensor": 1}})
+    assert plan(profile).provenance.speed == kind

@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.profile.schema import Profile
-from napkinmath.core.tools.recommend import Candidate, targets_text
+from napkinmath.core.tools.recommend import EXTRAPOLATED_NOTE_SHORT, Candidate, speed_text, targets_text
 
 from .safe_text import plain
 from .stack import Page
@@ -30,6 +30,7 @@ class RecommendScreen(Page[Candidate | None]):
     DEFAULT_CSS = """
     RecommendScreen DataTable { height: 1fr; }
     RecommendScreen #recommend-title { margin: 0 1; text-style: bold; width: 1fr; }
+    RecommendScreen #recommend-note { margin: 0 1; color: $text-muted; width: 1fr; }
     """
 
     def __init__(self, profile: Profile, search: Callable[[Profile], list[Candidate]]) -> None:
@@ -44,6 +45,7 @@ class RecommendScreen(Page[Candidate | None]):
                           f"Enter loads one)"),
                     id="recommend-title")
         yield DataTable(id="recommend-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="recommend-note")  # what a marked figure means, when one is
         yield Footer()
 
     def on_mount(self) -> None:
@@ -76,9 +78,11 @@ class RecommendScreen(Page[Candidate | None]):
         for c in self.candidates:
             split = f"TP{c.tensor}" + (f" PP{c.pipeline}" if c.pipeline > 1 else "") + f" ×{c.replicas}"  # as the CLI
             cells = (c.gpu_id, str(c.gpus), split, f"{c.weight_dtype}/{c.kv_dtype}",
-                     f"${c.per_user_month:,.2f}", f"{c.plan.decode.tokens_per_s_per_user:,.1f}",
+                     f"${c.per_user_month:,.2f}", speed_text(c),
                      f"{c.plan.prefill.ttft:,.2f} s", c.tightest)  # the sentence: the loaded profile's description
             table.add_row(*(plain(cell) for cell in cells))  # a DataTable parses plain strings as markup
+        if any(c.plan.provenance.speed == "extrapolated" for c in self.candidates):
+            self.query_one("#recommend-note", Label).update(EXTRAPOLATED_NOTE_SHORT)
         if not self.candidates:
             self.query_one("#recommend-title", Label).update(
                 "No catalog deployment of up to 64 GPUs meets these targets")

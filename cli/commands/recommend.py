@@ -38,7 +38,13 @@ def run(arguments: argparse.Namespace) -> int:
 
     from napkinmath.core.engines.vllm import version_warnings
     from napkinmath.core.profile.files import load_profile, profile_to_dict
-    from napkinmath.core.tools.recommend import recommend, recommend_notes, targets_text
+    from napkinmath.core.tools.recommend import (
+        EXTRAPOLATED_NOTE,
+        recommend,
+        recommend_notes,
+        speed_text,
+        targets_text,
+    )
 
     from ..tables import Column, console, print_columns, wrapped
 
@@ -58,6 +64,7 @@ def run(arguments: argparse.Namespace) -> int:
                      "replicas": c.replicas, "weight_dtype": c.weight_dtype, "kv_dtype": c.kv_dtype,
                      "per_user_month": c.per_user_month, "limited_by": c.limited_by, "binding": c.binding,
                      "tokens_per_s_per_user": c.plan.decode.tokens_per_s_per_user, "ttft": c.plan.prefill.ttft,
+                     "speed": c.plan.provenance.speed,
                      "alternatives": list(c.alternatives), "profile": profile_to_dict(c.profile)}
                     for c in candidates])
         warn(notes, kind="note")  # the JSON is a list; what the search assumed goes beside it, on stderr
@@ -79,7 +86,7 @@ def run(arguments: argparse.Namespace) -> int:
         Column("shape", shapes, right=False),
         Column("weights/KV", [f"{c.weight_dtype}/{c.kv_dtype}" for c in candidates], right=False),
         Column("$/user-mo", [f"{c.per_user_month:,.2f}" for c in candidates]),
-        Column("tok/s/user", [f"{c.plan.decode.tokens_per_s_per_user:,.1f}" for c in candidates]),
+        Column("tok/s/user", [speed_text(c) for c in candidates]),
         Column("TTFT s", [f"{c.plan.prefill.ttft:,.2f}" for c in candidates]),
     ]
     under = [[f"tightest: {c.binding}"] + ([f"same cost: {'; '.join(c.alternatives)}"] if c.alternatives else [])
@@ -87,6 +94,8 @@ def run(arguments: argparse.Namespace) -> int:
     print_columns(out, columns, under=under)
     out.print(Text("shape: tensor (TP) × pipeline (PP) per replica, × replicas · napkin recommend --json gives each "
                    "candidate's whole profile", style="dim"))
+    if any(c.plan.provenance.speed == "extrapolated" for c in candidates):
+        out.print(Text(wrapped(EXTRAPOLATED_NOTE, out.width, ""), style="dim"), soft_wrap=True)
     return 0
 
 

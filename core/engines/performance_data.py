@@ -3,8 +3,8 @@ scripts/fit_performance.py from tests/data/measured-serving; docs/accuracy.md re
 
 Tables ``[coefficients.ENGINE.GENERATION]`` hold every ``Coefficients`` field for vllm, sglang, trtllm
 and ``generic`` (the shared coefficients, for an engine the data does not cover) on ``hopper`` and
-``blackwell``. A GPU of another generation (Ampere, Ada, AMD) takes the engine's Hopper coefficients:
-an extrapolation the plan's provenance names.
+``blackwell``. A GPU of another generation (Ampere, Ada, AMD) takes the engine's Hopper coefficients. Any GPU
+the data do not hold (``FITTED_GPUS``) is an extrapolation the plan's provenance names.
 """
 
 from __future__ import annotations
@@ -55,9 +55,16 @@ def coefficients_for(engine: str, architecture: str) -> Coefficients:
     return Coefficients(**{field.name: float(values[field.name]) for field in fields(Coefficients)})
 
 
-def extrapolated(engine: str, architecture: str) -> bool:
-    """Whether the coefficients were fitted on neither this engine family nor this GPU generation's data."""
-    return engine not in FITTED_ENGINES or architecture not in FITTED_GENERATIONS
+# The catalog GPUs of the measured rows (DATA_GPUS): another GPU takes its generation's coefficients, an extrapolation
+FITTED_GPUS = frozenset({"h100-sxm", "h200", "b200"})
+
+
+def extrapolated(engine: str, gpu_id: str | None) -> bool:
+    """Whether the plan's speed is an extrapolation: an engine family or a GPU the fitting data do not hold. A GPU
+    of a fitted generation that is not itself in the data (H100 PCIe, GB200, B300, an RTX 5090: other memory,
+    clocks or links) takes that generation's coefficients, but nothing measured it; a custom GPU (no catalog id)
+    neither."""
+    return engine not in FITTED_ENGINES or gpu_id not in FITTED_GPUS
 
 
 @cache

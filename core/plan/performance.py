@@ -158,7 +158,7 @@ def _coefficients(profile: Profile) -> tuple[Coefficients, str]:
         bare = replace(Coefficients.neutral(), arrival_wait=fitted.arrival_wait, cohort=fitted.cohort,
                        test_cycles=fitted.test_cycles)
         return bare.scaled(1.0, engine.step_overhead_ms * 1e-3, engine.step_overhead_per_sequence_us * 1e-6), "roofline"
-    kind = "extrapolated" if extrapolated(engine.name, hardware.architecture) else "fitted"
+    kind = "extrapolated" if extrapolated(engine.name, hardware.gpu) else "fitted"
     scale = engine.speed_scale
     adds_step, adds_sequence = engine.step_overhead_ms * 1e-3, engine.step_overhead_per_sequence_us * 1e-6
     if scale == 1.0 and not adds_step and not adds_sequence:

@@ -167,7 +167,7 @@ class Provenance:
     engine_time: str  # the engine's own time per step: the speed kind on the fitted model; on roofline
     # "none" (step_overhead_ms and per sequence 0), "assumed" or "calibrated"
     # The speed and latency figures: "fitted" (the performance model fitted on measured load tests),
-    # "extrapolated" (fitted, on a GPU generation or engine outside the data), "calibrated" (the fitted
+    # "extrapolated" (fitted, on a GPU or engine outside the data), "calibrated" (the fitted
     # model rescaled by a measurement), "assumed" (rescaled by hand), "roofline" (peak spec at the
     # profile's mbu/mfu and engine time) or "peak-spec" (the roofline at 100%: a ceiling, not an estimate)
     speed: str

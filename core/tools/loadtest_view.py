@@ -40,7 +40,7 @@ def rate_figure(figure: Figure) -> str:
 
 KIND_TEXT = {
     "fitted": "the performance model fitted on measured load tests",
-    "extrapolated": "the fitted model, extrapolated (this GPU generation or engine is not in its data)",
+    "extrapolated": "the fitted model, extrapolated (this GPU or engine is not in its data)",
     "calibrated": "the fitted model, calibrated on a measurement",
     "assumed": "the fitted model, rescaled by hand",
     "roofline": "the bare roofline at the profile's efficiencies and engine time (speed = \"roofline\"; no band)",

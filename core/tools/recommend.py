@@ -284,6 +284,20 @@ def recommend(profile: Profile, limit: int = 10, max_gpus: int = 64) -> list[Can
             for c in kept]
 
 
+EXTRAPOLATED_MARK = "*"
+EXTRAPOLATED_NOTE = ("* extrapolated speed: the fitted model has no measured load test on this GPU generation "
+                     "(docs/accuracy.md)")
+EXTRAPOLATED_NOTE_SHORT = "* speed extrapolated: no measured load test on this GPU generation"  # fits 80 columns
+
+
+def speed_text(candidate: Candidate) -> str:
+    """A candidate's decode tok/s per user as its table cell, marked where the speed is an extrapolation (a GPU
+    generation outside the fit's H100, H200 and B200 rows: on the published AMD MI300X load tests the fitted
+    model predicted 1.8-3.0 times the measured throughput at the median, docs/accuracy.md)."""
+    mark = EXTRAPOLATED_MARK if candidate.plan.provenance.speed == "extrapolated" else ""
+    return f"{candidate.plan.decode.tokens_per_s_per_user:,.1f}{mark}"
+
+
 def targets_text(profile: Profile) -> str:
     """The targets the search held the deployments to, as the command line and the app title their lists:
     "400 users, ≥ 20 tok/s each, TTFT ≤ 2 s"; without a speed target, the floor it used instead."""

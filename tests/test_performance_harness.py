@@ -37,7 +37,7 @@ def _bare(perf, cycles: float = CYCLES):
 
 
 def _simulated(perf, concurrency: int, prompt: int, reply: int, full_length: bool):
-    deployment = Deployment(perf.step, perf.limits, 1, 0.0, reserve_full_length=full_length)
+    deployment = Deployment(perf.step, replace(perf.limits, reserves_full_length=full_length), 1, 0.0)
     return simulate(deployment, Load(concurrency=concurrency, requests=CYCLES * concurrency,
                                      lengths=Lengths("fixed", prompt, reply)))
 

@@ -29,6 +29,11 @@ CHUNKED_PREFILL = False
 QUANTIZED_KV_FP8 = frozenset({Precision.fp8, Precision.nvfp4, Precision.mxfp4, Precision.fp4})
 
 
+# The default capacity scheduler, GUARANTEED_NO_EVICT (tensorrt_llm/llmapi/llm_args.py ``SchedulerConfig``): a request
+# is admitted only when the KV pool holds its prompt and whole reply, and a started one is never preempted.
+RESERVES_FULL_LENGTH = True
+
+
 def trtllm_kv_budget_bytes(total: float, weights: float, activations: float, overhead: float,
                            free_gpu_memory_fraction: float) -> float:
     """fraction × (memory left after the weights, the activation peak and the buffers). Negative: no pool."""

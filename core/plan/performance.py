@@ -65,15 +65,17 @@ class EnginePerformance:
     kind: str  # "fitted", "calibrated" or "extrapolated" (fitted on other GPUs / engines)
 
 
-def _scheduler(profile: Profile, memory: MemoryStage) -> tuple[int, int, bool, bool]:
-    """(max batched tokens, max sequences, chunked prefill, mixed batches) with the profile's overrides."""
+def _scheduler(profile: Profile, memory: MemoryStage) -> tuple[int, int, bool, bool, bool]:
+    """(max batched tokens, max sequences, chunked prefill, mixed batches, admission reserves a request's whole
+    length) with the profile's overrides."""
     engine, hardware, par = profile.engine, profile.hardware, profile.parallelism
+    reserves = False  # vLLM and SGLang allocate a sequence's KV as it grows
     if engine.name == "sglang":
         tokens = sglang.default_chunked_prefill_size(hardware.memory_gib, par.data)
         sequences, chunked, mixed = sglang.DEFAULT_MAX_RUNNING_REQUESTS, sglang.CHUNKED_PREFILL, sglang.MIXED_BATCHES
     elif engine.name == "trtllm":
         tokens, sequences = trtllm.DEFAULT_MAX_NUM_TOKENS, trtllm.DEFAULT_MAX_BATCH_SIZE
-        chunked, mixed = trtllm.CHUNKED_PREFILL, trtllm.MIXED_BATCHES
+        chunked, mixed, reserves = trtllm.CHUNKED_PREFILL, trtllm.MIXED_BATCHES, trtllm.RESERVES_FULL_LENGTH
     elif engine.name == "vllm":
         tokens, sequences, chunked, mixed = memory.batched_tokens, memory.sequences, True, True
     else:
@@ -81,7 +83,7 @@ def _scheduler(profile: Profile, memory: MemoryStage) -> tuple[int, int, bool, b
                                                      profile.workload.max_context_tokens)
         chunked, mixed = True, True
     mixed = mixed if engine.mixed_batches is None else engine.mixed_batches
-    return engine.max_num_batched_tokens or tokens, engine.max_num_seqs or sequences, chunked, mixed
+    return engine.max_num_batched_tokens or tokens, engine.max_num_seqs or sequences, chunked, mixed, reserves
 
 
 # The last instance_terms, reused while the model object and the other inputs repeat (core/memo.py); ``_terms``
@@ -177,10 +179,10 @@ def engine_performance(profile: Profile, memory: MemoryStage | None = None,
     engine, par = profile.engine, profile.parallelism
     coefficients, kind = _coefficients(profile)
     step = StepTimeModel(instance_terms(profile, memory), coefficients, engine.mbu, engine.mfu)
-    tokens, sequences, chunked, mixed = _scheduler(profile, memory)
+    tokens, sequences, chunked, mixed, reserves = _scheduler(profile, memory)
     limits = SchedulerLimits(max_num_seqs=sequences, max_num_batched_tokens=tokens, chunked_prefill=chunked,
                              mixed_batches=mixed, kv_capacity_tokens=_kv_capacity_tokens(profile, memory, kv_tokens),
-                             block_tokens=memory.block_tokens, reserves_full_length=engine.name == "trtllm")
+                             block_tokens=memory.block_tokens, reserves_full_length=reserves)
     band = NO_BAND if kind == "roofline" else bands()
     return EnginePerformance(step=step, limits=limits, instances=par.data * par.replicas,
                              request_overhead_s=coefficients.request_s, bands=band, kind=kind)

@@ -9,9 +9,9 @@ the budget only as the step's first prompt); without mixed batches (SGLang's def
 prefill carries no decodes. KV is paged: admission needs room for the chunk; when a decode cannot get
 its next token's slot the newest admitted request is preempted, its KV freed, and it is queued first to
 be recomputed (prompt and tokens so far), as vLLM V1 does; a step that preempts admits nobody new. With
-``reserve`` (TensorRT-LLM's default capacity scheduler, GUARANTEED_NO_EVICT: "a started request is never
-paused", NVIDIA/TensorRT-LLM/docs/source/performance/performance-tuning-guide/useful-runtime-flags.md) a
-request is admitted only when the pool can hold it at its full length (prompt + reply) beside every
+``limits.reserves_full_length`` (TensorRT-LLM's default capacity scheduler, GUARANTEED_NO_EVICT: "a started
+request is never paused", NVIDIA/TensorRT-LLM/docs/source/performance/performance-tuning-guide/useful-runtime-flags.md)
+a request is admitted only when the pool can hold it at its full length (prompt + reply) beside every
 admitted request's.
 
 Event-driven: between events (a completion, an arrival, a full pool) the batch is fixed and the only
@@ -44,9 +44,9 @@ class Instance:
     """One engine instance; ``advance(limit)`` runs its steps that start before ``limit``."""
 
     def __init__(self, model: StepTimeModel, limits: Limits, requests: Requests, sample_every_s: float,
-                 index: int = 0, reserve: bool = False) -> None:
+                 index: int = 0) -> None:
         self.index = index
-        self.reserve = reserve  # admit only what the pool holds at full length (no preemption ever)
+        self.reserve = limits.reserves_full_length  # admit only what the pool holds at full length (never preempt)
         self.reserved = 0.0  # with reserve: KV tokens promised to admitted requests, at their full length
         self.step_time = model.step_time_s
         self.max_seqs = limits.max_num_seqs

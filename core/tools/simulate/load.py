@@ -40,7 +40,6 @@ class Deployment:
     instances: int = 1
     request_overhead_s: float = 0.0
     router: Router = "least_outstanding"
-    reserve_full_length: bool = False  # admission reserves prompt + reply (TensorRT-LLM's default); else on demand
 
 
 @dataclass(frozen=True, slots=True)

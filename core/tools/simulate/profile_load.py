@@ -71,8 +71,7 @@ def deployment_for(profile: Profile, performance: Performance, router: Router = 
     """The profile's engine instances; TensorRT-LLM admits a request only when the pool holds it at full
     length (engine.py, ``reserve``), vLLM and SGLang allocate as it grows and preempt."""
     return Deployment(performance.step, performance.limits, performance.instances,
-                      performance.request_overhead_s, router,
-                      reserve_full_length=performance.limits.reserves_full_length)
+                      performance.request_overhead_s, router)
 
 
 def workload_lengths(profile: Profile) -> Lengths:

@@ -47,7 +47,7 @@ def simulate(deployment: Deployment, load: Load, slo: dict[str, float] | None = 
         every = load.requests / load.rate_per_s / SAMPLE_POINTS
     else:
         every = 1e-3  # coarsened as the run goes on (engine.MAX_SAMPLES)
-    instances = [Instance(deployment.step, deployment.limits, requests, every, index, deployment.reserve_full_length)
+    instances = [Instance(deployment.step, deployment.limits, requests, every, index)
                  for index in range(deployment.instances)]
     if load.rate_per_s is not None:
         sends = arrival_times(load)

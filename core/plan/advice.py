@@ -66,9 +66,9 @@ def _not_fitting(profile: Profile, result: Plan) -> list[str]:
     remedies = []
     figures = result.memory
     if figures.gpus_needed_per_replica and figures.tensor_needed and figures.pipeline_needed:
-        shape = Shape(figures.tensor_needed, figures.pipeline_needed)
-        remedies.append(f"use {shape.describe(_gpu_label(profile), profile.parallelism.data)}, "
-                        f"now {profile.parallelism.gpus_per_replica}")
+        words = shape_words(figures.gpus_needed_per_replica, figures.tensor_needed, figures.pipeline_needed,
+                            profile.parallelism.data, _gpu_label(profile))
+        remedies.append(f"use {words}, now {profile.parallelism.gpus_per_replica}")
     if figures.fitting_weight_dtype:
         remedies.append(f"quantize the weights to {figures.fitting_weight_dtype}")
     if remedies:

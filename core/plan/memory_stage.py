@@ -207,10 +207,9 @@ def memory_figures(profile: Profile, memory: MemoryStage, capacity: CapacityFigu
     state_used = kv_used * state / sequence_avg if sequence_avg > 0 else 0.0
     fixed = memory.activations + memory.overhead
     shape = start = None  # the remedy shape when the weights do not fit; when the engine won't start
-    full_context = capacity.max_sequences_full_context
     if not fits:
         shape = advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max)
-    elif full_context == 0 and advice.wont_start(fits, full_context, report):  # a running plan skips the call
+    elif advice.wont_start(fits, capacity.max_sequences_full_context, report):
         start = advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max)
     return MemoryFigures(
         per_gpu=MemoryPerGpu(total=total, reserved=total - memory.usable, usable=memory.usable, weights=memory.weights,

@@ -34,10 +34,6 @@ class Shape:
     def gpus(self) -> int:
         return self.tensor * self.pipeline
 
-    def describe(self, gpu_name: str, data: int = 1) -> str:
-        """The shape with ``data`` attention data-parallel ranks (the remedies keep the profile's) in words."""
-        return shape_words(self.gpus * data, self.tensor, self.pipeline, data, gpu_name)
-
 
 def shape_words(gpus: int, tensor: int, pipeline: int, data: int, gpu_name: str | None = None) -> str:
     """A replica's shape in words: "8 × NVIDIA H100 SXM5 80GB per replica (TP 4 × DP 2)", or "8 GPUs (TP 4 × DP 2)"

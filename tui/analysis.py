@@ -17,7 +17,14 @@ from textual.worker import get_current_worker
 
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.profile.schema import Profile
-from napkinmath.core.tools.recommend import EXTRAPOLATED_NOTE_SHORT, Candidate, speed_text, targets_text
+from napkinmath.core.tools.recommend import (
+    EXTRAPOLATED_NOTE_SHORT,
+    Candidate,
+    extrapolated_speed,
+    shape_text,
+    speed_text,
+    targets_text,
+)
 
 from .safe_text import plain
 from .stack import Page
@@ -76,12 +83,11 @@ class RecommendScreen(Page[Candidate | None]):
             return
         table.loading = False
         for c in self.candidates:
-            split = f"TP{c.tensor}" + (f" PP{c.pipeline}" if c.pipeline > 1 else "") + f" ×{c.replicas}"  # as the CLI
-            cells = (c.gpu_id, str(c.gpus), split, f"{c.weight_dtype}/{c.kv_dtype}",
+            cells = (c.gpu_id, str(c.gpus), shape_text(c), f"{c.weight_dtype}/{c.kv_dtype}",
                      f"${c.per_user_month:,.2f}", speed_text(c),
                      f"{c.plan.prefill.ttft:,.2f} s", c.tightest)  # the sentence: the loaded profile's description
             table.add_row(*(plain(cell) for cell in cells))  # a DataTable parses plain strings as markup
-        if any(c.plan.provenance.speed == "extrapolated" for c in self.candidates):
+        if any(extrapolated_speed(c) for c in self.candidates):
             self.query_one("#recommend-note", Label).update(EXTRAPOLATED_NOTE_SHORT)
         if not self.candidates:
             self.query_one("#recommend-title", Label).update(

@@ -40,8 +40,10 @@ def run(arguments: argparse.Namespace) -> int:
     from napkinmath.core.profile.files import load_profile, profile_to_dict
     from napkinmath.core.tools.recommend import (
         EXTRAPOLATED_NOTE,
+        extrapolated_speed,
         recommend,
         recommend_notes,
+        shape_text,
         speed_text,
         targets_text,
     )
@@ -77,13 +79,11 @@ def run(arguments: argparse.Namespace) -> int:
         return 1
     out.print(Text(f"Deployments for {targets_text(profile)}, cheapest first",
                    style="bold"))
-    shapes = [f"TP{c.tensor}" + (f" PP{c.pipeline}" if c.pipeline > 1 else "") + f" ×{c.replicas}"
-              for c in candidates]
     columns = [
         Column("#", [str(rank) for rank in range(1, len(candidates) + 1)]),
         Column("GPU", [c.gpu_id for c in candidates], right=False),
         Column("GPUs", [str(c.gpus) for c in candidates]),
-        Column("shape", shapes, right=False),
+        Column("shape", [shape_text(c) for c in candidates], right=False),
         Column("weights/KV", [f"{c.weight_dtype}/{c.kv_dtype}" for c in candidates], right=False),
         Column("$/user-mo", [f"{c.per_user_month:,.2f}" for c in candidates]),
         Column("tok/s/user", [speed_text(c) for c in candidates]),
@@ -94,7 +94,7 @@ def run(arguments: argparse.Namespace) -> int:
     print_columns(out, columns, under=under)
     out.print(Text("shape: tensor (TP) × pipeline (PP) per replica, × replicas · napkin recommend --json gives each "
                    "candidate's whole profile", style="dim"))
-    if any(c.plan.provenance.speed == "extrapolated" for c in candidates):
+    if any(extrapolated_speed(c) for c in candidates):
         out.print(Text(wrapped(EXTRAPOLATED_NOTE, out.width, ""), style="dim"), soft_wrap=True)
     return 0
 

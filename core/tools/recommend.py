@@ -285,17 +285,28 @@ def recommend(profile: Profile, limit: int = 10, max_gpus: int = 64) -> list[Can
 
 
 EXTRAPOLATED_MARK = "*"
-EXTRAPOLATED_NOTE = ("* extrapolated speed: the fitted model has no measured load test on this GPU generation "
+EXTRAPOLATED_NOTE = ("* extrapolated speed: the fitted model has no measured load test on this GPU "
                      "(docs/accuracy.md)")
-EXTRAPOLATED_NOTE_SHORT = "* speed extrapolated: no measured load test on this GPU generation"  # fits 80 columns
+EXTRAPOLATED_NOTE_SHORT = "* speed extrapolated: no measured load test on this GPU"  # fits 80 columns
+
+
+def extrapolated_speed(candidate: Candidate) -> bool:
+    """Whether the candidate's speed is an extrapolation: a GPU the fit's rows did not measure (they hold H100 SXM,
+    H200 and B200; on the published AMD MI300X load tests the fitted model predicted 1.8-3.0 times the measured
+    throughput at the median, docs/accuracy.md)."""
+    return candidate.plan.provenance.speed == "extrapolated"
 
 
 def speed_text(candidate: Candidate) -> str:
-    """A candidate's decode tok/s per user as its table cell, marked where the speed is an extrapolation (a GPU
-    generation outside the fit's H100, H200 and B200 rows: on the published AMD MI300X load tests the fitted
-    model predicted 1.8-3.0 times the measured throughput at the median, docs/accuracy.md)."""
-    mark = EXTRAPOLATED_MARK if candidate.plan.provenance.speed == "extrapolated" else ""
+    """A candidate's decode tok/s per user as its table cell, marked where the speed is an extrapolation."""
+    mark = EXTRAPOLATED_MARK if extrapolated_speed(candidate) else ""
     return f"{candidate.plan.decode.tokens_per_s_per_user:,.1f}{mark}"
+
+
+def shape_text(candidate: Candidate) -> str:
+    """The candidate's shape as its table cell: "TP4 ×2", "TP2 PP2 ×1" (tensor, pipeline when > 1, replicas)."""
+    pipeline = f" PP{candidate.pipeline}" if candidate.pipeline > 1 else ""
+    return f"TP{candidate.tensor}{pipeline} ×{candidate.replicas}"
 
 
 def targets_text(profile: Profile) -> str:

@@ -75,33 +75,18 @@ class RooflineGauge(PlanView):
                         else compact_number(roof.critical_batch))
             # one line under the axis, never wrapped: a wrapped legend pushed the bound sentence out of the box
             # (Kimi K2 at 80x24), so narrower gaps, then no critical batch, until it fits
-            prefill = compact_number(plan.prefill.arithmetic_intensity)
-            for gap, crit in (("  ", f" · crit {critical}"), (" ", f" · crit {critical}"), (" ", "")):
-                point = (("D ", self.style("roofline--decode")), f"{decode.arithmetic_intensity:,.1f}{gap}")
-                legend = Text.assemble(
-                    *(point if decoding else ()),
-                    ("P ", self.style("roofline--prefill")), f"{prefill}{gap}",
-                    ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f}{crit}")
-                if legend.cell_len <= width + 1:  # the box's whole width (the axis keeps one column spare)
-                    break
+            crit = f" · crit {critical}"
+            legend = self._legend(plan, bool(decoding), width, (("", "", crit, "  "), ("", "", crit, " "),
+                                                                ("", "", "", " ")))
             words = (f"decode {decode.bound}-bound · compute busy {roof.compute_busy_fraction:.0%}" if decoding
                      else NO_DECODE_SHORT)
             return Text("\n").join([marks, line, axis_labels, legend, Text(words)])
         # one line, as in the compact panel: the pinned layout narrows this box (28 columns at 120x36), where the
         # whole legend wrapped into three lines; the unit (the title has it), the weight path, then the words go first
-        for decode_word, prefill_word, ridge_tail, gap in (
-                ("decode ", "prefill ", f" FLOP/B ({roof.weight_compute_path})", "  "),
-                ("decode ", "prefill ", f" ({roof.weight_compute_path})", "  "), ("decode ", "prefill ", "", "  "),
-                ("", "", "", "  "),
-                ("", "", "", " ")):
-            point = (("D ", self.style("roofline--decode")), f"{decode_word}{decode.arithmetic_intensity:,.1f}{gap}")
-            legend = Text.assemble(
-                *(point if decoding else ()),
-                ("P ", self.style("roofline--prefill")),
-                f"{prefill_word}{compact_number(plan.prefill.arithmetic_intensity)}{gap}",
-                ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f}{ridge_tail}")
-            if legend.cell_len <= width + 1:
-                break
+        path = roof.weight_compute_path
+        legend = self._legend(plan, bool(decoding), width, (
+            ("decode ", "prefill ", f" FLOP/B ({path})", "  "), ("decode ", "prefill ", f" ({path})", "  "),
+            ("decode ", "prefill ", "", "  "), ("", "", "", "  "), ("", "", "", " ")))
         if roof.critical_batch is None:
             critical = "never compute-bound at this context (KV reads grow as fast as the math)"
         elif beyond_memory:
@@ -129,6 +114,24 @@ class RooflineGauge(PlanView):
         sentences.append(Text(f"expected: {expected}; KV budget: {source.kv_budget}", self.style("roofline--muted")))
         fixed = [marks, line, axis_labels, legend]
         return Text("\n").join(fixed + self._fitting(fixed, sentences, priority=(1, 0, 3, 2)))
+
+    def _legend(self, plan: Plan, decoding: bool, width: int,
+                variants: tuple[tuple[str, str, str, str], ...]) -> Text:
+        """The legend under the axis, on one line: the first of ``variants`` (decode word, prefill word, what follows
+        the ridge, gap), longest first, that fits the box's whole width (the axis keeps one column spare), else the
+        last. No decode point for a plan that does not run."""
+        decode, roof = plan.decode, plan.roofline
+        prefill = compact_number(plan.prefill.arithmetic_intensity)
+        legend = Text()
+        for decode_word, prefill_word, ridge_tail, gap in variants:
+            point = (("D ", self.style("roofline--decode")), f"{decode_word}{decode.arithmetic_intensity:,.1f}{gap}")
+            legend = Text.assemble(
+                *(point if decoding else ()),
+                ("P ", self.style("roofline--prefill")), f"{prefill_word}{prefill}{gap}",
+                ("│ ", self.style("roofline--ridge")), f"ridge {roof.ridge:,.0f}{ridge_tail}")
+            if legend.cell_len <= width + 1:
+                break
+        return legend
 
     def _fitting(self, fixed: list[Text], sentences: list[Text], priority: tuple[int, ...]) -> list[Text]:
         """The sentences that fit the box's height under the fixed lines, chosen by ``priority`` (lowest

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import Profile
-from napkinmath.core.report.formatting import LIMITED_BY_TEXT, cost_rows, gib, rate, seconds, while_running
+from napkinmath.core.report.formatting import capacity_rows, cost_rows, gib, rate, seconds, while_running
 
 
 def _figures(title: str, rows: list[tuple[str, str]]) -> Table:
@@ -35,7 +35,7 @@ def render_plan(profile: Profile, result: Plan, at_slo: dict[str, Any] | None = 
     """Header, memory, capacity, speed, roofline, cost, then warnings and notes. ``at_slo``: the users at
     p99 targets (``napkin plan --at-slo``), shown beside the capacity by memory and by speed."""
     hw, model, par, work = profile.hardware, profile.model, profile.parallelism, profile.workload
-    memory, capacity, decode, roof = result.memory.per_gpu, result.capacity, result.decode, result.roofline
+    memory, decode, roof = result.memory.per_gpu, result.decode, result.roofline
     header = Text.assemble(
         (profile.name, "bold"), "\n",
         f"{par.gpus} x {hw.name}  ·  {model.name} ({model.weight_dtype.value} weights, {model.kv_dtype.value} KV)  ·  "
@@ -54,19 +54,10 @@ def render_plan(profile: Profile, result: Plan, at_slo: dict[str, Any] | None = 
         ("KV pool", f"{result.kv.tokens_capacity:,} tokens"),
         ("model", fit),
     ]
-    limit, runs = LIMITED_BY_TEXT[capacity.limited_by], result.runs
-    capacity_rows = [
-        ("users served", f"{capacity.users_served:,} of {work.users:,}"),
-        ("limited by", limit),
-        ("capacity", while_running(runs, f"{capacity.capacity_users:,} users")),
-        ("sequences (avg ctx)", while_running(runs, f"{capacity.concurrent_sequences:,} per pool x "
-                                                    f"{capacity.kv_groups} pools")),
-        ("sequences (full ctx)", f"{capacity.max_sequences_full_context:,} per pool"),
-        ("replicas needed", while_running(runs, "-" if capacity.replicas_needed is None
-                                          else f"{capacity.replicas_needed:,}")),
-    ]
+    runs = result.runs
+    capacity = capacity_rows(result, work.users, times="x")  # the plain-text report writes "x"
     if at_slo is not None:
-        capacity_rows += [
+        capacity += [
             ("users at p99 SLO", f"{at_slo['users']:,} ({at_slo['max_rate_per_s']:,.3g} req/s)"),
             ("replicas at SLO", "-" if at_slo["replicas_needed"] is None else f"{at_slo['replicas_needed']:,}"),
         ]
@@ -90,7 +81,7 @@ def render_plan(profile: Profile, result: Plan, at_slo: dict[str, Any] | None = 
         ("... weights only",
          "never" if roof.critical_batch_weights_only is None else f"{roof.critical_batch_weights_only:,}"),
     ]
-    grid = Columns([_figures("Memory per GPU", memory_rows), _figures("Capacity", capacity_rows),
+    grid = Columns([_figures("Memory per GPU", memory_rows), _figures("Capacity", capacity),
                     _figures("Speed", speed_rows), _figures("Roofline", roofline_rows),
                     _figures("Cost", cost_rows(result.cost))],
                    padding=(1, 4))

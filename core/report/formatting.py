@@ -51,6 +51,22 @@ LIMITED_BY_TEXT = {"users": "the workload's user count", "memory": "KV memory", 
                    "weights": "the weights, which do not fit", "engine": "the engine, which refuses to start"}
 
 
+def capacity_rows(plan, users: int, times: str = "×") -> list[tuple[str, str]]:
+    """The capacity figures as (label, text), in the order every report lists them; ``times`` is the sign the
+    report writes between sequences and pools (a plain-text report may want "x")."""
+    capacity, runs = plan.capacity, plan.runs
+    pools = f"{capacity.kv_groups:,} {'pool' if capacity.kv_groups == 1 else 'pools'}"
+    return [
+        ("users served", f"{capacity.users_served:,} of {users:,}"),
+        ("limited by", LIMITED_BY_TEXT[capacity.limited_by]),
+        ("capacity", while_running(runs, f"{capacity.capacity_users:,} users")),
+        ("sequences (avg ctx)", while_running(runs, f"{capacity.concurrent_sequences:,} per pool {times} {pools}")),
+        ("sequences (full ctx)", f"{capacity.max_sequences_full_context:,} per pool"),
+        ("replicas needed", while_running(runs, "-" if capacity.replicas_needed is None
+                                          else f"{capacity.replicas_needed:,}")),
+    ]
+
+
 def figure_number(value: float | None, missing: str = "-") -> str:
     """A figure in a table: whole numbers as such and from 100 up, two decimals below."""
     if value is None:

@@ -36,7 +36,7 @@ from ..profile.schema import Profile
 from ..specs.catalog import model_entry, model_hub_repos
 from ..specs.precisions import Precision
 from ..specs.specs import GIB
-from .formatting import LIMITED_BY_TEXT, cost_rows, rate, seconds, while_running
+from .formatting import LIMITED_BY_TEXT, capacity_rows, cost_rows, rate, seconds, while_running
 from .vllm_flags import vllm_flag_warnings
 
 __all__ = ["PLACEHOLDER_MODEL", "plan_markdown", "vllm_command"]
@@ -157,23 +157,15 @@ def plan_markdown(profile: Profile, plan: Plan) -> str:
                 plan.engine.kv_cache_size_line, plan.engine.max_concurrency_line, "```", ""]
 
     # Capacity
-    capacity_rows = [
-        ("users served", f"{capacity.users_served:,} of {work.users:,}"),
-        ("limited by", LIMITED_BY_TEXT[capacity.limited_by]),
-        ("capacity", while_running(plan.runs, f"{capacity.capacity_users:,} users")),
-        ("sequences (avg ctx)", while_running(plan.runs, f"{capacity.concurrent_sequences:,} per pool × "
-                                              f"{capacity.kv_groups:,} {'pool' if capacity.kv_groups == 1 else 'pools'}"
-                                              )),
-        ("sequences (full ctx)", f"{capacity.max_sequences_full_context:,} per pool"),
-        ("replicas needed", while_running(plan.runs, "-" if capacity.replicas_needed is None
-                                          else f"{capacity.replicas_needed:,}")),
+    capacity_table = [
+        *capacity_rows(plan, work.users),
         ("KV per token", f"{plan.kv.bytes_per_token:,.0f} B"),
         ("KV pool", f"{plan.kv.tokens_capacity:,} tokens"),
         ("KV per sequence (avg ctx)", f"{gib_cell(plan.kv.bytes_per_sequence_avg_context)} GiB"),
     ]
     if plan.kv.state_bytes_per_sequence:  # hybrids: part of each sequence is a fixed recurrent state
-        capacity_rows.append(("of which recurrent state", f"{gib_cell(plan.kv.state_bytes_per_sequence)} GiB"))
-    out += ["## Capacity", ""] + _table(("Figure", "Value"), capacity_rows, "lr") + [""]
+        capacity_table.append(("of which recurrent state", f"{gib_cell(plan.kv.state_bytes_per_sequence)} GiB"))
+    out += ["## Capacity", ""] + _table(("Figure", "Value"), capacity_table, "lr") + [""]
 
     # Speed
     speed_target = f"{_number(work.target_tokens_per_s)} tok/s"

@@ -190,7 +190,7 @@ def inside_band_share(rows: list[MaxLoadRow]) -> float:
     """The share of rows whose measured / predicted throughput lies in the fitted model's throughput band (the
     10th-90th percentile of held-out measured / predicted: core/engines/performance_data.py ``bands``)."""
     band = bands().throughput
-    return sum(band.low <= row.measured / row.predicted <= band.high for row in rows) / len(rows)
+    return sum(band.holds(row.measured, row.predicted) for row in rows) / len(rows)
 
 
 def by_model(rows: list[MaxLoadRow]) -> dict[str, list[MaxLoadRow]]:

@@ -165,7 +165,7 @@ def inside_band(results: list[ThroughputSystem]) -> tuple[int, int]:
     points): the band is the 10th-90th percentile of held-out measured / predicted (performance_data.bands)."""
     band = bands().throughput
     points = [p for r in results for p in r.points if not p.excluded]
-    return sum(band.low <= p.measured / p.default <= band.high for p in points), len(points)
+    return sum(band.holds(p.measured, p.default) for p in points), len(points)
 
 
 # ------------------------------------------------------------------------------------------ vLLM logs

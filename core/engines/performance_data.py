@@ -29,6 +29,10 @@ class Band:
     low: float
     high: float
 
+    def holds(self, measured: float, expected: float) -> bool:
+        """Whether a measurement lies in the band around the expected figure (measured / expected within it)."""
+        return self.low <= measured / expected <= self.high
+
 
 @dataclass(frozen=True, slots=True)
 class Bands:

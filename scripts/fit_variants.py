@@ -195,15 +195,15 @@ def install(variant: Variant) -> None:
     pv.coefficients = lambda theta, f: variant.coefficients(theta, f, shipped)
     pv.touched = lambda tokens, experts, per_token: touched(tokens * variant.alpha, experts, per_token)
     pv.step_time = variant_step_time(pv.step_time)
-    closed_loop = pv.closed_loop
+    if variant.name == "request-per-token":
+        closed_loop = pv.closed_loop
 
-    def with_request_tokens(f, theta):
-        """The closed loop, plus the request time per prompt token where the variant has one."""
-        ttft, tpot = closed_loop(f, theta)
-        c = pv.coefficients(theta, f)
-        return (ttft + c["request_per_token_s"] * f["input"] if "request_per_token_s" in c else ttft), tpot
+        def with_request_tokens(f, theta):
+            """The closed loop, plus the request time per prompt token."""
+            ttft, tpot = closed_loop(f, theta)
+            return ttft + pv.coefficients(theta, f)["request_per_token_s"] * f["input"], tpot
 
-    pv.closed_loop = fp.closed_loop = with_request_tokens
+        pv.closed_loop = fp.closed_loop = with_request_tokens
     shipped_fit = fp.fit
 
     def fit(features: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:

@@ -48,6 +48,11 @@ VARIANTS = {
     "ttft-weight-2": "TTFT residuals weighted 2 against TPOT's",
     "request-per-token": "TTFT plus a fitted time per prompt token outside the engine (tokenisation, transfer), "
                          "per engine, lightly penalised like the other request terms",
+    "smooth-roofline": "memory and compute combined as (memory^p + compute^p)^(1/p), p >= 1 fitted, in place of "
+                       "their max: a kernel near its ridge point runs below both rooflines",
+    "expert-tile-64": "the routed-expert GEMMs compute over whole 64-row tiles per touched expert (padding)",
+    "expert-tile-128": "the same with 128-row tiles",
+    "engine-sequence": "the per-sequence engine time's per-engine deviation lightly penalised, like the prefill terms",
     "sequence-overlap": "the per-sequence engine time (scheduling, sampling: CPU work) overlaps the rest of the step, "
                         "as engines that schedule one step ahead run it: step = rest + max(0, per-sequence - rest)",
 }
@@ -82,6 +87,8 @@ class Variant:
             pv.NAMES["t_rtok"] = ("request_per_token_s", "exp", np.log(2e-6))
             pv.PREFILL_NAMES = (*pv.PREFILL_NAMES, "t_rtok")
             pv.NP = len(pv.NAMES)
+        if name == "engine-sequence":
+            pv.PREFILL_NAMES = (*pv.PREFILL_NAMES, "t_seq")
         if name == "engine-prefill":
             pv.SHARED_ONLY = tuple(n for n in pv.SHARED_ONLY if n not in ("w0", "t_pf", "comm_pf"))
             pv.PREFILL_NAMES = (*pv.PREFILL_NAMES, "w0")
@@ -113,6 +120,8 @@ class Variant:
             self.extra = 1
         elif name == "layer-generation":
             self.extra, self.ridge = 1, 10.0
+        elif name == "smooth-roofline":
+            self.extra = 1
 
     def start(self) -> np.ndarray:
         first = {"routing": 3.0, "layer-floor": np.log(30e-6), "layer-floor-only": np.log(30e-6),
@@ -143,6 +152,10 @@ class Variant:
             c["layer_bytes"] = np.exp(extra[0])
         elif self.name == "layer-allreduce":
             c["hop_s"] = np.exp(extra[0])
+        elif self.name == "smooth-roofline":
+            c["roofline_p"] = 1 + np.exp(extra[0])
+        elif self.name.startswith("expert-tile-"):
+            c["expert_tile"] = float(self.name.rsplit("-", 1)[1])
         elif self.name == "sequence-overlap":
             c["sequence_overlap"] = 1.0
         elif self.name == "layer-generation":
@@ -155,36 +168,53 @@ class Variant:
         return np.concatenate([pv.penalty(theta[:self.base], self.deviation_ridge), np.sqrt(self.ridge) * ridged])
 
 
+def expert_padding(f, tokens, tile: float):
+    """Rows the routed-expert GEMMs compute over the rows they need when each touched expert's tokens are padded to
+    whole tiles of ``tile`` rows (uniform routing; a touched expert's mean count m padded to max(tile, m + tile / 2),
+    half a tile on average once it spans several): 1 for dense models."""
+    total = tokens * f["data_ranks"]
+    experts = np.where(f["experts"] > 0, f["experts"], 1.0)
+    touched = experts * pv.touched(total, f["experts"], f["experts_per_token"])
+    rows = np.maximum(total * f["experts_per_token"], 1e-9)
+    mean = rows / np.maximum(touched, 1e-9)
+    return np.where((f["experts"] > 0) & (total > 0), touched * np.maximum(tile, mean + tile / 2) / rows, 1.0)
+
+
 def variant_step_time(step_time):
-    """``performance_vector.step_time`` with a variant's per-layer term. ``layer_floor_s``: the roofline is at least
-    that per layer, as a layer's kernels cannot finish faster than their launch and ramp-up however few bytes and
-    FLOPs they have (with CUDA graphs the launches overlap the work, so the floor bounds the layer rather than adding
-    to it). ``layer_bytes``: each layer adds that share of its weight reads (dense and the touched experts, at peak
-    bandwidth) outside the roofline max, as kernels that stream weights overlap the loads with their compute only in
-    part. ``hop_s``: each layer's two all-reduces add that per ring hop (TP - 1 of them), as a ring's latency
-    grows with its length (the shipped ``collective_s`` is one latency per collective whatever the TP)."""
+    """``performance_vector.step_time`` with a variant's change to the step. ``layer_floor_s``: the roofline is at
+    least that per layer, as a layer's kernels cannot finish faster than their launch and ramp-up however few bytes
+    and FLOPs they have (with CUDA graphs the launches overlap the work, so the floor bounds the layer rather than
+    adding to it). ``layer_bytes``: each layer adds that share of its weight reads (dense and the touched experts, at
+    peak bandwidth) outside the roofline max, as kernels that stream weights overlap the loads with their compute
+    only in part. ``hop_s``: each layer's two all-reduces add that per ring hop (TP - 1 of them), as a ring's latency
+    grows with its length (the shipped ``collective_s`` is one latency per collective whatever the TP).
+    ``roofline_p``: memory and compute combine as (memory^p + compute^p)^(1/p), as a kernel near its ridge point
+    runs below both rooflines. ``expert_tile``: the routed-expert GEMMs compute over whole tiles (``expert_padding``).
+    ``sequence_overlap``: the per-sequence engine time overlaps the rest of the step."""
 
     def step(f, c, decodes, kv, prefill, pairs, ideal=False):
-        total = step_time(f, c, decodes, kv, prefill, pairs, ideal)
         if ideal or c is None:
-            return total
+            return step_time(f, c, decodes, kv, prefill, pairs, ideal)
+        if "expert_tile" in c:
+            c = {**c, "expert_gemm": c["expert_gemm"] * expert_padding(f, decodes + prefill, c["expert_tile"])}
+        memory, compute, comm, engine = pv.step_parts(f, c, decodes, kv, prefill, pairs)
+        roofline = np.maximum(memory, compute)
+        if "roofline_p" in c:
+            p, top = c["roofline_p"], np.maximum(roofline, 1e-30)
+            roofline = top * np.power(np.power(memory / top, p) + np.power(compute / top, p), 1 / p)
+        if "layer_floor_s" in c:
+            roofline = np.maximum(roofline, c["layer_floor_s"] * f["layers"])
+        if "hop_s" in c:
+            comm = comm + c["hop_s"] * 2 * f["layers"] * (f["tensor"] - 1)
+        if "layer_bytes" in c:
+            share = pv.touched((decodes + prefill) * f["data_ranks"], f["experts"], f["experts_per_token"])
+            engine = engine + c["layer_bytes"] * (f["dense_read_s"] + f["expert_read_s"] * share)
+        total = roofline + comm + engine
         if "sequence_overlap" in c:
             sequences = c["per_sequence_s"] * decodes
             rest = total - sequences
             return rest + np.maximum(0.0, sequences - rest)
-        if "hop_s" in c:
-            return total + c["hop_s"] * 2 * f["layers"] * (f["tensor"] - 1)
-        if "layer_bytes" in c:
-            share = pv.touched((decodes + prefill) * f["data_ranks"], f["experts"], f["experts_per_token"])
-            return total + c["layer_bytes"] * (f["dense_read_s"] + f["expert_read_s"] * share)
-        if "layer_floor_s" not in c:
-            return total
-        comm = ((c["comm_decode"] * decodes + c["comm_prefill"] * prefill) * f["comm_s_per_token"]
-                + c["collective_s"] * f["collectives"])
-        engine = (c["step_s"] + c["per_layer_s"] * f["layers"] + c["per_moe_layer_s"] * f["moe_layers"]
-                  + c["per_sequence_s"] * decodes + np.where(prefill > 0, c["prefill_step_s"], 0.0))
-        roofline = total - comm - engine  # max(memory, compute)
-        return np.maximum(roofline, c["layer_floor_s"] * f["layers"]) + comm + engine
+        return total
 
     return step
 

@@ -142,8 +142,9 @@ def touched(tokens, experts, per_token):
     return np.where(experts > 0, 1 - np.power(np.clip(1 - per_token / safe, 0, 1), tokens), 0.0)
 
 
-def step_time(f, c, decodes, kv, prefill, pairs, ideal=False):
-    """``StepTimeModel.step_time_s`` (``ideal_step_time_s`` with ideal=True) for every row."""
+def step_parts(f, c, decodes, kv, prefill, pairs):
+    """(memory, compute, interconnect, engine time) of ``StepTimeModel.step_time_s`` for every row: the step is
+    max(memory, compute) + interconnect + engine time (scripts/fit_variants.py recombines them)."""
     tokens = decodes + prefill
     sliding = np.where(f["window"] > 0, np.minimum(kv, decodes * f["window"]), 0.0)
     pairs_sliding = np.where(f["window"] > 0, np.minimum(pairs, prefill * f["window"]), 0.0)
@@ -151,22 +152,25 @@ def step_time(f, c, decodes, kv, prefill, pairs, ideal=False):
     kv_s = f["kv_full_s_per_token"] * kv + f["kv_sliding_s_per_token"] * sliding + f["state_s_per_sequence"] * decodes
     attention_s = (f["attention_decode_full_s"] * kv + f["attention_decode_sliding_s"] * sliding
                    + f["attention_prefill_full_s"] * pairs + f["attention_prefill_sliding_s"] * pairs_sliding)
-    gemm_s = f["gemm_s_per_token"] * tokens
-    expert_gemm_s = f["expert_gemm_s_per_token"] * tokens
-    comm_s = f["comm_s_per_token"] * tokens
-    if ideal:
-        return (np.maximum(f["dense_read_s"] + f["expert_read_s"] * share + kv_s, gemm_s + expert_gemm_s + attention_s)
-                + comm_s)
-    prefills = prefill > 0
+    if c is None:  # peak spec: every multiplier 1, no engine time
+        return (f["dense_read_s"] + f["expert_read_s"] * share + kv_s,
+                (f["gemm_s_per_token"] + f["expert_gemm_s_per_token"]) * tokens + attention_s,
+                f["comm_s_per_token"] * tokens, 0.0)
     int4 = np.where(f["int4"] > 0, c["int4_weights"], 1.0)
     memory = (c["weights"] * int4 * f["dense_read_s"] + c["expert_weights"] * int4 * f["expert_read_s"] * share
               + c["kv"] * kv_s)
     compute = (np.maximum(c["gemm_decode"] * decodes, c["gemm_prefill"] * tokens) * f["gemm_s_per_token"]
-               + c["expert_gemm"] * expert_gemm_s + c["attention"] * attention_s)
+               + c["expert_gemm"] * f["expert_gemm_s_per_token"] * tokens + c["attention"] * attention_s)
     comm = ((c["comm_decode"] * decodes + c["comm_prefill"] * prefill) * f["comm_s_per_token"]
             + c["collective_s"] * f["collectives"])
     engine = (c["step_s"] + c["per_layer_s"] * f["layers"] + c["per_moe_layer_s"] * f["moe_layers"]
-              + c["per_sequence_s"] * decodes + np.where(prefills, c["prefill_step_s"], 0.0))
+              + c["per_sequence_s"] * decodes + np.where(prefill > 0, c["prefill_step_s"], 0.0))
+    return memory, compute, comm, engine
+
+
+def step_time(f, c, decodes, kv, prefill, pairs, ideal=False):
+    """``StepTimeModel.step_time_s`` (``ideal_step_time_s`` with ideal=True) for every row."""
+    memory, compute, comm, engine = step_parts(f, None if ideal else c, decodes, kv, prefill, pairs)
     return np.maximum(memory, compute) + comm + engine
 
 

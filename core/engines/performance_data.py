@@ -18,7 +18,6 @@ from .performance import Coefficients
 
 FITTED_GENERATIONS = ("hopper", "blackwell")
 FITTED_ENGINES = ("vllm", "sglang", "trtllm")
-DATA_GPUS = "H100, H200 and B200"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +58,7 @@ def coefficients_for(engine: str, architecture: str) -> Coefficients:
     return Coefficients(**{field.name: float(values[field.name]) for field in fields(Coefficients)})
 
 
-# The catalog GPUs of the measured rows (DATA_GPUS): another GPU takes its generation's coefficients, an extrapolation
+# The catalog GPUs of the measured rows: another GPU takes its generation's coefficients, an extrapolation
 FITTED_GPUS = frozenset({"h100-sxm", "h200", "b200"})
 
 

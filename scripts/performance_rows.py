@@ -77,13 +77,28 @@ def _number(text: str, default: float = 1.0) -> float:
     return default if math.isnan(value) else value
 
 
+# Weight formats whose checkpoints aiconfigurator serves with an fp8 KV cache (generated_kv_dtype)
+FP8_KV_WEIGHTS = ("fp8", "nvfp4")
+
+
+def generated_kv_dtype(weight_dtype: str) -> str:
+    """The KV cache dtype a row's deployment ran with. The rows do not record it; aiconfigurator infers it from the
+    checkpoint's quantization (ai-dynamo/aiconfigurator aic-core/src/aiconfigurator_core/sdk/models/helpers.py,
+    ``_infer_quant_modes_from_raw_config``: fp8, fp8_block and nvfp4 checkpoints get an fp8 KV cache, mxfp4,
+    int4 and bf16 ones bf16) and its generator passes it to every engine (src/aiconfigurator/generator/
+    module_bridge.py ``kv_cache_dtype``; config/backend_config_mapping.yaml: vLLM ``--kv-cache-dtype``, SGLang
+    ``--kv-cache-dtype fp8_e4m3``, TensorRT-LLM ``kv_cache_config.dtype``, bf16 as ``auto``). So vLLM and SGLang
+    rows of fp8 and nvfp4 checkpoints ran an fp8 cache (their own default is bf16) and TensorRT-LLM's gpt-oss
+    (mxfp4) rows a bf16 one (TensorRT-LLM's planner default is fp8 for fp4 weights): docs/accuracy.md, step 5."""
+    return "fp8" if weight_dtype in FP8_KV_WEIGHTS else "bf16"
+
+
 def profile_for(row: dict) -> Profile:
     """The deployment a row measured, as a profile (engine defaults where the row records nothing)."""
     config, _ = CONFIGS[row["model_path"]]
     model, _count = model_from_config(DATA / "configs" / f"{config}.json")
-    model = {**model, "weight_dtype": _weight_dtype(row)}
-    if row["backend"] == "trtllm":
-        model.pop("kv_dtype", None)  # the engine's default (fp8 with fp8/fp4 weights)
+    weight_dtype = _weight_dtype(row)
+    model = {**model, "weight_dtype": weight_dtype, "kv_dtype": generated_kv_dtype(weight_dtype)}
     tensor, data = int(_number(row["tp_size"])), int(_number(row["attention_dp_size"]))
     expert = max(1, int(_number(row["moe_ep_size"])))
     isl, osl = int(row["isl"]), int(row["osl"])

@@ -236,8 +236,10 @@ def test_undo_and_redo_across_edits_presets_and_imports():
 def test_a_calibration_replaces_the_profile_undoably():
     edit = session()
     before = edit.profile
-    edit.replace(calibrate_measured(before, "decode=900@32").profile)
-    assert edit.profile.engine.speed_scale == pytest.approx(1.389, abs=2e-3) and edit.dirty
+    calibrated = calibrate_measured(before, "decode=900@32").profile
+    assert calibrated.engine.speed_scale != pytest.approx(before.engine.speed_scale, abs=0.05)  # the fit rescaled
+    edit.replace(calibrated)
+    assert edit.profile == calibrated and edit.dirty
     assert edit.undo() and edit.profile == before
 
 

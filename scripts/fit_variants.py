@@ -53,6 +53,8 @@ VARIANTS = {
     "expert-tile-64": "the routed-expert GEMMs compute over whole 64-row tiles per touched expert (padding)",
     "expert-tile-128": "the same with 128-row tiles",
     "engine-sequence": "the per-sequence engine time's per-engine deviation lightly penalised, like the prefill terms",
+    "duration-share": "TTFT plus a fitted share of a request's duration, (output - 1) x TPOT, per engine, lightly "
+                      "penalised (a harness whose measured requests wait for ones still running)",
     "sequence-overlap": "the per-sequence engine time (scheduling, sampling: CPU work) overlaps the rest of the step, "
                         "as engines that schedule one step ahead run it: step = rest + max(0, per-sequence - rest)",
 }
@@ -86,6 +88,10 @@ class Variant:
         if name == "request-per-token":
             pv.NAMES["t_rtok"] = ("request_per_token_s", "exp", np.log(2e-6))
             pv.PREFILL_NAMES = (*pv.PREFILL_NAMES, "t_rtok")
+            pv.NP = len(pv.NAMES)
+        if name == "duration-share":
+            pv.NAMES["k_dur"] = ("duration_share", "exp", np.log(0.02))
+            pv.PREFILL_NAMES = (*pv.PREFILL_NAMES, "k_dur")
             pv.NP = len(pv.NAMES)
         if name == "engine-sequence":
             pv.PREFILL_NAMES = (*pv.PREFILL_NAMES, "t_seq")
@@ -225,15 +231,18 @@ def install(variant: Variant) -> None:
     pv.coefficients = lambda theta, f: variant.coefficients(theta, f, shipped)
     pv.touched = lambda tokens, experts, per_token: touched(tokens * variant.alpha, experts, per_token)
     pv.step_time = variant_step_time(pv.step_time)
-    if variant.name == "request-per-token":
+    if variant.name in ("request-per-token", "duration-share"):
         closed_loop = pv.closed_loop
 
-        def with_request_tokens(f, theta):
-            """The closed loop, plus the request time per prompt token."""
+        def with_ttft_term(f, theta):
+            """The closed loop, plus the request time per prompt token or the share of a request's duration."""
             ttft, tpot = closed_loop(f, theta)
-            return ttft + pv.coefficients(theta, f)["request_per_token_s"] * f["input"], tpot
+            c = pv.coefficients(theta, f)
+            if "request_per_token_s" in c:
+                return ttft + c["request_per_token_s"] * f["input"], tpot
+            return ttft + c["duration_share"] * np.maximum(f["output"] - 1, 0.0) * tpot, tpot
 
-        pv.closed_loop = fp.closed_loop = with_request_tokens
+        pv.closed_loop = fp.closed_loop = with_ttft_term
     shipped_fit = fp.fit
 
     def fit(features: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:

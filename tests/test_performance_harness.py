@@ -42,8 +42,12 @@ def _simulated(perf, concurrency: int, prompt: int, reply: int, full_length: boo
                                      lengths=Lengths("fixed", prompt, reply)))
 
 
+# A pool that holds 64 requests of 4,096 + 512 tokens whole (SGLang's default share, 0.834 since 0.5.3, leaves the
+# last few tokens short, and the simulator then waits where the closed form does not): only the prefill-first steps
+# are compared here.
 PREFILL_FIRST = Profile.model_validate({"hardware": {"gpu": "h100-sxm", "count": 2}, "parallelism": {"tensor": 2},
-                                        "model": {"preset": "qwen3-32b"}, "engine": {"name": "sglang"}})
+                                        "model": {"preset": "qwen3-32b"},
+                                        "engine": {"name": "sglang", "gpu_memory_utilization": 0.874}})
 
 
 @pytest.mark.parametrize("concurrency", [4, 16, 64])

@@ -48,13 +48,13 @@ def test_mlperf_the_measured_rate_meets_the_slo(index):
     assert meets(run, slo) and run.completed == run.requests
 
 
-@pytest.mark.xfail(strict=True, reason="the simulated maximum is 33% and 37% above the measured one "
-                                       "(98.9 against 74.42 and 137.7 against 100.35 requests/s): at these "
+@pytest.mark.xfail(strict=True, reason="the simulated maximum is 33% and 38% above the measured one "
+                                       "(99.0 against 74.42 and 138.6 against 100.35 requests/s): at these "
                                        "batches, beyond the fitting data's 512 sequences, the fitted step grows "
                                        "more slowly with the batch than the measured one (docs/accuracy.md)")
 @pytest.mark.parametrize("index", [0, 1], ids=["8xh100", "8xh200"])
 def test_mlperf_twenty_percent_more_misses_the_slo(index):
     """The simulated maximum is within 20% above the measured one (the search itself, run by
-    tests/serving_cases.py for docs/accuracy.md, puts it at +33% and +37%)."""
+    tests/serving_cases.py for docs/accuracy.md, puts it at +33% and +38%)."""
     run, slo = server_run(index, 1.2)
     assert not meets(run, slo)

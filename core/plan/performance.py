@@ -71,7 +71,7 @@ def _scheduler(profile: Profile, memory: MemoryStage) -> tuple[int, int, bool, b
     engine, hardware, par = profile.engine, profile.hardware, profile.parallelism
     reserves = False  # vLLM and SGLang allocate a sequence's KV as it grows
     if engine.name == "sglang":
-        tokens = sglang.default_chunked_prefill_size(hardware.memory_gib, par.data)
+        tokens = sglang.default_chunked_prefill_size(hardware.memory_gib, par.data, engine.version)
         sequences, chunked, mixed = sglang.DEFAULT_MAX_RUNNING_REQUESTS, sglang.CHUNKED_PREFILL, sglang.MIXED_BATCHES
     elif engine.name == "trtllm":
         tokens, sequences = trtllm.DEFAULT_MAX_NUM_TOKENS, trtllm.DEFAULT_MAX_BATCH_SIZE

@@ -323,7 +323,9 @@ class Profile(FrozenModel):
             parallel = parallel if isinstance(parallel, dict) else {}
             degrees = [parallel.get(key, 1) for key in ("tensor", "pipeline", "data")]
             if memory is not None and all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in degrees):
-                fraction = sglang.default_mem_fraction_static(memory, *degrees)
+                version = engine.get("version")
+                fraction = sglang.default_mem_fraction_static(
+                    memory, degrees[0], degrees[1], degrees[2], version if isinstance(version, str) else None)
                 data = {**data, "engine": {**engine, "gpu_memory_utilization": fraction}}
         model = data.get("model")
         if name == "trtllm" and isinstance(model, dict) and "kv_dtype" not in model:

@@ -8,6 +8,7 @@ from conftest import shipped
 
 from napkinmath.core.errors import ProfileError
 from napkinmath.core.profile.edit import edit_profile, next_whole_count, with_section
+from napkinmath.core.profile.schema import Profile
 
 LLAMA_70B = shipped("llama-3.1-70b-2xh100-fp8.toml")  # TP 2, 2 x H100, 1 replica
 
@@ -116,3 +117,24 @@ def test_with_section_refuses_parallelism_and_bad_sections():
         with_section(LLAMA_70B, "parallelism", {"tensor": 4})
     with pytest.raises(ProfileError, match="model"):
         with_section(LLAMA_70B, "model", {"layers": 2})
+
+
+def test_a_default_memory_fraction_follows_the_engine_the_gpu_and_the_version():
+    """Switching vLLM to SGLang took vLLM's 0.92 and release "0.30" along (an SGLang pool 8% of the GPU too large,
+    at a version SGLang never had); a default fraction is worked out again for the new engine, GPU or version."""
+    vllm = Profile.model_validate({"hardware": {"gpu": "h100-sxm", "count": 1}, "model": {"preset": "llama-3.1-8b"},
+                                   "engine": {"name": "vllm", "version": "0.30"}})
+    sglang = edit_profile(vllm, "engine.name", "sglang")
+    assert sglang.engine.version == "0.5.9" and sglang.engine.gpu_memory_utilization == 0.835
+    assert edit_profile(sglang, "hardware.gpu", "b200").engine.gpu_memory_utilization == 0.857
+    assert edit_profile(sglang, "parallelism.tensor", 2).engine.gpu_memory_utilization == 0.834
+    assert edit_profile(sglang, "engine.version", "0.5.2").engine.gpu_memory_utilization == 0.874
+    assert edit_profile(vllm, "engine.version", "0.20").engine.gpu_memory_utilization == 0.9
+    assert edit_profile(vllm, "engine.name", "trtllm").engine.gpu_memory_utilization == 0.9
+
+
+def test_a_memory_fraction_the_user_set_stays_through_those_edits():
+    vllm = Profile.model_validate({"hardware": {"gpu": "h100-sxm", "count": 1}, "model": {"preset": "llama-3.1-8b"},
+                                   "engine": {"name": "vllm", "gpu_memory_utilization": 0.8}})
+    for path, value in (("engine.name", "sglang"), ("engine.version", "0.20"), ("hardware.gpu", "b200")):
+        assert edit_profile(vllm, path, value).engine.gpu_memory_utilization == 0.8

@@ -10,12 +10,29 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..engines import sglang, trtllm
+from ..engines.vllm import default_gpu_memory_utilization
 from ..errors import ProfileError, describe_validation_error
 from .files import profile_to_dict
 from .schema import Profile
 
 DEGREES = ("tensor", "pipeline", "data")
 REPLACEABLE = ("hardware", "model", "workload", "engine", "cost")
+# The edits after which an engine's default memory fraction is worked out again (Profile's validators)
+FRACTION_INPUTS = frozenset({"engine.name", "engine.version", "hardware.gpu", "hardware.memory_gib",
+                             *(f"parallelism.{degree}" for degree in DEGREES)})
+
+
+def default_memory_fraction(profile: Profile) -> float:
+    """The memory fraction the profile's engine takes when the profile names none (core/profile/schema.py): vLLM's
+    by version, TensorRT-LLM's 0.9, SGLang's from the GPU's memory, the parallelism and the version."""
+    engine, par = profile.engine, profile.parallelism
+    if engine.name == "sglang":
+        return sglang.default_mem_fraction_static(profile.hardware.memory_gib, par.tensor, par.pipeline, par.data,
+                                                  engine.version)
+    if engine.name == "trtllm":
+        return trtllm.DEFAULT_FREE_GPU_MEMORY_FRACTION
+    return default_gpu_memory_utilization(engine.version)
 
 
 def edit_profile(profile: Profile, path: str, value: Any) -> Profile:
@@ -25,10 +42,16 @@ def edit_profile(profile: Profile, path: str, value: Any) -> Profile:
     parallelism degrees stay consistent: changing tensor, pipeline or data keeps the GPU count and
     recounts the replicas (``count_in_replicas``: the fewest GPUs from the count up that make whole
     replicas, so a count that does not divide grows to the next multiple); changing the count sets the
-    replicas, and changing the replicas sets the count.
+    replicas, and changing the replicas sets the count. The engine's memory fraction, when it is the engine's
+    default, follows the edit (a change of engine, version, GPU or parallelism: ``FRACTION_INPUTS``), and a
+    change of engine takes the new engine's newest release; a fraction the user set stays.
     """
     section, _, key = path.partition(".")
     data = profile_to_dict(profile)
+    if path in FRACTION_INPUTS and profile.engine.gpu_memory_utilization == default_memory_fraction(profile):
+        data["engine"].pop("gpu_memory_utilization")  # a default, not the user's: the new profile's default
+    if path == "engine.name" and value != profile.engine.name:
+        data["engine"].pop("version")  # one engine's release number means nothing to another
     if section not in data or not isinstance(data[section], dict) or not key:
         raise ProfileError(f"{path}: not a profile field")
     if path == "hardware.gpu":

@@ -138,3 +138,17 @@ def test_a_memory_fraction_the_user_set_stays_through_those_edits():
                                    "engine": {"name": "vllm", "gpu_memory_utilization": 0.8}})
     for path, value in (("engine.name", "sglang"), ("engine.version", "0.20"), ("hardware.gpu", "b200")):
         assert edit_profile(vllm, path, value).engine.gpu_memory_utilization == 0.8
+
+
+def test_a_default_kv_cache_dtype_follows_a_change_of_engine():
+    """TensorRT-LLM stores the KV cache in fp8 by default for fp8 or fp4 weights; switching a vLLM profile to it
+    kept vLLM's bf16 (a TensorRT-LLM pool half what the engine allocates), and back again kept fp8. A dtype the
+    user set stays."""
+    vllm = Profile.model_validate({"hardware": {"gpu": "h100-sxm", "count": 2}, "parallelism": {"tensor": 2},
+                                   "model": {"preset": "llama-3.1-70b", "weight_dtype": "fp8"},
+                                   "engine": {"name": "vllm"}})
+    trtllm = edit_profile(vllm, "engine.name", "trtllm")
+    assert str(trtllm.model.kv_dtype) == "fp8"
+    assert str(edit_profile(trtllm, "engine.name", "vllm").model.kv_dtype) == "bf16"
+    chosen = edit_profile(vllm, "model.kv_dtype", "fp8")
+    assert str(edit_profile(chosen, "engine.name", "sglang").model.kv_dtype) == "fp8"

@@ -35,6 +35,14 @@ def default_memory_fraction(profile: Profile) -> float:
     return default_gpu_memory_utilization(engine.version)
 
 
+def default_kv_dtype(profile: Profile) -> str:
+    """The KV cache dtype the profile takes when its [model] names none: the preset's (bf16 for most), or
+    TensorRT-LLM's fp8 for fp8 or fp4 weights (core/profile/schema.py)."""
+    data = profile_to_dict(profile)
+    data["model"].pop("kv_dtype", None)
+    return str(_validated(data, "model.kv_dtype").model.kv_dtype)
+
+
 def edit_profile(profile: Profile, path: str, value: Any) -> Profile:
     """The profile with ``path`` ("section.field") set to ``value``; ProfileError names what is wrong.
 
@@ -52,6 +60,8 @@ def edit_profile(profile: Profile, path: str, value: Any) -> Profile:
         data["engine"].pop("gpu_memory_utilization")  # a default, not the user's: the new profile's default
     if path == "engine.name" and value != profile.engine.name:
         data["engine"].pop("version")  # one engine's release number means nothing to another
+        if profile.model.kv_dtype == default_kv_dtype(profile):
+            data["model"].pop("kv_dtype", None)  # the engine's default, not the user's: the new engine's default
     if section not in data or not isinstance(data[section], dict) or not key:
         raise ProfileError(f"{path}: not a profile field")
     if path == "hardware.gpu":

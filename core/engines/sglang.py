@@ -19,8 +19,8 @@ Read in sgl-project/sglang ``python/sglang/srt/server_args.py`` (``_handle_gpu_m
   160 GiB (H200), 32 GiB above (B200), 4 GiB more with data-parallel attention.
 - The KV pool is what is left of that share once the weights are loaded:
   pool = memory × mem_fraction_static − weights.
-- ``chunked_prefill_size`` (tokens per prefill step): 2,048 under 35 GiB, 8,192 under 160 GiB, 16,384
-  above; divided by the data-parallel size when attention runs data-parallel.
+- ``chunked_prefill_size`` (tokens per prefill step): 2,048 under 35 GiB, 4,096 under 60 GiB from 0.5.3,
+  8,192 under 160 GiB, 16,384 above; divided by the data-parallel size when attention runs data-parallel.
 - ``enable_mixed_chunk`` is off by default: a prefill step carries no decodes, decodes wait for it.
 """
 
@@ -58,11 +58,10 @@ def default_cuda_graph_max_bs(memory_gib: float, tp_size: int) -> int:
     return small if tp_size < 4 else large
 
 
-def _reserved_mib_since_0_5_3(memory_gib: float, tensor: int, pipeline: int, data: int) -> float:
+def _reserved_mib_since_0_5_3(memory_gib: float, tensor: int, pipeline: int, data: int, chunk: int) -> float:
     """PR #10975's reserve in MiB (the module docstring); SGLang's tp_size is every GPU of the group."""
     tp_size = tensor * data
     graphs = default_cuda_graph_max_bs(memory_gib, tp_size)
-    chunk = chunked_prefill_tokens(memory_gib, ".".join(map(str, RESERVE_HEURISTIC_SINCE)))
     reserve = 512 + 1.5 * max(chunk, 2048) + 2 * graphs + 1024 * tp_size * pipeline / 8
     if data > 1:
         reserve += 3 * graphs * data + (1.5 * graphs * data if graphs > 300 else 0.0)
@@ -73,7 +72,8 @@ def sglang_reserved_gib(memory_gib: float, tensor: int, pipeline: int, data: int
     """The memory SGLang keeps outside ``mem_fraction_static`` by default (server_args.py), GiB: PR #10975's
     reserve from 0.5.3, the earlier one before (the module docstring)."""
     if version_tuple(version) >= RESERVE_HEURISTIC_SINCE:
-        return _reserved_mib_since_0_5_3(memory_gib, tensor, pipeline, data) / 1024
+        chunk = chunked_prefill_tokens(memory_gib, version)
+        return _reserved_mib_since_0_5_3(memory_gib, tensor, pipeline, data, chunk) / 1024
     parallel = tensor * pipeline
     if memory_gib < 35:
         reserve = 2.8 + parallel / 10

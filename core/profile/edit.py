@@ -10,8 +10,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..engines import sglang, trtllm
-from ..engines.vllm import default_gpu_memory_utilization
 from ..errors import ProfileError, describe_validation_error
 from .files import profile_to_dict
 from .schema import Profile
@@ -24,15 +22,12 @@ FRACTION_INPUTS = frozenset({"engine.name", "engine.version", "hardware.gpu", "h
 
 
 def default_memory_fraction(profile: Profile) -> float:
-    """The memory fraction the profile's engine takes when the profile names none (core/profile/schema.py): vLLM's
-    by version, TensorRT-LLM's 0.9, SGLang's from the GPU's memory, the parallelism and the version."""
-    engine, par = profile.engine, profile.parallelism
-    if engine.name == "sglang":
-        return sglang.default_mem_fraction_static(profile.hardware.memory_gib, par.tensor, par.pipeline, par.data,
-                                                  engine.version)
-    if engine.name == "trtllm":
-        return trtllm.DEFAULT_FREE_GPU_MEMORY_FRACTION
-    return default_gpu_memory_utilization(engine.version)
+    """The memory fraction the profile's engine takes when the profile names none, as Profile's validators work it
+    out (core/profile/schema.py): vLLM's by version, TensorRT-LLM's 0.9, SGLang's from the GPU's memory, the
+    parallelism and the version."""
+    data = profile_to_dict(profile)
+    data["engine"].pop("gpu_memory_utilization", None)
+    return _validated(data, "engine.gpu_memory_utilization").engine.gpu_memory_utilization
 
 
 def default_kv_dtype(profile: Profile) -> str:

@@ -1,8 +1,7 @@
 """Change one field of a profile and validate the result: the only way the app edits a profile.
 
 Pure and cheap (0.1 ms; 0.2–0.3 ms for an edit that re-derives an engine default), so the app can call it on
-every keystroke; sweeps
-reuse it. Loading a catalog id replaces that section with the catalog entry.
+every keystroke; sweeps reuse it. Loading a catalog id replaces that section with the catalog entry.
 """
 
 from __future__ import annotations

@@ -51,6 +51,19 @@ def _merged_over_catalog(data: Any, id_key: str, lookup) -> Any:
     return merged
 
 
+def default_memory_fraction(engine: str, version: str | None, memory_gib: float | None, tensor: int = 1,
+                            pipeline: int = 1, data: int = 1) -> float:
+    """The memory fraction an engine takes when the profile names none: vLLM's by version (0.92 from 0.21),
+    TensorRT-LLM's 0.9, SGLang's from the GPU's memory, the parallelism and the version (core/engines/sglang.py;
+    0.88, SGLang's own fallback, where the memory is not known)."""
+    if engine == "trtllm":
+        return trtllm.DEFAULT_FREE_GPU_MEMORY_FRACTION
+    if engine == "sglang":
+        return 0.88 if memory_gib is None else sglang.default_mem_fraction_static(memory_gib, tensor, pipeline, data,
+                                                                                  version)
+    return default_gpu_memory_utilization(version or DEFAULT_VERSIONS.get(engine, DEFAULT_VLLM_VERSION))
+
+
 def _hardware_memory_gib(hardware: Any) -> float | None:
     """The GPU memory a raw [hardware] section gives, directly or through its catalog id; None if unknown."""
     if not isinstance(hardware, dict):
@@ -249,13 +262,7 @@ class Engine(FrozenModel):
         if "version" not in data:
             data = {**data, "version": DEFAULT_VERSIONS[name]}
         if "gpu_memory_utilization" not in data:
-            if name == "trtllm":
-                fraction = trtllm.DEFAULT_FREE_GPU_MEMORY_FRACTION
-            elif name == "sglang":
-                fraction = 0.88
-            else:
-                fraction = default_gpu_memory_utilization(str(data["version"]))
-            data = {**data, "gpu_memory_utilization": fraction}
+            data = {**data, "gpu_memory_utilization": default_memory_fraction(name, str(data["version"]), None)}
         return data
 
 
@@ -324,8 +331,8 @@ class Profile(FrozenModel):
             degrees = [parallel.get(key, 1) for key in ("tensor", "pipeline", "data")]
             if memory is not None and all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in degrees):
                 version = engine.get("version")
-                fraction = sglang.default_mem_fraction_static(
-                    memory, degrees[0], degrees[1], degrees[2], version if isinstance(version, str) else None)
+                fraction = default_memory_fraction(name, version if isinstance(version, str) else None, memory,
+                                                   degrees[0], degrees[1], degrees[2])
                 data = {**data, "engine": {**engine, "gpu_memory_utilization": fraction}}
         model = data.get("model")
         if name == "trtllm" and isinstance(model, dict) and "kv_dtype" not in model:

@@ -30,6 +30,7 @@ import re
 
 from ..specs.precisions import Precision
 from ..specs.specs import GIB
+from .releases import release_tuple
 
 DEFAULT_SGLANG_VERSION = "0.5.9"
 SGLANG_VERSION_PATTERN = r"^\d{1,3}\.\d{1,3}(\.\d{1,4})?(\.post\d{1,3})?$"
@@ -41,20 +42,23 @@ CHUNKED_PREFILL = True
 RESERVE_HEURISTIC_SINCE = (0, 5, 3)  # PR #10975's reserve (the module docstring)
 
 
-def version_tuple(version: str | None) -> tuple[int, int, int]:
-    """(major, minor, patch) of an SGLang version ("0.5.6.post2" is (0, 5, 6)); the default version's when the
-    text is missing or not a version."""
-    match = re.match(r"^(\d+)\.(\d+)(?:\.(\d+))?", version or "")
-    if match is None:
-        return version_tuple(DEFAULT_SGLANG_VERSION)
-    major, minor, patch = match.groups()
-    return int(major), int(minor), int(patch or 0)
+def _release(version: str | None) -> tuple[int, ...]:
+    return release_tuple(version or DEFAULT_SGLANG_VERSION, DEFAULT_SGLANG_VERSION, 3)
+
+
+# server_args.py's one chain on the GPU's memory (from 0.5.3): (below GiB, chunked_prefill_size, cuda_graph_max_bs
+# at tp < 4, at tp >= 4). Before 0.5.3 the chunk was 8,192 from 35 GiB up to 160 (``chunked_prefill_tokens``).
+MEMORY_TIERS = ((20, 2048, 8, 8), (35, 2048, 24, 80), (60, 4096, 32, 160), (160, 8192, 256, 512),
+                (float("inf"), 16384, 512, 512))
+
+
+def _tier(memory_gib: float) -> tuple[float, int, int, int]:
+    return next(tier for tier in MEMORY_TIERS if memory_gib < tier[0])
 
 
 def default_cuda_graph_max_bs(memory_gib: float, tp_size: int) -> int:
     """The largest batch SGLang captures a CUDA graph for when the user sets none (server_args.py, from 0.5.3)."""
-    small, large = ((8, 8) if memory_gib < 20 else (24, 80) if memory_gib < 35 else (32, 160) if memory_gib < 60
-                    else (256, 512) if memory_gib < 160 else (512, 512))
+    _, _, small, large = _tier(memory_gib)
     return small if tp_size < 4 else large
 
 
@@ -71,7 +75,7 @@ def _reserved_mib_since_0_5_3(memory_gib: float, tensor: int, pipeline: int, dat
 def sglang_reserved_gib(memory_gib: float, tensor: int, pipeline: int, data: int, version: str | None = None) -> float:
     """The memory SGLang keeps outside ``mem_fraction_static`` by default (server_args.py), GiB: PR #10975's
     reserve from 0.5.3, the earlier one before (the module docstring)."""
-    if version_tuple(version) >= RESERVE_HEURISTIC_SINCE:
+    if _release(version) >= RESERVE_HEURISTIC_SINCE:
         chunk = chunked_prefill_tokens(memory_gib, version)
         return _reserved_mib_since_0_5_3(memory_gib, tensor, pipeline, data, chunk) / 1024
     parallel = tensor * pipeline
@@ -94,13 +98,10 @@ def default_mem_fraction_static(memory_gib: float, tensor: int, pipeline: int, d
 
 
 def chunked_prefill_tokens(memory_gib: float, version: str | None = None) -> int:
-    """``chunked_prefill_size`` when the user sets none (server_args.py), before the data-parallel split: 2,048
-    under 35 GiB, 8,192 under 160 GiB (4,096 under 60 GiB from 0.5.3), 16,384 above."""
-    if memory_gib < 35:
-        return 2048
-    if memory_gib < 60 and version_tuple(version) >= RESERVE_HEURISTIC_SINCE:
-        return 4096
-    return 8192 if memory_gib < 160 else 16384
+    """``chunked_prefill_size`` when the user sets none (server_args.py, ``MEMORY_TIERS``), before the
+    data-parallel split; 8,192 from 35 to 60 GiB before 0.5.3."""
+    chunk = _tier(memory_gib)[1]
+    return 8192 if chunk == 4096 and _release(version) < RESERVE_HEURISTIC_SINCE else chunk
 
 
 def default_chunked_prefill_size(memory_gib: float, data: int, version: str | None = None) -> int:

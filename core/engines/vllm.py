@@ -24,12 +24,12 @@ embedding, the last the head and the sampler) and vLLM keeps the smallest block 
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from math import ceil, log2
 
 from ..physics.memory import weight_bytes_per_parameter
 from ..specs.specs import GIB, ModelSpec
+from .releases import release_tuple
 
 DEFAULT_VLLM_VERSION = "0.30"  # the newest release whose defaults we checked (CacheConfig docs, v0.30)
 VERSION_PATTERN = r"^\d{1,3}\.\d{1,3}(\.\d{1,4})?$"
@@ -86,11 +86,9 @@ DEFAULT_DRIVER_RESERVED_GIB = 0.43
 MLA_BLOCK_TOKENS = 64  # FlashMLA (Hopper, Blackwell sm100) forces 64-token blocks (platforms/cuda.py)
 
 
-@lru_cache(maxsize=64)
-def version_tuple(version: str) -> tuple[int, int]:
+def version_tuple(version: str) -> tuple[int, ...]:
     """"0.11.2" -> (0, 11). The profile validates the text against ``VERSION_PATTERN``."""
-    match = re.match(r"^(\d+)\.(\d+)", version)
-    return (int(match.group(1)), int(match.group(2))) if match else version_tuple(DEFAULT_VLLM_VERSION)
+    return release_tuple(version, DEFAULT_VLLM_VERSION, 2)
 
 
 def version_warnings(version: str) -> list[str]:

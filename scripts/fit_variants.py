@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from napkinmath.core.engines.releases import release_tuple
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_performance as fp  # noqa: E402
 import performance_vector as pv  # noqa: E402
@@ -71,7 +73,7 @@ def version_series(row) -> str | None:
     version = row.source["backend_version"]
     if not version or not re.match(VERSIONS[row.engine], version):
         return None
-    major, minor = re.match(r"^(\d+)\.(\d+)", version).groups()
+    major, minor = release_tuple(version, version, 2)
     return f"{row.engine}:{major}.{minor}"
 
 

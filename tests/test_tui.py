@@ -307,3 +307,22 @@ async def test_every_shipped_profile_shows_in_the_app(napkin_home):
             assert main.sub_title == (profile.name[:room - 1].rstrip() + "…" if len(profile.name) > room
                                       else profile.name), profile.name
 
+
+
+async def test_the_engine_select_offers_every_engine_a_profile_can_name(napkin_home):
+    """SGLang and TensorRT-LLM were planned from a file but not offered by the select (it showed "custom" for them);
+    a switch takes the engine's newest release and, where the KV dtype was the old engine's default, the new one's
+    (core/profile/edit.py)."""
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        main = await started(pilot)
+        engine = main.query_one("#choice-engine", Select)
+        engine.value = "sglang"
+        await pilot.pause()
+        profile = main.session.profile
+        assert profile.engine.name == "sglang" and profile.engine.version == "0.5.9"
+        engine.value = "trtllm"
+        await pilot.pause()
+        profile = main.session.profile
+        assert profile.engine.name == "trtllm" and str(profile.model.kv_dtype) == "fp8"  # fp8 weights
+        assert engine.value == "trtllm"

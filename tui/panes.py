@@ -17,7 +17,7 @@ from textual.widgets import Button, Collapsible, Static, Tab, Tabs
 
 from napkinmath.core.engines.vllm import ACCOUNTING_ERAS
 from napkinmath.core.plan.result import Plan
-from napkinmath.core.profile.schema import Profile
+from napkinmath.core.profile.schema import ENGINE_LABELS, ENGINE_NAMES, Profile
 from napkinmath.core.specs.catalog import gpu_catalog, model_catalog
 from napkinmath.core.specs.precisions import Precision
 from napkinmath.core.specs.specs import GIB
@@ -29,7 +29,8 @@ from .widgets import ChoiceRow, FieldEditor, FieldRow, NameRow
 PANES = (("hardware", "Hardware"), ("model", "Model"), ("workload", "Workload"), ("engine", "Engine & cost"))
 TAB_TITLES = {"engine": "Engine"}  # the tab bar is 36 columns wide
 PRECISIONS = [(p.value, p.value) for p in Precision]
-ENGINES = [("vLLM", "vllm"), ("generic", "generic")]
+# every engine a profile can name, as its messages call it ("generic" plans vLLM's memory on the roofline)
+ENGINES = [("generic" if name == "generic" else ENGINE_LABELS[name], name) for name in ENGINE_NAMES]
 VLLM_VERSIONS = [(version, version) for version in ACCOUNTING_ERAS]
 SAMPLERS = [(label, value) for label, value, _ in SAMPLER_CHOICES]
 

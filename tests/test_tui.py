@@ -321,8 +321,11 @@ async def test_the_engine_select_offers_every_engine_a_profile_can_name(napkin_h
         await pilot.pause()
         profile = main.session.profile
         assert profile.engine.name == "sglang" and profile.engine.version == "0.5.9"
+        version = main.query_one("#choice-vllm-version", Select)
+        assert version.value == "0.5.9"  # the version select offers the engine's releases (it showed "custom")
+        assert str(main.query_one("#choice-vllm-version-row Label").render()) == "SGLang"
         engine.value = "trtllm"
         await pilot.pause()
         profile = main.session.profile
         assert profile.engine.name == "trtllm" and str(profile.model.kv_dtype) == "fp8"  # fp8 weights
-        assert engine.value == "trtllm"
+        assert engine.value == "trtllm" and version.value == profile.engine.version

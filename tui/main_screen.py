@@ -162,7 +162,7 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
         session = self.session
         self.profile, self.plan, self.baseline = session.profile, session.plan, session.baseline
         if self.inputs_ready:
-            from .panes import model_summary, values_in_use
+            from .panes import model_summary, values_in_use, version_choices, version_label
 
             profile = session.profile
             for path, placeholder in values_in_use(profile, session.plan).items():
@@ -175,6 +175,8 @@ class MainScreen(FileActions, DiscoveryActions, AnalysisActions):
                 if force or refusal is None:
                     row.show_value(row.field.format(row.field.value_of(profile)), force)
             for choice in self.choice_rows:
+                if choice.path == "engine.version":  # its releases and label are the engine's
+                    choice.offer(version_choices(profile), version_label(profile))
                 if choice.path == "model.preset" and force:
                     for name in session.session_models:
                         if name not in choice.values:

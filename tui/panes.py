@@ -15,6 +15,8 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Static, Tab, Tabs
 
+from napkinmath.core.engines.sglang import DEFAULT_SGLANG_VERSION
+from napkinmath.core.engines.trtllm import DEFAULT_TRTLLM_VERSION
 from napkinmath.core.engines.vllm import ACCOUNTING_ERAS
 from napkinmath.core.plan.result import Plan
 from napkinmath.core.profile.schema import ENGINE_LABELS, ENGINE_NAMES, Profile
@@ -31,7 +33,23 @@ TAB_TITLES = {"engine": "Engine"}  # the tab bar is 36 columns wide
 PRECISIONS = [(p.value, p.value) for p in Precision]
 # every engine a profile can name, as its messages call it ("generic" plans vLLM's memory on the roofline)
 ENGINES = [("generic" if name == "generic" else ENGINE_LABELS[name], name) for name in ENGINE_NAMES]
-VLLM_VERSIONS = [(version, version) for version in ACCOUNTING_ERAS]
+# The releases the version select offers for each engine: vLLM's accounting eras; SGLang's newest checked release and
+# one before its 0.5.3 memory reserve (core/engines/sglang.py); TensorRT-LLM's checked release. A profile's other
+# release (typed in its file) is offered beside them.
+ENGINE_RELEASES = {"vllm": ACCOUNTING_ERAS, "generic": ACCOUNTING_ERAS, "sglang": (DEFAULT_SGLANG_VERSION, "0.5.2"),
+                   "trtllm": (DEFAULT_TRTLLM_VERSION,)}
+
+
+def version_choices(profile: Profile) -> list[tuple[str, str]]:
+    """The version select's choices for the profile's engine, its own release among them."""
+    releases = ENGINE_RELEASES[profile.engine.name]
+    extra = () if profile.engine.version in releases else (profile.engine.version,)
+    return [(version, version) for version in (*releases, *extra)]
+
+
+def version_label(profile: Profile) -> str:
+    """The version select's label: the engine's name ("vLLM", "SGLang", "TensorRT-LLM")."""
+    return ENGINE_LABELS[profile.engine.name]
 SAMPLERS = [(label, value) for label, value, _ in SAMPLER_CHOICES]
 
 
@@ -80,8 +98,8 @@ def model_options() -> list[tuple[RenderableType, str]]:
 
 def _engine_sections(profile: Profile, editor: FieldEditor) -> Iterator[Collapsible]:
     choices = [ChoiceRow("engine.name", "Engine", ENGINES, profile.engine.name, "choice-engine"),
-               ChoiceRow("engine.version", "vLLM", VLLM_VERSIONS, profile.engine.version, "choice-vllm-version",
-                         title="vLLM version"),
+               ChoiceRow("engine.version", version_label(profile), version_choices(profile), profile.engine.version,
+                         "choice-vllm-version", title="engine version"),
                ChoiceRow("engine.sampler", "Sampler", SAMPLERS, profile.engine.sampler, "choice-sampler",
                          unset=SAMPLER_DEFAULT)]
     by_path = {field.path: field for field in ENGINE_FIELDS}

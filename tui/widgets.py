@@ -273,11 +273,12 @@ class ChoiceRow(Horizontal):
         self.widget_id = widget_id
         shown = self.initial if self.initial in self.values else Select.NULL
         # Kept, not queried: the screen asks every row on every keystroke.
+        self.label_widget = Label(label, classes="field-label")
         self.select: Select[str] = ChoiceSelect(self.options, value=shown, allow_blank=True, compact=True,
                                                 id=widget_id, prompt="custom", faces=faces)
 
     def compose(self) -> ComposeResult:
-        yield Label(self.label, classes="field-label")
+        yield self.label_widget
         yield self.select
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -289,8 +290,18 @@ class ChoiceRow(Horizontal):
 
     def add_option(self, label: str, value: str) -> None:
         """Offer one more choice (an imported model, for this session); its label is shown as plain text."""
-        self.options = [*self.options, (plain(label), value)]
-        self.values.add(value)
+        self.offer([*self.options, (plain(label), value)])
+
+    def offer(self, options: Sequence[tuple[RenderableType, str]], label: str | None = None) -> None:
+        """Offer these choices, under ``label`` when given (the version select follows the engine); nothing to do
+        when they are the ones offered."""
+        if label is not None and label != self.label:
+            self.label = label
+            self.label_widget.update(label)
+        options = list(options)
+        if options == self.options:
+            return
+        self.options, self.values = options, {value for _, value in options}
         with self.select.prevent(Select.Changed):
             self.select.set_options(self.options)
 

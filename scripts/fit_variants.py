@@ -54,6 +54,8 @@ VARIANTS = {
                        "their max: a kernel near its ridge point runs below both rooflines",
     "expert-tile-64": "the routed-expert GEMMs compute over whole 64-row tiles per touched expert (padding)",
     "expert-tile-128": "the same with 128-row tiles",
+    "request-generation": "the per-request time with a Blackwell deviation, lightly penalised like the other "
+                          "request terms (the host and frontend differ between the GPU generations' machines)",
     "engine-sequence": "the per-sequence engine time's per-engine deviation lightly penalised, like the prefill terms",
     "duration-share": "TTFT plus a fitted share of a request's duration, (output - 1) x TPOT, per engine, lightly "
                       "penalised (a harness whose measured requests wait for ones still running)",
@@ -95,6 +97,9 @@ class Variant:
             pv.NAMES["k_dur"] = ("duration_share", "exp", np.log(0.02))
             pv.PREFILL_NAMES = (*pv.PREFILL_NAMES, "k_dur")
             pv.NP = len(pv.NAMES)
+        if name == "request-generation":
+            pv.BW_DEVIATIONS = (*pv.BW_DEVIATIONS, "t_req")
+            pv.NB = len(pv.BW_DEVIATIONS)
         if name == "engine-sequence":
             pv.PREFILL_NAMES = (*pv.PREFILL_NAMES, "t_seq")
         if name == "engine-prefill":

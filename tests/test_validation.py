@@ -56,7 +56,7 @@ def test_uncalibrated_the_fitted_model_is_within_20_percent_on_the_nvidia_system
     assert errors[len(errors) // 2] <= 0.20, errors
 
 
-@pytest.mark.xfail(strict=True, reason="uncalibrated median over every published point is 27.2%: AMD and consumer "
+@pytest.mark.xfail(strict=True, reason="uncalibrated median over every published point is 27.5%: AMD and consumer "
                                        "GPUs are extrapolated, and the gpt-oss-20b client adds its own time "
                                        "(docs/accuracy.md)")
 def test_uncalibrated_median_error_over_every_published_point_is_within_20_percent():

@@ -38,6 +38,31 @@ def test_every_figure_has_a_band_around_it_and_the_ideal_is_a_ceiling():
     assert test.kind == "fitted"
 
 
+@pytest.mark.parametrize("name", ["llama-3.1-70b-2xh100-fp8", "qwen3-30b-a3b-1xh100", "kimi-k2-8xb200-32k"])
+@pytest.mark.parametrize(("concurrency", "input_tokens", "output_tokens"), [(1, 2000, 500), (4, 128, 128),
+                                                                          (64, 8192, 256)])
+def test_no_band_promises_more_than_the_peak_spec_ideal(name, concurrency, input_tokens, output_tokens):
+    """The band is measured / predicted on held-out rows (0.60x-2.05x for TTFT): on a plan whose expected TTFT is
+    near the ideal, the multiplied fast end fell below the ideal (the shipped 70B profile: 82.9 ms against an ideal
+    of 84.5), a speed no engine reaches. The fast end of every band stops at the ideal, in the plan and the load
+    test."""
+    from napkinmath.core.profile.files import load_profile
+    from napkinmath.core.profile.paths import shipped_profiles
+
+    profile = load_profile(next(path for path in shipped_profiles() if path.stem == name))
+    result = plan(profile)
+    assert result.prefill.ttft_ideal <= result.prefill.ttft_low <= result.prefill.ttft <= result.prefill.ttft_high
+    decode = result.decode
+    assert decode.tokens_per_s_per_user_low <= decode.tokens_per_s_per_user <= decode.tokens_per_s_per_user_high \
+        <= decode.tokens_per_s_per_user_ideal
+    assert decode.tokens_per_s_aggregate_high <= decode.tokens_per_s_aggregate_ideal
+    test = load_test(profile, concurrency, input_tokens, output_tokens)
+    for figure in (test.ttft_s, test.tpot_s):
+        assert figure.ideal <= figure.low <= figure.expected <= figure.high
+    rate = test.output_tokens_per_s
+    assert rate.low <= rate.expected <= rate.high <= rate.ideal
+
+
 def test_more_concurrency_waits_longer_per_token_and_for_the_first_but_serves_more():
     tests = [load_test(_profile(), c, 4096, 512) for c in (1, 8, 64)]
     assert [t.ttft_s.expected for t in tests] == sorted(t.ttft_s.expected for t in tests)

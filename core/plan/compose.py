@@ -233,9 +233,11 @@ def _decode_figures(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Dec
         bytes_per_step=bytes_per_step, bound="compute" if compute_time > memory_time else "memory",
         arithmetic_intensity=flops_per_step / bytes_per_step,
         meets_target=None if work.target_tokens_per_s <= 0 else 1 / step_time >= work.target_tokens_per_s,
-        tokens_per_s_per_user_low=1 / (step_time * high), tokens_per_s_per_user_high=1 / (step_time * low),
+        tokens_per_s_per_user_low=1 / (step_time * high),
+        # the band's fast end stops at the peak-spec ideal, which no measurement beats
+        tokens_per_s_per_user_high=min(1 / (step_time * low), 1 / step_time_ideal),
         tokens_per_s_aggregate_low=running / (step_time * high),
-        tokens_per_s_aggregate_high=running / (step_time * low))
+        tokens_per_s_aggregate_high=min(running / (step_time * low), running / step_time_ideal))
     roofline = RooflineFigures(
         ridge=ridge_flops_per_byte(decode.weight_flops_per_s, profile.hardware.bandwidth_bytes_per_s),
         critical_batch=round_batch(critical_batch(step, include_kv=True)),
@@ -293,7 +295,8 @@ def _prefill(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Decode, fi
                           flops_per_token=decode.weight_flops + attention, arithmetic_intensity=intensity, ttft=ttft,
                           ttft_ideal=ttft_ideal,
                           meets_target=None if work.ttft_target_s <= 0 else ttft <= work.ttft_target_s,
-                          ttft_low=ttft * low, ttft_high=ttft * high)
+                          # the band's fast end stops at the peak-spec ideal, which no measurement beats
+                          ttft_low=max(ttft * low, ttft_ideal), ttft_high=ttft * high)
 
 
 def _cost(profile: Profile, users_served: int, aggregate_tokens_per_s: float) -> CostFigures:

@@ -102,18 +102,35 @@ class RooflineGauge(PlanView):
         words = (f"decode {decode.bound}-bound at batch {decode.batch:,.0f}; {', '.join(shares)}" if decoding
                  else NO_DECODE)
         engine, source = profile.engine, plan.provenance
-        sentences = [Text(critical, self.style("roofline--muted")), Text(words)]  # in the order shown
+        muted = self.style("roofline--muted")
+        # (priority, sentence) in the order shown; the lowest priorities are kept first where the box is short
+        sentences = [(1, Text(critical, muted)), (0, Text(words))]
         if decoding and not self.peak_column_shown and (decode.step_time_ideal < decode.step_time or engine.mfu < 1):
-            sentences.append(Text(f"ideal (peak spec): {rate_text(decode.tokens_per_s_per_user_ideal)} tok/s per "
-                                  f"user, prefill {rate_text(plan.prefill.tokens_per_s_ideal)} tok/s",
-                                  self.style("roofline--muted")))
+            sentences.append((4, Text(f"ideal (peak spec): {rate_text(decode.tokens_per_s_per_user_ideal)} tok/s per "
+                                      f"user, prefill {rate_text(plan.prefill.tokens_per_s_ideal)} tok/s", muted)))
+        band = self._band_sentence(plan, bool(decoding))
+        if band is not None:
+            sentences.append((2, Text(band, muted)))
         if source.speed == "roofline":
             expected = f"bandwidth {engine.mbu:.0%} ({source.bandwidth}), FLOPs {engine.mfu:.0%} ({source.prefill})"
-        else:  # the fitted performance model: its ranges are in the load test (command palette)
-            expected = f"{source.speed} model ({engine.name}), ranges: palette › Load test"
-        sentences.append(Text(f"expected: {expected}; KV budget: {source.kv_budget}", self.style("roofline--muted")))
+        else:  # the fitted performance model, whose band is the sentence above
+            expected = f"{source.speed} model ({engine.name})"
+        sentences.append((3, Text(f"expected: {expected}; KV budget: {source.kv_budget}", muted)))
         fixed = [marks, line, axis_labels, legend]
-        return Text("\n").join(fixed + self._fitting(fixed, sentences, priority=(1, 0, 3, 2)))
+        return Text("\n").join(fixed + self._fitting(fixed, [text for _, text in sentences],
+                                                     priority=tuple(rank for rank, _ in sentences)))
+
+    @staticmethod
+    def _band_sentence(plan: Plan, decoding: bool) -> str | None:
+        """Where the fitted model expects measurements to fall (its band: the held-out 10th-90th percentile of
+        measured / predicted, stopped at the peak-spec ideal; docs/accuracy.md), or None on peak-spec speeds,
+        which have no band, and on a plan that would not run."""
+        decode, prefill = plan.decode, plan.prefill
+        if not decoding or prefill.ttft_low == prefill.ttft_high:
+            return None
+        return (f"likely {rate_text(decode.tokens_per_s_per_user_low)}–{rate_text(decode.tokens_per_s_per_user_high)}"
+                f" tok/s per user, TTFT {time_text(prefill.ttft_low)}–{time_text(prefill.ttft_high)} (80% of "
+                "held-out load tests)")
 
     def _legend(self, plan: Plan, decoding: bool, width: int,
                 variants: tuple[tuple[str, str, str, str], ...]) -> Text:

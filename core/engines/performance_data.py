@@ -32,6 +32,15 @@ class Band:
         """Whether a measurement lies in the band around the expected figure (measured / expected within it)."""
         return self.low <= measured / expected <= self.high
 
+    def around_time(self, expected_s: float, ideal_s: float) -> tuple[float, float]:
+        """(fastest, slowest) a time may measure: the band around ``expected_s``, its fast end stopped at the
+        peak-spec ``ideal_s``, which no measurement beats (docs/design/physics.md, "The fitted performance model")."""
+        return max(expected_s * self.low, ideal_s), expected_s * self.high
+
+    def around_rate(self, expected: float, ideal: float) -> tuple[float, float]:
+        """(lowest, highest) a rate may measure: the band around ``expected``, its high end stopped at ``ideal``."""
+        return expected * self.low, min(expected * self.high, ideal)
+
 
 @dataclass(frozen=True, slots=True)
 class Bands:

@@ -220,9 +220,9 @@ def _decode_figures(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Dec
     bytes_per_step = memory.dense_bytes + memory.expert_bytes * touched + batch * kv.sequence_read
     flops_per_step = batch * (decode.weight_flops + decode.attention_flops) / (par.tensor * par.pipeline)
     running = users_served * work.duty_cycle
-    # The band around the speeds: speed = 1 / time, so its low end is the time band's high end.
+    # The band around the speeds: speed = 1 / time, so its low end is the step's slowest time.
     band = None if decode.performance is None else decode.performance.bands.tpot
-    low, high = (1.0, 1.0) if band is None else (band.low, band.high)
+    fastest_s, slowest_s = (step_time, step_time) if band is None else band.around_time(step_time, step_time_ideal)
     figures = DecodeFigures(
         batch=batch, step_time=step_time, memory_time=memory_time, compute_time=compute_time,
         collective_time=collective_time, communication_fraction=collective_time / step_time,
@@ -233,11 +233,8 @@ def _decode_figures(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Dec
         bytes_per_step=bytes_per_step, bound="compute" if compute_time > memory_time else "memory",
         arithmetic_intensity=flops_per_step / bytes_per_step,
         meets_target=None if work.target_tokens_per_s <= 0 else 1 / step_time >= work.target_tokens_per_s,
-        tokens_per_s_per_user_low=1 / (step_time * high),
-        # the band's fast end stops at the peak-spec ideal, which no measurement beats
-        tokens_per_s_per_user_high=min(1 / (step_time * low), 1 / step_time_ideal),
-        tokens_per_s_aggregate_low=running / (step_time * high),
-        tokens_per_s_aggregate_high=min(running / (step_time * low), running / step_time_ideal))
+        tokens_per_s_per_user_low=1 / slowest_s, tokens_per_s_per_user_high=1 / fastest_s,
+        tokens_per_s_aggregate_low=running / slowest_s, tokens_per_s_aggregate_high=running / fastest_s)
     roofline = RooflineFigures(
         ridge=ridge_flops_per_byte(decode.weight_flops_per_s, profile.hardware.bandwidth_bytes_per_s),
         critical_batch=round_batch(critical_batch(step, include_kv=True)),
@@ -277,7 +274,7 @@ def _prefill(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Decode, fi
         rate, rate_ideal = prompt_pass * par.data / seconds, prompt_pass * par.data / seconds_ideal
         ttft = performance.request_overhead_s + seconds * work.concurrent_prefills
         ttft_ideal = seconds_ideal * work.concurrent_prefills
-        low, high = performance.bands.ttft.low, performance.bands.ttft.high
+        ttft_low, ttft_high = performance.bands.ttft.around_time(ttft, ttft_ideal)
     else:
         # A prompt pass also reads the weights: a long prompt routes to every expert, so every expert is read
         # (physics.md, "Prefill and time to first token"); the pass takes the longer of its FLOPs and its bytes.
@@ -289,14 +286,13 @@ def _prefill(profile: Profile, memory: MemoryStage, kv: _Kv, decode: _Decode, fi
         ttft = ttft_s(work.prompt_tokens, work.prefix_cache_hit, rate, work.concurrent_prefills, figures.step_time)
         ttft_ideal = ttft_s(work.prompt_tokens, work.prefix_cache_hit, rate_ideal, work.concurrent_prefills,
                             figures.step_time_ideal)
-        low = high = 1.0
+        ttft_low = ttft_high = ttft
     return PrefillFigures(tokens_per_s=rate, tokens_per_s_ideal=rate_ideal,
                           tokens_per_s_peak=gpus * decode.weight_flops_per_s / decode.weight_flops,
                           flops_per_token=decode.weight_flops + attention, arithmetic_intensity=intensity, ttft=ttft,
                           ttft_ideal=ttft_ideal,
                           meets_target=None if work.ttft_target_s <= 0 else ttft <= work.ttft_target_s,
-                          # the band's fast end stops at the peak-spec ideal, which no measurement beats
-                          ttft_low=max(ttft * low, ttft_ideal), ttft_high=ttft * high)
+                          ttft_low=ttft_low, ttft_high=ttft_high)
 
 
 def _cost(profile: Profile, users_served: int, aggregate_tokens_per_s: float) -> CostFigures:

@@ -171,14 +171,9 @@ def load_test(profile: Profile, concurrency: int, input_tokens: int, output_toke
     # the ideal counts only what runs at once: requests the KV pool or max_num_seqs cannot hold add no output
     rate_ideal = _rate(min(per_instance, ideal.running), perf.instances, output_tokens, ideal)
 
-    # the band's fast end stops at the peak-spec ideal, which no measurement beats (docs/accuracy.md, "The ideal")
-    def timed(expected: float, ideal_s: float, low: float, high: float) -> Figure:
-        return Figure(expected, max(expected * low, ideal_s), expected * high, ideal_s)
-
     return LoadTest(
         concurrency=concurrency, input_tokens=input_tokens, output_tokens=output_tokens,
-        ttft_s=timed(loop.ttft_s, ideal.ttft_s, band.ttft.low, band.ttft.high),
-        tpot_s=timed(loop.tpot_s, ideal.tpot_s, band.tpot.low, band.tpot.high),
-        output_tokens_per_s=Figure(rate, rate * band.throughput.low, min(rate * band.throughput.high, rate_ideal),
-                                   rate_ideal),
+        ttft_s=Figure(loop.ttft_s, *band.ttft.around_time(loop.ttft_s, ideal.ttft_s), ideal.ttft_s),
+        tpot_s=Figure(loop.tpot_s, *band.tpot.around_time(loop.tpot_s, ideal.tpot_s), ideal.tpot_s),
+        output_tokens_per_s=Figure(rate, *band.throughput.around_rate(rate, rate_ideal), rate_ideal),
         running_per_instance=loop.running, waiting_per_instance=loop.waiting, kind=perf.kind)

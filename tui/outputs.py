@@ -117,8 +117,7 @@ class RooflineGauge(PlanView):
             expected = f"{source.speed} model ({engine.name})"
         sentences.append((3, Text(f"expected: {expected}; KV budget: {source.kv_budget}", muted)))
         fixed = [marks, line, axis_labels, legend]
-        return Text("\n").join(fixed + self._fitting(fixed, [text for _, text in sentences],
-                                                     priority=tuple(rank for rank, _ in sentences)))
+        return Text("\n").join(fixed + self._fitting(fixed, sentences))
 
     @staticmethod
     def _band_sentence(plan: Plan, decoding: bool) -> str | None:
@@ -150,13 +149,13 @@ class RooflineGauge(PlanView):
                 break
         return legend
 
-    def _fitting(self, fixed: list[Text], sentences: list[Text], priority: tuple[int, ...]) -> list[Text]:
-        """The sentences that fit the box's height under the fixed lines, chosen by ``priority`` (lowest
-        first: what bounds decode, then the critical batch), shown in their own order; all of them
-        before the box is laid out. A sentence is left out whole, never cut."""
+    def _fitting(self, fixed: list[Text], sentences: list[tuple[int, Text]]) -> list[Text]:
+        """The sentences, given as (priority, sentence) in the order shown, that fit the box's height under the
+        fixed lines, kept lowest priority first (what bounds decode, then the critical batch); all of them before
+        the box is laid out. A sentence is left out whole, never cut."""
         height, width = self.content_size.height, self.content_size.width
         if not height or not width:
-            return sentences
+            return [text for _, text in sentences]
         console = self.app.console
 
         def rows(text: Text) -> int:
@@ -164,12 +163,12 @@ class RooflineGauge(PlanView):
 
         left = height - sum(rows(text) for text in fixed)
         chosen: set[int] = set()
-        for index in sorted(range(len(sentences)), key=lambda at: priority[at] if at < len(priority) else at):
-            need = rows(sentences[index])
+        for index in sorted(range(len(sentences)), key=lambda at: sentences[at][0]):
+            need = rows(sentences[index][1])
             if need <= left:
                 chosen.add(index)
                 left -= need
-        return [text for index, text in enumerate(sentences) if index in chosen]
+        return [text for index, (_, text) in enumerate(sentences) if index in chosen]
 
 
 class CapacityPanel(PlanView):

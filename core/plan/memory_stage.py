@@ -206,11 +206,12 @@ def memory_figures(profile: Profile, memory: MemoryStage, capacity: CapacityFigu
     kv_used = min(max(memory.budget, 0.0), sequences * sequence_avg) if fits else 0.0
     state_used = kv_used * state / sequence_avg if sequence_avg > 0 else 0.0
     fixed = memory.activations + memory.overhead
-    shape = start = None  # the remedy shape when the weights do not fit; when the engine won't start
-    if not fits:
-        shape = advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max)
-    elif advice.wont_start(fits, capacity.max_sequences_full_context, report):
-        start = advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max)
+    # The remedy shape, searched only for a plan that cannot run for want of memory: it goes in the fields of
+    # weights that do not fit, or in shape_to_start where the engine won't start
+    needed = None
+    if not fits or advice.wont_start(fits, capacity.max_sequences_full_context, report):
+        needed = advice.remedy_shape(profile, memory.weights, fixed, memory.usable, sequence_max)
+    shape, start = (None, needed) if fits else (needed, None)
     return MemoryFigures(
         per_gpu=MemoryPerGpu(total=total, reserved=total - memory.usable, usable=memory.usable, weights=memory.weights,
                              activations=memory.activations, overhead=memory.overhead, kv_budget=memory.budget,

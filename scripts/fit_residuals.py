@@ -8,7 +8,7 @@ On the folds of scripts/fit_performance.py (leave one GPU out, leave one model o
 held-out rows; then a correction learned only on the fold's fitting rows is applied to them, and the pooled median
 |predicted / measured - 1| is printed with and without it. Corrections:
 
-- ``same deployment elsewhere`` (leave one GPU out only): each held-out row times the median measured / predicted
+- ``same engine and model elsewhere`` (leave one GPU out only): each held-out row times the median measured / predicted
   of its (engine, model) rows on the other GPUs, or of its model's rows (any engine); what a per-model
   coefficient in the catalog could carry to a new GPU.
 - ``boosted``: gradient-boosted trees (scikit-learn, absolute-error loss) on log(measured / predicted) of the
@@ -71,16 +71,16 @@ def group_median(log_ratio, train, test, keys) -> np.ndarray:
 
 def held_out(rows, f, label: str, keys: list[str]) -> None:
     keys_array, n = np.array(keys), len(rows)
-    deployment = np.array([f"{row.engine}|{row.family}" for row in rows])
+    engine_model = np.array([f"{row.engine}|{row.family}" for row in rows])
     family = np.array([row.family for row in rows])
     corrections = ["none", *BOOSTED] + (["same engine and model elsewhere", "same model elsewhere"]
                                         if label == "GPU" else [])
     errors = {name: {"tpot": np.zeros(n), "ttft": np.zeros(n)} for name in corrections}
     for held in sorted(set(keys)):
         train, test = keys_array != held, keys_array == held
-        theta = fp.fit(fp.subset(f, train), fp.group_weights(rows, train))
-        ttft, tpot = pv.closed_loop(f, theta)
         weights = fp.group_weights(rows, train)
+        theta = fp.fit(fp.subset(f, train), weights)
+        ttft, tpot = pv.closed_loop(f, theta)
         train_rows = [row for row, keep in zip(rows, train, strict=True) if keep]
         test_rows = [row for row, keep in zip(rows, test, strict=True) if keep]
         x = {small: (row_features(fp.subset(f, train), train_rows, theta, small),
@@ -93,7 +93,7 @@ def held_out(rows, f, label: str, keys: list[str]) -> None:
                 shift = boosted(x_train, log_ratio[train], weights, x_test, settings)
                 errors[correction][name][test] = predicted[test] * np.exp(shift) / f[name][test] - 1
             if label == "GPU":
-                for correction, groups in (("same engine and model elsewhere", deployment),
+                for correction, groups in (("same engine and model elsewhere", engine_model),
                                            ("same model elsewhere", family)):
                     shift = group_median(log_ratio, train, test, groups)
                     errors[correction][name][test] = predicted[test] * np.exp(shift) / f[name][test] - 1
@@ -103,6 +103,12 @@ def held_out(rows, f, label: str, keys: list[str]) -> None:
               f"TTFT {fp.median_abs(values['ttft']):.4f}", flush=True)
 
 
+def deployment_key(row) -> tuple:
+    """One deployment: model, engine and version, GPU, TP, attention DP and weight precision."""
+    return (row.family, row.engine, row.gpu, row.source["backend_version"], row.profile.parallelism.tensor,
+            row.profile.parallelism.data, str(row.profile.model.weight_dtype))
+
+
 def offsets(rows, f) -> None:
     """In sample: the miss left when each group's own median log ratio is taken out."""
     theta = fp.fit(f, fp.group_weights(rows, np.ones(len(rows), bool)))
@@ -110,12 +116,8 @@ def offsets(rows, f) -> None:
     print(f"in sample: TPOT {fp.median_abs(tpot / f['tpot'] - 1):.4f} TTFT {fp.median_abs(ttft / f['ttft'] - 1):.4f}")
     parts = {
         "(model, engine, GPU)": lambda r: (r.family, r.engine, r.gpu),
-        "deployment (+ version, TP, attention DP, precision)": lambda r: (
-            r.family, r.engine, r.gpu, r.source["backend_version"], r.profile.parallelism.tensor,
-            r.profile.parallelism.data, str(r.profile.model.weight_dtype)),
-        "deployment and prompt / reply lengths": lambda r: (
-            r.family, r.engine, r.gpu, r.source["backend_version"], r.profile.parallelism.tensor,
-            r.profile.parallelism.data, str(r.profile.model.weight_dtype), r.input_tokens, r.output_tokens),
+        "deployment (+ version, TP, attention DP, precision)": deployment_key,
+        "deployment and prompt / reply lengths": lambda r: (*deployment_key(r), r.input_tokens, r.output_tokens),
     }
     for label, key in parts.items():
         keys = np.array(["|".join(map(str, key(row))) for row in rows])

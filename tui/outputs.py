@@ -125,7 +125,7 @@ class RooflineGauge(PlanView):
         measured / predicted, stopped at the peak-spec ideal; docs/accuracy.md), or None on peak-spec speeds,
         which have no band, and on a plan that would not run."""
         decode, prefill = plan.decode, plan.prefill
-        if not decoding or prefill.ttft_low == prefill.ttft_high:
+        if not decoding or plan.provenance.speed in ("roofline", "peak-spec"):
             return None
         return (f"likely {rate_text(decode.tokens_per_s_per_user_low)}–{rate_text(decode.tokens_per_s_per_user_high)}"
                 f" tok/s per user, TTFT {time_text(prefill.ttft_low)}–{time_text(prefill.ttft_high)} (80% of "
